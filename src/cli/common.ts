@@ -1,0 +1,59 @@
+/**
+ * What every command shares: the global options of DESIGN §11, opening the
+ * store and the config, and the rule that stdout carries only the result
+ * (one JSON document with --json) while logs go to stderr.
+ */
+import type { Command } from "commander";
+import { openDb, defaultDbPath, type DB } from "../store/db.js";
+import { loadConfig, resolveDataset, type DatasetConfig } from "../config/load.js";
+import type { GuardrailConfig } from "../config/schema.js";
+
+export interface GlobalOptions {
+  db?: string;
+  dataset: string;
+  config?: string;
+  json?: boolean;
+}
+
+export interface CommandContext {
+  opts: GlobalOptions;
+  config: GuardrailConfig;
+  dataset: DatasetConfig;
+  /** Opened lazily: `gate` and `fixtures` never touch the store. */
+  db(): DB;
+  /** The result: JSON when --json, else the human text. */
+  out(human: string, json: unknown): void;
+  /** Progress and notes, always on stderr. */
+  log(line: string): void;
+}
+
+export function addGlobalOptions(cmd: Command): Command {
+  return cmd
+    .option("--db <path>", "SQLite database (default $GUARDRAIL_DB, else ./data/guardrail.db)")
+    .option("--dataset <name>", "dataset name", "default")
+    .option("--config <file>", "guardrail.config.yml with datasets, metrics, checks and thresholds")
+    .option("--json", "print one JSON document on stdout and nothing else");
+}
+
+/** JSON that keeps bigint values exact (as decimal strings). */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2);
+}
+
+export function makeContext(opts: GlobalOptions): CommandContext {
+  const config = loadConfig(opts.config);
+  const dataset = resolveDataset(config, opts.dataset);
+  let db: DB | undefined;
+  return {
+    opts,
+    config,
+    dataset,
+    db: () => (db ??= openDb(opts.db ?? defaultDbPath())),
+    out(human, json) {
+      process.stdout.write(opts.json ? toJson(json) + "\n" : human.endsWith("\n") ? human : human + "\n");
+    },
+    log(line) {
+      process.stderr.write(line + "\n");
+    },
+  };
+}

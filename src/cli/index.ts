@@ -1,0 +1,38 @@
+/**
+ * `guardrail` command line (DESIGN §11). Each command lives in its own file
+ * under commands/; this file wires them and maps errors to exit codes:
+ * a UserError prints its one sentence, anything else is a bug and says so.
+ */
+import { Command, CommanderError } from "commander";
+import { isUserError, describeError } from "../shared/errors.js";
+import { COMMANDS } from "./commands/index.js";
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command("guardrail")
+    .description("Guardrail: audit daily website events, judge the business metrics, and gate code on GitHub.")
+    .showHelpAfterError("(run guardrail --help for usage)")
+    .exitOverride();
+  let exitCode = 0;
+  for (const register of COMMANDS) {
+    register(program, (code) => {
+      exitCode = code;
+    });
+  }
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are successes; everything else commander rejects is a usage error.
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") return 0;
+      return 2;
+    }
+    if (isUserError(err)) {
+      process.stderr.write(`guardrail: ${err.message}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`guardrail: unexpected error: ${describeError(err)}\n`);
+    if (process.env.GUARDRAIL_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+    return 2;
+  }
+}

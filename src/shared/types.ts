@@ -1,0 +1,142 @@
+/**
+ * The shapes that cross module boundaries. JSON-facing ones follow DESIGN §11
+ * exactly (fields may be added, never renamed).
+ */
+
+/** A row of the export after parsing and validation (DESIGN §3). */
+export interface EventRow {
+  /** 1-based physical line in the file (CSV header is line 1). */
+  line: number;
+  /** Exact signed 64-bit decimal text, or null. Never a JS number: ids exceed 2^53. */
+  user_id: string | null;
+  logged_out_user_id: string;
+  dim_hostname: string;
+  dim_country: string;
+  dim_device_brand: string | null;
+  /** Canonical action type, aliases applied. */
+  action_type: string;
+  /** UTC epoch milliseconds. */
+  event_ms: number;
+  other_properties: Record<string, string>;
+  ds: string;
+}
+
+export type CheckStatus = "pass" | "warn" | "fail" | "skipped";
+
+/** One quality check outcome (DESIGN §5, ingest JSON `checks[]`). */
+export interface CheckResult {
+  name: string;
+  table: "fct_website_events" | "agg_website_events";
+  severity: "error" | "warn";
+  status: CheckStatus;
+  observed: string | number | null;
+  threshold: string | number | null;
+  message: string;
+}
+
+/** `guardrail ingest --json` (DESIGN §11). */
+export interface IngestResult {
+  ds: string;
+  dataset: string;
+  published: boolean;
+  rows_read: number;
+  rows_loaded: number;
+  rows_rejected: number;
+  duplicates: number;
+  checks: CheckResult[];
+  rejects_sample: { line: number; reason: string }[];
+  /** Added: the batch id in the partition registry. */
+  batch_id?: number;
+  source_files?: string[];
+}
+
+/** One row of agg_website_events (DESIGN §4, plus dim_product_type / dim_app_version). */
+export interface AggRow {
+  ds: string;
+  aggregation_level: string;
+  action_type: string | null;
+  dim_hostname: string | null;
+  dim_country: string | null;
+  dim_device_brand: string | null;
+  dim_channel: string | null;
+  dim_product_type: string | null;
+  dim_app_version: string | null;
+  event_hour: number | null;
+  m_total_events: number;
+  m_unique_visitors: number;
+  m_unique_users: number;
+}
+
+/** `guardrail report --json` metric entry. `value` is null when undefined (zero denominator). */
+export interface MetricReport {
+  value: number | null;
+  numerator?: number;
+  denominator?: number;
+  breakdown: Record<string, Record<string, number | null>>;
+}
+
+export interface Report {
+  ds: string;
+  dataset: string;
+  metrics: Record<string, MetricReport>;
+}
+
+export type VerdictKind = "pass" | "warn" | "fail" | "no_data" | "inconclusive";
+
+export interface Segment {
+  dimension: string;
+  value: string;
+  observed: number | null;
+  expected: number | null;
+  change: number | null;
+  /** Share of the total decline this segment explains (0…1, may exceed 1 or be negative). */
+  contribution: number;
+}
+
+export interface Verdict {
+  metric: string;
+  guardrail: boolean;
+  /** Added: false when the metric is report-only (`enforce: false`). */
+  enforced?: boolean;
+  verdict: VerdictKind;
+  observed: number | null;
+  expected: number | null;
+  lower: number | null;
+  upper: number | null;
+  /** Relative change, (observed − expected) / expected. */
+  change: number | null;
+  z: number | null;
+  baseline_days: string[];
+  message: string;
+  segments: Segment[];
+  /** Added: rate-inside-segments vs mix-shift split, when localised. */
+  decomposition?: { rate: number; mix: number; dimension: string } | null;
+  numerator?: number | null;
+  denominator?: number | null;
+}
+
+export interface VersionVerdict {
+  version: string;
+  metric: string;
+  observed: number | null;
+  expected: number | null;
+  change: number | null;
+  z: number | null;
+  verdict: VerdictKind;
+  /** Added: traffic behind the version's ratio. */
+  denominator?: number;
+}
+
+/** `guardrail evaluate --json` (DESIGN §11). */
+export interface Evaluation {
+  ds: string;
+  dataset: string;
+  status: VerdictKind;
+  verdicts: Verdict[];
+  versions: VersionVerdict[];
+  /** Added: a sentence for the whole day (title of checks, alerts). */
+  summary?: string;
+  /** Added: the id in the evaluations history table. */
+  evaluation_id?: number;
+  evaluated_at?: string;
+}

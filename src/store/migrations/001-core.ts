@@ -1,0 +1,111 @@
+import type { Migration } from "./types.js";
+
+/**
+ * Write-audit-publish tables. Every ingest attempt is a row of `partitions`
+ * (a batch); its raw rows, aggregate rows, checks, rejects and metric values
+ * carry its id. Publishing a batch is a status flip in one transaction, so a
+ * crash at any point leaves the previously published batch of that ds intact.
+ */
+export const core: Migration = {
+  version: 1,
+  name: "core",
+  sql: `
+CREATE TABLE partitions (
+  id            INTEGER PRIMARY KEY,
+  dataset       TEXT NOT NULL,
+  ds            TEXT NOT NULL,
+  kind          TEXT NOT NULL CHECK (kind IN ('raw', 'agg')),
+  status        TEXT NOT NULL CHECK (status IN ('staged', 'published', 'rejected', 'replaced')),
+  rows_read     INTEGER NOT NULL DEFAULT 0,
+  rows_loaded   INTEGER NOT NULL DEFAULT 0,
+  rows_rejected INTEGER NOT NULL DEFAULT 0,
+  duplicates    INTEGER NOT NULL DEFAULT 0,
+  source_file   TEXT,
+  checksum      TEXT,
+  ingested_at   TEXT NOT NULL,
+  published_at  TEXT,
+  raw_expired   INTEGER NOT NULL DEFAULT 0,
+  result_json   TEXT
+);
+-- At most one published batch per day: the invariant readers rely on.
+CREATE UNIQUE INDEX partitions_one_published ON partitions (dataset, ds) WHERE status = 'published';
+CREATE INDEX partitions_by_day ON partitions (dataset, ds, status);
+
+CREATE TABLE fct_website_events (
+  batch_id           INTEGER NOT NULL,
+  line               INTEGER NOT NULL,
+  user_id            INTEGER,
+  logged_out_user_id INTEGER NOT NULL,
+  dim_hostname       TEXT NOT NULL,
+  dim_country        TEXT NOT NULL,
+  dim_device_brand   TEXT,
+  action_type        TEXT NOT NULL,
+  event_timestamp    TEXT NOT NULL,
+  other_properties   TEXT,
+  dim_channel        TEXT NOT NULL,
+  ds                 TEXT NOT NULL
+);
+CREATE INDEX fct_website_events_batch ON fct_website_events (batch_id);
+
+CREATE TABLE agg_website_events (
+  batch_id           INTEGER NOT NULL,
+  ds                 TEXT NOT NULL,
+  aggregation_level  TEXT NOT NULL,
+  action_type        TEXT,
+  logged_out_user_id INTEGER,
+  dim_hostname       TEXT,
+  dim_country        TEXT,
+  dim_device_brand   TEXT,
+  dim_channel        TEXT,
+  dim_product_type   TEXT,
+  dim_app_version    TEXT,
+  event_hour         INTEGER,
+  m_total_events     INTEGER NOT NULL,
+  m_unique_visitors  INTEGER NOT NULL,
+  m_unique_users     INTEGER NOT NULL
+);
+CREATE INDEX agg_website_events_batch ON agg_website_events (batch_id, aggregation_level);
+
+CREATE TABLE quality_results (
+  batch_id   INTEGER NOT NULL,
+  name       TEXT NOT NULL,
+  table_name TEXT NOT NULL,
+  severity   TEXT NOT NULL,
+  status     TEXT NOT NULL CHECK (status IN ('pass', 'warn', 'fail', 'skipped')),
+  observed   TEXT,
+  threshold  TEXT,
+  message    TEXT NOT NULL
+);
+CREATE INDEX quality_results_batch ON quality_results (batch_id);
+
+CREATE TABLE rejects (
+  batch_id INTEGER NOT NULL,
+  line     INTEGER NOT NULL,
+  reason   TEXT NOT NULL
+);
+CREATE INDEX rejects_batch ON rejects (batch_id);
+
+-- One row per metric (dimension '' = the day's total) so baselines never rescan events.
+CREATE TABLE metric_values (
+  batch_id    INTEGER NOT NULL,
+  dataset     TEXT NOT NULL,
+  ds          TEXT NOT NULL,
+  metric      TEXT NOT NULL,
+  dimension   TEXT NOT NULL DEFAULT '',
+  value_key   TEXT NOT NULL DEFAULT '',
+  value       REAL,
+  numerator   REAL,
+  denominator REAL
+);
+CREATE INDEX metric_values_lookup ON metric_values (dataset, metric, dimension, ds);
+CREATE INDEX metric_values_batch ON metric_values (batch_id);
+
+-- Only published batches: what every reader should use.
+CREATE VIEW published_events AS
+  SELECT e.*, p.dataset FROM fct_website_events e JOIN partitions p ON p.id = e.batch_id WHERE p.status = 'published';
+CREATE VIEW published_agg AS
+  SELECT a.*, p.dataset FROM agg_website_events a JOIN partitions p ON p.id = a.batch_id WHERE p.status = 'published';
+CREATE VIEW published_metrics AS
+  SELECT m.* FROM metric_values m JOIN partitions p ON p.id = m.batch_id WHERE p.status = 'published';
+`,
+};

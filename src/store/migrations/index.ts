@@ -1,0 +1,10 @@
+import type { Migration } from "./types.js";
+import { core } from "./001-core.js";
+import { evaluations } from "./002-evaluations.js";
+import { github } from "./003-github.js";
+import { gate } from "./004-gate.js";
+import { service } from "./005-service.js";
+import { alerts } from "./006-alerts.js";
+
+/** In version order. A migration, once shipped, is never edited: add a new one. */
+export const MIGRATIONS: Migration[] = [core, evaluations, github, gate, service, alerts];
