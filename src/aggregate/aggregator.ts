@@ -1,15 +1,275 @@
-// STUB — owner: aggregate/metrics helper. Signature is the contract the ingest pipeline codes against.
+/**
+ * Builds every aggregation level of agg_website_events (DESIGN §4) from one
+ * pass over the events, with exact distinct counts per slice.
+ *
+ * How: `add()` only interns each event into compact columns (small ints in
+ * 64k-event chunks, ~23 bytes per event). `rows()` then sorts the events by
+ * visitor with a counting sort (the visitor ids are dense), so every visitor's
+ * events are contiguous; a slice counts a visitor when its "last visitor seen"
+ * differs. That makes each level one sequential pass over typed arrays instead
+ * of a Set per slice, and distinct counts stay exact (they do not add across
+ * slices, so no level is rolled up from another). Users get the same treatment
+ * through a second counting sort over the events that carry a user_id.
+ */
 import type { AggRow, EventRow } from "../shared/types.js";
-import { DEFAULT_LEVELS, type LevelDef } from "./levels.js";
+import { UserError } from "../shared/errors.js";
+import { DEFAULT_LEVELS, GROUP_COLUMNS, type GroupColumn, type LevelDef } from "./levels.js";
+import { IdTable } from "./id-table.js";
 
-/** One pass over the events builds every level with exact distinct counts. */
+const CHUNK_BITS = 16;
+const CHUNK = 1 << CHUNK_BITS;
+const CHUNK_MASK = CHUNK - 1;
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+/** Columns 0..6 are interned strings; column 7 is event_hour. Order = GROUP_COLUMNS. */
+const HOUR_COL = GROUP_COLUMNS.indexOf("event_hour");
+const STRING_COLS = GROUP_COLUMNS.length - 1;
+/** Above this many possible keys a level maps keys to slots with a Map instead of a table. */
+const DIRECT_TABLE_MAX = 1 << 22;
+
+// One element type for every column keeps the hot loops monomorphic.
+type Column = Uint16Array;
+
 export class Aggregator {
-  constructor(readonly levels: LevelDef[] = DEFAULT_LEVELS) {}
-  /** `channel` is the derived dim_channel of the event. */
-  add(_e: EventRow, _channel: string): void {
-    throw new Error("not implemented");
+  private n = 0;
+  /** Per string column: value → index; index 0 is NULL. */
+  private readonly dicts: Map<string, number>[] = [];
+  private readonly values: (string | null)[][] = [];
+  private chunks: Column[][] = GROUP_COLUMNS.map(() => []);
+  private visitorChunks: Int32Array[] = [];
+  private userChunks: Int32Array[] = [];
+  private readonly visitors = new IdTable();
+  private readonly users = new IdTable();
+  private result: Map<string, AggRow[]> | null = null;
+
+  constructor(readonly levels: LevelDef[] = DEFAULT_LEVELS) {
+    for (let c = 0; c < STRING_COLS; c++) {
+      this.dicts.push(new Map());
+      this.values.push([null]);
+    }
   }
-  rows(_ds: string): AggRow[] {
-    throw new Error("not implemented");
+
+  /** Events added so far. */
+  get size(): number {
+    return this.n;
+  }
+
+  /** `channel` is the derived dim_channel of the event. */
+  add(e: EventRow, channel: string): void {
+    if (this.result) throw new Error("Aggregator.add() after rows(): the aggregate is already built.");
+    const idx = this.n++;
+    const o = idx & CHUNK_MASK;
+    if (o === 0) this.newChunk();
+    const c = idx >>> CHUNK_BITS;
+    const props = e.other_properties;
+    const ch = this.chunks;
+    ch[0][c][o] = this.intern(0, e.action_type);
+    ch[1][c][o] = this.intern(1, e.dim_hostname);
+    ch[2][c][o] = this.intern(2, e.dim_country);
+    ch[3][c][o] = this.intern(3, e.dim_device_brand);
+    ch[4][c][o] = this.intern(4, channel);
+    ch[5][c][o] = this.intern(5, props?.product_type ?? null);
+    ch[6][c][o] = this.intern(6, props?.app_version ?? null);
+    ch[HOUR_COL][c][o] = Math.floor((((e.event_ms % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS);
+    this.visitorChunks[c][o] = this.visitors.intern(e.logged_out_user_id);
+    this.userChunks[c][o] = e.user_id == null ? -1 : this.users.intern(e.user_id);
+  }
+
+  /** Every level's rows for `ds`. Builds once; later calls return the same rows. */
+  rows(ds: string): AggRow[] {
+    this.result ??= this.build();
+    const out: AggRow[] = [];
+    for (const level of this.levels) for (const r of this.result.get(level.name) ?? []) out.push({ ...r, ds });
+    return out;
+  }
+
+  private newChunk(): void {
+    for (let col = 0; col < GROUP_COLUMNS.length; col++)
+      this.chunks[col].push(new Uint16Array(CHUNK));
+    this.visitorChunks.push(new Int32Array(CHUNK));
+    this.userChunks.push(new Int32Array(CHUNK));
+  }
+
+  private intern(col: number, v: string | null | undefined): number {
+    if (v == null) return 0;
+    const dict = this.dicts[col];
+    let i = dict.get(v);
+    if (i === undefined) {
+      i = this.values[col].length;
+      if (i > 0xffff)
+        throw new UserError(
+          `${GROUP_COLUMNS[col]} has more than 65535 distinct values in one day; aggregate this export in the warehouse (guardrail ingest-agg) instead.`,
+        );
+      // Copy the string so the map never pins the parser's line buffer.
+      const own = (" " + v).slice(1);
+      dict.set(own, i);
+      this.values[col].push(own);
+    }
+    return i;
+  }
+
+  private build(): Map<string, AggRow[]> {
+    const n = this.n;
+    const V = this.visitors.size;
+    // Counting sort by visitor: start offset of each visitor's events.
+    const start = new Int32Array(V + 1);
+    this.forEachChunk(this.visitorChunks, (v) => start[v + 1]++);
+    for (let v = 0; v < V; v++) start[v + 1] += start[v];
+
+    const sorted: Column[] = [];
+    for (let col = 0; col < GROUP_COLUMNS.length; col++) {
+      const dest = new Uint16Array(n);
+      sorted.push(this.scatter(this.chunks[col], start, dest));
+      this.chunks[col] = []; // free as we go: peak memory is one copy plus one column
+    }
+    const sortedUsers = this.scatter(this.userChunks, start, new Int32Array(n));
+    this.userChunks = [];
+    // Visitors last: every scatter reads them to find each event's destination.
+    const sortedVisitors = this.scatter(this.visitorChunks, start, new Int32Array(n));
+    this.visitorChunks = [];
+    const userOrder = this.sortByUser(sortedUsers);
+
+    const slotOf = new Int32Array(n);
+    const out = new Map<string, AggRow[]>();
+    for (const level of this.levels) out.set(level.name, this.buildLevel(level, sorted, sortedVisitors, sortedUsers, userOrder, slotOf));
+    return out;
+  }
+
+  /** Calls fn for every stored value of a chunked column, in event order. */
+  private forEachChunk(chunks: Int32Array[], fn: (v: number) => void): void {
+    for (let c = 0; c < chunks.length; c++) {
+      const arr = chunks[c];
+      const len = Math.min(CHUNK, this.n - c * CHUNK);
+      for (let o = 0; o < len; o++) fn(arr[o]);
+    }
+  }
+
+  /** Copies a chunked column into `dest` in visitor order (stable). */
+  private scatter<T extends Column | Int32Array>(chunks: (Column | Int32Array)[], start: Int32Array, dest: T): T {
+    const next = start.slice(0, start.length - 1);
+    const vis = this.visitorChunks;
+    for (let c = 0; c < chunks.length; c++) {
+      const arr = chunks[c];
+      const va = vis[c];
+      const len = Math.min(CHUNK, this.n - c * CHUNK);
+      for (let o = 0; o < len; o++) dest[next[va[o]]++] = arr[o];
+    }
+    return dest;
+  }
+
+  /** Positions (in visitor order) of the events with a user, sorted by user. */
+  private sortByUser(users: Int32Array): Int32Array {
+    const U = this.users.size;
+    const start = new Int32Array(U + 1);
+    let m = 0;
+    for (let j = 0; j < users.length; j++) {
+      const u = users[j];
+      if (u >= 0) {
+        start[u + 1]++;
+        m++;
+      }
+    }
+    for (let u = 0; u < U; u++) start[u + 1] += start[u];
+    const order = new Int32Array(m);
+    for (let j = 0; j < users.length; j++) {
+      const u = users[j];
+      if (u >= 0) order[start[u]++] = j;
+    }
+    return order;
+  }
+
+  private buildLevel(level: LevelDef, sorted: Column[], vis: Int32Array, users: Int32Array, userOrder: Int32Array, slotOf: Int32Array): AggRow[] {
+    const cols = level.columns.map((c) => {
+      const i = GROUP_COLUMNS.indexOf(c);
+      if (i < 0) throw new Error(`aggregation level ${level.name}: unknown column ${c}`);
+      return i;
+    });
+    const radix = cols.map((c) => (c === HOUR_COL ? 24 : this.values[c].length));
+    const stride: number[] = [];
+    let total = 1;
+    for (const r of radix) {
+      stride.push(total);
+      total *= r;
+    }
+    const n = vis.length;
+    const table = total <= DIRECT_TABLE_MAX ? new Int32Array(total).fill(-1) : null;
+    const map = table ? null : new Map<number, number>();
+    const keys: number[] = [];
+    const events: number[] = [];
+    const visitors: number[] = [];
+    const lastVisitor: number[] = [];
+
+    // Up to four columns take the unrolled path; unused ones multiply by 0.
+    const zero = sorted[0];
+    const a = [0, 1, 2, 3].map((k) => (k < cols.length ? sorted[cols[k]] : zero));
+    const s = [0, 1, 2, 3].map((k) => (k < cols.length ? stride[k] : 0));
+    const [a0, a1, a2, a3] = a;
+    const [s0, s1, s2, s3] = s;
+    const extra = cols.slice(4);
+    const newSlot = (key: number): number => {
+      const slot = keys.length;
+      keys.push(key);
+      events.push(0);
+      visitors.push(0);
+      lastVisitor.push(-1);
+      return slot;
+    };
+    for (let j = 0; j < n; j++) {
+      let key = a0[j] * s0 + a1[j] * s1 + a2[j] * s2 + a3[j] * s3;
+      if (extra.length) for (let k = 0; k < extra.length; k++) key += sorted[extra[k]][j] * stride[4 + k];
+      let slot: number;
+      if (table) {
+        slot = table[key];
+        if (slot < 0) table[key] = slot = newSlot(key);
+      } else {
+        slot = map!.get(key) ?? -1;
+        if (slot < 0) map!.set(key, (slot = newSlot(key)));
+      }
+      slotOf[j] = slot;
+      events[slot]++;
+      const v = vis[j];
+      if (lastVisitor[slot] !== v) {
+        lastVisitor[slot] = v;
+        visitors[slot]++;
+      }
+    }
+
+    const usersPerSlot = new Array<number>(keys.length).fill(0);
+    const lastUser = new Array<number>(keys.length).fill(-1);
+    for (let k = 0; k < userOrder.length; k++) {
+      const j = userOrder[k];
+      const slot = slotOf[j];
+      const u = users[j];
+      if (lastUser[slot] !== u) {
+        lastUser[slot] = u;
+        usersPerSlot[slot]++;
+      }
+    }
+
+    const order = keys.map((_, i) => i).sort((x, y) => keys[x] - keys[y]);
+    return order.map((slot) => {
+      const row: AggRow = {
+        ds: "",
+        aggregation_level: level.name,
+        action_type: null,
+        dim_hostname: null,
+        dim_country: null,
+        dim_device_brand: null,
+        dim_channel: null,
+        dim_product_type: null,
+        dim_app_version: null,
+        event_hour: null,
+        m_total_events: events[slot],
+        m_unique_visitors: visitors[slot],
+        m_unique_users: usersPerSlot[slot],
+      };
+      cols.forEach((c, k) => {
+        const idx = Math.floor(keys[slot] / stride[k]) % radix[k];
+        const name = GROUP_COLUMNS[c] as GroupColumn;
+        if (c === HOUR_COL) row.event_hour = idx;
+        else (row as unknown as Record<string, string | null>)[name] = this.values[c][idx];
+      });
+      return row;
+    });
   }
 }

@@ -1,22 +1,22 @@
-// STUB — owner: evaluate helper.
+/**
+ * Evaluate (issue 4, DESIGN §7): seasonal baseline, verdicts, localisation,
+ * version mode, evaluation history and backtest.
+ */
 import type { DB } from "../store/db.js";
 import type { DatasetConfig } from "../config/load.js";
-import type { Evaluation } from "../shared/types.js";
+import { judgeDay, type DayEvaluation, type EvaluateOptions } from "./evaluate.js";
+import { saveEvaluation } from "./history.js";
 
-export interface EvaluateOptions {
-  /** Day to judge; default: the latest published day. */
-  ds?: string;
-  /** Clock for freshness (tests, backtest). */
-  now?: Date;
-  /** Store the evaluation in history (default true). */
-  persist?: boolean;
-}
+export type { EvaluateOptions, DayEvaluation, DataState } from "./evaluate.js";
+export { STATUS_ORDER, worst, thresholdsOf } from "./evaluate.js";
+export { latestEvaluation, latestEvaluationForDay, evaluationById, evaluationHistory, saveEvaluation, type EvaluationSummary } from "./history.js";
+export { backtest, type BacktestDay, type BacktestResult } from "./backtest.js";
 
-export function evaluateDay(_db: DB, _cfg: DatasetConfig, _opts: EvaluateOptions = {}): Evaluation {
-  throw new Error("not implemented");
-}
-
-/** The most recent stored evaluation of a dataset (any ds), or null. */
-export function latestEvaluation(_db: DB, _dataset: string): Evaluation | null {
-  throw new Error("not implemented");
+/**
+ * Judges one day (default: the newest day with a published or audit-rejected
+ * export) and, unless `persist: false`, stores it in the history.
+ */
+export function evaluateDay(db: DB, cfg: DatasetConfig, opts: EvaluateOptions = {}): DayEvaluation {
+  const evaluation = judgeDay(db, cfg, opts);
+  return opts.persist === false ? evaluation : saveEvaluation(db, evaluation, opts.now ?? new Date());
 }

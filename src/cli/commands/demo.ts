@@ -1,4 +1,149 @@
+/**
+ * `guardrail demo` (DESIGN §11): the whole flow with no credentials. Six weeks
+ * of fixtures with a signup-conversion incident on iPhone on the last day →
+ * ingest each day → evaluate the last day → report, verdicts and a static
+ * dashboard snapshot, all under ./data/demo.
+ */
+import { rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { addGlobalOptions, makeContext } from "../common.js";
+import { intFlag } from "./fixtures.js";
+import { generateFixtures, parseIncident, type Incident } from "../../fixtures/generate.js";
+import { ingestFiles } from "../../ingest/pipeline.js";
+import { evaluateDay } from "../../evaluate/index.js";
+import { loadReport } from "../../metrics/compute.js";
+import { renderDashboard } from "../../dashboard/render.js";
+import { addDays, dsToEpochMs, epochMsToDs } from "../../shared/dates.js";
 import type { RegisterCommand } from "./types.js";
+import type { MetricDef } from "../../config/schema.js";
+import type { Evaluation, Report } from "../../shared/types.js";
 
-// TODO(owner): `guardrail demo` — see DESIGN §11.
-export const demo: RegisterCommand = () => {};
+interface DemoFlags {
+  out: string;
+  days: string;
+  eventsPerDay: string;
+  seed: string;
+  end?: string;
+  incident?: string;
+  db?: string;
+  dataset: string;
+  config?: string;
+  json?: boolean;
+}
+
+export const demo: RegisterCommand = (program, setExit) => {
+  addGlobalOptions(
+    program
+      .command("demo")
+      .description("Fixtures → ingest → evaluate → report, with no credentials, into ./data/demo (recreated on each run).")
+      .option("--out <dir>", "demo folder", "./data/demo")
+      .option("--days <n>", "days of history, the last one with the incident", "42")
+      .option("--events-per-day <n>", "events on an ordinary weekday", "30000")
+      .option("--seed <n>", "random seed", "1")
+      .option("--end <ds>", "last day (default: yesterday, UTC, so the data is fresh)")
+      .option("--incident <spec>", "METRIC:CHANGE[:DIM=VALUE] injected on the last day", "signup_conversion_rate:-0.6:dim_device_brand=iPhone"),
+  ).action(async (flags: DemoFlags) => {
+    const out = resolve(flags.out);
+    const days = intFlag("--days", flags.days);
+    const eventsPerDay = intFlag("--events-per-day", flags.eventsPerDay);
+    const seed = intFlag("--seed", flags.seed);
+    const dbPath = flags.db ?? join(out, "guardrail.db");
+    const exportsDir = join(out, "exports");
+    const dashboardPath = join(out, "dashboard.html");
+    // Fresh each run, but only what the demo itself wrote: --out may point anywhere.
+    for (const p of [exportsDir, dashboardPath, ...(flags.db ? [] : [dbPath, `${dbPath}-wal`, `${dbPath}-shm`])]) rmSync(p, { recursive: true, force: true });
+
+    const ctx = makeContext({ db: dbPath, dataset: flags.dataset, config: flags.config, json: flags.json });
+    const end = flags.end ?? epochMsToDs(Date.now() - 86_400_000);
+    // A release that breaks the signup form on iPhone: big enough to fail the guardrail at demo volume.
+    const incident: Incident = parseIncident(`${end}:${flags.incident}`);
+    ctx.log(`demo: writing ${days} days of fixtures (${eventsPerDay} events per weekday) ending ${end}, incident ${describeIncident(incident)}…`);
+    const files = await generateFixtures({ outDir: exportsDir, days, eventsPerDay, seed, end, incidents: [incident] });
+
+    const db = ctx.db();
+    try {
+      const ingests = [];
+      for (const f of files) {
+        const r = await ingestFiles(db, ctx.dataset, [f.path], { ds: f.ds });
+        ingests.push({ ds: f.ds, published: r.published, rows_loaded: r.rows_loaded, rows_rejected: r.rows_rejected });
+        const failed = r.checks.filter((c) => c.status === "fail").map((c) => c.name);
+        ctx.log(`demo: ingested ${f.ds} (${r.rows_loaded} rows) ${r.published ? "published" : `NOT published: ${failed.join(", ")}`}`);
+      }
+      // With an explicit --end the demo pretends "today" is the day after it, so old data is not stale.
+      const now = flags.end ? new Date(dsToEpochMs(end) + 36 * 3_600_000) : undefined;
+      const evaluation = evaluateDay(db, ctx.dataset, { ds: end, now });
+      const report = loadReport(db, ctx.dataset.name, end);
+      writeFileSync(dashboardPath, renderDashboard(db, ctx.config, { dataset: ctx.dataset.name, ds: end }));
+
+      const events = files.reduce((s, f) => s + f.events, 0);
+      const human = [
+        `Guardrail demo: ${files.length} days (${addDays(end, -(days - 1))} … ${end}), ${events.toLocaleString("en-US")} events, database ${dbPath}`,
+        `Injected incident: ${describeIncident(incident)}.`,
+        "",
+        report ? formatReport(report, ctx.dataset.metrics) : `No report for ${end} (the day was not published).`,
+        "",
+        formatEvaluation(evaluation),
+        "",
+        `Dashboard snapshot: ${dashboardPath}`,
+        `Try: npx guardrail evaluate --db ${dbPath} --ds ${end}`,
+      ].join("\n");
+      ctx.out(human, { dir: out, db: dbPath, from: files[0].ds, to: end, events, incident, ingests, report, evaluation, dashboard: dashboardPath });
+    } finally {
+      db.close();
+    }
+    setExit(0);
+  });
+};
+
+// Plain-text rendering of the report and the evaluation.
+function describeIncident(i: Incident): string {
+  return `${i.metric} ${i.change > 0 ? "+" : "−"}${Math.abs(i.change * 100).toFixed(0)} %${i.segment ? ` on ${i.segment.dimension}=${i.segment.value}` : " site-wide"} on ${i.ds}`;
+}
+
+const pct = (x: number | null | undefined, digits = 2): string => (x === null || x === undefined ? "undefined" : `${(x * 100).toFixed(digits)} %`);
+const num = (x: number | null | undefined): string => (x === null || x === undefined ? "—" : Number.isInteger(x) ? x.toLocaleString("en-US") : x.toFixed(4));
+const signedPct = (x: number | null | undefined): string => (x === null || x === undefined ? "—" : `${x > 0 ? "+" : ""}${(x * 100).toFixed(1)} %`);
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ").trimEnd();
+  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+function formatReport(report: Report, metrics: MetricDef[]): string {
+  const ratio = new Set(metrics.filter((m) => m.kind === "ratio").map((m) => m.name));
+  const rows = Object.entries(report.metrics).map(([name, m]) => [
+    name,
+    ratio.has(name) ? pct(m.value) : num(m.value),
+    m.numerator !== undefined && m.denominator !== undefined ? `${num(m.numerator)} / ${num(m.denominator)}` : "",
+  ]);
+  const out = [`Report for ${report.ds} (dataset ${report.dataset})`, table(["metric", "value", "of"], rows)];
+  // The four questions of the team: where visitors come from, on what, and how signups convert per device.
+  const visitors = report.metrics.daily_visitors?.breakdown ?? {};
+  for (const dim of ["dim_channel", "dim_country", "dim_device_brand"]) {
+    const values = Object.entries(visitors[dim] ?? {}).sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0)).slice(0, 6);
+    if (values.length) out.push(`daily_visitors by ${dim}: ${values.map(([k, v]) => `${k} ${num(v)}`).join(", ")}`);
+  }
+  const byDevice = report.metrics.signup_conversion_rate?.breakdown?.dim_device_brand;
+  if (byDevice) out.push(`signup_conversion_rate by dim_device_brand: ${Object.entries(byDevice).map(([k, v]) => `${k} ${pct(v)}`).join(", ")}`);
+  return out.join("\n");
+}
+
+function formatEvaluation(e: Evaluation): string {
+  const rows = e.verdicts.map((v) => [
+    `${v.metric}${v.guardrail ? " *" : ""}`,
+    v.verdict.toUpperCase(),
+    num(v.observed),
+    num(v.expected),
+    signedPct(v.change),
+    v.z === null ? "—" : v.z.toFixed(1),
+  ]);
+  const out = [`Evaluation of ${e.ds}: ${e.status.toUpperCase()}${e.summary ? ` — ${e.summary}` : ""}`, table(["metric (* guardrail)", "verdict", "observed", "expected", "change", "z"], rows)];
+  for (const v of e.verdicts.filter((x) => x.verdict === "fail" || x.verdict === "warn")) {
+    out.push(`${v.metric}: ${v.message}`);
+    for (const s of v.segments.slice(0, 3))
+      out.push(`  ${s.dimension}=${s.value}: ${signedPct(s.change)}, explains ${(s.contribution * 100).toFixed(0)} % of the decline`);
+  }
+  for (const v of e.versions) out.push(`version ${v.version} ${v.metric}: ${v.verdict} (${signedPct(v.change)})`);
+  return out.join("\n");
+}

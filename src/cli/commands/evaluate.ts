@@ -1,4 +1,57 @@
+/** `guardrail evaluate [--ds D]` (DESIGN §11): verdicts vs the seasonal baseline. */
 import type { RegisterCommand } from "./types.js";
+import { addGlobalOptions, makeContext, type GlobalOptions } from "../common.js";
+import { evaluateDay, type DayEvaluation } from "../../evaluate/index.js";
+import { fmtSigned, fmtValue } from "../../evaluate/format.js";
+import type { VerdictKind } from "../../shared/types.js";
 
-// TODO(owner): `guardrail evaluate` — see DESIGN §11.
-export const evaluate: RegisterCommand = () => {};
+/** 0 pass/warn · 1 a guardrail fails · 3 no_data/inconclusive. */
+export function evaluateExitCode(status: VerdictKind): number {
+  if (status === "fail") return 1;
+  if (status === "no_data" || status === "inconclusive") return 3;
+  return 0;
+}
+
+export const evaluate: RegisterCommand = (program, setExit) => {
+  addGlobalOptions(
+    program
+      .command("evaluate")
+      .description("judge every metric of a day against the same weekday of previous weeks (exit 0 pass/warn, 1 fail, 3 no data)")
+      .option("--ds <date>", "day to judge (default: the newest loaded day)"),
+  ).action((o: GlobalOptions & { ds?: string }) => {
+    const ctx = makeContext(o);
+    const e = evaluateDay(ctx.db(), ctx.dataset, { ds: o.ds });
+    ctx.out(renderEvaluation(e, ctx.dataset.metrics.map((m) => [m.name, m.kind] as const)), e);
+    setExit(evaluateExitCode(e.status));
+  });
+};
+
+export function renderEvaluation(e: DayEvaluation, kinds: ReadonlyArray<readonly [string, "count" | "ratio"]>): string {
+  const kindOf = new Map(kinds);
+  const header = ["metric", "today", "expected", "change", "z", "verdict"];
+  const rows = e.verdicts.map((v) => {
+    const kind = kindOf.get(v.metric) ?? "count";
+    const tag = v.guardrail ? (v.enforced === false ? " (guardrail, report-only)" : " (guardrail)") : "";
+    return [
+      v.metric + tag,
+      fmtValue(v.observed, kind),
+      fmtValue(v.expected, kind),
+      v.change === null ? "–" : `${fmtSigned(v.change * 100)} %`,
+      v.z === null ? "–" : fmtSigned(v.z),
+      v.verdict.toUpperCase(),
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ").trimEnd();
+  const out = [`${e.dataset} ${e.ds}: ${e.status.toUpperCase()}`, e.summary ?? "", "", line(header), ...rows.map(line)];
+  const notes = e.verdicts.filter((v) => v.verdict === "fail" || v.verdict === "warn").map((v) => `- ${v.message}`);
+  if (notes.length) out.push("", ...notes);
+  if (e.versions.length) {
+    out.push("", "versions (each vs the rest of the day's traffic):");
+    for (const v of e.versions)
+      out.push(
+        `- ${v.version} ${v.metric}: ${fmtValue(v.observed, "ratio")} vs ${fmtValue(v.expected, "ratio")} (${v.change === null ? "–" : `${fmtSigned(v.change * 100)} %`}, z = ${fmtSigned(v.z ?? 0)}) ${v.verdict.toUpperCase()}`,
+      );
+  }
+  return out.join("\n");
+}

@@ -1,4 +1,21 @@
+/** `guardrail ingest-agg FILE… [--ds D]` (DESIGN §11): exit 0 published, 3 audit failed, 2 usage/unreadable. */
 import type { RegisterCommand } from "./types.js";
+import { addGlobalOptions, makeContext, type GlobalOptions } from "../common.js";
+import { ingestAggFiles } from "../../aggregate/ingest-agg.js";
+import { renderIngestResult, failureLine } from "../../ingest/render.js";
 
-// TODO(owner): `guardrail ingest-agg` — see DESIGN §11.
-export const ingestAgg: RegisterCommand = () => {};
+export const ingestAgg: RegisterCommand = (program, setExit) => {
+  addGlobalOptions(
+    program
+      .command("ingest-agg")
+      .description("Load a warehouse-built agg_website_events export (CSV or NDJSON, gzip ok) as one published day.")
+      .argument("<files...>", "aggregate export file(s) of one day")
+      .option("--ds <date>", "partition date YYYY-MM-DD (default: the rows' ds, else a ds=YYYY-MM-DD path segment)"),
+  ).action(async (files: string[], opts: GlobalOptions & { ds?: string }) => {
+    const ctx = makeContext(opts);
+    const result = await ingestAggFiles(ctx.db(), ctx.dataset, files, { ds: opts.ds });
+    ctx.out(renderIngestResult(result), result);
+    if (!result.published) ctx.log(`guardrail: ${failureLine(result)}`);
+    setExit(result.published ? 0 : 3);
+  });
+};

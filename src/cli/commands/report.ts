@@ -1,4 +1,29 @@
 import type { RegisterCommand } from "./types.js";
+import { addGlobalOptions, makeContext, type GlobalOptions } from "../common.js";
+import { UserError } from "../../shared/errors.js";
+import { isValidDs } from "../../shared/dates.js";
+import { loadReport } from "../../metrics/compute.js";
+import { renderReport } from "../../metrics/render.js";
+import { dayStatus } from "../../store/partitions.js";
 
-// TODO(owner): `guardrail report` — see DESIGN §11.
-export const report: RegisterCommand = () => {};
+/** `guardrail report [--ds D]`: the stored metric values of a published day (DESIGN §11). */
+export const report: RegisterCommand = (program, setExit) => {
+  addGlobalOptions(
+    program
+      .command("report")
+      .description("metric values and breakdowns of a published day (default: the latest)")
+      .option("--ds <date>", "the day, YYYY-MM-DD (default: the latest published day)"),
+  ).action((opts: GlobalOptions & { ds?: string }) => {
+    if (opts.ds !== undefined && !isValidDs(opts.ds)) throw new UserError(`--ds ${opts.ds}: expected a date YYYY-MM-DD.`);
+    const ctx = makeContext(opts);
+    const db = ctx.db();
+    const r = loadReport(db, ctx.dataset.name, opts.ds);
+    if (!r) {
+      if (!opts.ds) throw new UserError(`dataset ${ctx.dataset.name} has no published data yet; ingest a day first (guardrail ingest FILE).`);
+      const why = dayStatus(db, ctx.dataset.name, opts.ds) === "rejected" ? " (its audit failed, so it was not published)" : "";
+      throw new UserError(`dataset ${ctx.dataset.name} has no published data for ds ${opts.ds}${why}.`);
+    }
+    ctx.out(renderReport(r, ctx.dataset.metrics), r);
+    setExit(0);
+  });
+};

@@ -1,0 +1,79 @@
+/**
+ * Slack-compatible incoming-webhook messages: `text` (the fallback shown in
+ * notifications and by non-Slack receivers) plus Block Kit `blocks`.
+ */
+import type { Verdict } from "../shared/types.js";
+import { failingGuardrails } from "./plan.js";
+import { formatChange, formatValue, hoursText, isRatio, segmentLabel, topSegment } from "./format.js";
+import { auditTitle, failedCheckNames, staleTitle } from "./render.js";
+import type { AlertEvent, IncidentDecision, RenderContext } from "./types.js";
+
+export interface ChatMessage {
+  text: string;
+  blocks: Record<string, unknown>[];
+}
+
+/** Slack mrkdwn treats &, < and > as control characters. */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+function segmentText(v: Verdict): string {
+  const s = topSegment(v);
+  return s ? `${segmentLabel(s)} (${Math.round(s.contribution * 100)} % of the decline)` : "site-wide";
+}
+
+function message(title: string, fields: [string, string][], detail: string, ctx: RenderContext): ChatMessage {
+  const link = ctx.dashboardUrl;
+  const plain = `${title}${fields.length ? " — " + fields.map(([k, v]) => `${k}: ${v}`).join(", ") : ""}`;
+  const blocks: Record<string, unknown>[] = [
+    { type: "header", text: { type: "plain_text", text: title.slice(0, 150), emoji: true } },
+  ];
+  if (fields.length) blocks.push({ type: "section", fields: fields.map(([k, v]) => ({ type: "mrkdwn", text: `*${escapeMrkdwn(k)}*\n${escapeMrkdwn(v)}` })) });
+  if (detail) blocks.push({ type: "section", text: { type: "mrkdwn", text: escapeMrkdwn(detail).slice(0, 3000) } });
+  if (link)
+    blocks.push({ type: "actions", elements: [{ type: "button", text: { type: "plain_text", text: "Open dashboard" }, url: link }] });
+  return { text: escapeMrkdwn(plain) + (link ? ` <${link}|Dashboard>` : ""), blocks };
+}
+
+/** The message for an opening or closing decision (daily comments are not sent to chat). */
+export function buildChatMessage(decision: IncidentDecision, event: AlertEvent, ctx: RenderContext): ChatMessage | null {
+  if (decision.type === "comment") return null;
+  if (event.kind === "breach" || event.kind === "recovery") {
+    const ev = event.evaluation;
+    if (decision.type === "open") {
+      const failing = failingGuardrails(ev, ctx.notEnforced);
+      const v = failing[0];
+      if (!v) return null;
+      const ratio = isRatio(v, ctx.ratioMetrics);
+      const title = `Guardrail breach: ${v.metric} ${formatChange(v.change)} on ${ev.ds}`;
+      const fields: [string, string][] = [
+        ["Metric", failing.map((f) => f.metric).join(", ")],
+        ["Change", `${formatChange(v.change)} (${formatValue(v.observed, ratio)} vs ${formatValue(v.expected, ratio)} expected)`],
+        ["Segment", segmentText(v)],
+        ["Dataset", `${ev.dataset}, ${ev.ds}`],
+      ];
+      return message(title, fields, v.message, ctx);
+    }
+    const enforced = ev.verdicts.filter((v) => v.guardrail && v.enforced !== false);
+    const v = enforced[0];
+    const ratio = v ? isRatio(v, ctx.ratioMetrics) : false;
+    const fields: [string, string][] = v
+      ? [
+          ["Metric", enforced.map((f) => f.metric).join(", ")],
+          ["Change", `${formatChange(v.change)} (${formatValue(v.observed, ratio)} vs ${formatValue(v.expected, ratio)} expected)`],
+          ["Segment", "site-wide"],
+          ["Dataset", `${ev.dataset}, ${ev.ds}`],
+        ]
+      : [];
+    return message(`Guardrail recovered: guardrails pass again on ${ev.ds}`, fields, "", ctx);
+  }
+  if (event.kind === "audit_failed") {
+    const names = failedCheckNames(event.checks);
+    return message(auditTitle(event.ds, event.checks), [["Dataset", `${event.dataset}, ${event.ds}`], ["Failed checks", names.join(", ")]], "The export was not published; the previous data stays in place.", ctx);
+  }
+  if (event.kind === "stale")
+    return message(staleTitle(event.dataset, event.latestDs, event.ageHours), [["Dataset", event.dataset], ["Latest day", `${event.latestDs ?? "none"} (${hoursText(event.ageHours)})`]], "Verdicts are no_data until a new partition is published.", ctx);
+  const what = decision.kind === "audit_failed" ? "export audit problem fixed" : "fresh data arrived";
+  return message(`Guardrail data problem resolved: ${what} for dataset ${event.dataset}`, event.ds ? [["Published", event.ds]] : [], "", ctx);
+}

@@ -1,0 +1,227 @@
+/**
+ * Alerts (DESIGN §8, issue 9): the incident issue of each repo and the
+ * dataset's chat notifications, driven by one lifecycle (plan.ts).
+ *
+ * Callers:
+ * - after a publish: `syncIncident(…, eventFromEvaluation(evaluation))` and
+ *   `syncIncident(…, {kind: 'data_ok', dataset, ds})` for each repo;
+ * - after an audit rejected an export: `{kind: 'audit_failed', dataset, ds, checks}`;
+ * - on the service timer and in `guardrail evaluate`: `freshnessEvent(db, cfg, now)`.
+ * Datasets without a repo get their chat messages through `syncChat(deps, event)`.
+ */
+import type { AppDeps } from "../app/deps.js";
+import { resolveDataset } from "../config/load.js";
+import { signLink } from "../http/auth.js";
+import type { Octokit } from "../github/octokit.js";
+import { httpStatus } from "../github/octokit.js";
+import { closeIssue, commentOnIssue, createIncidentIssue, ensureIncidentLabel, findIncidentIssue, issueHasComment } from "../github/incidents.js";
+import { findSuspects } from "../suspects/index.js";
+import type { Evaluation } from "../shared/types.js";
+import { eventDataset, evaluationOutcome, planIncident } from "./plan.js";
+import { dayMarker, incidentMarker, renderComment, renderIssue } from "./render.js";
+import { buildChatMessage } from "./chat.js";
+import { defaultNotifier, stderrLog, type DeliveryResult, type Notifier } from "./notifier.js";
+import { applyDecision, CHAT_TARGET, loadIncidents } from "./state.js";
+import type { AlertEvent, AlertLog, IncidentDecision, IncidentState, RenderContext, RepoAlertConfig, SuspectLine } from "./types.js";
+
+export type { AlertEvent, IncidentDecision, IncidentState, RepoAlertConfig } from "./types.js";
+export { planIncident, evaluationOutcome, failingGuardrails } from "./plan.js";
+export { checkFreshness, freshnessEvent, type Freshness } from "./freshness.js";
+export { Notifier, flushNotifications, type DeliveryResult } from "./notifier.js";
+export { buildChatMessage, type ChatMessage } from "./chat.js";
+export { openIncidents } from "./state.js";
+export { INCIDENT_LABEL } from "../github/incidents.js";
+
+export type AlertDeps = Pick<AppDeps, "db" | "config" | "publicUrl" | "linkSecret"> & {
+  /** Chat delivery (default: one notifier per process). */
+  notifier?: Notifier;
+  log?: AlertLog;
+  /** Where GUARDRAIL_NOTIFY_URL is read (default process.env). */
+  env?: Record<string, string | undefined>;
+};
+
+/** A repo as "owner/name", or an object carrying it. */
+export type RepoRef = string | { owner: string; repo: string } | { full_name: string } | { fullName: string };
+
+function repoName(r: RepoRef): string {
+  if (typeof r === "string") return r;
+  if ("full_name" in r) return r.full_name;
+  if ("fullName" in r) return r.fullName;
+  return `${r.owner}/${r.repo}`;
+}
+
+/** breach when an enforced guardrail fails, else recovery (which only closes an open incident when the data was judged). */
+export function eventFromEvaluation(evaluation: Evaluation): AlertEvent {
+  return { kind: evaluationOutcome(evaluation) === "breach" ? "breach" : "recovery", evaluation };
+}
+
+/** The dataset's webhook: its own `notify_url` (or the config's top-level one), else GUARDRAIL_NOTIFY_URL. */
+export function notifyUrl(deps: Pick<AlertDeps, "config" | "env">, dataset: string): string | null {
+  let own: string | undefined;
+  try {
+    own = resolveDataset(deps.config, dataset).notify_url;
+  } catch {
+    own = undefined;
+  }
+  return own || (deps.env ?? process.env).GUARDRAIL_NOTIFY_URL || null;
+}
+
+/** Fire-and-forget: returns at once; null when no webhook is configured. */
+export function notify(deps: AlertDeps, dataset: string, message: unknown, label = `notification for dataset ${dataset}`): Promise<DeliveryResult> | null {
+  const url = notifyUrl(deps, dataset);
+  if (!url) return null;
+  return (deps.notifier ?? defaultNotifier()).send(url, message, label);
+}
+
+function notEnforcedOf(repoConfig: RepoAlertConfig | null | undefined): Set<string> {
+  return new Set(Object.entries(repoConfig?.metrics ?? {}).filter(([, o]) => o?.enforce === false).map(([name]) => name));
+}
+
+function ratioMetrics(deps: Pick<AlertDeps, "config">): Set<string> | undefined {
+  const metrics = deps.config.metrics;
+  return metrics ? new Set(metrics.filter((m) => m.kind === "ratio").map((m) => m.name)) : undefined;
+}
+
+function dashboardUrl(deps: AlertDeps, dataset: string, ds: string | undefined): string | undefined {
+  if (!deps.publicUrl || !deps.linkSecret) return undefined;
+  const q = new URLSearchParams({ dataset, ...(ds ? { ds } : {}) });
+  return signLink(deps, `/guardrail?${q.toString()}`);
+}
+
+/** H5's suspects, shown in the issue; a store without their tables simply shows none. */
+function suspectLines(deps: AlertDeps, repo: string, evaluation: Evaluation, log: AlertLog): SuspectLine[] {
+  try {
+    return findSuspects(deps.db, repo, evaluation.dataset, evaluation).map((s) => ({
+      text: `${s.sha ? `commit ${s.sha}` : `release ${s.ref ?? s.version}`}${s.version ? ` (app_version ${s.version})` : ""}: ${s.evidence}`,
+      pulls: s.prs.map((p) => ({ number: p.number, title: p.title, url: p.url })),
+    }));
+  } catch (err) {
+    log.warn(`guardrail alerts: suspects for ${repo} unavailable (${err instanceof Error ? err.message : String(err)})`);
+    return [];
+  }
+}
+
+function eventDs(event: AlertEvent, d: IncidentDecision): string | undefined {
+  if ("evaluation" in event) return event.evaluation.ds;
+  if (event.kind === "audit_failed") return event.ds;
+  if (event.kind === "stale") return event.latestDs ?? undefined;
+  return event.ds ?? d.dataDs ?? undefined;
+}
+
+/** One lifecycle at a time per target + dataset, so two concurrent callers never open two issues. */
+const locks = new Map<string, Promise<unknown>>();
+async function withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const prev = locks.get(key) ?? Promise.resolve();
+  const run = prev.then(fn, fn);
+  const tail = run.catch(() => undefined);
+  locks.set(key, tail);
+  try {
+    return await run;
+  } finally {
+    if (locks.get(key) === tail) locks.delete(key);
+  }
+}
+
+/**
+ * Chat side of an event: the dataset-wide lifecycle (repo '' in `incidents`),
+ * one message when an incident opens and one when it closes. Decides and
+ * records synchronously, delivers in the background: never blocks the caller.
+ */
+export function syncChat(deps: AlertDeps, event: AlertEvent): { decisions: IncidentDecision[]; deliveries: Promise<DeliveryResult>[] } {
+  const dataset = eventDataset(event);
+  const url = notifyUrl(deps, dataset);
+  if (!url) return { decisions: [], deliveries: [] };
+  const decisions = planIncident(loadIncidents(deps.db, CHAT_TARGET, dataset), event);
+  const deliveries: Promise<DeliveryResult>[] = [];
+  for (const d of decisions) {
+    applyDecision(deps.db, CHAT_TARGET, dataset, d, null);
+    const ctx: RenderContext = { dashboardUrl: dashboardUrl(deps, dataset, eventDs(event, d)), ratioMetrics: ratioMetrics(deps) };
+    const msg = buildChatMessage(d, event, ctx);
+    if (msg) deliveries.push((deps.notifier ?? defaultNotifier()).send(url, msg, `${d.kind} ${d.type === "open" ? "alert" : "resolution"} for dataset ${dataset}`));
+  }
+  return { decisions, deliveries };
+}
+
+/**
+ * Brings one repo's incident issue(s) in line with an event, and sends the
+ * dataset's chat message (deduplicated across repos). Idempotent: the same
+ * event twice, or after a restart, changes nothing the second time.
+ * Respects `alerts.issue: false` in the repo's `.github/guardrail.yml`.
+ */
+export async function syncIncident(
+  octokit: Octokit,
+  deps: AlertDeps,
+  repo: RepoRef,
+  repoConfig: RepoAlertConfig | null | undefined,
+  event: AlertEvent,
+): Promise<IncidentDecision[]> {
+  const log = deps.log ?? stderrLog;
+  syncChat(deps, event);
+  if (repoConfig?.alerts?.issue === false) return [];
+  const full = repoName(repo);
+  const dataset = eventDataset(event);
+  const notEnforced = notEnforcedOf(repoConfig);
+  return withLock(`${full}\0${dataset}`, async () => {
+    const states = loadIncidents(deps.db, full, dataset);
+    const decisions = planIncident(states, event, notEnforced);
+    for (const d of decisions) {
+      const ctx: RenderContext = {
+        dashboardUrl: dashboardUrl(deps, dataset, eventDs(event, d)),
+        ratioMetrics: ratioMetrics(deps),
+        notEnforced,
+        suspects: "evaluation" in event && d.type !== "close" ? suspectLines(deps, full, event.evaluation, log) : undefined,
+      };
+      const number = await carryOut(octokit, deps, full, dataset, d, event, states[d.kind] ?? null, ctx);
+      applyDecision(deps.db, full, dataset, d, number);
+      log.info(`guardrail alerts: ${d.kind} incident of dataset ${dataset} in ${full}: ${d.type} (${d.day})${number ? ` issue #${number}` : ""}`);
+    }
+    return decisions;
+  });
+}
+
+/** Performs one decision on GitHub; returns the issue number (for an open). */
+async function carryOut(
+  octokit: Octokit,
+  deps: AlertDeps,
+  repo: string,
+  dataset: string,
+  d: IncidentDecision,
+  event: AlertEvent,
+  state: IncidentState | null,
+  ctx: RenderContext,
+): Promise<number | null> {
+  const gone = (err: unknown) => httpStatus(err) === 404 || httpStatus(err) === 410;
+  if (d.type === "open") {
+    // After a restart or a lost database the issue may exist already: adopt it, never open a second one.
+    const existing = await findIncidentIssue(octokit, repo, incidentMarker(dataset, d.kind));
+    if (existing) {
+      const marker = dayMarker(d.kind, d.day);
+      if (!existing.body.includes(marker) && !(await issueHasComment(octokit, repo, existing.number, marker)))
+        await commentOnIssue(octokit, repo, existing.number, renderComment({ ...d, type: "comment" }, event, state, ctx));
+      return existing.number;
+    }
+    const { title, body } = renderIssue(d, event, ctx);
+    await ensureIncidentLabel(octokit, repo);
+    return createIncidentIssue(octokit, repo, title, body);
+  }
+  const number = state?.issue_number ?? null;
+  if (d.type === "comment") {
+    try {
+      if (number === null) throw Object.assign(new Error("no issue recorded"), { status: 404 });
+      await commentOnIssue(octokit, repo, number, renderComment(d, event, state, ctx));
+      return null;
+    } catch (err) {
+      if (!gone(err)) throw err;
+      // The issue was deleted or transferred: open a fresh one for the ongoing problem.
+      return carryOut(octokit, deps, repo, dataset, { ...d, type: "open" }, event, state, ctx);
+    }
+  }
+  if (number === null) return null;
+  try {
+    await commentOnIssue(octokit, repo, number, renderComment(d, event, state, ctx));
+    await closeIssue(octokit, repo, number);
+  } catch (err) {
+    if (!gone(err)) throw err;
+  }
+  return null;
+}

@@ -1,0 +1,202 @@
+/**
+ * Incident issue titles, bodies and comments (GitHub Markdown). Pure: the
+ * dashboard link and suspects come in through the context.
+ */
+import type { CheckResult, Evaluation, Verdict } from "../shared/types.js";
+import { failingGuardrails } from "./plan.js";
+import { formatChange, formatValue, formatZ, hoursText, isRatio, mdCell, segmentLabel } from "./format.js";
+import type { AlertEvent, IncidentDecision, IncidentKind, IncidentState, RenderContext } from "./types.js";
+
+/** The hidden id an incident issue is found by after a restart (together with the label). */
+export function incidentMarker(dataset: string, kind: IncidentKind): string {
+  return `<!-- guardrail-incident: dataset=${dataset} kind=${kind} -->`;
+}
+
+/** The hidden day key of the opening body and of each comment (no duplicate comment after a lost state). */
+export function dayMarker(kind: IncidentKind, day: string): string {
+  return `<!-- guardrail-day: kind=${kind} ds=${day} -->`;
+}
+
+export function breachTitle(ev: Evaluation, notEnforced?: Set<string>): string {
+  const failing = failingGuardrails(ev, notEnforced);
+  const first = failing[0];
+  const more = failing.length > 1 ? ` (+${failing.length - 1} more)` : "";
+  return `Guardrail breach: ${first ? `${first.metric} ${formatChange(first.change)}` : "guardrails failing"}${more} on ${ev.ds}`;
+}
+
+export function failedCheckNames(checks: CheckResult[]): string[] {
+  const failed = checks.filter((c) => c.status === "fail");
+  return [...new Set((failed.length ? failed : checks).map((c) => c.name))];
+}
+
+export function auditTitle(ds: string, checks: CheckResult[]): string {
+  const names = failedCheckNames(checks);
+  return `Guardrail data problem: export for ${ds} failed its audit${names.length ? ` (${names.join(", ")})` : ""}`;
+}
+
+export function staleTitle(dataset: string, latestDs: string | null, ageHours: number | null): string {
+  if (!latestDs) return `Guardrail data problem: dataset ${dataset} is stale (nothing published)`;
+  return `Guardrail data problem: dataset ${dataset} is stale (latest ${latestDs}, ${hoursText(ageHours)})`;
+}
+
+/** Metric / today / expected / change / z / verdict; enforced guardrails first. */
+export function verdictTable(ev: Evaluation, ctx: RenderContext): string {
+  const rows = [...ev.verdicts].sort((a, b) => Number(b.guardrail) - Number(a.guardrail));
+  const lines = ["| metric | today | expected | change | z | verdict |", "|---|---:|---:|---:|---:|---|"];
+  for (const v of rows) {
+    const ratio = isRatio(v, ctx.ratioMetrics);
+    const enforced = v.guardrail && v.enforced !== false && !ctx.notEnforced?.has(v.metric);
+    const name = v.guardrail ? `**${mdCell(v.metric)}**${enforced ? "" : " (not enforced)"}` : mdCell(v.metric);
+    const verdict = v.verdict === "fail" ? "**fail**" : v.verdict;
+    lines.push(
+      `| ${name} | ${formatValue(v.observed, ratio)} | ${formatValue(v.expected, ratio)} | ${formatChange(v.change)} | ${formatZ(v.z)} | ${verdict} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+/** The verdict sentence of each failing guardrail plus its top segments. */
+export function localisation(failing: Verdict[], ctx: RenderContext): string {
+  const out: string[] = [];
+  for (const v of failing) {
+    out.push(`- ${mdCell(v.message)}`);
+    const ratio = isRatio(v, ctx.ratioMetrics);
+    for (const s of v.segments.slice(0, 3)) {
+      out.push(
+        `  - ${mdCell(segmentLabel(s))}: ${formatValue(s.observed, ratio)} vs ${formatValue(s.expected, ratio)} expected (${formatChange(s.change)}), ${Math.round(s.contribution * 100)} % of the decline`,
+      );
+    }
+    if (v.decomposition) {
+      const { rate, mix, dimension } = v.decomposition;
+      out.push(`  - by ${mdCell(dimension)}: ${Math.round(rate * 100)} % rate change inside segments, ${Math.round(mix * 100)} % traffic mix shift`);
+    }
+  }
+  return out.join("\n");
+}
+
+function suspectsSection(ctx: RenderContext): string {
+  if (!ctx.suspects || ctx.suspects.length === 0) return "";
+  // A long deploy window can list many commits; the dashboard has the rest, the issue stays readable.
+  const shown = ctx.suspects.slice(0, 20);
+  const lines = shown.map((s) => {
+    const head = s.url ? `[${mdCell(s.text)}](${s.url})` : mdCell(s.text);
+    const pulls = (s.pulls ?? []).map((p) => (p.url ? `[#${p.number}](${p.url})` : `#${p.number}`) + (p.title ? ` ${mdCell(p.title)}` : ""));
+    return `- ${head}${pulls.length ? ` — ${pulls.join(", ")}` : ""}`;
+  });
+  if (ctx.suspects.length > shown.length) lines.push(`- … and ${ctx.suspects.length - shown.length} more`);
+  return `### Suspects\n\nChanges shipped between the last healthy day and the failing day:\n\n${lines.join("\n")}\n`;
+}
+
+function linkLine(ctx: RenderContext): string {
+  return ctx.dashboardUrl ? `[Open the Guardrail dashboard](${ctx.dashboardUrl}) (a signed link that expires).` : "";
+}
+
+const WHAT_TO_DO = `### What to do
+
+1. **Revert** the change that caused it: a pull request that reverts a suspect commit passes the guardrail check during the freeze.
+2. **Override** if the decline is expected (a campaign ended, a tracking change): a maintainer comments \`/guardrail override <reason>\` on the blocked pull request.
+3. **Recheck** after a fix and new data: comment \`/guardrail recheck\` on a pull request. This issue closes itself when the guardrails pass again.`;
+
+function breachBody(ev: Evaluation, ctx: RenderContext): string {
+  const failing = failingGuardrails(ev, ctx.notEnforced);
+  const names = failing.map((v) => `\`${v.metric}\` ${formatChange(v.change)}`).join(", ");
+  return [
+    incidentMarker(ev.dataset, "breach"),
+    `**Guardrail breach on ${ev.ds}** in dataset \`${ev.dataset}\`: ${names || "an enforced guardrail failed"}.`,
+    ev.summary ? `\n${mdCell(ev.summary)}` : "",
+    "",
+    verdictTable(ev, ctx),
+    "",
+    "### Where the decline is",
+    "",
+    localisation(failing, ctx) || "_Not localised: no breakdown explains the decline._",
+    "",
+    suspectsSection(ctx),
+    linkLine(ctx),
+    "",
+    WHAT_TO_DO,
+    "",
+    `<sub>Opened by Guardrail. One issue per dataset: while the breach lasts each new day adds a comment here.</sub>`,
+    dayMarker("breach", ev.ds),
+  ]
+    .filter((l, i, all) => !(l === "" && all[i - 1] === ""))
+    .join("\n");
+}
+
+function checksTable(checks: CheckResult[]): string {
+  const failed = checks.filter((c) => c.status === "fail");
+  const lines = ["| check | table | observed | threshold | message |", "|---|---|---:|---:|---|"];
+  for (const c of failed.length ? failed : checks)
+    lines.push(`| ${mdCell(c.name)} | ${c.table} | ${mdCell(String(c.observed ?? ""))} | ${mdCell(String(c.threshold ?? ""))} | ${mdCell(c.message)} |`);
+  return lines.join("\n");
+}
+
+function auditBody(dataset: string, ds: string, checks: CheckResult[], ctx: RenderContext): string {
+  return [
+    incidentMarker(dataset, "audit_failed"),
+    `**The export of dataset \`${dataset}\` for ${ds} failed its audit** and was not published: the data already published stays in place, and ${ds} is judged \`inconclusive\` until a corrected export is published.`,
+    "",
+    checksTable(checks),
+    "",
+    linkLine(ctx),
+    "",
+    "### What to do",
+    "",
+    `Fix the export in the warehouse and send it again (\`guardrail ingest FILE --ds ${ds} --dataset ${dataset}\`, or the upload endpoint). This issue closes itself when ${ds} or a later day is published.`,
+    "",
+    dayMarker("audit_failed", ds),
+  ].join("\n");
+}
+
+function staleBody(event: Extract<AlertEvent, { kind: "stale" }>, day: string, ctx: RenderContext): string {
+  const window = event.freshnessHours ? ` (freshness window ${event.freshnessHours} h)` : "";
+  const latest = event.latestDs ? `The newest published day is ${event.latestDs}, ${hoursText(event.ageHours)}${window}.` : `Nothing has been published yet${window}.`;
+  return [
+    incidentMarker(event.dataset, "stale"),
+    `**Dataset \`${event.dataset}\` is stale**: no new partition arrived in time. ${latest}`,
+    "",
+    "Until fresh data arrives, verdicts are `no_data`: pull-request checks and the deploy gate follow `on_missing_data` in `.github/guardrail.yml`.",
+    "",
+    linkLine(ctx),
+    "",
+    "### What to do",
+    "",
+    "Check the warehouse job that exports the daily partition and its upload to Guardrail. This issue closes itself when a newer day is published.",
+    "",
+    dayMarker("stale", day),
+  ].join("\n");
+}
+
+/** Title and body of a new incident issue. */
+export function renderIssue(decision: IncidentDecision, event: AlertEvent, ctx: RenderContext): { title: string; body: string } {
+  if (event.kind === "breach" || event.kind === "recovery")
+    return { title: breachTitle(event.evaluation, ctx.notEnforced), body: breachBody(event.evaluation, ctx) };
+  if (event.kind === "audit_failed") return { title: auditTitle(event.ds, event.checks), body: auditBody(event.dataset, event.ds, event.checks, ctx) };
+  if (event.kind === "stale") return { title: staleTitle(event.dataset, event.latestDs, event.ageHours), body: staleBody(event, decision.day, ctx) };
+  throw new Error(`no issue is opened for a ${event.kind} event`);
+}
+
+/** A daily comment (the problem continues) or a closing comment (it is fixed). */
+export function renderComment(decision: IncidentDecision, event: AlertEvent, state: IncidentState | null, ctx: RenderContext): string {
+  const marker = dayMarker(decision.kind, decision.day);
+  const link = linkLine(ctx);
+  const tail = [link, marker].filter(Boolean).join("\n\n");
+  if (event.kind === "breach" || event.kind === "recovery") {
+    const ev = event.evaluation;
+    if (decision.type === "comment") {
+      const failing = failingGuardrails(ev, ctx.notEnforced);
+      const names = failing.map((v) => `\`${v.metric}\` ${formatChange(v.change)}`).join(", ");
+      return `**Still failing on ${ev.ds}**: ${names}.\n\n${verdictTable(ev, ctx)}\n\n${localisation(failing, ctx)}\n\n${tail}`;
+    }
+    const since = state ? ` The breach lasted from ${state.opened_ds} to ${state.last_ds}.` : "";
+    return `**Recovered on ${ev.ds}**: every enforced guardrail passes again.${since} Closing this issue.\n\n${verdictTable(ev, ctx)}\n\n${tail}`;
+  }
+  if (event.kind === "audit_failed")
+    return `**The export for ${event.ds} failed its audit too** (${failedCheckNames(event.checks).join(", ")}); it was not published.\n\n${checksTable(event.checks)}\n\n${tail}`;
+  if (event.kind === "stale")
+    return `**Still stale on ${decision.day}**: ${event.latestDs ? `the newest published day is ${event.latestDs}, ${hoursText(event.ageHours)}` : "nothing has been published yet"}.\n\n${marker}`;
+  // data_ok closes audit or stale incidents.
+  if (decision.kind === "audit_failed")
+    return `**Fixed**: ${event.ds ? `${event.ds} was published` : "the data was published"} after passing its audit. Closing this issue.\n\n${marker}`;
+  return `**Fresh data arrived**${event.ds ? `: ${event.ds} was published` : ""}. The dataset is no longer stale; closing this issue.\n\n${marker}`;
+}

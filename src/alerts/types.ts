@@ -1,0 +1,83 @@
+/** The shapes of the alert lifecycle (DESIGN §8 "Alerts"). */
+import type { CheckResult, Evaluation } from "../shared/types.js";
+
+/**
+ * Something that may open, update or close an incident.
+ * `breach` and `recovery` are interchangeable: the verdicts inside the
+ * evaluation decide (an enforced guardrail fails → breach; every enforced
+ * guardrail judged and none failing → recovery; missing data → nothing).
+ */
+export type AlertEvent =
+  | { kind: "breach"; evaluation: Evaluation }
+  | { kind: "recovery"; evaluation: Evaluation }
+  | { kind: "audit_failed"; dataset: string; ds: string; checks: CheckResult[] }
+  | {
+      kind: "stale";
+      dataset: string;
+      latestDs: string | null;
+      ageHours: number | null;
+      /** The freshness window, for the message. */
+      freshnessHours?: number;
+      /** Calendar day of the check (one comment per day while stale); default: today UTC. */
+      today?: string;
+    }
+  /** A partition was published (`ds`) or fresh data is present: closes data problems it fixes. */
+  | { kind: "data_ok"; dataset: string; ds?: string };
+
+export type IncidentKind = "breach" | "audit_failed" | "stale";
+export const INCIDENT_KINDS: IncidentKind[] = ["breach", "audit_failed", "stale"];
+
+/** A row of the `incidents` table. */
+export interface IncidentState {
+  repo: string;
+  dataset: string;
+  kind: IncidentKind;
+  state: "open" | "closed";
+  issue_number: number | null;
+  opened_ds: string;
+  last_ds: string;
+  data_ds: string | null;
+  opened_at: string;
+  updated_at: string;
+  closed_at: string | null;
+}
+
+/** What the lifecycle decided; `day` is the ds the action reports (its idempotency key). */
+export interface IncidentDecision {
+  type: "open" | "comment" | "close";
+  kind: IncidentKind;
+  day: string;
+  /** For stale incidents: the newest published ds at that moment. */
+  dataDs?: string | null;
+}
+
+/** The part of `.github/guardrail.yml` the alerts read (RepoConfig of src/config/repo-schema.ts). */
+export interface RepoAlertConfig {
+  alerts?: { issue?: boolean };
+  metrics?: Record<string, { enforce?: boolean } | undefined>;
+}
+
+/** Minimal logger: Probot's pino logger and the CLI's stderr both fit. */
+export interface AlertLog {
+  info(msg: string): void;
+  warn(msg: string): void;
+}
+
+/** A suspect change, as shown in an incident issue. */
+export interface SuspectLine {
+  /** e.g. "commit abc1234 (deployed to production 2026-11-04 16:02 UTC)". */
+  text: string;
+  url?: string;
+  pulls?: { number: number; title?: string; url?: string }[];
+}
+
+/** What the renderer needs besides the event. */
+export interface RenderContext {
+  /** Signed dashboard link, if the service knows its public URL. */
+  dashboardUrl?: string;
+  suspects?: SuspectLine[];
+  /** Metric names that are ratios (shown as percentages). */
+  ratioMetrics?: Set<string>;
+  /** Repo overrides: metrics with `enforce: false` are shown but never open an issue. */
+  notEnforced?: Set<string>;
+}

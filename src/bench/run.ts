@@ -1,0 +1,259 @@
+/**
+ * `npm run bench`: the speed figures of issues 2, 3 and 4.
+ *
+ * 1. A 2,000,000-event day (200,000 with --quick) is generated once and cached
+ *    in .bench-cache/ (outside git).
+ * 2. `node bin/guardrail.js ingest FILE --json --db TMP` runs END TO END in a
+ *    child process: wall time, events/s, peak RSS (GNU time, else a wrapper
+ *    that reports process.resourceUsage()), and the phase split read from the
+ *    ingest's progress lines (GUARDRAIL_PROGRESS=1).
+ * 3. A year of small days is built once (cached), then evaluateDay for the
+ *    last day (every metric and breakdown, with an incident to localise) is
+ *    timed in-process: median of several runs.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { performance } from "node:perf_hooks";
+import { generateFixtures, type FixtureFile } from "../fixtures/generate.js";
+import { addDays, dsToEpochMs } from "../shared/dates.js";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const CACHE = join(ROOT, ".bench-cache");
+const BIN = join(ROOT, "bin", "guardrail.js");
+/** A Wednesday: an ordinary weekday at full volume. */
+const BENCH_DS = "2026-03-04";
+const GNU_TIME = "/usr/bin/time";
+
+interface Args {
+  quick: boolean;
+  events: number;
+  yearDays: number;
+  yearEvents: number;
+  runs: number;
+  skipIngest: boolean;
+  skipEvaluate: boolean;
+  json: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const quick = argv.includes("--quick");
+  const value = (name: string, fallback: number): number => {
+    const i = argv.indexOf(name);
+    if (i < 0) return fallback;
+    const n = Number(argv[i + 1]);
+    if (!Number.isInteger(n) || n < 1) {
+      process.stderr.write(`bench: ${name} expects a positive whole number, got "${argv[i + 1] ?? ""}".\n`);
+      process.exit(2);
+    }
+    return n;
+  };
+  return {
+    quick,
+    events: value("--events", quick ? 200_000 : 2_000_000),
+    yearDays: value("--year-days", quick ? 120 : 365),
+    yearEvents: value("--year-events", 3_000),
+    runs: value("--runs", quick ? 3 : 7),
+    skipIngest: argv.includes("--skip-ingest"),
+    skipEvaluate: argv.includes("--skip-evaluate"),
+    json: argv.includes("--json"),
+  };
+}
+
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+/** Generates once; a marker written last means a half-written cache (Ctrl-C) is never reused. */
+async function cachedFixtures(name: string, make: (dir: string) => Promise<FixtureFile[]>): Promise<{ files: FixtureFile[]; seconds: number | null }> {
+  const dir = join(CACHE, name);
+  const marker = join(dir, "done.json");
+  if (existsSync(marker)) return { files: JSON.parse(readFileSync(marker, "utf8")), seconds: null };
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const t0 = performance.now();
+  const files = await make(dir);
+  const seconds = (performance.now() - t0) / 1000;
+  writeFileSync(marker, JSON.stringify(files));
+  return { files, seconds };
+}
+
+interface ChildRun {
+  code: number | null;
+  wallSeconds: number;
+  stdout: string;
+  stderr: string;
+  maxRssKb: number | null;
+}
+
+function runChild(args: string[], env: NodeJS.ProcessEnv): Promise<ChildRun> {
+  const useTime = existsSync(GNU_TIME);
+  const [cmd, argv] = useTime
+    ? [GNU_TIME, ["-v", process.execPath, BIN, ...args]]
+    : [process.execPath, [join(ROOT, "lib", "bench", "rss-wrapper.js"), BIN, ...args]];
+  return new Promise((resolveRun, reject) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, argv, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      const wallSeconds = (performance.now() - t0) / 1000;
+      const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
+      resolveRun({ code, wallSeconds, stdout, stderr, maxRssKb: rss ? Number(rss[1]) : null });
+    });
+  });
+}
+
+/** First elapsed second at which each phase was reported by the ingest's progress lines. */
+function phaseTimes(stderr: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of stderr.matchAll(/ingest: (\w+)\s.*?([\d.]+) s$/gm)) if (!(m[1] in out)) out[m[1]] = Number(m[2]);
+  return out;
+}
+
+interface Row {
+  measure: string;
+  value: string;
+  target?: string;
+}
+
+async function benchIngest(args: Args, rows: Row[], json: Record<string, unknown>): Promise<void> {
+  // Wednesday's weekly factor is 1.02: size the weekday so the day lands near the requested count.
+  const perDay = Math.round(args.events / 1.02);
+  const { files, seconds } = await cachedFixtures(`day-${args.events}`, (dir) =>
+    generateFixtures({ outDir: dir, days: 1, eventsPerDay: perDay, end: BENCH_DS, seed: 1 }),
+  );
+  const file = files[0];
+  const mb = statSync(file.path).size / 1e6;
+  rows.push({ measure: "fixture day", value: `${file.events.toLocaleString("en-US")} events, ${mb.toFixed(0)} MB NDJSON` });
+  if (seconds !== null) rows.push({ measure: "fixture generation", value: `${seconds.toFixed(1)} s (${Math.round(file.events / seconds).toLocaleString("en-US")} events/s)` });
+
+  const tmp = mkdtempSync(join(tmpdir(), "guardrail-bench-"));
+  try {
+    log(`ingesting ${file.events.toLocaleString("en-US")} events in a child process…`);
+    const run = await runChild(["ingest", file.path, "--json", "--db", join(tmp, "bench.db")], { ...process.env, GUARDRAIL_PROGRESS: "1" });
+    if (run.code !== 0 && run.code !== 3) {
+      rows.push({ measure: "ingest end to end", value: `failed (exit ${run.code}): ${run.stderr.trim().split("\n").filter((l) => !l.startsWith("\t")).pop() ?? ""}` });
+      return;
+    }
+    let result: { rows_loaded?: number; published?: boolean } = {};
+    try {
+      result = JSON.parse(run.stdout);
+    } catch {
+      // A non-JSON stdout is reported below as missing rows.
+    }
+    const rate = file.events / run.wallSeconds;
+    rows.push({ measure: "ingest end to end (child process)", value: `${run.wallSeconds.toFixed(2)} s, exit ${run.code}, published ${result.published ?? "?"}` });
+    rows.push({ measure: "ingest throughput", value: `${Math.round(rate).toLocaleString("en-US")} events/s`, target: "≥ 400,000 events/s" });
+    rows.push({ measure: "peak RSS of the ingest process", value: run.maxRssKb === null ? "n/a" : `${(run.maxRssKb / 1024).toFixed(0)} MB`, target: "≤ 400 MB" });
+    const p = phaseTimes(run.stderr);
+    const phases: Record<string, number> = {};
+    if (p.auditing !== undefined && p.done !== undefined) {
+      phases.read_validate_stage_aggregate = p.auditing;
+      phases.raw_checks = (p.aggregating ?? p.auditing) - p.auditing;
+      phases.rollup_and_agg_checks = (p.publishing ?? p.done) - (p.aggregating ?? p.auditing);
+      phases.metrics_and_publish = p.publishing !== undefined ? p.done - p.publishing : 0;
+      phases.process_start_and_exit = run.wallSeconds - p.done;
+      rows.push({ measure: "  read + validate + stage + aggregate (streamed)", value: `${phases.read_validate_stage_aggregate.toFixed(1)} s` });
+      rows.push({ measure: "  raw-partition checks", value: `${phases.raw_checks.toFixed(1)} s` });
+      rows.push({ measure: "  aggregation + metrics after the stream", value: `${(phases.rollup_and_agg_checks + phases.metrics_and_publish).toFixed(1)} s`, target: "≤ 1 s" });
+      rows.push({ measure: "  process start + exit", value: `${phases.process_start_and_exit.toFixed(1)} s` });
+    } else {
+      rows.push({ measure: "  phase split", value: "n/a (no progress lines from ingest)" });
+    }
+    json.ingest = { events: file.events, bytes: statSync(file.path).size, wall_seconds: run.wallSeconds, events_per_second: rate, max_rss_kb: run.maxRssKb, exit: run.code, phases };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+async function benchEvaluate(args: Args, rows: Row[], json: Record<string, unknown>): Promise<void> {
+  // Imported lazily: the ingest bench must not depend on the evaluate code loading.
+  const { openDb } = await import("../store/db.js");
+  const { defaultDatasetConfig } = await import("../config/load.js");
+  const { ingestFiles } = await import("../ingest/pipeline.js");
+  const { evaluateDay } = await import("../evaluate/index.js");
+  const cfg = defaultDatasetConfig();
+  const last = BENCH_DS;
+  const name = `year-${args.yearDays}x${args.yearEvents}`;
+  const dbPath = join(CACHE, `${name}.db`);
+  const marker = `${dbPath}.done`;
+  if (!existsSync(marker)) {
+    for (const p of [dbPath, `${dbPath}-wal`, `${dbPath}-shm`]) rmSync(p, { force: true });
+    log(`building ${args.yearDays} days of history (${args.yearEvents} events per weekday), cached in ${dbPath}…`);
+    const { files } = await cachedFixtures(name, (dir) =>
+      generateFixtures({
+        outDir: dir,
+        days: args.yearDays,
+        eventsPerDay: args.yearEvents,
+        end: last,
+        seed: 2,
+        // Something to localise on the judged day, so the timing includes the segment ranking.
+        incidents: [{ ds: last, metric: "signup_conversion_rate", change: -0.4, segment: { dimension: "dim_device_brand", value: "iPhone" } }],
+      }),
+    );
+    const db = openDb(dbPath);
+    const t0 = performance.now();
+    for (const f of files) await ingestFiles(db, cfg, [f.path], { ds: f.ds, now: new Date(dsToEpochMs(f.ds) + 36 * 3_600_000) });
+    db.close();
+    log(`history built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    writeFileSync(marker, new Date().toISOString());
+  }
+  const db = openDb(dbPath);
+  try {
+    const now = new Date(dsToEpochMs(addDays(last, 1)) + 12 * 3_600_000);
+    const times: number[] = [];
+    let status = "";
+    let verdicts = 0;
+    evaluateDay(db, cfg, { ds: last, now, persist: false }); // warm-up: statement preparation, page cache
+    for (let i = 0; i < args.runs; i++) {
+      const t0 = performance.now();
+      const e = evaluateDay(db, cfg, { ds: last, now, persist: false });
+      times.push(performance.now() - t0);
+      status = e.status;
+      verdicts = e.verdicts.length;
+    }
+    times.sort((a, b) => a - b);
+    const median = times[Math.floor(times.length / 2)];
+    rows.push({ measure: `evaluate one day vs ${args.yearDays} days of history`, value: `${median.toFixed(1)} ms median of ${args.runs} (min ${times[0].toFixed(1)}, max ${times[times.length - 1].toFixed(1)}); ${verdicts} verdicts, status ${status}`, target: "≤ 100 ms" });
+    json.evaluate = { history_days: args.yearDays, runs_ms: times, median_ms: median, verdicts, status };
+  } finally {
+    db.close();
+  }
+}
+
+function printTable(rows: Row[]): string {
+  const w0 = Math.max(7, ...rows.map((r) => r.measure.length));
+  const w1 = Math.max(5, ...rows.map((r) => r.value.length));
+  const line = (a: string, b: string, c: string) => `| ${a.padEnd(w0)} | ${b.padEnd(w1)} | ${c} |`;
+  return [line("measure", "value", "target"), `|${"-".repeat(w0 + 2)}|${"-".repeat(w1 + 2)}|--------|`, ...rows.map((r) => line(r.measure, r.value, r.target ?? ""))].join("\n");
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  if (!existsSync(join(ROOT, "lib", "cli", "index.js"))) {
+    process.stderr.write("bench: lib/ is missing; run `npm run bench` (it builds first).\n");
+    process.exit(2);
+  }
+  const rows: Row[] = [];
+  const json: Record<string, unknown> = { node: process.version, cpus: cpus().length, cpu_model: cpus()[0]?.model, quick: args.quick };
+  const guard = async (what: string, fn: () => Promise<void>) => {
+    try {
+      await fn();
+    } catch (err) {
+      rows.push({ measure: what, value: `failed: ${(err as Error).message.split("\n")[0]}` });
+    }
+  };
+  if (!args.skipIngest) await guard("ingest", () => benchIngest(args, rows, json));
+  if (!args.skipEvaluate) await guard("evaluate", () => benchEvaluate(args, rows, json));
+  if (args.json) {
+    process.stdout.write(JSON.stringify({ ...json, rows }, null, 2) + "\n");
+  } else {
+    process.stdout.write(`Guardrail benchmark${args.quick ? " (quick)" : ""}: node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}\n\n${printTable(rows)}\n`);
+  }
+}
+
+await main();

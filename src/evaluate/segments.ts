@@ -1,0 +1,62 @@
+/**
+ * The segment rule. A decline confined to one big segment is diluted in the
+ * total: −40 % on a device carrying 25 % of the traffic is only −10 % overall,
+ * right at the materiality threshold, so the total alone would catch it about
+ * half the time. So each BIG segment (≥ SEGMENT_MIN_SHARE of the baseline
+ * denominator) of each breakdown is also judged like a metric of its own, with
+ * the same materiality and volume rules and a Bonferroni-corrected
+ * sensitivity, so testing a handful of segments does not multiply false
+ * alarms. Small segments are never judged alone: too noisy, too many.
+ */
+import { cumulativeStdNormalProbability, probit } from "simple-statistics";
+import { judge, ratioEstimate, type Fraction, type RatioEstimate, type Thresholds } from "./stats.js";
+
+/** A segment must carry at least this share of the baseline denominator to be judged alone. */
+export const SEGMENT_MIN_SHARE = 0.25;
+
+export interface SegmentSeries {
+  dimension: string;
+  value: string;
+  today: Fraction;
+  /** One fraction per baseline day (0/0 when the segment was absent). */
+  base: Fraction[];
+}
+
+export interface SegmentFailure {
+  dimension: string;
+  value: string;
+  share: number;
+  estimate: RatioEstimate;
+  /** The corrected sensitivity it was held to. */
+  sensitivity: number;
+}
+
+/** z a segment must pass when k segments are tested at once (one-sided Bonferroni). */
+export function correctedSensitivity(sensitivity: number, k: number): number {
+  if (k <= 1) return sensitivity;
+  return -probit(cumulativeStdNormalProbability(-sensitivity) / k);
+}
+
+/** The worst big segment that fails on its own, or null. */
+export function failingSegment(series: SegmentSeries[], t: Thresholds, minWeeks: number): SegmentFailure | null {
+  const totals = new Map<string, number>();
+  for (const s of series) totals.set(s.dimension, (totals.get(s.dimension) ?? 0) + s.base.reduce((a, f) => a + f.den, 0));
+  const big = series.filter((s) => {
+    const total = totals.get(s.dimension) ?? 0;
+    return total > 0 && s.base.reduce((a, f) => a + f.den, 0) / total >= SEGMENT_MIN_SHARE;
+  });
+  const sensitivity = correctedSensitivity(t.sensitivity, big.length);
+  let worst: SegmentFailure | null = null;
+  for (const s of big) {
+    const days = s.base.filter((f) => f.den > 0);
+    if (days.length < minWeeks || s.today.den <= 0) continue;
+    const estimate = ratioEstimate(s.today, days);
+    if (judge(estimate.z, estimate.change, s.today.den, { ...t, sensitivity }) !== "fail") continue;
+    const badness = t.bad_direction === "decrease" ? estimate.z : -estimate.z;
+    const worstBadness = worst ? (t.bad_direction === "decrease" ? worst.estimate.z : -worst.estimate.z) : Infinity;
+    if (badness < worstBadness) {
+      worst = { dimension: s.dimension, value: s.value, share: s.base.reduce((a, f) => a + f.den, 0) / totals.get(s.dimension)!, estimate, sensitivity };
+    }
+  }
+  return worst;
+}

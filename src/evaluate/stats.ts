@@ -1,0 +1,135 @@
+/**
+ * The statistics of DESIGN §7, pure and small so they can be tested on exact
+ * numbers. Counts: median, MAD and a Poisson floor. Ratios: pooled baseline
+ * proportion, binomial variance at today's denominator plus the between-day
+ * variance the baseline actually shows.
+ */
+import { median, medianAbsoluteDeviation, sampleVariance, mean } from "simple-statistics";
+
+/** 1.4826·MAD estimates the standard deviation of normal data, robust to outliers. */
+const MAD_TO_SD = 1.4826;
+
+export interface Estimate {
+  observed: number;
+  expected: number;
+  /** Standard deviation the observation is judged against. */
+  sd: number;
+  z: number;
+  /** (observed − expected)/expected; null when expected is 0. */
+  change: number | null;
+}
+
+export function relativeChange(observed: number, expected: number): number | null {
+  return expected === 0 ? null : (observed - expected) / expected;
+}
+
+/**
+ * A count against the same weekday of previous weeks. The √expected floor is
+ * the Poisson noise a count has anyway: on a flat series MAD is 0 and a
+ * MAD-only z-score would call every wiggle an anomaly. The floor is at least 1
+ * so that a zero baseline still gives a finite z.
+ */
+export function countEstimate(observed: number, baseline: number[]): Estimate {
+  if (baseline.length === 0) throw new Error("countEstimate needs at least one baseline value");
+  const expected = median(baseline);
+  const mad = baseline.length > 1 ? medianAbsoluteDeviation(baseline) : 0;
+  const sd = Math.max(MAD_TO_SD * mad, Math.sqrt(Math.max(expected, 1)));
+  return { observed, expected, sd, z: (observed - expected) / sd, change: relativeChange(observed, expected) };
+}
+
+/**
+ * Sampling variance of a rate over n trials. Rates above 1 (e.g. purchases per
+ * signup when one signup buys twice) behave like Poisson counts: p/n.
+ */
+export function rateVariance(p: number, n: number): number {
+  if (n <= 0) return 0;
+  return (p <= 1 ? p * (1 - p) : p) / n;
+}
+
+export interface Fraction {
+  num: number;
+  den: number;
+}
+
+export interface RatioEstimate extends Estimate {
+  /** Binomial part of the variance at today's denominator. */
+  samplingVariance: number;
+  /** Day-to-day variance of the baseline rates beyond their own binomial noise (≥ 0). */
+  betweenDayVariance: number;
+}
+
+/**
+ * A ratio against the pooled proportion of its baseline days. Baseline days
+ * with a zero denominator carry no information and are ignored by the caller.
+ * The variance uses a lightly smoothed proportion ((Σnum+½)/(Σden+1)) so that a
+ * baseline of exactly 0 % or 100 % still has a non-zero spread.
+ */
+export function ratioEstimate(today: Fraction, baseline: Fraction[]): RatioEstimate {
+  const days = baseline.filter((b) => b.den > 0);
+  const sumNum = days.reduce((s, b) => s + b.num, 0);
+  const sumDen = days.reduce((s, b) => s + b.den, 0);
+  if (sumDen <= 0 || today.den <= 0) throw new Error("ratioEstimate needs positive denominators");
+  const expected = sumNum / sumDen;
+  const pVar = (sumNum + 0.5) / (sumDen + 1);
+  const samplingVariance = rateVariance(pVar, today.den);
+  let betweenDayVariance = 0;
+  if (days.length >= 2) {
+    const rates = days.map((b) => b.num / b.den);
+    // What the baseline rates vary by, minus what their own sample sizes explain.
+    const ownNoise = mean(days.map((b) => rateVariance(pVar, b.den)));
+    betweenDayVariance = Math.max(0, sampleVariance(rates) - ownNoise);
+  }
+  const sd = Math.sqrt(samplingVariance + betweenDayVariance);
+  const observed = today.num / today.den;
+  return {
+    observed,
+    expected,
+    sd,
+    z: (observed - expected) / sd,
+    change: relativeChange(observed, expected),
+    samplingVariance,
+    betweenDayVariance,
+  };
+}
+
+/** Pooled two-proportion z-test of a against b (positive z: a is higher). */
+export function twoProportionZ(a: Fraction, b: Fraction): { pa: number; pb: number; z: number } {
+  const pa = a.num / a.den;
+  const pb = b.num / b.den;
+  const pooled = (a.num + b.num + 0.5) / (a.den + b.den + 1);
+  const se = Math.sqrt(rateVariance(pooled, 1) * (1 / a.den + 1 / b.den));
+  return { pa, pb, z: se > 0 ? (pa - pb) / se : 0 };
+}
+
+export interface Thresholds {
+  sensitivity: number;
+  warn_sensitivity: number;
+  min_relative_change: number;
+  min_denominator: number;
+  bad_direction: "decrease" | "increase";
+}
+
+export type Judgement =
+  /** Significant, material, enough volume, in the bad direction. */
+  | "fail"
+  /** Material and suggestive (z past warn_sensitivity), or significant but small. */
+  | "warn"
+  | "pass"
+  /** Below min_denominator: not judged, reported as pass. */
+  | "low_volume";
+
+/**
+ * The decision rule of DESIGN §7. `volume` is today's denominator for a ratio
+ * and the expected value for a count. The bad direction is turned into a
+ * decline so one rule serves both.
+ */
+export function judge(z: number, change: number | null, volume: number, t: Thresholds): Judgement {
+  const sign = t.bad_direction === "decrease" ? 1 : -1;
+  const badZ = sign * z;
+  const badChange = change === null ? 0 : sign * change;
+  if (volume < t.min_denominator) return "low_volume";
+  const material = badChange <= -t.min_relative_change;
+  if (badZ <= -t.sensitivity && material) return "fail";
+  if ((badZ <= -t.warn_sensitivity && material) || badZ <= -t.sensitivity) return "warn";
+  return "pass";
+}

@@ -1,0 +1,62 @@
+/**
+ * `GET /guardrail?dataset=&ds=` (DESIGN §9): the dashboard. Business metrics
+ * are private: the READ token (bearer or `guardrail_token` cookie) or a
+ * signed, unexpired link to exactly this URL, else 401. Links inside a page
+ * opened through a signed link are signed too (same expiry), so a person who
+ * clicked a check's "Details" can move between days.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AppDeps } from "../app/deps.js";
+import { authorize, signLink } from "./auth.js";
+import { matchRoute, readQuery, sendHtml } from "./respond.js";
+import { DATASET_RE } from "./exports-route.js";
+import { isValidDs } from "../shared/dates.js";
+import { describeError } from "../shared/errors.js";
+import { renderDashboard } from "../dashboard/render.js";
+import { esc } from "../dashboard/svg.js";
+
+export const DASHBOARD_PATH = "/guardrail";
+
+function page(title: string, text: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)}</title></head><body style="font:16px/1.5 system-ui,sans-serif;max-width:40em;margin:2em auto;padding:0 1em"><h1>${esc(title)}</h1><p>${esc(text)}</p></body></html>`;
+}
+
+function securityHeaders(res: ServerResponse): void {
+  // No scripts, no external resources; a signed link must not leak through Referer.
+  res.setHeader("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+  res.setHeader("x-content-type-options", "nosniff");
+  res.setHeader("referrer-policy", "no-referrer");
+}
+
+export async function handleDashboard(req: IncomingMessage, res: ServerResponse, deps: AppDeps, now = Date.now()): Promise<boolean> {
+  if (!matchRoute(req, "GET", DASHBOARD_PATH)) return false;
+  securityHeaders(res);
+  if (!authorize(req, deps, "read", now)) {
+    res.setHeader("www-authenticate", 'Bearer realm="guardrail"');
+    sendHtml(res, 401, page("Guardrail: sign-in needed", "Business metrics are private. Open the dashboard through the signed link of a guardrail check, or send the read token (Authorization: Bearer, or the guardrail_token cookie). Signed links expire; ask the check for a fresh one by re-running it."));
+    return true;
+  }
+  const query = readQuery(req);
+  if (query.dataset !== undefined && !DATASET_RE.test(query.dataset)) {
+    sendHtml(res, 400, page("Guardrail: bad request", `Query parameter dataset: expected letters, digits, - and _ (at most 64 characters), got "${query.dataset.slice(0, 80)}".`));
+    return true;
+  }
+  if (query.ds !== undefined && !isValidDs(query.ds)) {
+    sendHtml(res, 400, page("Guardrail: bad request", `Query parameter ds: expected a date as YYYY-MM-DD, got "${query.ds.slice(0, 80)}".`));
+    return true;
+  }
+  const exp = Number(query.exp);
+  const viaSignedLink = query.sig !== undefined && Number.isFinite(exp);
+  const linkFor = viaSignedLink
+    ? (path: string) => {
+        const signed = signLink({ publicUrl: "", linkSecret: deps.linkSecret }, path, exp - Math.floor(now / 1000), now);
+        return signed;
+      }
+    : undefined;
+  try {
+    sendHtml(res, 200, renderDashboard(deps.db, deps.config, { dataset: query.dataset, ds: query.ds, linkFor }));
+  } catch (err) {
+    sendHtml(res, 500, page("Guardrail: the dashboard failed", describeError(err)));
+  }
+  return true;
+}

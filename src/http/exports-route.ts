@@ -1,0 +1,133 @@
+/**
+ * `POST /api/guardrail/exports?dataset=NAME&ds=D` (DESIGN §9): the warehouse
+ * job's upload. The body (NDJSON or CSV, gzip or not: the ingest detects it)
+ * is streamed to a file under the data folder, never held in memory, counted
+ * as it arrives, and only becomes a job once it arrived whole. Anything else
+ * (too big, client gone, idle too long) removes the partial file.
+ */
+import { createWriteStream, renameSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { Transform, type TransformCallback } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AppDeps } from "../app/deps.js";
+import { authorize } from "./auth.js";
+import { matchRoute, readQuery, sendJson } from "./respond.js";
+import { isValidDs } from "../shared/dates.js";
+import { insertJob, newJobId } from "../jobs/store.js";
+import type { Service } from "../jobs/service.js";
+
+export const DATASET_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+class UploadError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Counts bytes as they stream. Past the limit it stops writing and calls
+ * `onExceed` once, which answers 413 before the connection is closed.
+ */
+class ByteLimit extends Transform {
+  bytes = 0;
+  constructor(
+    private readonly max: number,
+    private readonly onExceed: () => void,
+  ) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    const before = this.bytes;
+    this.bytes += chunk.length;
+    if (this.bytes <= this.max) return done(null, chunk);
+    if (before <= this.max) this.onExceed();
+    done();
+  }
+}
+
+/**
+ * Answers and closes the connection: the client may still be sending a body
+ * we will not read, and keeping the socket would mean reading it all.
+ */
+export function refuse(res: ServerResponse, status: number, message: string): void {
+  if (res.headersSent || res.destroyed) return;
+  res.setHeader("connection", "close");
+  sendJson(res, status, { error: message });
+}
+
+/** Checks the query; one sentence per problem. */
+export function uploadTarget(query: Record<string, string>): { dataset: string; ds: string } | string {
+  const dataset = query.dataset ?? "default";
+  if (!DATASET_RE.test(dataset)) return `Query parameter dataset: expected letters, digits, - and _ (at most 64 characters), got "${dataset.slice(0, 80)}".`;
+  const ds = query.ds;
+  if (!ds) return "Query parameter ds: expected the partition date as YYYY-MM-DD, got nothing.";
+  if (!isValidDs(ds)) return `Query parameter ds: expected a date as YYYY-MM-DD, got "${ds.slice(0, 80)}".`;
+  return { dataset, ds };
+}
+
+export async function handleExports(req: IncomingMessage, res: ServerResponse, deps: AppDeps, service: Service): Promise<boolean> {
+  if (!matchRoute(req, "POST", "/api/guardrail/exports")) return false;
+  if (!authorize(req, deps, "ingest")) {
+    refuse(res, 401, "Send the ingest token as Authorization: Bearer <GUARDRAIL_INGEST_TOKEN>.");
+    return true;
+  }
+  const target = uploadTarget(readQuery(req));
+  if (typeof target === "string") {
+    refuse(res, 400, target);
+    return true;
+  }
+  const max = service.opts.maxUploadBytes;
+  const declared = req.headers["content-length"];
+  if (declared !== undefined && Number(declared) > max) {
+    refuse(res, 413, `The upload (${declared} bytes) is larger than the limit of ${max} bytes (GUARDRAIL_MAX_UPLOAD_BYTES).`);
+    return true;
+  }
+
+  const id = newJobId();
+  const partial = join(service.uploadDir, `${id}.part`);
+  const final = join(service.uploadDir, `${id}.upload`);
+  let stopped: UploadError | null = null;
+  // Answer first, then close: the client gets a clear status instead of a reset connection.
+  const stop = (err: UploadError) => {
+    if (stopped) return;
+    stopped = err;
+    if (res.headersSent || res.destroyed) req.destroy(err);
+    else {
+      res.once("finish", () => req.destroy(err));
+      refuse(res, err.status, err.message);
+    }
+  };
+  const limit = new ByteLimit(max, () => stop(new UploadError(413, `The upload is larger than the limit of ${max} bytes (GUARDRAIL_MAX_UPLOAD_BYTES).`)));
+  // A client that stops sending (slow-loris, a stuck warehouse job) must not hold a socket and a file forever.
+  req.setTimeout(service.opts.uploadIdleMs, () =>
+    stop(new UploadError(408, `No data arrived for ${Math.round(service.opts.uploadIdleMs / 1000)} s; the upload was cut off.`)),
+  );
+  try {
+    await pipeline(req, limit, createWriteStream(partial, { flags: "wx", mode: 0o600 }));
+  } catch (err) {
+    stopped ??= new UploadError(400, `The upload was interrupted before the body arrived whole (${err instanceof Error ? err.message : String(err)}); nothing was queued.`);
+  } finally {
+    req.socket?.setTimeout(0);
+  }
+  if (stopped) {
+    rmSync(partial, { force: true });
+    refuse(res, stopped.status, stopped.message);
+    service.log.warn(`guardrail upload ${target.dataset} ${target.ds}: not queued: ${stopped.message} (partial file removed)`);
+    return true;
+  }
+  if (limit.bytes === 0) {
+    rmSync(partial, { force: true });
+    refuse(res, 400, "The request body is empty; send the export file (NDJSON or CSV, gzip allowed).");
+    return true;
+  }
+  renameSync(partial, final);
+  insertJob(deps.db, { id, dataset: target.dataset, ds: target.ds, file_path: final, bytes: limit.bytes });
+  service.queue.kick();
+  service.log.info(`guardrail upload ${target.dataset} ${target.ds}: ${limit.bytes} bytes queued as job ${id}`);
+  sendJson(res, 202, { id, state: "queued", dataset: target.dataset, ds: target.ds, bytes: limit.bytes, url: `/api/guardrail/jobs/${id}` });
+  return true;
+}

@@ -1,0 +1,83 @@
+/**
+ * `GET /api/guardrail/gate?repo=O/R&sha=SHA` (DESIGN §9): may this commit be
+ * deployed now? Answers `{state: open|blocked|unknown, reasons, ds, details_url}`.
+ * Needs the READ token; an unset token means 401 for everyone.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AppDeps } from "../app/deps.js";
+import { authorize } from "./auth.js";
+import { matchRoute, readQuery, sendJson, requestUrl } from "./respond.js";
+import { gateFor } from "../gate/index.js";
+import { commitReverts, type GitHubClient } from "../github/deploy.js";
+import { getRepo } from "../app/store.js";
+import { describeError } from "../shared/errors.js";
+
+export const GATE_PATH = "/api/guardrail/gate";
+
+const REPO_RE = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
+const SHA_RE = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+export interface GateRouteOptions {
+  /** Installation Octokit, for the revert exemption (reads the commit message). Without it, reverts are not exempt here. */
+  octokitFor?: (installationId: number) => Promise<GitHubClient>;
+  now?: Date;
+}
+
+/** Validates the query; returns the sentence for a 400, or the parsed values. */
+export function parseGateQuery(query: Record<string, string>): { repo: string; sha: string } | { error: string } {
+  const repo = (query.repo ?? "").trim();
+  const sha = (query.sha ?? "").trim().toLowerCase();
+  if (!repo) return { error: 'query parameter "repo" is missing: expected owner/name, e.g. repo=acme/web.' };
+  if (!REPO_RE.test(repo) || repo.endsWith("/.") || repo.endsWith("/..")) return { error: `query parameter "repo" is "${repo.slice(0, 200)}": expected owner/name, e.g. acme/web.` };
+  if (!sha) return { error: 'query parameter "sha" is missing: expected the full 40-character commit SHA.' };
+  if (!SHA_RE.test(sha)) return { error: `query parameter "sha" is "${sha.slice(0, 100)}": expected the full 40-character hexadecimal commit SHA.` };
+  return { repo, sha };
+}
+
+/** GitHub names are case-insensitive: find the spelling the app stored. */
+function canonicalRepoName(deps: AppDeps, repo: string): string {
+  try {
+    const row = deps.db.prepare(`SELECT repo FROM repos WHERE repo = ? COLLATE NOCASE ORDER BY repo = ? DESC LIMIT 1`).get(repo, repo) as
+      | { repo: string }
+      | undefined;
+    return row?.repo ?? repo;
+  } catch {
+    return repo;
+  }
+}
+
+/** Handles the gate route; returns false when the request is for another path. */
+export async function handleGateRoute(req: IncomingMessage, res: ServerResponse, deps: AppDeps, opts: GateRouteOptions = {}): Promise<boolean> {
+  let path = requestUrl(req).pathname;
+  if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
+  if (path !== GATE_PATH) return false;
+  if (!matchRoute(req, "GET", GATE_PATH)) {
+    res.setHeader("allow", "GET");
+    sendJson(res, 405, { error: `${req.method} is not allowed on ${GATE_PATH}: use GET.` });
+    return true;
+  }
+  if (!authorize(req, deps, "read")) {
+    res.setHeader("www-authenticate", 'Bearer realm="guardrail"');
+    sendJson(res, 401, { error: "A valid read token is required: send Authorization: Bearer $GUARDRAIL_READ_TOKEN." });
+    return true;
+  }
+  const parsed = parseGateQuery(readQuery(req));
+  if ("error" in parsed) {
+    sendJson(res, 400, { error: parsed.error });
+    return true;
+  }
+  try {
+    const record = getRepo(deps.db, canonicalRepoName(deps, parsed.repo));
+    const installationId = record?.installationId;
+    const octokitFor = opts.octokitFor;
+    const revertsOf =
+      octokitFor && installationId != null
+        ? async (sha: string) => commitReverts(await octokitFor(installationId), record!.repo, sha)
+        : undefined;
+    const answer = await gateFor(deps, record?.repo ?? parsed.repo, parsed.sha, { record, revertsOf, now: opts.now });
+    sendJson(res, 200, answer);
+  } catch (err) {
+    sendJson(res, 500, { error: `The gate could not be decided: ${describeError(err)}` });
+  }
+  return true;
+}

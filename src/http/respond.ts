@@ -1,0 +1,73 @@
+/**
+ * Tiny response helpers shared by every route (plain Node handlers: Probot v14
+ * has no Express). They set the content type and length once, so no route
+ * forgets them, and keep private answers out of shared caches.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+
+function send(res: ServerResponse, status: number, contentType: string, body: string): void {
+  res.statusCode = status;
+  res.setHeader("content-type", contentType);
+  res.setHeader("content-length", Buffer.byteLength(body));
+  // Business metrics are private (DESIGN §9): never let a proxy cache them.
+  res.setHeader("cache-control", "no-store");
+  res.end(body);
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  send(res, status, "application/json; charset=utf-8", JSON.stringify(body));
+}
+
+export function sendText(res: ServerResponse, status: number, body: string): void {
+  send(res, status, "text/plain; charset=utf-8", body);
+}
+
+export function sendHtml(res: ServerResponse, status: number, body: string): void {
+  send(res, status, "text/html; charset=utf-8", body);
+}
+
+/** The request URL parsed against a dummy base (req.url is only path + query). */
+export function requestUrl(req: IncomingMessage): URL {
+  return new URL(req.url ?? "/", "http://localhost");
+}
+
+/** Query parameters as a plain object; a repeated key keeps its first value. */
+export function readQuery(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of requestUrl(req).searchParams) if (!(k in out)) out[k] = v;
+  return out;
+}
+
+/**
+ * Matches `req` against `method` and a path pattern such as
+ * `/api/guardrail/jobs/:id`. Returns the decoded params, or null when the
+ * method or path differ. A trailing slash on the request is tolerated.
+ */
+export function matchRoute(
+  req: IncomingMessage,
+  method: string,
+  pattern: string,
+): Record<string, string> | null {
+  if ((req.method ?? "GET").toUpperCase() !== method.toUpperCase()) return null;
+  let path = requestUrl(req).pathname;
+  if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
+  const want = pattern.split("/");
+  const got = path.split("/");
+  if (want.length !== got.length) return null;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i]!;
+    const g = got[i]!;
+    if (w.startsWith(":")) {
+      if (!g) return null;
+      try {
+        params[w.slice(1)] = decodeURIComponent(g);
+      } catch {
+        return null;
+      }
+    } else if (w !== g) {
+      return null;
+    }
+  }
+  return params;
+}

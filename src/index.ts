@@ -1,0 +1,67 @@
+/**
+ * The Probot app (`npm start` = `probot run ./lib/index.js`). Builds the
+ * shared dependencies from the environment once, then wires the webhook
+ * handlers, the deploy gate, the HTTP routes and the background jobs.
+ */
+import { createHmac } from "node:crypto";
+import type { ApplicationFunction, ApplicationFunctionOptions, Probot } from "probot";
+import type { AppDeps } from "./app/deps.js";
+import { openDb } from "./store/db.js";
+import { loadConfig } from "./config/load.js";
+import { registerAppHandlers } from "./app/handlers.js";
+import type { AppOptions } from "./app/pr-check.js";
+import { registerDeployGate } from "./app/deploy-gate.js";
+import { registerRoutes } from "./http/routes.js";
+import { startBackground } from "./jobs/background.js";
+import { isUserError } from "./shared/errors.js";
+
+export { reposForDataset, recordRepo, isOverridden } from "./app/store.js";
+export { refreshPullRequestChecks, publishRegressionChecks } from "./app/pr-check.js";
+export { findSuspects } from "./suspects/index.js";
+export { revertedShas } from "./github/pulls.js";
+
+/** The link key: GUARDRAIL_LINK_SECRET, else derived from WEBHOOK_SECRET so links survive restarts. */
+export function linkSecretFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.GUARDRAIL_LINK_SECRET) return env.GUARDRAIL_LINK_SECRET;
+  if (env.WEBHOOK_SECRET) return createHmac("sha256", env.WEBHOOK_SECRET).update("guardrail-link").digest("hex");
+  return "";
+}
+
+export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): AppDeps {
+  return {
+    db: openDb(env.GUARDRAIL_DB || "./data/guardrail.db"),
+    config: loadConfig(env.GUARDRAIL_CONFIG || undefined),
+    publicUrl: (env.GUARDRAIL_PUBLIC_URL ?? "").replace(/\/+$/, ""),
+    linkSecret: linkSecretFromEnv(env),
+    ingestToken: env.GUARDRAIL_INGEST_TOKEN || undefined,
+    readToken: env.GUARDRAIL_READ_TOKEN || undefined,
+  };
+}
+
+/** The app function for given dependencies (tests pass a temp DB and, if they like, a fake evaluator). */
+export function createApp(deps: AppDeps, options: AppOptions = {}): ApplicationFunction {
+  return (app: Probot, { addHandler }: ApplicationFunctionOptions) => {
+    registerAppHandlers(app, deps, options);
+    registerDeployGate(app, deps);
+    if (addHandler) registerRoutes(addHandler, app, deps);
+    if (options.background !== false) {
+      const stop = startBackground(app, deps);
+      process.once("SIGTERM", stop);
+    }
+  };
+}
+
+/** Entry point for `probot run`: dependencies come from the environment. */
+const appFn: ApplicationFunction = (app, options) => {
+  let deps: AppDeps;
+  try {
+    deps = depsFromEnv();
+  } catch (err) {
+    // A bad GUARDRAIL_CONFIG / GUARDRAIL_DB is one sentence, not a stack trace.
+    if (!isUserError(err)) throw err;
+    app.log.fatal(err.message);
+    process.exit(2);
+  }
+  return createApp(deps)(app, options);
+};
+export default appFn;

@@ -1,0 +1,34 @@
+/** Human text of an ingest result: a short summary, the checks table, and the first rejected lines. */
+import type { IngestResult } from "../shared/types.js";
+
+export function renderIngestResult(r: IngestResult): string {
+  const out: string[] = [];
+  const files = r.source_files?.join(", ") ?? "";
+  out.push(
+    `${r.published ? "Published" : "NOT published"}: dataset ${r.dataset}, ds ${r.ds}${r.batch_id ? ` (batch ${r.batch_id})` : ""} from ${files}`,
+  );
+  out.push(`rows read ${r.rows_read}, loaded ${r.rows_loaded}, rejected ${r.rows_rejected} (duplicates ${r.duplicates})`);
+  out.push("");
+  const rows = r.checks.map((c) => [c.status.toUpperCase(), c.name, c.severity, fmt(c.observed), fmt(c.threshold), c.message]);
+  const head = ["status", "check", "severity", "observed", "threshold", "message"];
+  const widths = head.slice(0, 5).map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 5 ? c.padEnd(widths[i]) : c)).join("  ");
+  out.push(line(head));
+  for (const row of rows) out.push(line(row));
+  if (r.rejects_sample.length) {
+    out.push("");
+    out.push(`first rejected rows:`);
+    for (const x of r.rejects_sample.slice(0, 10)) out.push(`  line ${x.line}: ${x.reason}`);
+  }
+  return out.join("\n");
+}
+
+/** One sentence saying why a partition was kept unpublished, naming the failed checks. */
+export function failureLine(r: IngestResult): string {
+  const failed = r.checks.filter((c) => c.status === "fail" && c.severity === "error");
+  return `ds ${r.ds} was NOT published (audit failed): ${failed.map((c) => `${c.name}: ${c.message}`).join(" ")}`;
+}
+
+function fmt(v: string | number | null): string {
+  return v === null ? "-" : String(v);
+}

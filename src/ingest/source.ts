@@ -1,0 +1,81 @@
+/**
+ * Reading export files as text, streaming: gzip is detected by its magic
+ * bytes (1f 8b), not by the file name; a BOM is dropped; multi-byte UTF-8
+ * characters split across chunks are reassembled. Bytes read from disk and a
+ * SHA-256 of them are tracked for progress and the registry's checksum.
+ */
+import { createReadStream, openSync, readSync, closeSync, statSync } from "node:fs";
+import { createGunzip } from "node:zlib";
+import { StringDecoder } from "node:string_decoder";
+import type { Hash } from "node:crypto";
+import { UserError } from "../shared/errors.js";
+
+export type Format = "ndjson" | "csv";
+
+/** Fails early (exit 2) for a path that is missing, a folder, or unreadable. */
+export function assertReadable(file: string): void {
+  let isFile = false;
+  try {
+    isFile = statSync(file).isFile();
+    closeSync(openSync(file, "r"));
+  } catch {
+    throw new UserError(`${file}: cannot read the file (does it exist?).`);
+  }
+  if (!isFile) throw new UserError(`${file}: is not a file.`);
+}
+
+export function isGzipFile(file: string): boolean {
+  const fd = openSync(file, "r");
+  try {
+    const head = Buffer.alloc(2);
+    const n = readSync(fd, head, 0, 2, 0);
+    return n === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** NDJSON when the first non-blank character is `{`, else CSV with a header. */
+export function detectFormat(firstText: string): Format {
+  const m = /\S/.exec(firstText);
+  return m && m[0] === "{" ? "ndjson" : "csv";
+}
+
+/** A failure of the byte stream itself (truncated gzip, I/O error), as opposed to bad content. */
+export class SourceError extends Error {}
+
+export interface ReadCounters {
+  bytes: number;
+}
+
+/** Decoded text chunks of one file. */
+export async function* readText(file: string, counters: ReadCounters, hash?: Hash): AsyncGenerator<string> {
+  const gz = isGzipFile(file);
+  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
+  raw.on("data", (b) => {
+    counters.bytes += b.length;
+    hash?.update(b as Buffer);
+  });
+  const stream = gz ? raw.pipe(createGunzip({ chunkSize: 1 << 18 })) : raw;
+  if (gz) raw.on("error", (err) => stream.destroy(err));
+  const decoder = new StringDecoder("utf8");
+  let first = true;
+  try {
+    for await (const buf of stream) {
+      let text = decoder.write(buf as Buffer);
+      if (first && text.length) {
+        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+        first = false;
+      }
+      if (text) yield text;
+    }
+  } catch (err) {
+    const msg = (err as Error).message;
+    if (gz) throw new SourceError(`the gzip data is truncated or corrupt (${msg})`);
+    throw new SourceError(`cannot read the file (${msg})`);
+  } finally {
+    raw.destroy();
+  }
+  const tail = decoder.end();
+  if (tail) yield tail;
+}

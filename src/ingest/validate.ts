@@ -1,0 +1,181 @@
+/**
+ * One parsed record (an NDJSON object or a CSV row keyed by header) → an
+ * `EventRow`, or a rejection naming the check it fails and one sentence
+ * naming the field and what was expected.
+ */
+import type { DatasetConfig } from "../config/load.js";
+import type { EventRow } from "../shared/types.js";
+import { dsToEpochMs, isValidDs } from "../shared/dates.js";
+import { ActionResolver, isWellFormedHost, parseInt64, parseTimestamp, shown } from "./values.js";
+
+/** Row-level checks, in the order a row is judged (a row is rejected by the first it fails). */
+export const ROW_CHECKS = ["row_format", "not_null", "action_enum", "hostname_format", "ds_consistency", "timestamp_in_day", "duplicates"] as const;
+export type RowCheck = (typeof ROW_CHECKS)[number];
+
+export interface RowReject {
+  check: RowCheck;
+  reason: string;
+}
+
+/** Columns the table cannot store without: a null here is rejected even when not_null is disabled. */
+export const REQUIRED_COLUMNS = ["logged_out_user_id", "dim_hostname", "dim_country", "action_type", "event_timestamp"];
+export const KNOWN_COLUMNS = [...REQUIRED_COLUMNS, "user_id", "dim_device_brand", "other_properties", "ds"];
+
+const DAY_MS = 86_400_000;
+
+function isNull(v: unknown): boolean {
+  return v === undefined || v === null || (typeof v === "string" && (v.length === 0 || v.trim().length === 0 || v === "\\N"));
+}
+
+export class RowValidator {
+  private readonly actions: ActionResolver;
+  private readonly hostOk = new Map<string, boolean>();
+  private readonly nullChecked: { col: string; check: RowCheck }[];
+  private readonly dayStart: number;
+  private readonly enumOn: boolean;
+  private readonly hostOn: boolean;
+  private readonly dayOn: boolean;
+  private readonly dsOn: boolean;
+  private lastGoodDs: unknown = undefined;
+
+  constructor(
+    cfg: DatasetConfig,
+    readonly ds: string,
+  ) {
+    const c = cfg.checks;
+    this.actions = new ActionResolver(cfg.action_types, cfg.action_aliases);
+    const configured = c.not_null.enabled ? c.not_null.columns : [];
+    const cols = [...new Set([...configured, ...REQUIRED_COLUMNS])];
+    this.nullChecked = cols.map((col) => ({ col, check: configured.includes(col) ? "not_null" : "row_format" }));
+    this.dayStart = dsToEpochMs(ds);
+    this.enumOn = c.action_enum.enabled;
+    this.hostOn = c.hostname_format.enabled;
+    this.dayOn = c.timestamp_in_day.enabled;
+    this.dsOn = c.ds_consistency.enabled;
+  }
+
+  /** `rawLine` is the NDJSON text, used to recover ids beyond 2^53 exactly. */
+  validate(rec: Record<string, unknown>, line: number, rawLine: string | null): EventRow | RowReject {
+    for (const { col, check } of this.nullChecked) {
+      if (isNull(rec[col])) return { check, reason: `${col} is empty; expected a value.` };
+    }
+    const lou = id(rec.logged_out_user_id, "logged_out_user_id", rawLine);
+    if (lou === undefined) return badType("logged_out_user_id", rec.logged_out_user_id, "a signed 64-bit integer");
+    let user: string | null = null;
+    if (!isNull(rec.user_id)) {
+      const u = id(rec.user_id, "user_id", rawLine);
+      if (u === undefined) return badType("user_id", rec.user_id, "a signed 64-bit integer or nothing");
+      user = u;
+    }
+    const host = rec.dim_hostname;
+    if (typeof host !== "string") return badType("dim_hostname", host, "a string");
+    const country = rec.dim_country;
+    if (typeof country !== "string") return badType("dim_country", country, "a string");
+    const deviceRaw = rec.dim_device_brand;
+    let device: string | null = null;
+    if (!isNull(deviceRaw)) {
+      if (typeof deviceRaw !== "string") return badType("dim_device_brand", deviceRaw, "a string or nothing");
+      device = deviceRaw;
+    }
+    const actionRaw = rec.action_type;
+    if (typeof actionRaw !== "string") return badType("action_type", actionRaw, "a string");
+    const tsRaw = rec.event_timestamp;
+    const ms = typeof tsRaw === "string" ? parseTimestamp(tsRaw.trim()) : NaN;
+    if (Number.isNaN(ms))
+      return badType("event_timestamp", tsRaw, 'an ISO-8601 time with Z or an offset, or "YYYY-MM-DD HH:MM:SS[.fff]" in UTC');
+    const props = properties(rec.other_properties);
+    if (props === undefined) return badType("other_properties", rec.other_properties, "a JSON object of strings");
+    let rowDs: string | null = null;
+    if (!isNull(rec.ds)) {
+      const v = rec.ds;
+      // Nearly every row repeats the same ds: validate each distinct spelling once.
+      if (v !== this.lastGoodDs) {
+        if (typeof v !== "string" || !isValidDs(v.trim())) return badType("ds", v, "a date YYYY-MM-DD");
+        this.lastGoodDs = v;
+      }
+      rowDs = (v as string).trim();
+    }
+
+    const action = this.actions.canonical(actionRaw);
+    if (this.enumOn && !this.actions.allowed.has(action))
+      return {
+        check: "action_enum",
+        reason: `action_type ${shown(actionRaw)} is not one of ${[...this.actions.allowed].join(", ")} (aliases applied).`,
+      };
+    if (this.hostOn) {
+      let ok = this.hostOk.get(host);
+      if (ok === undefined) {
+        ok = isWellFormedHost(host);
+        if (this.hostOk.size < 100_000) this.hostOk.set(host, ok);
+      }
+      if (!ok) return { check: "hostname_format", reason: `dim_hostname ${shown(host)} is not a lower-case host name such as www.example.com.` };
+    }
+    if (this.dsOn && rowDs !== null && rowDs !== this.ds)
+      return { check: "ds_consistency", reason: `ds ${rowDs} differs from the partition's ds ${this.ds}.` };
+    if (this.dayOn && (ms < this.dayStart || ms >= this.dayStart + DAY_MS))
+      return {
+        check: "timestamp_in_day",
+        reason: `event_timestamp ${new Date(ms).toISOString()} is outside the partition day ${this.ds} (UTC).`,
+      };
+
+    return {
+      line,
+      user_id: user,
+      logged_out_user_id: lou,
+      dim_hostname: host,
+      dim_country: country.trim(),
+      dim_device_brand: device,
+      action_type: action,
+      event_ms: ms,
+      other_properties: props,
+      ds: this.ds,
+    };
+  }
+}
+
+function badType(field: string, value: unknown, expected: string): RowReject {
+  return { check: "row_format", reason: `${field}: expected ${expected}, got ${shown(value)}.` };
+}
+
+const ID_PATTERNS = new Map<string, RegExp>();
+function idPattern(field: string): RegExp {
+  let re = ID_PATTERNS.get(field);
+  if (!re) ID_PATTERNS.set(field, (re = new RegExp(`"${field}"\\s*:\\s*(-?[0-9][0-9.eE+-]*)`)));
+  return re;
+}
+
+/** Exact decimal text of an id; undefined when it is not a signed 64-bit integer. */
+function id(v: unknown, field: string, rawLine: string | null): string | undefined {
+  if (typeof v === "string") return parseInt64(v.trim()) ?? undefined;
+  if (typeof v === "number") {
+    if (Number.isSafeInteger(v)) return String(v);
+    // JSON.parse rounded it: read the digits from the line itself.
+    if (rawLine === null) return undefined;
+    const m = idPattern(field).exec(rawLine);
+    return m ? (parseInt64(m[1]) ?? undefined) : undefined;
+  }
+  return undefined;
+}
+
+/** MAP<STRING,STRING>: an object (NDJSON) or its JSON text (CSV); scalar values become strings. */
+function properties(v: unknown): Record<string, string> | undefined {
+  if (isNull(v)) return {};
+  if (typeof v === "string") {
+    try {
+      v = JSON.parse(v);
+    } catch {
+      return undefined;
+    }
+    if (v === null) return {};
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return undefined;
+  const obj = v as Record<string, unknown>;
+  for (const k in obj) {
+    const x = obj[k];
+    if (typeof x !== "string") {
+      if (x === null || x === undefined) delete obj[k];
+      else obj[k] = typeof x === "object" ? JSON.stringify(x) : String(x);
+    }
+  }
+  return obj as Record<string, string>;
+}

@@ -1,0 +1,98 @@
+/**
+ * After a job ends, tell every repo that points at the dataset. The order is
+ * fixed (PR checks, regression checks, deploy statuses, incidents, then the
+ * dataset-wide protection-rule answers) and every step of every repo is
+ * isolated: one repo's 404 or rate-limit error is logged and the others
+ * still get their update.
+ */
+import type { Probot } from "probot";
+import { describeError } from "../shared/errors.js";
+import type { Evaluation, IngestResult } from "../shared/types.js";
+
+/** The installation Octokit Probot hands out (throttling and retry plugins applied). */
+export type InstallationOctokit = Awaited<ReturnType<Probot["auth"]>>;
+
+export type FanOutEvent =
+  | { kind: "published"; dataset: string; ds: string; evaluation: Evaluation }
+  | { kind: "rejected"; dataset: string; ds: string; result: IngestResult | null };
+
+export interface RepoStep<R> {
+  name: string;
+  run(octokit: InstallationOctokit, repo: R, event: FanOutEvent): Promise<unknown>;
+}
+
+export interface DatasetStep {
+  name: string;
+  run(octokitFor: (installationId: number) => Promise<InstallationOctokit>, event: FanOutEvent): Promise<unknown>;
+}
+
+export interface FanOutTargets<R> {
+  repos(dataset: string): R[];
+  installationId(repo: R): number;
+  label(repo: R): string;
+  repoSteps: RepoStep<R>[];
+  datasetSteps: DatasetStep[];
+}
+
+export interface FanOutLog {
+  info(msg: string): void;
+  warn(msg: string): void;
+}
+
+export interface StepOutcome {
+  target: string;
+  step: string;
+  ok: boolean;
+  error?: string;
+}
+
+export async function fanOut<R>(
+  targets: FanOutTargets<R>,
+  auth: (installationId: number) => Promise<InstallationOctokit>,
+  event: FanOutEvent,
+  log: FanOutLog,
+): Promise<StepOutcome[]> {
+  const outcomes: StepOutcome[] = [];
+  const record = (target: string, step: string, err?: unknown) => {
+    if (err === undefined) outcomes.push({ target, step, ok: true });
+    else {
+      const error = describeError(err);
+      outcomes.push({ target, step, ok: false, error });
+      log.warn(`guardrail fan-out ${event.dataset} ${event.ds}: ${step} for ${target} failed: ${error}`);
+    }
+  };
+  let repos: R[] = [];
+  try {
+    repos = targets.repos(event.dataset);
+  } catch (err) {
+    record(event.dataset, "list repos", err);
+  }
+  for (const repo of repos) {
+    const label = targets.label(repo);
+    let octokit: InstallationOctokit;
+    try {
+      octokit = await auth(targets.installationId(repo));
+    } catch (err) {
+      record(label, "authenticate", err);
+      continue;
+    }
+    for (const step of targets.repoSteps) {
+      try {
+        await step.run(octokit, repo, event);
+        record(label, step.name);
+      } catch (err) {
+        record(label, step.name, err);
+      }
+    }
+  }
+  for (const step of targets.datasetSteps) {
+    try {
+      await step.run(auth, event);
+      record(event.dataset, step.name);
+    } catch (err) {
+      record(event.dataset, step.name, err);
+    }
+  }
+  log.info(`guardrail fan-out ${event.dataset} ${event.ds}: ${outcomes.filter((o) => o.ok).length}/${outcomes.length} steps succeeded over ${repos.length} repo(s)`);
+  return outcomes;
+}

@@ -1,0 +1,118 @@
+/**
+ * The `jobs` table (migration 005): one row per uploaded export. Pure SQL,
+ * no processes: the queue and the routes share these helpers.
+ */
+import { randomUUID } from "node:crypto";
+import type { DB } from "../store/db.js";
+import type { IngestResult } from "../shared/types.js";
+
+export type JobState = "queued" | "running" | "published" | "rejected" | "failed";
+
+export interface JobRow {
+  id: string;
+  dataset: string;
+  ds: string;
+  state: JobState;
+  file_path: string | null;
+  bytes: number;
+  attempts: number;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  result_json: string | null;
+  error: string | null;
+}
+
+/** The public shape of a job (DESIGN §9), as `GET /api/guardrail/jobs/:id` answers it. */
+export interface JobView {
+  id: string;
+  state: JobState;
+  dataset: string;
+  ds: string;
+  result: IngestResult | null;
+  error: string | null;
+  bytes: number;
+  attempts: number;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export function newJobId(): string {
+  return randomUUID();
+}
+
+export function insertJob(db: DB, job: { id: string; dataset: string; ds: string; file_path: string; bytes: number }, now = new Date()): void {
+  db.prepare(
+    `INSERT INTO jobs (id, dataset, ds, state, file_path, bytes, created_at) VALUES (?, ?, ?, 'queued', ?, ?, ?)`,
+  ).run(job.id, job.dataset, job.ds, job.file_path, job.bytes, now.toISOString());
+}
+
+export function getJob(db: DB, id: string): JobRow | null {
+  return (db.prepare(`SELECT * FROM jobs WHERE id = ?`).get(id) as JobRow | undefined) ?? null;
+}
+
+/** The oldest queued job: jobs run one at a time in upload order, so two uploads of a day never mix. */
+export function nextQueuedJob(db: DB): JobRow | null {
+  return (db.prepare(`SELECT * FROM jobs WHERE state = 'queued' ORDER BY created_at, rowid LIMIT 1`).get() as JobRow | undefined) ?? null;
+}
+
+export function lastJob(db: DB): JobRow | null {
+  return (db.prepare(`SELECT * FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT 1`).get() as JobRow | undefined) ?? null;
+}
+
+/** queued → running; false when another runner took it first. */
+export function markRunning(db: DB, id: string, now = new Date()): boolean {
+  const r = db
+    .prepare(`UPDATE jobs SET state = 'running', started_at = ?, attempts = attempts + 1 WHERE id = ? AND state = 'queued'`)
+    .run(now.toISOString(), id);
+  return r.changes === 1;
+}
+
+export function finishJob(
+  db: DB,
+  id: string,
+  state: "published" | "rejected" | "failed",
+  fields: { result?: IngestResult | null; error?: string | null; keepFile: boolean },
+  now = new Date(),
+): void {
+  db.prepare(
+    `UPDATE jobs SET state = ?, finished_at = ?, result_json = ?, error = ?, file_path = CASE WHEN ? THEN file_path ELSE NULL END WHERE id = ?`,
+  ).run(state, now.toISOString(), fields.result ? JSON.stringify(fields.result) : null, fields.error ?? null, fields.keepFile ? 1 : 0, id);
+}
+
+/**
+ * A restart cannot know how far a running ingest got (the partition stays
+ * unpublished, which is safe), so those jobs become failed and retryable.
+ */
+export function failInterruptedJobs(db: DB, now = new Date()): string[] {
+  const ids = (db.prepare(`SELECT id FROM jobs WHERE state = 'running'`).all() as { id: string }[]).map((r) => r.id);
+  const stmt = db.prepare(`UPDATE jobs SET state = 'failed', finished_at = ?, error = ? WHERE id = ? AND state = 'running'`);
+  for (const id of ids)
+    stmt.run(now.toISOString(), `The service stopped while this job was running; nothing was published. Retry it with POST /api/guardrail/jobs/${id}/retry.`, id);
+  return ids;
+}
+
+/** failed → queued again (the upload is still on disk). */
+export function requeueJob(db: DB, id: string): boolean {
+  const r = db
+    .prepare(`UPDATE jobs SET state = 'queued', started_at = NULL, finished_at = NULL, result_json = NULL, error = NULL WHERE id = ? AND state = 'failed'`)
+    .run(id);
+  return r.changes === 1;
+}
+
+export function jobView(row: JobRow): JobView {
+  return {
+    id: row.id,
+    state: row.state,
+    dataset: row.dataset,
+    ds: row.ds,
+    result: row.result_json ? (JSON.parse(row.result_json) as IngestResult) : null,
+    error: row.error,
+    bytes: row.bytes,
+    attempts: row.attempts,
+    created_at: row.created_at,
+    started_at: row.started_at,
+    finished_at: row.finished_at,
+  };
+}

@@ -1,0 +1,317 @@
+/**
+ * The partition registry: every ingest attempt is a batch (a row of
+ * `partitions`) that is `staged`, then `published` or `rejected`; publishing
+ * replaces the previous published batch of the same (dataset, ds) in one
+ * transaction. Readers of published data go through this module or the
+ * `published_*` views, never through staged rows.
+ */
+import type { DB } from "./db.js";
+import type { AggRow, CheckResult, IngestResult } from "../shared/types.js";
+import { addDays, epochMsToDs } from "../shared/dates.js";
+
+export type BatchKind = "raw" | "agg";
+export type BatchStatus = "staged" | "published" | "rejected" | "replaced";
+export type DayStatus = "published" | "rejected" | "missing";
+
+export interface Batch {
+  id: number;
+  dataset: string;
+  ds: string;
+  kind: BatchKind;
+  status: BatchStatus;
+  rows_read: number;
+  rows_loaded: number;
+  rows_rejected: number;
+  duplicates: number;
+  source_file: string | null;
+  checksum: string | null;
+  ingested_at: string;
+  published_at: string | null;
+  raw_expired: number;
+  result_json: string | null;
+}
+
+export interface NewBatch {
+  dataset: string;
+  ds: string;
+  kind: BatchKind;
+  source_file?: string | null;
+  checksum?: string | null;
+}
+
+export interface BatchCounts {
+  rows_read: number;
+  rows_loaded: number;
+  rows_rejected: number;
+  duplicates: number;
+}
+
+export function createBatch(db: DB, b: NewBatch): number {
+  const info = db
+    .prepare(
+      `INSERT INTO partitions (dataset, ds, kind, status, source_file, checksum, ingested_at)
+       VALUES (?, ?, ?, 'staged', ?, ?, ?)`,
+    )
+    .run(b.dataset, b.ds, b.kind, b.source_file ?? null, b.checksum ?? null, new Date().toISOString());
+  return Number(info.lastInsertRowid);
+}
+
+export function updateBatchCounts(db: DB, batchId: number, c: BatchCounts): void {
+  db.prepare(`UPDATE partitions SET rows_read = ?, rows_loaded = ?, rows_rejected = ?, duplicates = ? WHERE id = ?`).run(
+    c.rows_read,
+    c.rows_loaded,
+    c.rows_rejected,
+    c.duplicates,
+    batchId,
+  );
+}
+
+/** Stores the counts and the IngestResult JSON on the batch (status unchanged). */
+export function finishBatch(db: DB, batchId: number, result: IngestResult, checksum?: string): void {
+  updateBatchCounts(db, batchId, result);
+  db.prepare(`UPDATE partitions SET result_json = ?, checksum = COALESCE(?, checksum) WHERE id = ?`).run(
+    JSON.stringify(result),
+    checksum ?? null,
+    batchId,
+  );
+}
+
+/**
+ * Makes `batchId` the published batch of its (dataset, ds) in ONE transaction:
+ * the previous published batch becomes `replaced`. The superseded raw and
+ * aggregate rows are deleted afterwards, in their own transaction: they are
+ * already invisible to readers, so a crash between the two only leaves garbage.
+ */
+export function publishBatch(db: DB, batchId: number, result?: IngestResult): { replaced: number | null } {
+  const batch = getBatch(db, batchId);
+  if (!batch) throw new Error(`batch ${batchId} does not exist`);
+  if (batch.status !== "staged") throw new Error(`batch ${batchId} is ${batch.status}, only a staged batch can be published`);
+  let replaced: number | null = null;
+  db.transaction(() => {
+    const prev = db
+      .prepare(`SELECT id FROM partitions WHERE dataset = ? AND ds = ? AND status = 'published'`)
+      .get(batch.dataset, batch.ds) as { id: number } | undefined;
+    if (prev) {
+      db.prepare(`UPDATE partitions SET status = 'replaced' WHERE id = ?`).run(prev.id);
+      replaced = prev.id;
+    }
+    db.prepare(`UPDATE partitions SET status = 'published', published_at = ? WHERE id = ?`).run(new Date().toISOString(), batchId);
+    if (result) {
+      updateBatchCounts(db, batchId, result);
+      db.prepare(`UPDATE partitions SET result_json = ? WHERE id = ?`).run(JSON.stringify(result), batchId);
+    }
+  }).immediate();
+  if (replaced !== null) dropBatchData(db, replaced);
+  return { replaced };
+}
+
+/** The audit failed: the batch stays unpublished, its staged rows kept for inspection. */
+export function rejectBatch(db: DB, batchId: number, result?: IngestResult): void {
+  db.transaction(() => {
+    db.prepare(`UPDATE partitions SET status = 'rejected' WHERE id = ? AND status = 'staged'`).run(batchId);
+    if (result) {
+      updateBatchCounts(db, batchId, result);
+      db.prepare(`UPDATE partitions SET result_json = ? WHERE id = ?`).run(JSON.stringify(result), batchId);
+    }
+  })();
+}
+
+/** Removes a staged batch and everything that carries its id (unreadable input: not an audit verdict). */
+export function discardBatch(db: DB, batchId: number): void {
+  db.transaction(() => {
+    for (const t of ["fct_website_events", "agg_website_events", "quality_results", "rejects", "metric_values"])
+      db.prepare(`DELETE FROM ${t} WHERE batch_id = ?`).run(batchId);
+    db.prepare(`DELETE FROM partitions WHERE id = ? AND status = 'staged'`).run(batchId);
+  })();
+}
+
+/** Raw and aggregate rows of a superseded batch; its checks, rejects and metric values stay as history. */
+function dropBatchData(db: DB, batchId: number): void {
+  db.transaction(() => {
+    db.prepare(`DELETE FROM fct_website_events WHERE batch_id = ?`).run(batchId);
+    db.prepare(`DELETE FROM agg_website_events WHERE batch_id = ?`).run(batchId);
+    db.prepare(`UPDATE partitions SET raw_expired = 1 WHERE id = ?`).run(batchId);
+  })();
+}
+
+export function insertChecks(db: DB, batchId: number, checks: CheckResult[]): void {
+  const stmt = db.prepare(
+    `INSERT INTO quality_results (batch_id, name, table_name, severity, status, observed, threshold, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  db.transaction(() => {
+    for (const c of checks)
+      stmt.run(batchId, c.name, c.table, c.severity, c.status, JSON.stringify(c.observed ?? null), JSON.stringify(c.threshold ?? null), c.message);
+  })();
+}
+
+export function insertRejects(db: DB, batchId: number, rejects: { line: number; reason: string }[]): void {
+  const stmt = db.prepare(`INSERT INTO rejects (batch_id, line, reason) VALUES (?, ?, ?)`);
+  db.transaction(() => {
+    for (const r of rejects) stmt.run(batchId, r.line, r.reason);
+  })();
+}
+
+export function insertAggRows(db: DB, batchId: number, rows: AggRow[]): void {
+  const stmt = db.prepare(
+    `INSERT INTO agg_website_events (batch_id, ds, aggregation_level, action_type, dim_hostname, dim_country, dim_device_brand,
+       dim_channel, dim_product_type, dim_app_version, event_hour, m_total_events, m_unique_visitors, m_unique_users)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  db.transaction(() => {
+    for (const r of rows)
+      stmt.run(
+        batchId,
+        r.ds,
+        r.aggregation_level,
+        r.action_type,
+        r.dim_hostname,
+        r.dim_country,
+        r.dim_device_brand,
+        r.dim_channel,
+        r.dim_product_type,
+        r.dim_app_version,
+        r.event_hour,
+        r.m_total_events,
+        r.m_unique_visitors,
+        r.m_unique_users,
+      );
+  })();
+}
+
+// ---------------------------------------------------------------- readers
+
+export function getBatch(db: DB, batchId: number): Batch | null {
+  return (db.prepare(`SELECT * FROM partitions WHERE id = ?`).get(batchId) as Batch | undefined) ?? null;
+}
+
+export function publishedBatch(db: DB, dataset: string, ds: string): Batch | null {
+  return (
+    (db.prepare(`SELECT * FROM partitions WHERE dataset = ? AND ds = ? AND status = 'published'`).get(dataset, ds) as Batch | undefined) ??
+    null
+  );
+}
+
+/** The most recent attempt (any status) for a day, or null. */
+export function latestAttempt(db: DB, dataset: string, ds: string): Batch | null {
+  return (
+    (db.prepare(`SELECT * FROM partitions WHERE dataset = ? AND ds = ? ORDER BY id DESC LIMIT 1`).get(dataset, ds) as
+      | Batch
+      | undefined) ?? null
+  );
+}
+
+export function latestPublishedDs(db: DB, dataset: string): string | null {
+  const row = db.prepare(`SELECT MAX(ds) AS ds FROM partitions WHERE dataset = ? AND status = 'published'`).get(dataset) as {
+    ds: string | null;
+  };
+  return row.ds;
+}
+
+/** Published days in ascending order, optionally within [from, to]. */
+export function publishedDays(db: DB, dataset: string, from?: string, to?: string): string[] {
+  const rows = db
+    .prepare(
+      `SELECT ds FROM partitions WHERE dataset = ? AND status = 'published' AND ds >= ? AND ds <= ? ORDER BY ds`,
+    )
+    .all(dataset, from ?? "0000-00-00", to ?? "9999-99-99") as { ds: string }[];
+  return rows.map((r) => r.ds);
+}
+
+/**
+ * `published` if a published batch exists; else `rejected` if the latest
+ * finished attempt failed its audit; else `missing` (never ingested, or only
+ * an attempt still staged / abandoned by a crash).
+ */
+export function dayStatus(db: DB, dataset: string, ds: string): DayStatus {
+  if (publishedBatch(db, dataset, ds)) return "published";
+  const last = db
+    .prepare(`SELECT status FROM partitions WHERE dataset = ? AND ds = ? AND status <> 'staged' ORDER BY id DESC LIMIT 1`)
+    .get(dataset, ds) as { status: BatchStatus } | undefined;
+  return last?.status === "rejected" ? "rejected" : "missing";
+}
+
+export function batchChecks(db: DB, batchId: number): CheckResult[] {
+  const rows = db
+    .prepare(`SELECT name, table_name, severity, status, observed, threshold, message FROM quality_results WHERE batch_id = ? ORDER BY rowid`)
+    .all(batchId) as { name: string; table_name: string; severity: string; status: string; observed: string | null; threshold: string | null; message: string }[];
+  return rows.map((r) => ({
+    name: r.name,
+    table: r.table_name as CheckResult["table"],
+    severity: r.severity as CheckResult["severity"],
+    status: r.status as CheckResult["status"],
+    observed: parseStored(r.observed),
+    threshold: parseStored(r.threshold),
+    message: r.message,
+  }));
+}
+
+export function batchRejects(db: DB, batchId: number, limit = 100): { line: number; reason: string }[] {
+  return db.prepare(`SELECT line, reason FROM rejects WHERE batch_id = ? ORDER BY rowid LIMIT ?`).all(batchId, limit) as {
+    line: number;
+    reason: string;
+  }[];
+}
+
+export function listDatasets(db: DB): string[] {
+  return (db.prepare(`SELECT DISTINCT dataset FROM partitions ORDER BY dataset`).all() as { dataset: string }[]).map((r) => r.dataset);
+}
+
+/**
+ * Rows per hostname of a published day, read from the aggregate (so it still
+ * works once the raw rows expired): level `daily_hostname_total`, else the
+ * hourly `hostname` level summed. Null when the day is not published or has
+ * no hostname level.
+ */
+export function publishedHostTotals(db: DB, dataset: string, ds: string): Map<string, number> | null {
+  const batch = publishedBatch(db, dataset, ds);
+  if (!batch) return null;
+  for (const level of ["daily_hostname_total", "hostname"]) {
+    const rows = db
+      .prepare(
+        `SELECT dim_hostname AS host, SUM(m_total_events) AS n FROM agg_website_events
+         WHERE batch_id = ? AND aggregation_level = ? AND dim_hostname IS NOT NULL GROUP BY dim_hostname`,
+      )
+      .all(batch.id, level) as { host: string; n: number }[];
+    if (rows.length) return new Map(rows.map((r) => [r.host, r.n]));
+  }
+  return null;
+}
+
+/**
+ * Deletes the raw rows of finished batches whose ds is more than
+ * `retention_days` before `now` and marks them `raw_expired`. Aggregates,
+ * checks and metric values stay, so baselines and the week-over-week host
+ * check keep working. Staged batches are left alone (an ingest may be running).
+ */
+export function applyRetention(
+  db: DB,
+  cfg: { name: string; retention_days: number | null },
+  now: Date = new Date(),
+): { batches: number; rows: number } {
+  if (!cfg.retention_days) return { batches: 0, rows: 0 };
+  const cutoff = addDays(epochMsToDs(now.getTime()), -cfg.retention_days);
+  const ids = (
+    db
+      .prepare(`SELECT id FROM partitions WHERE dataset = ? AND kind = 'raw' AND ds < ? AND raw_expired = 0 AND status <> 'staged'`)
+      .all(cfg.name, cutoff) as { id: number }[]
+  ).map((r) => r.id);
+  let rows = 0;
+  const del = db.prepare(`DELETE FROM fct_website_events WHERE batch_id = ?`);
+  const mark = db.prepare(`UPDATE partitions SET raw_expired = 1 WHERE id = ?`);
+  for (const id of ids)
+    db.transaction(() => {
+      rows += del.run(id).changes;
+      mark.run(id);
+    })();
+  return { batches: ids.length, rows };
+}
+
+function parseStored(text: string | null): string | number | null {
+  if (text === null) return null;
+  try {
+    const v = JSON.parse(text) as unknown;
+    return typeof v === "number" || typeof v === "string" ? v : v === null ? null : text;
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,136 @@
+import { describe, expect, it } from "vitest";
+import { buildGuardrailCheck, capSummary, SUMMARY_LIMIT } from "../../src/app/check-content.js";
+import { parseCommand } from "../../src/app/commands.js";
+import { applyRepoOverrides, DEFAULT_REPO_CONFIG, parseRepoConfig } from "../../src/config/repo-schema.js";
+import { defaultDatasetConfig } from "../../src/config/load.js";
+import { parseRevertTargets, revertedSuspect, shaMatches, type Suspect } from "../../src/suspects/index.js";
+import { failingEvaluation, noDataEvaluation, passingEvaluation, verdict } from "./helpers.js";
+
+const kinds = { signup_conversion_rate: "ratio", purchase_conversion_rate: "ratio", daily_visitors: "count" } as const;
+
+describe("repo config", () => {
+  it("a missing file means the defaults", () => {
+    const r = parseRepoConfig(null);
+    expect(r).toEqual({
+      ok: true,
+      config: { dataset: "default", production_environments: ["production"], on_missing_data: "neutral", metrics: {}, alerts: { issue: true } },
+    });
+  });
+  it("an invalid field is one sentence naming the file, the field and what was expected", () => {
+    const r = parseRepoConfig({ on_missing_data: "maybe" });
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.error).toMatch(/^\.github\/guardrail\.yml: field on_missing_data: /);
+      expect(r.error).toMatch(/neutral/);
+    }
+    const nested = parseRepoConfig({ metrics: { signup_conversion_rate: { sensitivity: -1 } } });
+    expect(!nested.ok && nested.error).toMatch(/field metrics\.signup_conversion_rate\.sensitivity/);
+    const unknown = parseRepoConfig({ datset: "x" });
+    expect(!unknown.ok && unknown.error).toMatch(/unknown field\(s\) "datset"/);
+    const scalar = parseRepoConfig("just text");
+    expect(!scalar.ok && scalar.error).toMatch(/expected a mapping/);
+  });
+  it("metric overrides apply to a copy; an unknown metric is named", () => {
+    const base = defaultDatasetConfig();
+    const cfg = parseRepoConfig({ metrics: { signup_conversion_rate: { enforce: false, min_denominator: 5000 } } });
+    if (!cfg.ok) throw new Error(cfg.error);
+    const applied = applyRepoOverrides(base, cfg.config);
+    if (!applied.ok) throw new Error(applied.error);
+    const m = applied.config.metrics.find((x) => x.name === "signup_conversion_rate")!;
+    expect(m.enforce).toBe(false);
+    expect(m.min_denominator).toBe(5000);
+    expect(base.metrics.find((x) => x.name === "signup_conversion_rate")!.enforce).toBe(true);
+    const bad = applyRepoOverrides(base, { ...DEFAULT_REPO_CONFIG, metrics: { nope: { enforce: false } } });
+    expect(!bad.ok && bad.error).toMatch(/field metrics\.nope: expected the name of a metric/);
+  });
+});
+
+describe("check content", () => {
+  it("success when guardrails pass, with a metric table", () => {
+    const out = buildGuardrailCheck({ evaluation: passingEvaluation(), repoConfig: DEFAULT_REPO_CONFIG, metricKinds: kinds, detailsUrl: "https://x/guardrail" });
+    expect(out.conclusion).toBe("success");
+    expect(out.title).not.toMatch(/\n/);
+    expect(out.summary).toContain("| metric | today | expected | change | verdict |");
+    expect(out.summary).toContain("| 3.91 % | 3.89 % | +0.5 % | ✅ pass |");
+    expect(out.summary).toContain("| daily_visitors | 5,120 | 5,000 | +2.4 % | ✅ pass |");
+  });
+  it("failure on an enforced failing guardrail, with the localisation sentence", () => {
+    const out = buildGuardrailCheck({ evaluation: failingEvaluation(), repoConfig: DEFAULT_REPO_CONFIG, metricKinds: kinds });
+    expect(out.conclusion).toBe("failure");
+    expect(out.title).toBe("Merge freeze: signup_conversion_rate −38.0 % on 2026-11-05");
+    expect(out.summary).toContain("91 % of the drop is on device iPhone");
+    expect(out.summary).toContain("dim_device_brand = iPhone: 1.00 % vs 3.90 % expected (−74.0 %), 91 % of the change");
+  });
+  it("a failing guardrail that is not enforced does not freeze", () => {
+    const ev = failingEvaluation();
+    ev.verdicts[0].enforced = false;
+    ev.status = "pass";
+    expect(buildGuardrailCheck({ evaluation: ev, repoConfig: DEFAULT_REPO_CONFIG, metricKinds: kinds }).conclusion).toBe("success");
+  });
+  it("no_data follows on_missing_data", () => {
+    for (const mode of ["neutral", "success", "failure"] as const) {
+      const out = buildGuardrailCheck({ evaluation: noDataEvaluation(), repoConfig: { ...DEFAULT_REPO_CONFIG, on_missing_data: mode }, metricKinds: kinds });
+      expect(out.conclusion).toBe(mode);
+    }
+  });
+  it("keeps the summary under GitHub's 65,535-character limit", () => {
+    const ev = failingEvaluation();
+    ev.verdicts.push(
+      ...Array.from({ length: 3000 }, (_, i) => verdict({ metric: `metric_${i}_${"x".repeat(20)}`, message: "🙂".repeat(5) })),
+    );
+    const out = buildGuardrailCheck({ evaluation: ev, repoConfig: DEFAULT_REPO_CONFIG, metricKinds: kinds, detailsUrl: "https://x/d" });
+    expect(out.summary.length).toBeLessThanOrEqual(SUMMARY_LIMIT);
+    expect(out.summary).toContain("did not fit in a check run");
+    // Cut at a line boundary: the last table row before the note is whole.
+    const beforeNote = out.summary.split("\n\n_… the rest")[0];
+    expect(beforeNote.endsWith("|")).toBe(true);
+    const noNewline = capSummary("🙂".repeat(40_000), 1000);
+    expect(noNewline.length).toBeLessThanOrEqual(1000);
+    expect(/[\uD800-\uDBFF]$/.test(noNewline.split("\n\n_…")[0])).toBe(false);
+  });
+});
+
+describe("commands", () => {
+  it("parses recheck, override with reason, help and unknown", () => {
+    expect(parseCommand("/guardrail recheck")).toEqual({ kind: "recheck" });
+    expect(parseCommand("Thanks!\n/guardrail override  holiday dip, agreed with growth \n")).toEqual({ kind: "override", reason: "holiday dip, agreed with growth" });
+    expect(parseCommand("/guardrail override")).toEqual({ kind: "override", reason: "" });
+    expect(parseCommand("/guardrail")).toEqual({ kind: "help" });
+    expect(parseCommand("/guardrail frobnicate")).toEqual({ kind: "unknown", word: "frobnicate" });
+    expect(parseCommand("please run /guardrail recheck")).toBeNull();
+    expect(parseCommand("/guardrails recheck")).toBeNull();
+  });
+});
+
+describe("revert detection", () => {
+  const suspect: Suspect = {
+    sha: "0123456789abcdef0123456789abcdef01234567",
+    ref: "main",
+    reason: "deployment",
+    version: null,
+    deploymentId: 1,
+    environment: "production",
+    deployedAt: "2026-11-05T10:00:00.000Z",
+    evidence: "deployed",
+    window: null,
+    prs: [{ number: 12, title: "New signup form", url: "u" }],
+  };
+  it("finds reverted SHAs (short or full), PR numbers and titles", () => {
+    const t = parseRevertTargets({
+      messages: ['Revert "New signup form (#12)"\n\nThis reverts commit 0123456789abcdef.'],
+      title: 'Revert "New signup form"',
+      body: "Reverts acme/shop#12",
+    });
+    expect(t.shas).toEqual(["0123456789abcdef"]);
+    expect(t.prNumbers).toEqual([12]);
+    expect(t.titles).toEqual(["New signup form"]);
+    expect(revertedSuspect(t, [suspect])).toBe(suspect);
+    expect(revertedSuspect({ shas: [], prNumbers: [], titles: ["New signup form"] }, [suspect])).toBe(suspect);
+    expect(revertedSuspect({ shas: ["fedcba9"], prNumbers: [13], titles: ["Other"] }, [suspect])).toBeNull();
+  });
+  it("prefix-matches SHAs of at least 7 hex digits only", () => {
+    expect(shaMatches("0123456", suspect.sha!)).toBe(true);
+    expect(shaMatches("012345", suspect.sha!)).toBe(false);
+    expect(shaMatches("v1.2.3", "v1.2.3")).toBe(false);
+  });
+});

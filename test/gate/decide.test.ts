@@ -1,0 +1,113 @@
+import { describe, it, expect, afterEach } from "vitest";
+import { gateFor, decideGate } from "../../src/gate/index.js";
+import { verifySignedLink } from "../../src/http/auth.js";
+import { makeEnv, seedHistory, addRepo, addOverride, addSuspect, expectedChange, REPO, SHA, DAY, NOW, SUSPECT_SHA, type Env } from "./helpers.js";
+
+let env: Env | undefined;
+afterEach(() => env?.cleanup());
+
+describe("gateFor (store + real evaluateDay)", () => {
+  it("opens when the guardrail passes, with a signed details link to the day", async () => {
+    env = makeEnv();
+    seedHistory(env.db, DAY, 402);
+    addRepo(env.db);
+    const a = await gateFor(env.deps, REPO, SHA, { now: NOW });
+    expect(a.state).toBe("open");
+    expect(a.ds).toBe(DAY);
+    expect(a.details_url).toMatch(/^https:\/\/guardrail\.example\.com\/guardrail\?/);
+    expect(verifySignedLink(a.details_url!, "link-secret", NOW)).toBe(true);
+    expect(new URL(a.details_url!).searchParams.get("ds")).toBe(DAY);
+  });
+
+  it("blocks while the guardrail fails and says how far it fell", async () => {
+    env = makeEnv();
+    seedHistory(env.db, DAY, 200);
+    addRepo(env.db);
+    const a = await gateFor(env.deps, REPO, SHA, { now: NOW });
+    expect(a.state).toBe("blocked");
+    expect(a.failing).toEqual(["signup_conversion_rate"]);
+    const pct = (Math.abs(expectedChange(200)) * 100).toFixed(1);
+    expect(a.reasons[0]).toContain("signup_conversion_rate");
+    expect(a.reasons[0]).toContain(`fell ${pct} %`);
+  });
+
+  it("exempts a commit a maintainer overrode, saying who and why", async () => {
+    env = makeEnv();
+    seedHistory(env.db, DAY, 200);
+    addRepo(env.db);
+    addOverride(env.db, SHA, "octocat", "hotfix for checkout");
+    const a = await gateFor(env.deps, REPO, SHA, { now: NOW });
+    expect(a.state).toBe("open");
+    expect(a.exemption).toBe("override");
+    expect(a.reasons.join(" ")).toMatch(/@octocat.*hotfix for checkout/);
+  });
+
+  it("exempts a commit that reverts a suspect (short SHA in the message), not one that reverts something else", async () => {
+    env = makeEnv();
+    seedHistory(env.db, DAY, 200);
+    addRepo(env.db);
+    addSuspect(env.db, SUSPECT_SHA);
+    const reverting = await gateFor(env.deps, REPO, SHA, { now: NOW, revertsOf: async () => [SUSPECT_SHA.slice(0, 7)] });
+    expect(reverting.state).toBe("open");
+    expect(reverting.exemption).toBe("revert");
+    expect(reverting.reasons.join(" ")).toContain(SUSPECT_SHA.slice(0, 7));
+    const unrelated = await gateFor(env.deps, REPO, SHA, { now: NOW, revertsOf: async () => ["d".repeat(40)] });
+    expect(unrelated.state).toBe("blocked");
+  });
+
+  it("does not block on a guardrail the repo set to enforce: false", async () => {
+    env = makeEnv();
+    seedHistory(env.db, DAY, 200);
+    addRepo(env.db, { metrics: { signup_conversion_rate: { enforce: false } } });
+    const a = await gateFor(env.deps, REPO, SHA, { now: NOW });
+    expect(a.state).not.toBe("blocked");
+  });
+
+  it("answers unknown for a repo it does not know, and for missing data follows on_missing_data", async () => {
+    env = makeEnv();
+    expect((await gateFor(env.deps, "someone/else", SHA, { now: NOW })).state).toBe("unknown");
+    // Stale: the newest day is a week old at `now`.
+    seedHistory(env.db, DAY, 402);
+    const later = new Date("2024-05-15T06:00:00Z");
+    addRepo(env.db);
+    expect((await gateFor(env.deps, REPO, SHA, { now: later })).state).toBe("unknown");
+    addRepo(env.db, { on_missing_data: "failure" });
+    expect((await gateFor(env.deps, REPO, SHA, { now: later })).state).toBe("blocked");
+    addRepo(env.db, { on_missing_data: "success" });
+    expect((await gateFor(env.deps, REPO, SHA, { now: later })).state).toBe("open");
+  });
+});
+
+describe("decideGate (pure)", () => {
+  const verdict = (v: "pass" | "warn" | "fail", guardrail = true) => ({
+    metric: "signup_conversion_rate",
+    guardrail,
+    enforced: true,
+    verdict: v,
+    observed: 0.03,
+    expected: 0.04,
+    lower: 0.035,
+    upper: 0.045,
+    change: -0.25,
+    z: -4,
+    baseline_days: [],
+    message: "",
+    segments: [],
+    denominator: 10000,
+  });
+  const evaluation = (v: "pass" | "warn" | "fail", guardrail = true) => ({ ds: DAY, dataset: "default", status: v, verdicts: [verdict(v, guardrail)], versions: [] });
+  const cfg = { dataset: "default", on_missing_data: "neutral" as const };
+
+  it("treats warn as open with a note, and ignores failing non-guardrail metrics", () => {
+    const warn = decideGate({ repo: REPO, sha: SHA, repoConfig: cfg, evaluation: evaluation("warn"), detailsUrl: null });
+    expect(warn.state).toBe("open");
+    expect(warn.reasons.join(" ")).toContain("Warning (not blocking)");
+    const report = decideGate({ repo: REPO, sha: SHA, repoConfig: cfg, evaluation: evaluation("fail", false), detailsUrl: null });
+    expect(report.state).not.toBe("blocked");
+  });
+
+  it("formats ratios as percentages in the reason", () => {
+    const a = decideGate({ repo: REPO, sha: SHA, repoConfig: cfg, evaluation: evaluation("fail"), detailsUrl: null });
+    expect(a.reasons[0]).toBe(`Guardrail signup_conversion_rate fell 25.0 % to 3.00 % (expected 4.00 %, z = -4.0) on ${DAY}.`);
+  });
+});

@@ -1,0 +1,101 @@
+/** Small hand-built exports for the ingest tests (ids written as raw JSON numbers beyond 2^53 on purpose). */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { openDb, type DB } from "../../src/store/db.js";
+
+export interface Ev {
+  user_id?: string | null;
+  logged_out_user_id?: string | null;
+  dim_hostname?: string | null;
+  dim_country?: string | null;
+  dim_device_brand?: string | null;
+  action_type?: string | null;
+  event_timestamp?: string | null;
+  other_properties?: Record<string, string> | null;
+  ds?: string;
+}
+
+export function tmpDir(): string {
+  return mkdtempSync(join(tmpdir(), "guardrail-ingest-"));
+}
+
+export function tmpDb(dir = tmpDir()): { db: DB; path: string; dir: string } {
+  const path = join(dir, "g.db");
+  return { db: openDb(path), path, dir };
+}
+
+const HOSTS = ["www.example.com", "shop.example.com"];
+const ACTIONS = ["page_visit", "page_visit", "page_visit", "login", "signup", "purchase", "watch_video"];
+
+/** A deterministic valid event `i` of day `ds`; 64-bit ids near the int64 edges. */
+export function event(i: number, ds: string, over: Ev = {}): Ev {
+  const big = BigInt("9223372036854775807") - BigInt(i * 7919);
+  const lou = i % 2 ? big : -big - 1n;
+  const sec = (i * 37) % 86_400;
+  const hh = String(Math.floor(sec / 3600)).padStart(2, "0");
+  const mm = String(Math.floor((sec % 3600) / 60)).padStart(2, "0");
+  const ss = String(sec % 60).padStart(2, "0");
+  return {
+    user_id: i % 5 === 0 ? String(9007199254740993n + BigInt(i)) : null,
+    logged_out_user_id: lou.toString(),
+    dim_hostname: HOSTS[i % HOSTS.length],
+    dim_country: ["US", "DE", "IN"][i % 3],
+    dim_device_brand: i % 4 === 0 ? null : ["iPhone", "Samsung", "Pixel"][i % 3],
+    action_type: ACTIONS[i % ACTIONS.length],
+    event_timestamp: i % 2 ? `${ds}T${hh}:${mm}:${ss}Z` : `${ds} ${hh}:${mm}:${ss}.250`,
+    other_properties: { utm_source: ["linkedin", "x", "google"][i % 3], event_id: `e${i}` },
+    ds,
+    ...over,
+  };
+}
+
+/** NDJSON line with ids as bare JSON numbers (the hard case: JSON.parse would round them). */
+export function ndjsonLine(e: Ev): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(e)) {
+    if (v === undefined) continue;
+    if ((k === "logged_out_user_id" || k === "user_id") && typeof v === "string" && /^-?\d+$/.test(v)) parts.push(`"${k}":${v}`);
+    else parts.push(`${JSON.stringify(k)}:${JSON.stringify(v)}`);
+  }
+  return `{${parts.join(",")}}`;
+}
+
+export const CSV_COLUMNS = [
+  "user_id",
+  "logged_out_user_id",
+  "dim_hostname",
+  "dim_country",
+  "dim_device_brand",
+  "action_type",
+  "event_timestamp",
+  "other_properties",
+  "ds",
+];
+
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return "";
+  const s = typeof v === "string" ? v : JSON.stringify(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function csvText(events: Ev[], eol = "\n", columns = CSV_COLUMNS): string {
+  const lines = [columns.join(",")];
+  for (const e of events) lines.push(columns.map((c) => csvCell((e as Record<string, unknown>)[c])).join(","));
+  return lines.join(eol) + eol;
+}
+
+export function writeFile(dir: string, name: string, text: string, gzip = false): string {
+  const path = join(dir, name);
+  writeFileSync(path, gzip ? gzipSync(Buffer.from(text)) : text);
+  return path;
+}
+
+export function ndjsonText(events: Ev[]): string {
+  return events.map(ndjsonLine).join("\n") + "\n";
+}
+
+export function days(ds: string, n: number, start = 0): Ev[] {
+  return Array.from({ length: n }, (_, i) => event(start + i, ds));
+}
