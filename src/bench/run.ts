@@ -178,7 +178,8 @@ async function benchEvaluate(args: Args, rows: Row[], json: Record<string, unkno
   const { evaluateDay } = await import("../evaluate/index.js");
   const cfg = defaultDatasetConfig();
   const last = BENCH_DS;
-  const name = `year-${args.yearDays}x${args.yearEvents}`;
+  // Bump the suffix when the generated history changes, so a stale cache is not reused.
+  const name = `year-${args.yearDays}x${args.yearEvents}-b2`;
   const dbPath = join(CACHE, `${name}.db`);
   const marker = `${dbPath}.done`;
   if (!existsSync(marker)) {
@@ -191,8 +192,10 @@ async function benchEvaluate(args: Args, rows: Row[], json: Record<string, unkno
         eventsPerDay: args.yearEvents,
         end: last,
         seed: 2,
-        // Something to localise on the judged day, so the timing includes the segment ranking.
-        incidents: [{ ds: last, metric: "signup_conversion_rate", change: -0.4, segment: { dimension: "dim_device_brand", value: "iPhone" } }],
+        // A failure to localise on the judged day, and two app versions, so the timing
+        // includes the segment ranking and version mode, not just the happy path.
+        versions: ["v1", "v2"],
+        incidents: [{ ds: last, metric: "signup_conversion_rate", change: -0.7, segment: { dimension: "dim_device_brand", value: "iPhone" } }],
       }),
     );
     const db = openDb(dbPath);

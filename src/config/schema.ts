@@ -28,6 +28,8 @@ export const checksSchema = z
           .default(["dim_hostname", "action_type", "event_timestamp", "dim_country", "logged_out_user_id"]),
       })
       .prefault({}),
+    /** Rows that cannot be read as an event at all (malformed JSON, wrong type, missing CSV field). */
+    row_format: rowCheck("error").prefault({}),
     duplicates: rowCheck("error").prefault({}),
     hostname_format: rowCheck("error").prefault({}),
     action_enum: rowCheck("error").prefault({}),
@@ -150,6 +152,9 @@ export const evaluationSchema = z
     min_denominator: z.number().nonnegative().default(500),
     /** The latest published day must be younger than this, or verdicts are no_data (stale). */
     freshness_hours: z.number().positive().default(48),
+    /** A breakdown segment carrying at least this share of the baseline denominator is also judged on its own
+     * (a decline confined to one big device or channel is diluted in the total). 1 turns it off. */
+    segment_min_share: z.number().gt(0).max(1).default(0.25),
     /** Version mode: a version needs at least this denominator on the day to be judged. */
     version_min_denominator: z.number().nonnegative().default(500),
   })

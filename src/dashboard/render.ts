@@ -79,7 +79,7 @@ function verdictCard(v: Verdict, def: MetricDef | undefined): string {
   return `<article class="card" style="--c:${colour}" aria-label="${esc(v.metric)}: ${esc(v.verdict)}" data-verdict="${esc(v.verdict)}" data-metric="${esc(v.metric)}">
 <h3>${esc(v.metric)}</h3>
 <p class="verdict">${esc(VERDICT_WORDS[v.verdict] ?? v.verdict)}</p>
-<p>Today <strong>${esc(formatValue(v.observed, kind))}</strong> · expected ${esc(formatValue(v.expected, kind))} (${esc(formatValue(v.lower, kind))} – ${esc(formatValue(v.upper, kind))}) · change ${esc(pct(v.change))}${v.z !== null && v.z !== undefined ? ` · z = ${esc(v.z.toFixed(1))}` : ""}</p>
+<p>Today <strong>${esc(formatValue(v.observed, kind))}</strong> · expected ${esc(formatValue(v.expected, kind))} (${esc(formatValue(v.lower, kind))} – ${esc(formatValue(v.upper, kind))}) · change ${esc(pct(v.change))}${v.z !== null && v.z !== undefined ? ` · z = ${esc(v.z.toFixed(1).replace("-", "−"))}` : ""}</p>
 <p class="muted">${esc(v.message)}</p>${v.enforced === false ? `<p class="muted">Reported only (not enforced).</p>` : ""}
 </article>`;
 }

@@ -303,7 +303,7 @@ function segmentRule(ctx: MetricContext, m: MetricDef, usedDays: string[], t: Th
     if (todaySeg.length === 0) continue;
     for (const k of keys) series.push({ dimension: dim, value: k, today: fractionOrZero(pick(todaySeg, k)), base: baseSeg.map((day) => fractionOrZero(pick(day, k))) });
   }
-  return failingSegment(series, t, ctx.cfg.evaluation.min_weeks);
+  return failingSegment(series, t, ctx.cfg.evaluation.min_weeks, ctx.cfg.evaluation.segment_min_share);
 }
 
 /** Every breakdown of the metric, judged over the same days as the total; the best-explaining one. */
@@ -336,8 +336,8 @@ function localise(ctx: MetricContext, m: MetricDef, usedDays: string[]): Dimensi
   return bestDimension(found);
 }
 
-/** Below this concentration a decline is "spread across segments" rather than located in one. */
-const CONCENTRATED = 0.25;
+/** Below this deviation (z units) no segment departs from the total's trend: the change is "spread across segments". */
+const LOCALISED_Z = 3;
 
 function whereSentence(l: DimensionLocalisation, kind: "count" | "ratio"): string {
   const top = l.segments[0];
@@ -345,7 +345,7 @@ function whereSentence(l: DimensionLocalisation, kind: "count" | "ratio"): strin
   const total = l.rate + l.mix;
   const moved = total < 0 ? "drop" : "rise";
   if (!top) return `no breakdown explains the ${moved}`;
-  if (l.concentration < CONCENTRATED)
+  if (l.score < LOCALISED_Z)
     return `the ${moved} is spread across segments (largest: ${word} ${top.value}, ${fmtPct(top.contribution)} of it)`;
   // Above 100 %: the other segments moved the other way a little.
   const share = top.contribution >= 1 ? `all of the ${moved} is on ${word} ${top.value}` : `${fmtPct(top.contribution)} of the ${moved} is on ${word} ${top.value}`;

@@ -2,7 +2,7 @@
  * The segment rule. A decline confined to one big segment is diluted in the
  * total: −40 % on a device carrying 25 % of the traffic is only −10 % overall,
  * right at the materiality threshold, so the total alone would catch it about
- * half the time. So each BIG segment (≥ SEGMENT_MIN_SHARE of the baseline
+ * half the time. So each BIG segment (≥ `evaluation.segment_min_share` of the baseline
  * denominator) of each breakdown is also judged like a metric of its own, with
  * the same materiality and volume rules and a Bonferroni-corrected
  * sensitivity, so testing a handful of segments does not multiply false
@@ -10,9 +10,6 @@
  */
 import { cumulativeStdNormalProbability, probit } from "simple-statistics";
 import { judge, ratioEstimate, type Fraction, type RatioEstimate, type Thresholds } from "./stats.js";
-
-/** A segment must carry at least this share of the baseline denominator to be judged alone. */
-export const SEGMENT_MIN_SHARE = 0.25;
 
 export interface SegmentSeries {
   dimension: string;
@@ -38,12 +35,12 @@ export function correctedSensitivity(sensitivity: number, k: number): number {
 }
 
 /** The worst big segment that fails on its own, or null. */
-export function failingSegment(series: SegmentSeries[], t: Thresholds, minWeeks: number): SegmentFailure | null {
+export function failingSegment(series: SegmentSeries[], t: Thresholds, minWeeks: number, minShare: number): SegmentFailure | null {
   const totals = new Map<string, number>();
   for (const s of series) totals.set(s.dimension, (totals.get(s.dimension) ?? 0) + s.base.reduce((a, f) => a + f.den, 0));
   const big = series.filter((s) => {
     const total = totals.get(s.dimension) ?? 0;
-    return total > 0 && s.base.reduce((a, f) => a + f.den, 0) / total >= SEGMENT_MIN_SHARE;
+    return total > 0 && s.base.reduce((a, f) => a + f.den, 0) / total >= minShare;
   });
   const sensitivity = correctedSensitivity(t.sensitivity, big.length);
   let worst: SegmentFailure | null = null;

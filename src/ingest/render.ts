@@ -18,7 +18,8 @@ export function renderIngestResult(r: IngestResult): string {
   if (r.rejects_sample.length) {
     out.push("");
     out.push(`first rejected rows:`);
-    for (const x of r.rejects_sample.slice(0, 10)) out.push(`  line ${x.line}: ${x.reason}`);
+    for (const x of r.rejects_sample.slice(0, 10) as { line: number; reason: string; file?: string }[])
+      out.push(`  ${x.file ? `${x.file} ` : ""}line ${x.line}: ${x.reason}`);
   }
   return out.join("\n");
 }

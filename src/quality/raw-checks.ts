@@ -34,9 +34,7 @@ export function newTally(): RowCheckTally {
   return { counts: Object.fromEntries(ROW_CHECKS.map((c) => [c, 0])) as Record<RowCheck, number>, firstAt: {} };
 }
 
-/** Parsing problems are not configurable: a row the table cannot hold is always an error, tolerance 0. */
 function settings(cfg: DatasetConfig, check: RowCheck): { severity: "error" | "warn"; tolerance: number; enabled: boolean } {
-  if (check === "row_format") return { severity: "error", tolerance: 0, enabled: true };
   return cfg.checks[check];
 }
 

@@ -119,6 +119,9 @@ export function rejectBatch(db: DB, batchId: number, result?: IngestResult): voi
 /** Removes a staged batch and everything that carries its id (unreadable input: not an audit verdict). */
 export function discardBatch(db: DB, batchId: number): void {
   db.transaction(() => {
+    // Never touch a batch that already reached a verdict (e.g. a failure after publishing).
+    const row = db.prepare(`SELECT status FROM partitions WHERE id = ?`).get(batchId) as { status: BatchStatus } | undefined;
+    if (row?.status !== "staged") return;
     for (const t of ["fct_website_events", "agg_website_events", "quality_results", "rejects", "metric_values"])
       db.prepare(`DELETE FROM ${t} WHERE batch_id = ?`).run(batchId);
     db.prepare(`DELETE FROM partitions WHERE id = ? AND status = 'staged'`).run(batchId);

@@ -3,7 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { main } from "../../src/cli/index.js";
 import { addDays } from "../../src/shared/dates.js";
-import { insertBatch, normalDay, publishDay, tempDb } from "./helpers.js";
+import { normalDay, publishDay, tempDb } from "./helpers.js";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -120,5 +120,3 @@ describe("guardrail backtest", () => {
   });
 });
 
-// Unused helper kept for symmetry with evaluate.test.ts: a rejected batch for the CLI path.
-void insertBatch;

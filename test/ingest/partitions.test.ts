@@ -111,3 +111,18 @@ describe("partition registry", () => {
     expect(() => db.prepare(`UPDATE partitions SET status = 'published' WHERE id = ?`).run(b)).toThrow(/UNIQUE/);
   });
 });
+
+describe("discardBatch", () => {
+  it("removes a staged attempt entirely but never a batch that reached a verdict", async () => {
+    const { discardBatch } = await import("../../src/store/partitions.js");
+    const { db } = tmpDb();
+    const pub = stageRaw(db, "2024-05-01", 2);
+    publishBatch(db, pub);
+    const staged = stageRaw(db, "2024-05-01", 3);
+    discardBatch(db, staged);
+    discardBatch(db, pub);
+    expect(count(db, `SELECT COUNT(*) AS n FROM partitions`)).toBe(1);
+    expect(count(db, `SELECT COUNT(*) AS n FROM fct_website_events`)).toBe(2);
+    expect(dayStatus(db, "default", "2024-05-01")).toBe("published");
+  });
+});

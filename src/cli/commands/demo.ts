@@ -38,7 +38,7 @@ export const demo: RegisterCommand = (program, setExit) => {
       .description("Fixtures → ingest → evaluate → report, with no credentials, into ./data/demo (recreated on each run).")
       .option("--out <dir>", "demo folder", "./data/demo")
       .option("--days <n>", "days of history, the last one with the incident", "42")
-      .option("--events-per-day <n>", "events on an ordinary weekday", "30000")
+      .option("--events-per-day <n>", "events on an ordinary weekday", "20000")
       .option("--seed <n>", "random seed", "1")
       .option("--end <ds>", "last day (default: yesterday, UTC, so the data is fresh)")
       .option("--incident <spec>", "METRIC:CHANGE[:DIM=VALUE] injected on the last day", "signup_conversion_rate:-0.6:dim_device_brand=iPhone"),
@@ -82,7 +82,7 @@ export const demo: RegisterCommand = (program, setExit) => {
         "",
         report ? formatReport(report, ctx.dataset.metrics) : `No report for ${end} (the day was not published).`,
         "",
-        formatEvaluation(evaluation),
+        formatEvaluation(evaluation, ctx.dataset.metrics),
         "",
         `Dashboard snapshot: ${dashboardPath}`,
         `Try: npx guardrail evaluate --db ${dbPath} --ds ${end}`,
@@ -101,7 +101,8 @@ function describeIncident(i: Incident): string {
 }
 
 const pct = (x: number | null | undefined, digits = 2): string => (x === null || x === undefined ? "undefined" : `${(x * 100).toFixed(digits)} %`);
-const num = (x: number | null | undefined): string => (x === null || x === undefined ? "—" : Number.isInteger(x) ? x.toLocaleString("en-US") : x.toFixed(4));
+const num = (x: number | null | undefined): string =>
+  x === null || x === undefined ? "—" : Math.abs(x) >= 100 || Number.isInteger(x) ? Math.round(x).toLocaleString("en-US") : x.toFixed(2);
 const signedPct = (x: number | null | undefined): string => (x === null || x === undefined ? "—" : `${x > 0 ? "+" : ""}${(x * 100).toFixed(1)} %`);
 
 function table(header: string[], rows: string[][]): string {
@@ -129,18 +130,21 @@ function formatReport(report: Report, metrics: MetricDef[]): string {
   return out.join("\n");
 }
 
-function formatEvaluation(e: Evaluation): string {
+function formatEvaluation(e: Evaluation, metrics: MetricDef[]): string {
+  const ratio = new Set(metrics.filter((m) => m.kind === "ratio").map((m) => m.name));
+  const value = (name: string, x: number | null) => (ratio.has(name) ? pct(x) : num(x));
   const rows = e.verdicts.map((v) => [
     `${v.metric}${v.guardrail ? " *" : ""}`,
     v.verdict.toUpperCase(),
-    num(v.observed),
-    num(v.expected),
+    value(v.metric, v.observed),
+    value(v.metric, v.expected),
     signedPct(v.change),
     v.z === null ? "—" : v.z.toFixed(1),
   ]);
   const out = [`Evaluation of ${e.ds}: ${e.status.toUpperCase()}${e.summary ? ` — ${e.summary}` : ""}`, table(["metric (* guardrail)", "verdict", "observed", "expected", "change", "z"], rows)];
-  for (const v of e.verdicts.filter((x) => x.verdict === "fail" || x.verdict === "warn")) {
-    out.push(`${v.metric}: ${v.message}`);
+  // The why, for the guardrails only: the table already shows where the other metrics stand.
+  for (const v of e.verdicts.filter((x) => x.guardrail && (x.verdict === "fail" || x.verdict === "warn"))) {
+    out.push("", v.message);
     for (const s of v.segments.slice(0, 3))
       out.push(`  ${s.dimension}=${s.value}: ${signedPct(s.change)}, explains ${(s.contribution * 100).toFixed(0)} % of the decline`);
   }
