@@ -15,9 +15,9 @@ WITH typed AS (
     ds,
     user_id,
     logged_out_user_id,
-    lower(trim(dim_hostname)) AS dim_hostname,
-    dim_country,
-    dim_device_brand,
+    dim_hostname,
+    trim(dim_country) AS dim_country,
+    CASE WHEN trim(dim_device_brand) = '' THEN NULL ELSE dim_device_brand END AS dim_device_brand,
     CASE lower(trim(action_type))
       WHEN 'log-in' THEN 'login'
       WHEN 'log in' THEN 'login'
@@ -31,27 +31,36 @@ WITH typed AS (
       ELSE lower(trim(action_type))
     END AS action_type,
     event_timestamp,
-    lower(trim(coalesce(element_at(other_properties, 'utm_medium'), ''))) AS utm_medium,
-    lower(trim(coalesce(element_at(other_properties, 'utm_source'), ''))) AS utm_source,
-    regexp_replace(lower(coalesce(regexp_extract(element_at(other_properties, 'referrer'), '^(?:[A-Za-z][A-Za-z0-9+.-]*://)?([^/:?#]+)', 1), '')), '^www[.]', '') AS raw_ref_host,
-    element_at(other_properties, 'product_type') AS dim_product_type,
-    element_at(other_properties, 'app_version') AS dim_app_version,
-    ROW_NUMBER() OVER (PARTITION BY logged_out_user_id, action_type, event_timestamp, dim_hostname, element_at(other_properties, 'event_id') ORDER BY event_timestamp) AS copy_number
+    other_properties
   FROM core.fct_website_events
   WHERE ds = '{{ ds }}'
 ),
 valid AS (
+  SELECT *
+  FROM typed
+  WHERE logged_out_user_id IS NOT NULL
+    AND dim_hostname IS NOT NULL AND length(dim_hostname) <= 253 AND regexp_like(dim_hostname, '^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?[.])+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$')
+    AND dim_country IS NOT NULL AND dim_country <> ''
+    AND event_timestamp IS NOT NULL AND CAST(event_timestamp AS DATE) = CAST(ds AS DATE)
+    AND action_type IN ('page_visit', 'login', 'signup', 'purchase', 'watch_video')
+),
+deduplicated AS (
+  -- The event key of the duplicate check: the first copy of a key is kept.
+  SELECT
+    *,
+    lower(trim(coalesce(element_at(other_properties, 'utm_medium'), ''))) AS utm_medium,
+    lower(trim(coalesce(element_at(other_properties, 'utm_source'), ''))) AS utm_source,
+    regexp_replace(lower(coalesce(regexp_extract(element_at(other_properties, 'referrer'), '^(?:[A-Za-z][A-Za-z0-9+.-]*://)?([^/:?#]+)', 1), '')), '^www[.]', '') AS raw_ref_host,
+    ROW_NUMBER() OVER (PARTITION BY logged_out_user_id, action_type, event_timestamp, dim_hostname, element_at(other_properties, 'event_id') ORDER BY event_timestamp) AS copy_number
+  FROM valid
+),
+sourced AS (
   SELECT
     *,
     -- A referrer on the event's own host is site navigation, not a source.
     CASE WHEN raw_ref_host = dim_hostname OR concat('www.', raw_ref_host) = dim_hostname THEN '' ELSE raw_ref_host END AS ref_host
-  FROM typed
+  FROM deduplicated
   WHERE copy_number = 1
-    AND logged_out_user_id IS NOT NULL
-    AND dim_hostname IS NOT NULL AND regexp_like(dim_hostname, '^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?([.][a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$')
-    AND dim_country IS NOT NULL
-    AND event_timestamp IS NOT NULL AND CAST(event_timestamp AS DATE) = CAST(ds AS DATE)
-    AND action_type IN ('page_visit', 'login', 'signup', 'purchase', 'watch_video')
 ),
 events AS (
   SELECT
@@ -71,10 +80,10 @@ events AS (
       WHEN utm_source <> '' OR ref_host <> '' THEN 'other'
       ELSE 'direct'
     END AS dim_channel,
-    dim_product_type,
-    dim_app_version,
+    element_at(other_properties, 'product_type') AS dim_product_type,
+    element_at(other_properties, 'app_version') AS dim_app_version,
     CAST(EXTRACT(HOUR FROM event_timestamp) AS INTEGER) AS event_hour
-  FROM valid
+  FROM sourced
 )
 SELECT
   ds,

@@ -12,8 +12,8 @@ import { DIALECTS, type Dialect, type DialectName } from "./dialects.js";
 const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const inList = (values: string[]) => values.map(q).join(", ");
 
-/** Lower-case FQDN, the same rule as the ingest's hostname_format check. */
-export const HOSTNAME_PATTERN = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?([.][a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$";
+/** Lower-case FQDN, the same rule as the ingest's hostname_format check (src/ingest/values.ts). */
+export const HOSTNAME_PATTERN = "^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?[.])+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$";
 /** Host of a URL: what follows the scheme, up to a port, path, query or fragment.
  * Patterns avoid backslashes: Spark unescapes them in string literals, Trino does not. */
 const URL_HOST_PATTERN = "^(?:[A-Za-z][A-Za-z0-9+.-]*://)?([^/:?#]+)";
@@ -81,41 +81,50 @@ WITH typed AS (
     ds,
     user_id,
     logged_out_user_id,
-    lower(trim(dim_hostname)) AS dim_hostname,
-    dim_country,
-    dim_device_brand,
+    dim_hostname,
+    trim(dim_country) AS dim_country,
+    CASE WHEN trim(dim_device_brand) = '' THEN NULL ELSE dim_device_brand END AS dim_device_brand,
     ${actionExpr(cfg)} AS action_type,
     event_timestamp,
-    lower(trim(coalesce(${d.prop("utm_medium")}, ''))) AS utm_medium,
-    lower(trim(coalesce(${d.prop("utm_source")}, ''))) AS utm_source,
-    regexp_replace(lower(coalesce(${d.regexExtract(d.prop("referrer"), URL_HOST_PATTERN)}, '')), '^www[.]', '') AS raw_ref_host,
-    ${d.prop("product_type")} AS dim_product_type,
-    ${d.prop("app_version")} AS dim_app_version,
-    ROW_NUMBER() OVER (PARTITION BY ${keyCols.join(", ")} ORDER BY event_timestamp) AS copy_number
+    other_properties
   FROM ${d.table}
   WHERE ds = ${q(ds)}
 ),
 valid AS (
+  SELECT *
+  FROM typed
+  WHERE logged_out_user_id IS NOT NULL
+    AND dim_hostname IS NOT NULL AND length(dim_hostname) <= 253 AND ${d.regexLike("dim_hostname", HOSTNAME_PATTERN)}
+    AND dim_country IS NOT NULL AND dim_country <> ''
+    AND event_timestamp IS NOT NULL AND CAST(event_timestamp AS DATE) = CAST(ds AS DATE)
+    AND action_type IN (${inList(cfg.action_types)})
+),
+deduplicated AS (
+  -- The event key of the duplicate check: the first copy of a key is kept.
+  SELECT
+    *,
+    lower(trim(coalesce(${d.prop("utm_medium")}, ''))) AS utm_medium,
+    lower(trim(coalesce(${d.prop("utm_source")}, ''))) AS utm_source,
+    regexp_replace(lower(coalesce(${d.regexExtract(d.prop("referrer"), URL_HOST_PATTERN)}, '')), '^www[.]', '') AS raw_ref_host,
+    ROW_NUMBER() OVER (PARTITION BY ${keyCols.join(", ")} ORDER BY event_timestamp) AS copy_number
+  FROM valid
+),
+sourced AS (
   SELECT
     *,
     -- A referrer on the event's own host is site navigation, not a source.
     CASE WHEN raw_ref_host = dim_hostname OR concat('www.', raw_ref_host) = dim_hostname THEN '' ELSE raw_ref_host END AS ref_host
-  FROM typed
+  FROM deduplicated
   WHERE copy_number = 1
-    AND logged_out_user_id IS NOT NULL
-    AND dim_hostname IS NOT NULL AND ${d.regexLike("dim_hostname", HOSTNAME_PATTERN)}
-    AND dim_country IS NOT NULL
-    AND event_timestamp IS NOT NULL AND CAST(event_timestamp AS DATE) = CAST(ds AS DATE)
-    AND action_type IN (${inList(cfg.action_types)})
 ),
 events AS (
   SELECT
     ds, user_id, logged_out_user_id, dim_hostname, dim_country, dim_device_brand, action_type,
     ${channelExpr(cfg)} AS dim_channel,
-    dim_product_type,
-    dim_app_version,
+    ${d.prop("product_type")} AS dim_product_type,
+    ${d.prop("app_version")} AS dim_app_version,
     CAST(EXTRACT(HOUR FROM event_timestamp) AS INTEGER) AS event_hour
-  FROM valid
+  FROM sourced
 )
 SELECT
   ds,
