@@ -157,6 +157,12 @@ export const evaluationSchema = z
     segment_min_share: z.number().gt(0).max(1).default(0.25),
     /** Version mode: a version needs at least this denominator on the day to be judged. */
     version_min_denominator: z.number().nonnegative().default(500),
+    /** Weeks of history (every published day vs the same weekday a week before) used to learn how much each metric
+     * ordinarily moves; a floor under the spread of the `weeks` baseline, whose 4 points are too few to trust alone.
+     * 0 turns it off. */
+    spread_weeks: z.number().int().min(0).max(52).default(8),
+    /** Small-sample corrections: MAD's finite-sample factor and the baseline's own estimation error. */
+    small_sample_correction: z.boolean().default(true),
   })
   .strict();
 

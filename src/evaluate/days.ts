@@ -85,3 +85,13 @@ export function metricRowsByBatch(db: DB, batchIds: number[]): Map<number, Metri
   for (const id of batchIds) out.set(id, stmt.all(id) as MetricRow[]);
   return out;
 }
+
+/** Only the day totals (dimension '') of the given batches: what the spread window needs, a few rows per day. */
+export function metricTotalsByBatch(db: DB, batchIds: number[]): Map<number, MetricRow[]> {
+  const out = new Map<number, MetricRow[]>();
+  const stmt = db.prepare(
+    `SELECT metric, dimension, value_key, value, numerator, denominator FROM metric_values WHERE batch_id = ? AND dimension = '' AND value_key = ''`,
+  );
+  for (const id of batchIds) out.set(id, stmt.all(id) as MetricRow[]);
+  return out;
+}

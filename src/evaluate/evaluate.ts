@@ -9,7 +9,8 @@ import type { MetricDef } from "../config/schema.js";
 import type { Evaluation, Verdict, VerdictKind, VersionVerdict } from "../shared/types.js";
 import { UserError } from "../shared/errors.js";
 import { addDays, dsToEpochMs, epochMsToDs, isValidDs, weekday, WEEKDAY_NAMES } from "../shared/dates.js";
-import { dayStates, latestAttemptedDay, latestPublishedDay, metricRowsByBatch, type DayState, type MetricRow } from "./days.js";
+import { dayStates, latestAttemptedDay, latestPublishedDay, metricRowsByBatch, metricTotalsByBatch, type DayState, type MetricRow } from "./days.js";
+import { countRelativeSpread, ratioRelativeBetweenVariance, type RatioPair } from "./spread.js";
 import { countEstimate, judge, ratioEstimate, type Estimate, type Fraction, type Judgement, type Thresholds } from "./stats.js";
 import { bestDimension, localiseCount, localiseRatio, type DimensionLocalisation } from "./localise.js";
 import { versionVerdicts, VERSION_DIMENSION } from "./versions.js";
@@ -27,6 +28,8 @@ export interface EvaluateOptions {
   persist?: boolean;
   /** Metric values per batch id, shared between the days of a backtest. */
   cache?: Map<number, MetricRow[]>;
+  /** Day totals per batch id (the spread window), shared between the days of a backtest. */
+  totalsCache?: Map<number, MetricRow[]>;
 }
 
 /** Why the day could (not) be judged; added to the evaluate JSON as `data`. */
@@ -41,7 +44,13 @@ export interface DataState {
   message: string;
 }
 
+/** A verdict as judged here; `low_volume` (added to the JSON) marks a pass that was not judged for lack of volume. */
+export interface JudgedVerdict extends Verdict {
+  low_volume?: boolean;
+}
+
 export interface DayEvaluation extends Evaluation {
+  verdicts: JudgedVerdict[];
   data: DataState;
 }
 
@@ -61,12 +70,14 @@ export function judgeDay(db: DB, cfg: DatasetConfig, opts: EvaluateOptions = {})
   const ds = opts.ds ?? latestAttemptedDay(db, cfg.name) ?? epochMsToDs(now.getTime() - DAY_MS);
 
   const lookback = Array.from({ length: 2 * ev.weeks }, (_, i) => addDays(ds, -7 * (i + 1)));
-  const states = dayStates(db, cfg.name, [ds, ...lookback]);
+  // The spread window: every day of the last spread_weeks weeks, each paired with the same weekday a week earlier.
+  const windowDays = ev.spread_weeks > 0 ? Array.from({ length: 7 * ev.spread_weeks + 7 }, (_, i) => addDays(ds, -(i + 1))) : [];
+  const states = dayStates(db, cfg.name, [...new Set([ds, ...lookback, ...windowDays])]);
   const data = dataState(db, cfg, ds, states.get(ds)!, now);
   const publishedBefore = lookback.filter((d) => states.get(d)!.state === "published");
   const baselineDays = publishedBefore.slice(0, ev.weeks);
 
-  let verdicts: Verdict[];
+  let verdicts: JudgedVerdict[];
   let versions: VersionVerdict[] = [];
   if (data.state !== "published") {
     const kind: VerdictKind = data.state === "rejected" ? "inconclusive" : "no_data";
@@ -76,7 +87,8 @@ export function judgeDay(db: DB, cfg: DatasetConfig, opts: EvaluateOptions = {})
     const rows = loadRows(db, [ds, ...baselineDays].map(batchOf), opts.cache);
     const today = rows.get(batchOf(ds))!;
     const base = baselineDays.map((d) => ({ ds: d, rows: rows.get(batchOf(d))! }));
-    const ctx: MetricContext = { cfg, ds, today, base, lookbackDays: lookback.length, publishedBefore: publishedBefore.length };
+    const window = spreadWindow(db, windowDays, states, opts.totalsCache);
+    const ctx: MetricContext = { cfg, ds, today, base, window, lookbackDays: lookback.length, publishedBefore: publishedBefore.length };
     verdicts = cfg.metrics.map((m) => judgeMetric(ctx, m));
     for (const m of cfg.metrics) {
       if (m.kind === "ratio" && m.guardrail) versions.push(...versionVerdicts(m, today, thresholdsOf(cfg, m), ev.version_min_denominator));
@@ -94,6 +106,29 @@ function loadRows(db: DB, batchIds: number[], cache?: Map<number, MetricRow[]>):
   const loaded = metricRowsByBatch(db, missing);
   if (cache) for (const [id, rows] of loaded) cache.set(id, rows);
   return new Map(batchIds.map((id) => [id, cache?.get(id) ?? loaded.get(id)!]));
+}
+
+/** Week-over-week pairs of day totals inside the spread window: [day t, day t − 7], both published. */
+type TotalsByDay = Map<string, MetricRow[]>;
+interface SpreadWindow {
+  pairs: [MetricRow[], MetricRow[]][];
+}
+
+function spreadWindow(db: DB, windowDays: string[], states: Map<string, DayState>, cache?: Map<number, MetricRow[]>): SpreadWindow {
+  const published = windowDays.filter((d) => states.get(d)?.state === "published");
+  const batchOf = (d: string) => (states.get(d) as Extract<DayState, { state: "published" }>).batchId;
+  const missing = published.map(batchOf).filter((id) => !cache?.has(id));
+  const loaded = metricTotalsByBatch(db, missing);
+  if (cache) for (const [id, rows] of loaded) cache.set(id, rows);
+  const totals: TotalsByDay = new Map(published.map((d) => [d, cache?.get(batchOf(d)) ?? loaded.get(batchOf(d))!]));
+  const pairs: SpreadWindow["pairs"] = [];
+  // windowDays is 7·W + 7 days long; only the newest 7·W can have a partner a week earlier inside it.
+  for (const d of windowDays.slice(0, windowDays.length - 7)) {
+    const a = totals.get(d);
+    const b = totals.get(addDays(d, -7));
+    if (a && b) pairs.push([a, b]);
+  }
+  return { pairs };
 }
 
 function dataState(db: DB, cfg: DatasetConfig, ds: string, state: DayState, now: Date): DataState {
@@ -160,6 +195,7 @@ interface MetricContext {
   ds: string;
   today: MetricRow[];
   base: { ds: string; rows: MetricRow[] }[];
+  window: SpreadWindow;
   lookbackDays: number;
   publishedBefore: number;
 }
@@ -173,21 +209,26 @@ function fractionOf(r: MetricRow | undefined): Fraction | null {
   return { num: r.numerator, den: r.denominator };
 }
 
-function judgeMetric(ctx: MetricContext, m: MetricDef): Verdict {
+function judgeMetric(ctx: MetricContext, m: MetricDef): JudgedVerdict {
   const { cfg, ds } = ctx;
   const t = thresholdsOf(cfg, m);
-  const verdict = (kind: VerdictKind, message: string, extra: Partial<Verdict> = {}): Verdict => ({
+  const verdict = (kind: VerdictKind, message: string, extra: Partial<JudgedVerdict> = {}): JudgedVerdict => ({
     ...emptyVerdict(m, kind, ""),
     ...extra,
     message: m.guardrail && !m.enforce ? `${message} (report-only: enforce is false)` : message,
   });
-  const shortHistory = (usable: number) => {
+  const shortHistory = (usable: { ds: string }[], observed: number | null) => {
+    const n = usable.length;
     const days = `${ctx.lookbackDays} ${WEEKDAY_NAMES[weekday(ds)]}s`;
     const have =
-      usable === ctx.publishedBefore
-        ? `only ${usable} of the previous ${days} ${usable === 1 ? "is" : "are"} published`
-        : `only ${usable} of the previous ${days} have a value for it`;
-    return verdict("no_data", `${m.name} has too little history to judge: ${have} (need ${cfg.evaluation.min_weeks}).`);
+      n === ctx.publishedBefore
+        ? `only ${n} of the previous ${days} ${n === 1 ? "is" : "are"} published`
+        : `only ${n} of the previous ${days} have a value for it`;
+    // Today's value and the history that exists are still reported: the verdict says what it has, not only what it lacks.
+    return verdict("no_data", `${m.name} has too little history to judge: ${have} (need ${cfg.evaluation.min_weeks}).`, {
+      observed,
+      baseline_days: usable.map((b) => b.ds),
+    });
   };
 
   let est: Estimate;
@@ -198,16 +239,25 @@ function judgeMetric(ctx: MetricContext, m: MetricDef): Verdict {
     const todayRow = totalRow(ctx.today, m.name);
     if (!todayRow || todayRow.value === null) return verdict("no_data", `${m.name} has no value on ${ds}.`);
     const base = ctx.base.map((b) => ({ ds: b.ds, v: totalRow(b.rows, m.name)?.value ?? null })).filter((b) => b.v !== null);
-    if (base.length < cfg.evaluation.min_weeks) return shortHistory(base.length);
-    est = countEstimate(todayRow.value, base.map((b) => b.v!));
+    if (base.length < cfg.evaluation.min_weeks) return shortHistory(base, todayRow.value);
+    const pairs = ctx.window.pairs.map(([a, b]) => [totalRow(a, m.name)?.value ?? 0, totalRow(b, m.name)?.value ?? 0] as [number, number]);
+    est = countEstimate(todayRow.value, base.map((b) => b.v!), { relativeSpread: countRelativeSpread(pairs), smallSample: cfg.evaluation.small_sample_correction });
     used = base.map((b) => b.ds);
     volume = est.expected;
   } else {
     const today = fractionOf(totalRow(ctx.today, m.name));
     if (!today || today.den <= 0) return verdict("no_data", `${m.name} is undefined on ${ds}: its denominator ${m.denominator} is 0.`);
     const base = ctx.base.map((b) => ({ ds: b.ds, f: fractionOf(totalRow(b.rows, m.name)) })).filter((b) => b.f !== null && b.f.den > 0);
-    if (base.length < cfg.evaluation.min_weeks) return shortHistory(base.length);
-    est = ratioEstimate(today, base.map((b) => b.f!));
+    if (base.length < cfg.evaluation.min_weeks) return shortHistory(base, today.num / today.den);
+    const fractions = base.map((b) => b.f!);
+    const pooled = fractions.reduce((s, f) => s + f.num, 0) / fractions.reduce((s, f) => s + f.den, 0);
+    const pairs: RatioPair[] = [];
+    for (const [a, b] of ctx.window.pairs) {
+      const fa = fractionOf(totalRow(a, m.name));
+      const fb = fractionOf(totalRow(b, m.name));
+      if (fa && fb) pairs.push({ today: fa, before: fb });
+    }
+    est = ratioEstimate(today, fractions, { relativeBetweenVariance: ratioRelativeBetweenVariance(pairs, pooled), smallSample: cfg.evaluation.small_sample_correction });
     used = base.map((b) => b.ds);
     volume = today.den;
     extra = { numerator: today.num, denominator: today.den };
@@ -229,7 +279,7 @@ function judgeMetric(ctx: MetricContext, m: MetricDef): Verdict {
       t.bad_direction === "decrease" ? -segment.sensitivity : segment.sensitivity,
     )}, the bar for one big segment)`;
   } else {
-    message += tail(j, est, t, volume, m);
+    message += tail(j, est, t, volume, m, lower, upper);
   }
   let segments: Verdict["segments"] = [];
   let decomposition: Verdict["decomposition"] = null;
@@ -254,6 +304,7 @@ function judgeMetric(ctx: MetricContext, m: MetricDef): Verdict {
     baseline_days: used,
     segments,
     decomposition,
+    ...(j === "low_volume" ? { low_volume: true } : {}),
   });
 }
 
@@ -265,13 +316,14 @@ function describeMove(est: Estimate, kind: "count" | "ratio"): string {
   return `${est.change < 0 ? "fell" : "rose"} ${fmtPct(est.change)} to ${obs} (expected ${exp}, ${z})`;
 }
 
-function tail(j: Judgement, est: Estimate, t: Thresholds, volume: number, m: MetricDef): string {
-  const volumeWord = m.kind === "ratio" ? `${fmtCount(volume)} ${m.denominator}` : `an expected ${fmtCount(volume)}`;
+function tail(j: Judgement, est: Estimate, t: Thresholds, volume: number, m: MetricDef, lower: number, upper: number): string {
+  const volumeWord = m.kind === "ratio" ? `the volume, ${fmtCount(volume)} ${m.denominator},` : `the expected volume, ${fmtCount(volume)},`;
+  const range = `${fmtValue(lower, m.kind)} – ${fmtValue(upper, m.kind)}`;
   switch (j) {
     case "low_volume":
-      return `; not judged: ${volumeWord} is below the minimum volume of ${fmtCount(t.min_denominator)}`;
+      return `; not judged: ${volumeWord} is below the minimum of ${fmtCount(t.min_denominator)}`;
     case "fail":
-      return "";
+      return `; ${est.observed < lower ? "below" : "above"} its normal range of ${range} and beyond the ${fmtPct(t.min_relative_change)} change that fails`;
     case "warn": {
       const material = est.change !== null && Math.abs(est.change) >= t.min_relative_change;
       return material
@@ -279,7 +331,11 @@ function tail(j: Judgement, est: Estimate, t: Thresholds, volume: number, m: Met
         : `; significant, but smaller than the ${fmtPct(t.min_relative_change)} that fails`;
     }
     case "pass":
-      return "";
+      if (est.observed >= lower && est.observed <= upper) return `; within its normal range of ${range}`;
+      // Outside the range only in the harmless direction (or by a change too small to matter).
+      return `; ${est.observed < lower ? "below" : "above"} its normal range of ${range}, ${
+        (t.bad_direction === "decrease") === est.observed > upper ? "a harmless direction for this metric" : "but by less than the change that matters"
+      }`;
   }
 }
 

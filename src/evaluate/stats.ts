@@ -3,11 +3,23 @@
  * numbers. Counts: median, MAD and a Poisson floor. Ratios: pooled baseline
  * proportion, binomial variance at today's denominator plus the between-day
  * variance the baseline actually shows.
+ *
+ * Added to those formulas (see spread.ts for why): a floor from the ordinary
+ * week-over-week movement over a longer window, and small-sample corrections
+ * (MAD's finite-sample factor; the baseline's own estimation error).
  */
 import { median, medianAbsoluteDeviation, sampleVariance, mean } from "simple-statistics";
+import { MAD_TO_SD, madCorrection, medianPredictionFactor } from "./spread.js";
 
-/** 1.4826·MAD estimates the standard deviation of normal data, robust to outliers. */
-const MAD_TO_SD = 1.4826;
+/** What the evaluator adds to the DESIGN §7 spread. Without it (`{ smallSample: false }`) the formulas are DESIGN's exactly. */
+export interface SpreadOptions {
+  /** Counts: relative day-to-day sd from the longer window (spread.ts); a floor under the spread. */
+  relativeSpread?: number | null;
+  /** Ratios: relative between-day variance τ² from the longer window; a floor under the baseline's own. */
+  relativeBetweenVariance?: number | null;
+  /** Small-sample corrections (default true). */
+  smallSample?: boolean;
+}
 
 export interface Estimate {
   observed: number;
@@ -27,13 +39,19 @@ export function relativeChange(observed: number, expected: number): number | nul
  * A count against the same weekday of previous weeks. The √expected floor is
  * the Poisson noise a count has anyway: on a flat series MAD is 0 and a
  * MAD-only z-score would call every wiggle an anomaly. The floor is at least 1
- * so that a zero baseline still gives a finite z.
+ * so that a zero baseline still gives a finite z. The long-window relative
+ * spread × expected is a third floor; with `smallSample`, MAD gets its
+ * finite-sample factor and the whole spread the median's own error.
  */
-export function countEstimate(observed: number, baseline: number[]): Estimate {
+export function countEstimate(observed: number, baseline: number[], opts: SpreadOptions = {}): Estimate {
   if (baseline.length === 0) throw new Error("countEstimate needs at least one baseline value");
+  const small = opts.smallSample ?? true;
+  const n = baseline.length;
   const expected = median(baseline);
-  const mad = baseline.length > 1 ? medianAbsoluteDeviation(baseline) : 0;
-  const sd = Math.max(MAD_TO_SD * mad, Math.sqrt(Math.max(expected, 1)));
+  const mad = n > 1 ? medianAbsoluteDeviation(baseline) : 0;
+  const madSd = MAD_TO_SD * (small ? madCorrection(n) : 1) * mad;
+  const longSd = opts.relativeSpread ? Math.max(expected, 0) * opts.relativeSpread : 0;
+  const sd = Math.max(madSd, Math.sqrt(Math.max(expected, 1)), longSd) * (small ? medianPredictionFactor(n) : 1);
   return { observed, expected, sd, z: (observed - expected) / sd, change: relativeChange(observed, expected) };
 }
 
@@ -54,8 +72,10 @@ export interface Fraction {
 export interface RatioEstimate extends Estimate {
   /** Binomial part of the variance at today's denominator. */
   samplingVariance: number;
-  /** Day-to-day variance of the baseline rates beyond their own binomial noise (≥ 0). */
+  /** Day-to-day variance of the rates beyond their own binomial noise (≥ 0): the baseline's, or the longer window's if larger. */
   betweenDayVariance: number;
+  /** Variance of the pooled baseline proportion itself (0 without small-sample corrections). */
+  baselineVariance: number;
 }
 
 /**
@@ -64,7 +84,7 @@ export interface RatioEstimate extends Estimate {
  * The variance uses a lightly smoothed proportion ((Σnum+½)/(Σden+1)) so that a
  * baseline of exactly 0 % or 100 % still has a non-zero spread.
  */
-export function ratioEstimate(today: Fraction, baseline: Fraction[]): RatioEstimate {
+export function ratioEstimate(today: Fraction, baseline: Fraction[], opts: SpreadOptions = {}): RatioEstimate {
   const days = baseline.filter((b) => b.den > 0);
   const sumNum = days.reduce((s, b) => s + b.num, 0);
   const sumDen = days.reduce((s, b) => s + b.den, 0);
@@ -79,7 +99,11 @@ export function ratioEstimate(today: Fraction, baseline: Fraction[]): RatioEstim
     const ownNoise = mean(days.map((b) => rateVariance(pVar, b.den)));
     betweenDayVariance = Math.max(0, sampleVariance(rates) - ownNoise);
   }
-  const sd = Math.sqrt(samplingVariance + betweenDayVariance);
+  // Four baseline rates often vary less than usual by chance; the longer window's τ² is a floor.
+  if (opts.relativeBetweenVariance) betweenDayVariance = Math.max(betweenDayVariance, opts.relativeBetweenVariance * expected * expected);
+  // The pooled proportion is an estimate too: its binomial error plus the day-to-day part averaged over n days.
+  const baselineVariance = opts.smallSample ?? true ? rateVariance(pVar, sumDen) + betweenDayVariance / days.length : 0;
+  const sd = Math.sqrt(samplingVariance + betweenDayVariance + baselineVariance);
   const observed = today.num / today.den;
   return {
     observed,
@@ -89,6 +113,7 @@ export function ratioEstimate(today: Fraction, baseline: Fraction[]): RatioEstim
     change: relativeChange(observed, expected),
     samplingVariance,
     betweenDayVariance,
+    baselineVariance,
   };
 }
 

@@ -23,7 +23,8 @@ export function versionVerdicts(
   const segments = rows
     .filter((r) => r.metric === metric.name && r.dimension === VERSION_DIMENSION)
     .map((r) => ({ key: r.value_key, num: r.numerator ?? 0, den: r.denominator ?? 0 }));
-  const versions = segments.filter((s) => !UNKNOWN_KEYS.has(s.key));
+  // Sorted, so the same day gives the same JSON whatever order the values were stored in.
+  const versions = segments.filter((s) => !UNKNOWN_KEYS.has(s.key)).sort((a, b) => a.key.localeCompare(b.key));
   if (versions.length < 2) return [];
   const totalNum = segments.reduce((s, x) => s + x.num, 0);
   const totalDen = segments.reduce((s, x) => s + x.den, 0);

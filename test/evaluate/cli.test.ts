@@ -112,6 +112,25 @@ describe("guardrail backtest", () => {
     db.close();
   });
 
+  it("counts warn and fail verdicts per metric, guardrails and counts alike, in JSON and in the text", async () => {
+    // Two judged days (a pass and a 35 % conversion drop), six without an export in between.
+    // Signups (400 a day) are below min_denominator 500: never judged. Hits are identical every day: pass.
+    const s = seed(0.026);
+    const json = JSON.parse((await run(["backtest", "--db", s.file, "--config", s.config, "--from", addDays(D, -7), "--to", D, "--json"])).stdout);
+    const byMetric = Object.fromEntries(json.metrics.map((m: any) => [m.metric, m]));
+    expect(byMetric.signup_conversion_rate).toMatchObject({ guardrail: true, days: 8, pass: 1, warn: 0, fail: 1, no_data: 6, not_judged: 0, fail_rate: 0.5 });
+    expect(byMetric.website_hits).toMatchObject({ guardrail: false, pass: 2, warn: 0, fail: 0, no_data: 6, fail_rate: 0, warn_rate: 0 });
+    expect(byMetric.signups).toMatchObject({ pass: 2, not_judged: 2, warn_rate: null, fail_rate: null });
+    expect(json).toMatchObject({ warn_verdicts: 0, fail_verdicts: 1 });
+    expect(json.days[7]).toMatchObject({ metrics_failing: ["signup_conversion_rate"], metrics_warning: [] });
+
+    const text = (await run(["backtest", "--db", s.file, "--config", s.config, "--from", addDays(D, -7), "--to", D])).stdout;
+    expect(text).toMatch(/metric\s+judged\s+warn\s+fail\s+warn rate\s+fail rate\s+not judged\s+no data/);
+    expect(text).toMatch(/signup_conversion_rate \(guardrail\)\s+2\s+0\s+1\s+0\.0 %\s+50\.0 %\s+0\s+6/);
+    expect(text).toMatch(/signups\s+0\s+0\s+0\s+–\s+–\s+2\s+6/);
+    expect(text).toContain("Over all metrics: 0 warn and 1 fail verdict.");
+  });
+
   it("exit 2 when --from is after --to", async () => {
     const s = seed(null);
     const r = await run(["backtest", "--db", s.file, "--config", s.config, "--from", D, "--to", addDays(D, -1)]);

@@ -75,7 +75,7 @@ describe("evaluateDay on inserted metric values", () => {
     const e = evaluateDay(db, smallConfig(), { ds: D, now: NOW });
     const v = guardrail(e);
     expect(v.verdict).toBe("pass");
-    expect(v.message).toContain("not judged: 400 website_hits is below the minimum volume of 500");
+    expect(v.message).toContain("not judged: the volume, 400 website_hits, is below the minimum of 500");
     expect(e.status).toBe("pass");
   });
 

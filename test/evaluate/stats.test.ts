@@ -1,11 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { countEstimate, judge, ratioEstimate, twoProportionZ, type Thresholds } from "../../src/evaluate/stats.js";
+import { countRelativeSpread, madCorrection, ratioRelativeBetweenVariance, robustSd } from "../../src/evaluate/spread.js";
+
+/** √(1 + π/(2n)): the median (or pooled mean) of n baseline days is itself an estimate. */
+const predict = (n: number) => Math.sqrt(1 + Math.PI / (2 * n));
+const DESIGN_ONLY = { smallSample: false } as const;
 
 const T: Thresholds = { sensitivity: 3, warn_sensitivity: 2, min_relative_change: 0.1, min_denominator: 500, bad_direction: "decrease" };
 
 describe("countEstimate", () => {
   it("flat series: the Poisson floor keeps z finite and honest", () => {
-    const e = countEstimate(900, [1000, 1000, 1000, 1000]);
+    const e = countEstimate(900, [1000, 1000, 1000, 1000], DESIGN_ONLY);
     expect(e.expected).toBe(1000);
     expect(e.sd).toBeCloseTo(Math.sqrt(1000), 10);
     expect(e.z).toBeCloseTo(-100 / Math.sqrt(1000), 10);
@@ -15,10 +20,31 @@ describe("countEstimate", () => {
   it("noisy series: the spread is 1.4826·MAD, so ordinary noise is not an anomaly", () => {
     const base = [800, 1000, 1200, 1100];
     // median 1050; absolute deviations 250, 50, 150, 50 → MAD 100.
-    const e = countEstimate(900, base);
+    const e = countEstimate(900, base, DESIGN_ONLY);
     expect(e.expected).toBe(1050);
     expect(e.sd).toBeCloseTo(148.26, 6);
     expect(e.z).toBeCloseTo(-150 / 148.26, 6);
+  });
+
+  it("small-sample corrections: MAD's finite-sample factor for 4 points (1.363) and the median's own error", () => {
+    const e = countEstimate(900, [800, 1000, 1200, 1100]);
+    expect(e.sd).toBeCloseTo(148.26 * 1.363 * predict(4), 6);
+    const flat = countEstimate(900, [1000, 1000, 1000, 1000]);
+    expect(flat.sd).toBeCloseTo(Math.sqrt(1000) * predict(4), 9);
+  });
+
+  it("the long-window relative spread is a floor: a baseline that happens to be flat no longer makes ordinary noise an anomaly", () => {
+    const base = [10_000, 10_010, 9_990, 10_000]; // MAD 5, Poisson floor 100
+    const plain = countEstimate(9_000, base);
+    const floored = countEstimate(9_000, base, { relativeSpread: 0.05 });
+    expect(plain.sd).toBeCloseTo(100 * predict(4), 9);
+    expect(floored.sd).toBeCloseTo(500 * predict(4), 9);
+    expect(floored.z).toBeCloseTo(-1000 / (500 * predict(4)), 9);
+    // A floor never lowers a larger spread.
+    expect(countEstimate(9_000, [8_000, 10_000, 12_000, 11_000], { relativeSpread: 0.001 }).sd).toBeCloseTo(
+      countEstimate(9_000, [8_000, 10_000, 12_000, 11_000]).sd,
+      9,
+    );
   });
 
   it("a zero baseline gives a finite z and no relative change", () => {
@@ -37,7 +63,7 @@ describe("ratioEstimate", () => {
       { num: 440, den: 10_000 },
     ];
     const today = { num: 300, den: 10_000 };
-    const e = ratioEstimate(today, base);
+    const e = ratioEstimate(today, base, DESIGN_ONLY);
     const p0 = 1680 / 40_000;
     const ps = 1680.5 / 40_001;
     const rates = base.map((b) => b.num / b.den);
@@ -49,6 +75,24 @@ describe("ratioEstimate", () => {
     expect(e.betweenDayVariance).toBeGreaterThan(0);
     expect(e.betweenDayVariance).toBeCloseTo(between, 12);
     expect(e.z).toBeCloseTo((0.03 - p0) / sd, 8);
+
+    // With the small-sample correction the pooled proportion's own error is added: binomial over 40,000 trials + between/4.
+    const c = ratioEstimate(today, base);
+    const corrected = Math.sqrt((ps * (1 - ps)) / 10_000 + between + (ps * (1 - ps)) / 40_000 + between / 4);
+    expect(c.z).toBeCloseTo((0.03 - p0) / corrected, 8);
+  });
+
+  it("the long-window between-day variance is a floor under the baseline's", () => {
+    const base = [
+      { num: 400, den: 10_000 },
+      { num: 400, den: 10_000 },
+      { num: 400, den: 10_000 },
+    ];
+    const e = ratioEstimate({ num: 360, den: 10_000 }, base, { relativeBetweenVariance: 0.05 ** 2 });
+    expect(e.betweenDayVariance).toBeCloseTo((0.04 * 0.05) ** 2, 14);
+    const ps = 1200.5 / 30_001;
+    const v = (ps * (1 - ps)) / 10_000 + (0.04 * 0.05) ** 2 + (ps * (1 - ps)) / 30_000 + (0.04 * 0.05) ** 2 / 3;
+    expect(e.z).toBeCloseTo((0.036 - 0.04) / Math.sqrt(v), 8);
   });
 
   it("between-day variance is floored at 0 when the baseline is steadier than binomial noise", () => {
@@ -109,5 +153,42 @@ describe("judge", () => {
     const up = { ...T, bad_direction: "increase" as const };
     expect(judge(4, 0.3, 10_000, up)).toBe("fail");
     expect(judge(-4, -0.3, 10_000, up)).toBe("pass");
+  });
+});
+
+describe("spread window", () => {
+  it("robustSd: 1.4826·MAD with the finite-sample factor, unmoved by one outlier", () => {
+    const xs = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 1000];
+    // median 6; absolute deviations 5 4 3 2 1 0 1 2 3 4 994 → MAD 3; n = 11 → factor 11/10.2.
+    expect(robustSd(xs)).toBeCloseTo(1.4826 * 3 * (11 / 10.2), 12);
+    expect(madCorrection(4)).toBe(1.363);
+    expect(robustSd([5])).toBe(0);
+  });
+
+  it("countRelativeSpread: the sd of week-over-week log changes over √2; null with too few pairs", () => {
+    const d = [0.05, -0.05, 0.1, -0.1, 0.02, -0.02, 0.07, -0.07];
+    const pairs = d.map((x) => [1000 * Math.exp(x), 1000] as [number, number]);
+    const sorted = [...d].sort((a, b) => a - b);
+    const med = (sorted[3] + sorted[4]) / 2;
+    const dev = d.map((x) => Math.abs(x - med)).sort((a, b) => a - b);
+    const mad = (dev[3] + dev[4]) / 2;
+    expect(countRelativeSpread(pairs)).toBeCloseTo((1.4826 * 1.129 * mad) / Math.SQRT2, 12);
+    expect(countRelativeSpread(pairs.slice(0, 5))).toBeNull();
+    // Pairs with a zero on either side carry no relative change and are skipped.
+    expect(countRelativeSpread([...pairs.slice(0, 5), [0, 1000]])).toBeNull();
+  });
+
+  it("ratioRelativeBetweenVariance: robust variance of log-rate changes minus their binomial part, halved, floored at 0", () => {
+    const p = 0.04;
+    const d = [0.08, -0.08, 0.12, -0.12, 0.04, -0.04, 0.1, -0.1];
+    const pairs = d.map((x) => ({ today: { num: 400 * Math.exp(x), den: 10_000 }, before: { num: 400, den: 10_000 } }));
+    const binomial = (2 * (1 - p)) / (p * 10_000);
+    const expected = (robustSd(d) ** 2 - binomial) / 2;
+    expect(expected).toBeGreaterThan(0);
+    expect(ratioRelativeBetweenVariance(pairs, p)).toBeCloseTo(expected, 12);
+    // Changes no larger than binomial noise: no between-day variance at all.
+    const calm = d.map((x) => ({ today: { num: 400 * Math.exp(x / 100), den: 10_000 }, before: { num: 400, den: 10_000 } }));
+    expect(ratioRelativeBetweenVariance(calm, p)).toBe(0);
+    expect(ratioRelativeBetweenVariance(pairs.slice(0, 3), p)).toBeNull();
   });
 });

@@ -20,9 +20,12 @@ export const backtest: RegisterCommand = (program, setExit) => {
 
 export function renderBacktest(r: BacktestResult): string {
   const lines = r.days.map((d) => {
+    const others = (all: string[], guardrails: string[]) => all.filter((m) => !guardrails.includes(m));
     const notes = [
       d.failing.length ? `fails: ${d.failing.join(", ")}` : "",
       d.warning.length ? `warns: ${d.warning.join(", ")}` : "",
+      others(d.metrics_failing, d.failing).length ? `other metrics failing: ${others(d.metrics_failing, d.failing).join(", ")}` : "",
+      others(d.metrics_warning, d.warning).length ? `other metrics warning: ${others(d.metrics_warning, d.warning).join(", ")}` : "",
       d.culprit_versions.length ? `culprit version: ${d.culprit_versions.join(", ")}` : "",
     ].filter(Boolean);
     return `${d.ds}  ${d.status.padEnd(12)}${notes.join("; ")}`.trimEnd();
@@ -31,6 +34,28 @@ export function renderBacktest(r: BacktestResult): string {
   return [
     ...lines,
     "",
+    renderMetricTable(r),
+    "",
     `${n} day${n === 1 ? "" : "s"} from ${r.from} to ${r.to}: ${r.alerts} with a failing guardrail, ${r.warns} with only warnings, ${r.unjudged} not judged (no data or failed audit).`,
+    `Over all metrics: ${r.warn_verdicts} warn and ${r.fail_verdicts} fail verdict${r.fail_verdicts === 1 ? "" : "s"}. On a range known to be clean, these are false alarms.`,
   ].join("\n");
+}
+
+/** Per-metric counts: the false-alarm rate of each metric, guardrail or not. */
+function renderMetricTable(r: BacktestResult): string {
+  const pct = (x: number | null) => (x === null ? "–" : `${(x * 100).toFixed(1)} %`);
+  const header = ["metric", "judged", "warn", "fail", "warn rate", "fail rate", "not judged", "no data"];
+  const rows = r.metrics.map((m) => [
+    m.metric + (m.guardrail ? (m.enforced ? " (guardrail)" : " (guardrail, report-only)") : ""),
+    String(m.pass + m.warn + m.fail - m.not_judged),
+    String(m.warn),
+    String(m.fail),
+    pct(m.warn_rate),
+    pct(m.fail_rate),
+    String(m.not_judged),
+    String(m.no_data + m.inconclusive),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ").trimEnd();
+  return [line(header), ...rows.map(line)].join("\n");
 }
