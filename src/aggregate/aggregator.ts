@@ -41,6 +41,9 @@ export class Aggregator {
   private readonly visitors = new IdTable();
   private readonly users = new IdTable();
   private result: Map<string, AggRow[]> | null = null;
+  /** addCoded(): the shared dictionary, and per column the local index + 1 of each dictionary code (0 = not seen yet). */
+  private dictionary: readonly string[] = [];
+  private readonly byCode: Int32Array[] = [];
 
   constructor(readonly levels: LevelDef[] = DEFAULT_LEVELS) {
     for (let c = 0; c < STRING_COLS; c++) {
@@ -73,6 +76,42 @@ export class Aggregator {
     ch[HOUR_COL][c][o] = Math.floor((((e.event_ms % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS);
     this.visitorChunks[c][o] = this.visitors.intern(e.logged_out_user_id);
     this.userChunks[c][o] = e.user_id == null ? -1 : this.users.intern(e.user_id);
+  }
+
+  /** The dictionary that addCoded()'s codes index (it may grow while adding). */
+  useDictionary(values: readonly string[]): void {
+    this.dictionary = values;
+  }
+
+  /**
+   * add() for an event whose dimensions are already codes of the shared
+   * dictionary (-1 = NULL), in GROUP_COLUMNS order without the hour; a code
+   * lookup per column instead of a string hash.
+   */
+  addCoded(codes: ArrayLike<number>, offset: number, hour: number, visitor: string, user: string | null): void {
+    if (this.result) throw new Error("Aggregator.add() after rows(): the aggregate is already built.");
+    const idx = this.n++;
+    const o = idx & CHUNK_MASK;
+    if (o === 0) this.newChunk();
+    const c = idx >>> CHUNK_BITS;
+    const ch = this.chunks;
+    for (let col = 0; col < STRING_COLS; col++) ch[col][c][o] = this.local(col, codes[offset + col]);
+    ch[HOUR_COL][c][o] = hour;
+    this.visitorChunks[c][o] = this.visitors.intern(visitor);
+    this.userChunks[c][o] = user === null ? -1 : this.users.intern(user);
+  }
+
+  private local(col: number, code: number): number {
+    if (code < 0) return 0;
+    let m = this.byCode[col];
+    if (m === undefined || code >= m.length) {
+      const bigger = new Int32Array(Math.max(64, (code + 1) * 2));
+      if (m) bigger.set(m);
+      this.byCode[col] = m = bigger;
+    }
+    let i = m[code];
+    if (i === 0) m[code] = i = this.intern(col, this.dictionary[code]) + 1;
+    return i - 1;
   }
 
   /** Every level's rows for `ds`. Builds once; later calls return the same rows. */

@@ -83,6 +83,17 @@ export class DuplicateIndex {
     }
   }
 
+  /** The id stored first under hash `h`, or -1: the caller confirms the full key. */
+  first(h: number): number {
+    let i = (h >>> 0) & this.mask;
+    for (;;) {
+      const x = this.hashes[i];
+      if (x === 0) return -1;
+      if (x === h) return this.ids[i];
+      i = (i + 1) & this.mask;
+    }
+  }
+
   add(h: number, rowid: number): void {
     // Linear probing stays short up to ~70 % load; lower would double the memory at 2M events.
     if ((this.count + 1) * 10 > this.hashes.length * 7) this.grow();

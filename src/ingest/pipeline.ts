@@ -1,39 +1,42 @@
 /**
- * Write-audit-publish of one partition (DESIGN §2): stream the files, validate
- * every row, stage the good ones under a new batch id (chunked transactions),
- * feed the aggregator, run the raw and aggregate checks, then either publish
- * atomically (replacing the previous published batch of the day) or reject
- * (staged rows kept for inspection). Readers never see staged rows.
+ * Write-audit-publish of one partition (DESIGN §2). Two threads share the
+ * work: a Producer (worker thread, see producer.ts) streams the files, parses,
+ * validates, detects duplicate keys and aggregates; this side owns SQLite and
+ * stages the rows it receives under a new batch id (chunked transactions),
+ * files the rejects, confirms suspected duplicates against the stored rows,
+ * then runs the raw and aggregate checks and either publishes atomically
+ * (replacing the previous published batch of the day) or rejects (staged rows
+ * kept for inspection). Readers never see staged rows.
  */
-import { createHash } from "node:crypto";
 import { basename } from "node:path";
-import { once } from "node:events";
-import { parse as csvParse, CsvError } from "csv-parse";
 import type { Statement } from "better-sqlite3";
 import type { DB } from "../store/db.js";
 import type { DatasetConfig } from "../config/load.js";
-import type { CheckResult, EventRow, IngestResult } from "../shared/types.js";
-import { UserError, isUserError } from "../shared/errors.js";
+import type { AggRow, CheckResult, EventRow, IngestResult } from "../shared/types.js";
+import { UserError } from "../shared/errors.js";
 import { isValidDs } from "../shared/dates.js";
 import { Aggregator } from "../aggregate/aggregator.js";
-import { deriveChannel } from "../aggregate/channel.js";
 import { runAggChecks } from "../quality/agg-checks.js";
 import { computeMetrics, storeMetricValues } from "../metrics/compute.js";
 import { hostVolumeWow, newTally, rowCheckResults } from "../quality/raw-checks.js";
 import {
   applyRetention,
   createBatch,
+  discardAbandonedBatches,
   discardBatch,
   insertAggRows,
   insertChecks,
   publishBatch,
+  rawRowid,
   rejectBatch,
   updateBatchCounts,
 } from "../store/partitions.js";
-import { assertReadable, detectFormat, readText, SourceError, type Format, type ReadCounters } from "./source.js";
-import { RowValidator, REQUIRED_COLUMNS, type RowCheck } from "./validate.js";
-import { DuplicateIndex, hash53, makeKeyFn, type KeyFn } from "./event-key.js";
+import { assertReadable, sha256OfFiles } from "./source.js";
+import type { RowCheck } from "./validate.js";
+import { makeKeyFn, type KeyFn } from "./event-key.js";
 import { dsFromPaths } from "./ds.js";
+import { N_CODES, NUMS, TEXTS, type RejectItem, type SuspectItem, type ToWriter } from "./messages.js";
+import { startProducer, type ProducerHandle } from "./transport.js";
 
 export interface IngestProgress {
   phase: "reading" | "auditing" | "aggregating" | "publishing" | "done";
@@ -50,21 +53,39 @@ export interface IngestOptions {
   now?: Date;
 }
 
+/** Where the wall time went (an added field of the ingest JSON). */
+export interface IngestTimings {
+  /** Reading, parsing, validating and staging every row (the streamed part). */
+  read_ms: number;
+  /** Raw-partition checks. */
+  audit_ms: number;
+  /** Building the rollups (on the worker), storing them, and the aggregate checks. */
+  aggregate_ms: number;
+  /** Metric values. */
+  metrics_ms: number;
+  /** Publish or reject, and retention. */
+  publish_ms: number;
+}
+
+export type IngestOutcome = IngestResult & { timings: IngestTimings };
+
 /** Rows per write transaction: big enough to amortise the commit, small enough to keep the WAL modest. */
-const CHUNK_ROWS = 25_000;
+const CHUNK_ROWS = 50_000;
 const SAMPLE = 20;
 const PROGRESS_EVERY_MS = 250;
 /** Rows per multi-row INSERT statement. */
-const GROUP_ROWS = 64;
-/** Columns bound per staged row. */
-const COLS = 12;
+const GROUP_ROWS = 128;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+/** Columns bound per staged row (raw_events). */
+const COLS = 11;
 
 /**
  * Stage → audit → publish one partition from one or more export files.
  * Resolves with `published: false` when an error check failed (CLI exit 3);
  * throws UserError (exit 2) for unreadable input or usage errors.
  */
-export async function ingestFiles(db: DB, cfg: DatasetConfig, files: string[], opts: IngestOptions = {}): Promise<IngestResult> {
+export async function ingestFiles(db: DB, cfg: DatasetConfig, files: string[], opts: IngestOptions = {}): Promise<IngestOutcome> {
   if (files.length === 0) throw new UserError("ingest: name at least one export FILE.");
   if (opts.ds !== undefined && !isValidDs(opts.ds)) throw new UserError(`--ds ${opts.ds}: expected a date YYYY-MM-DD.`);
   if (opts.format && !["auto", "ndjson", "csv"].includes(opts.format))
@@ -72,13 +93,9 @@ export async function ingestFiles(db: DB, cfg: DatasetConfig, files: string[], o
   for (const f of files) assertReadable(f);
   const keyFn = makeKeyFn(cfg.event_key);
   const pathDs = opts.ds ? null : dsFromPaths(files);
+  // Attempts a crash left staged would otherwise keep their rows forever.
+  discardAbandonedBatches(db, cfg.name);
   return new IngestRun(db, cfg, files, opts, keyFn, pathDs).run();
-}
-
-/** The stored timestamp text: the input itself when it already is the canonical `toISOString()` form (most exports), saving a Date per row. */
-function isoText(raw: unknown, ms: number): string {
-  if (typeof raw === "string" && raw.length === 24 && raw.charCodeAt(10) === 84 && raw.charCodeAt(19) === 46 && raw.charCodeAt(23) === 90) return raw;
-  return new Date(ms).toISOString();
 }
 
 interface Reject {
@@ -90,33 +107,35 @@ interface Reject {
 class IngestRun {
   private batchId: number | null = null;
   private ds: string | null = null;
-  private validator: RowValidator | null = null;
+  private producer: ProducerHandle | null = null;
   private readonly tally = newTally();
-  private readonly dups = new DuplicateIndex();
-  private readonly aggregator = new Aggregator();
-  private readonly hostCounts = new Map<string, number>();
-  private readonly channelCache = new Map<string, string>();
-  private readonly counters: ReadCounters = { bytes: 0 };
-  private readonly hash = createHash("sha256");
-  private readonly started = Date.now();
+  private readonly started = performance.now();
   private lastProgress = 0;
   private rowsRead = 0;
+  private bytes = 0;
   private rowsLoaded = 0;
   private rowsRejected = 0;
   private pendingRows = 0;
-  private pendingRejects: Reject[] = [];
   private readonly sample: Reject[] = [];
-  private file = "";
-  private fileLine = 0;
   private readonly multi: boolean;
-  private readonly insertStmts = new Map<number, Statement<unknown[]>>();
-  /** Rows waiting for the next multi-row INSERT (COLS values each), and their event keys. */
-  private group: unknown[] = [];
-  private readonly groupHashes: number[] = [];
-  private readonly groupKeys: string[] = [];
-  private readonly groupLines: number[] = [];
+  /** Dictionary of the batch: code → dimension value. */
+  private readonly values: string[] = [];
+  /** Rows whose key hash matched an earlier key of a different event (rare): hash → sequences. */
+  private readonly collisions = new Map<number, number[]>();
+  private readonly group: unknown[] = new Array(GROUP_ROWS * COLS);
+  private groupLen = 0;
+  private insertMany: Statement<unknown[]> | null = null;
+  private readonly insertOne = new Map<number, Statement<unknown[]>>();
+  private valueStmt: Statement<unknown[]> | null = null;
   private rejectStmt: Statement<unknown[]> | null = null;
   private byRowid: Statement<unknown[]> | null = null;
+  private checksum: Promise<string> = Promise.resolve("");
+  private readonly aggregator = new Aggregator();
+  /** Rows per dim_hostname dictionary code (week-over-week host check). */
+  private hostCounts = new Float64Array(64);
+  private readonly timings: IngestTimings = { read_ms: 0, audit_ms: 0, aggregate_ms: 0, metrics_ms: 0, publish_ms: 0 };
+  private checks: CheckResult[] = [];
+  private settle: { resolve: (r: IngestOutcome) => void; reject: (e: unknown) => void } | null = null;
 
   constructor(
     private readonly db: DB,
@@ -129,310 +148,266 @@ class IngestRun {
     this.multi = files.length > 1;
   }
 
-  async run(): Promise<IngestResult> {
+  run(): Promise<IngestOutcome> {
+    this.checksum = sha256OfFiles(this.files);
+    this.checksum.catch(() => undefined); // a read error surfaces through the producer first
+    this.aggregator.useDictionary(this.values);
+    return new Promise<IngestOutcome>((resolve, reject) => {
+      this.settle = { resolve, reject };
+      this.producer = startProducer(
+        { cfg: this.cfg, files: this.files, ds: this.opts.ds, format: this.opts.format, pathDs: this.pathDs },
+        (msg) => this.onMessage(msg),
+      );
+    });
+  }
+
+  private onMessage(msg: ToWriter): void {
+    if (!this.settle) return;
     try {
-      for (const f of this.files) await this.readFile(f);
-      if (this.batchId === null) this.openWithoutRecord();
-      this.flush(false);
-      return this.finish();
+      switch (msg.type) {
+        case "open":
+          return this.open(msg.ds);
+        case "batch":
+          return this.batch(msg);
+        case "end":
+          this.endOfInput(msg);
+          // The checksum is read on this thread meanwhile (it is idle while the producer parses).
+          this.checksum.then(
+            (sum) => this.onFinish(sum),
+            (err) => this.settle && this.fail(err),
+          );
+          return;
+        case "error":
+          throw new UserError(msg.message, msg.exitCode);
+        case "crash": {
+          const err = new Error(msg.message);
+          if (msg.stack) err.stack = msg.stack;
+          throw err;
+        }
+      }
     } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private onFinish(checksum: string): void {
+    if (!this.settle) return;
+    try {
+      this.finish(checksum);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private fail(err: unknown): void {
+    const settle = this.settle!;
+    this.settle = null;
+    this.producer?.stop();
+    try {
       if (this.db.inTransaction) this.db.exec("ROLLBACK");
       if (this.batchId !== null) discardBatch(this.db, this.batchId);
-      if (isUserError(err)) throw err;
-      if (err instanceof SourceError) throw new UserError(`${this.file}: ${err.message} after line ${this.fileLine}.`);
-      if (err instanceof CsvError) {
-        const line = (err as CsvError & { lines?: number }).lines;
-        throw new UserError(`${this.file}:${line ? ` line ${line}:` : ""} not valid CSV (${err.message.replace(/\.$/, "")}).`);
-      }
-      throw err;
+    } finally {
+      settle.reject(err);
     }
   }
 
-  // ------------------------------------------------------------ reading
+  // ------------------------------------------------------------ staging
 
-  private async readFile(file: string): Promise<void> {
-    this.file = file;
-    this.fileLine = 0;
-    const chunks = readText(file, this.counters, this.hash);
-    const first = await chunks.next();
-    if (first.done) return; // empty file: contributes no rows
-    const format: Format = this.opts.format && this.opts.format !== "auto" ? this.opts.format : detectFormat(first.value);
-    if (format === "ndjson") await this.readNdjson(first.value, chunks);
-    else await this.readCsv(first.value, chunks);
-  }
-
-  private async readNdjson(first: string, rest: AsyncGenerator<string>): Promise<void> {
-    let carry = "";
-    const consume = (chunk: string, final: boolean) => {
-      const text = carry ? carry + chunk : chunk;
-      let start = 0;
-      for (;;) {
-        const nl = text.indexOf("\n", start);
-        if (nl < 0) break;
-        this.fileLine++;
-        this.ndjsonLine(text, start, nl);
-        start = nl + 1;
-      }
-      carry = text.slice(start);
-      if (final && carry) {
-        this.fileLine++;
-        this.ndjsonLine(carry, 0, carry.length);
-        carry = "";
-      }
-    };
-    consume(first, false);
-    for await (const chunk of rest) consume(chunk, false);
-    consume("", true);
-  }
-
-  private ndjsonLine(text: string, start: number, end: number): void {
-    if (end > start && text.charCodeAt(end - 1) === 13) end--;
-    if (end === start) return;
-    const line = text.slice(start, end);
-    if (line.charCodeAt(0) !== 123 /* { */ && line.trim() === "") return;
-    this.rowsRead++;
-    let rec: unknown;
-    try {
-      rec = JSON.parse(line);
-    } catch (err) {
-      this.reject("row_format", this.fileLine, `malformed JSON (${(err as Error).message.split("\n")[0]}).`);
-      return;
-    }
-    if (rec === null || typeof rec !== "object" || Array.isArray(rec)) {
-      this.reject("row_format", this.fileLine, "expected a JSON object per line.");
-      return;
-    }
-    this.record(rec as Record<string, unknown>, this.fileLine, line);
-  }
-
-  private async readCsv(first: string, rest: AsyncGenerator<string>): Promise<void> {
-    const parser = csvParse({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true, skip_records_with_empty_values: true });
-    const feed = (async () => {
-      try {
-        if (!parser.write(first)) await once(parser, "drain");
-        for await (const chunk of rest) if (!parser.write(chunk)) await once(parser, "drain");
-        parser.end();
-      } catch (err) {
-        parser.destroy(err as Error);
-      }
-    })();
-    let header: string[] | null = null;
-    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      const { record, info } = item;
-      this.fileLine = info.lines;
-      if (!header) {
-        header = record.map((h) => h.trim().toLowerCase());
-        const missing = REQUIRED_COLUMNS.filter((c) => !header!.includes(c));
-        if (missing.length)
-          throw new UserError(
-            `${this.file}: line ${info.lines}: the CSV header lacks column(s) ${missing.join(", ")} (expected at least ${REQUIRED_COLUMNS.join(", ")}).`,
-          );
-        continue;
-      }
-      this.rowsRead++;
-      if (record.length !== header.length) {
-        this.reject("row_format", info.lines, `expected ${header.length} columns as in the header, got ${record.length}.`);
-        continue;
-      }
-      const rec: Record<string, unknown> = {};
-      for (let i = 0; i < header.length; i++) rec[header[i]] = record[i];
-      this.record(rec, info.lines, null);
-    }
-    await feed;
-  }
-
-  // ------------------------------------------------------------ rows
-
-  private record(rec: Record<string, unknown>, line: number, rawLine: string | null): void {
-    if (this.batchId === null) this.open(rec, line);
-    const r = this.validator!.validate(rec, line, rawLine);
-    if ("check" in r) return this.reject(r.check, line, r.reason);
-    if (this.cfg.checks.duplicates.enabled) {
-      const key = this.keyFn(r);
-      const h = hash53(key);
-      const firstLine = this.firstLineOfKey(h, key);
-      if (firstLine) return this.reject("duplicates", line, `duplicate event key (${this.cfg.event_key.join(", ")}) of line ${firstLine}.`);
-      this.groupHashes.push(h);
-      this.groupKeys.push(key);
-      this.groupLines.push(line);
-    }
-    const channel = this.channel(r);
-    this.group.push(
-      this.batchId,
-      line,
-      r.user_id,
-      r.logged_out_user_id,
-      r.dim_hostname,
-      r.dim_country,
-      r.dim_device_brand,
-      r.action_type,
-      isoText(rec.event_timestamp, r.event_ms),
-      JSON.stringify(r.other_properties),
-      channel,
-      r.ds,
-    );
-    this.aggregator.add(r, channel);
-    this.rowsLoaded++;
-    this.hostCounts.set(r.dim_hostname, (this.hostCounts.get(r.dim_hostname) ?? 0) + 1);
-    if (this.group.length === GROUP_ROWS * COLS) this.insertGroup();
-    if (++this.pendingRows >= CHUNK_ROWS) this.flush(true);
-  }
-
-  /** Line of an earlier event with this key (still in the group being built, or already staged), or 0. */
-  private firstLineOfKey(h: number, key: string): number {
-    for (let i = 0; i < this.groupHashes.length; i++) if (this.groupHashes[i] === h && this.groupKeys[i] === key) return this.groupLines[i];
-    const rowid = this.dups.find(h, (id) => this.keyOfRow(id) === key);
-    return rowid ? Number((this.byRowid!.get(rowid) as { line: bigint }).line) : 0;
-  }
-
-  /**
-   * Inserts the buffered rows with one multi-row INSERT (per-statement overhead
-   * dominates single-row inserts). Rowids of one INSERT are consecutive, so the
-   * duplicate index learns each row's rowid from the last one.
-   */
-  private insertGroup(): void {
-    const n = this.group.length / COLS;
-    if (n === 0) return;
-    const info = this.insertStmt(n).run(this.group);
-    const last = Number(info.lastInsertRowid);
-    for (let i = 0; i < this.groupHashes.length; i++) this.dups.add(this.groupHashes[i], last - n + 1 + i);
-    this.group = [];
-    this.groupHashes.length = 0;
-    this.groupKeys.length = 0;
-    this.groupLines.length = 0;
-  }
-
-  private channel(e: EventRow): string {
-    const p = e.other_properties;
-    const key = `${p.utm_medium ?? ""}\u0001${p.utm_source ?? ""}\u0001${p.referrer ?? ""}\u0001${e.dim_hostname}`;
-    let c = this.channelCache.get(key);
-    if (c === undefined) {
-      c = deriveChannel(p, e.dim_hostname, this.cfg.channels);
-      if (this.channelCache.size > 50_000) this.channelCache.clear();
-      this.channelCache.set(key, c);
-    }
-    return c;
-  }
-
-  /** The event key of an already staged row, rebuilt from the table (exact ids via BigInt). */
-  private keyOfRow(rowid: number): string {
-    const row = this.byRowid!.get(rowid) as Record<string, unknown>;
-    const e: EventRow = {
-      line: Number(row.line),
-      user_id: row.user_id === null ? null : String(row.user_id),
-      logged_out_user_id: String(row.logged_out_user_id),
-      dim_hostname: row.dim_hostname as string,
-      dim_country: row.dim_country as string,
-      dim_device_brand: row.dim_device_brand as string | null,
-      action_type: row.action_type as string,
-      event_ms: Date.parse(row.event_timestamp as string),
-      other_properties: row.other_properties ? (JSON.parse(row.other_properties as string) as Record<string, string>) : {},
-      ds: row.ds as string,
-    };
-    return this.keyFn(e);
-  }
-
-  private reject(check: RowCheck, line: number, reason: string): void {
-    const r: Reject = { line, reason: this.multi ? `${basename(this.file)}: ${reason}` : reason };
-    if (this.multi) r.file = this.file;
-    this.rowsRejected++;
-    this.tally.counts[check]++;
-    this.tally.firstAt[check] ??= `${basename(this.file)} line ${line}`;
-    if (this.sample.length < SAMPLE) this.sample.push({ line, reason, ...(this.multi ? { file: this.file } : {}) });
-    this.pendingRejects.push(r);
-    if (this.pendingRejects.length >= CHUNK_ROWS && this.batchId !== null) this.flush(true);
-  }
-
-  private insertStmt(rows: number): Statement<unknown[]> {
-    let stmt = this.insertStmts.get(rows);
-    if (!stmt) {
-      const one = `(${Array(COLS).fill("?").join(", ")})`;
-      stmt = this.db.prepare(
-        `INSERT INTO fct_website_events (batch_id, line, user_id, logged_out_user_id, dim_hostname, dim_country, dim_device_brand,
-           action_type, event_timestamp, other_properties, dim_channel, ds) VALUES ${Array(rows).fill(one).join(", ")}`,
-      );
-      this.insertStmts.set(rows, stmt);
-    }
-    return stmt;
-  }
-
-  /** Commits the open chunk (rows + rejects) and, when `reopen`, starts the next one. */
-  private flush(reopen: boolean): void {
-    if (this.batchId === null) return;
-    this.insertGroup();
-    for (const r of this.pendingRejects) this.rejectStmt!.run(this.batchId, r.line, r.reason);
-    this.pendingRejects = [];
-    this.pendingRows = 0;
-    if (this.db.inTransaction) this.db.exec("COMMIT");
-    if (reopen) this.db.exec("BEGIN");
-    this.progress("reading");
-  }
-
-  private progress(phase: IngestProgress["phase"], force = false): void {
-    if (!this.opts.onProgress) return;
-    const now = Date.now();
-    if (!force && now - this.lastProgress < PROGRESS_EVERY_MS) return;
-    this.lastProgress = now;
-    this.opts.onProgress({ phase, rows: this.rowsRead, bytes: this.counters.bytes, elapsedMs: now - this.started });
-  }
-
-  // ------------------------------------------------------------ batch
-
-  /** Decides the partition's ds from the first record, creates the staged batch and opens the first chunk. */
-  private open(rec: Record<string, unknown>, line: number): void {
-    let ds = this.opts.ds ?? null;
-    if (!ds) {
-      const rowDs = typeof rec.ds === "string" && isValidDs(rec.ds.trim()) ? rec.ds.trim() : null;
-      if (rowDs && this.pathDs && rowDs !== this.pathDs)
-        throw new UserError(
-          `${this.file}: line ${line}: the rows say ds ${rowDs} but the path says ds=${this.pathDs}; pass --ds to choose the partition.`,
-        );
-      ds = rowDs ?? this.pathDs;
-    }
-    if (!ds)
-      throw new UserError(
-        `${this.file}: no ds for this partition: pass --ds YYYY-MM-DD, give the rows a ds column, or put the file under a ds=YYYY-MM-DD folder.`,
-      );
+  private open(ds: string): void {
     this.ds = ds;
-    this.validator = new RowValidator(this.cfg, ds);
-    this.batchId = createBatch(this.db, {
-      dataset: this.cfg.name,
-      ds,
-      kind: "raw",
-      source_file: this.files.join(", "),
-    });
+    this.batchId = createBatch(this.db, { dataset: this.cfg.name, ds, kind: "raw", source_file: this.files.join(", ") });
+    const one = `(${Array(COLS).fill("?").join(", ")})`;
+    this.insertMany = this.db.prepare(this.insertSql(GROUP_ROWS, one));
+    this.valueStmt = this.db.prepare(`INSERT INTO raw_values (batch_id, code, value) VALUES (?, ?, ?)`);
     this.rejectStmt = this.db.prepare(`INSERT INTO rejects (batch_id, line, reason) VALUES (?, ?, ?)`);
     this.byRowid = this.db
       .prepare(
-        `SELECT line, user_id, logged_out_user_id, dim_hostname, dim_country, dim_device_brand, action_type, event_timestamp, other_properties, ds
-         FROM fct_website_events WHERE rowid = ?`,
+        `SELECT line, user_id, logged_out_user_id, action_code, hostname_code, country_code, device_code, channel_code, event_ms, other_properties
+         FROM raw_events WHERE id = ?`,
       )
       .safeIntegers(true);
     this.db.exec("BEGIN");
   }
 
-  /** No record could be parsed: an empty input is a usage error; unparseable lines still make a (rejected) batch. */
-  private openWithoutRecord(): void {
-    if (this.rowsRead === 0)
-      throw new UserError(`${this.files.join(", ")}: contains no events (the file${this.multi ? "s are" : " is"} empty or only a header).`);
-    this.open({}, 0);
+  private insertSql(rows: number, one: string): string {
+    return `INSERT INTO raw_events (id, line, user_id, logged_out_user_id, action_code, hostname_code, country_code, device_code, channel_code, event_ms, other_properties)
+      VALUES ${Array(rows).fill(one).join(", ")}`;
   }
 
-  private finish(): IngestResult {
+  private batch(m: Extract<ToWriter, { type: "batch" }>): void {
+    const batchId = this.batchId!;
+    for (const v of m.dict) {
+      this.valueStmt!.run(batchId, this.values.length, v);
+      this.values.push(v);
+    }
+    const { nums, texts, rejects, suspects } = m;
+    const n = nums.length / NUMS;
+    const base = rawRowid(batchId, 0);
+    const g = this.group;
+    const agg = this.aggregator;
+    let ri = 0;
+    let si = 0;
+    for (let i = 0; i < n; i++) {
+      while (ri < rejects.length && rejects[ri].before <= i) this.fileReject(rejects[ri++]);
+      const o = i * NUMS;
+      if (si < suspects.length && suspects[si].row === i) {
+        const s = suspects[si++];
+        const firstLine = this.earlierLine(s);
+        if (firstLine > 0) {
+          this.reject("duplicates", nums[o + 1], `duplicate event key (${this.cfg.event_key.join(", ")}) of line ${firstLine}.`, m.file);
+          continue;
+        }
+      }
+      const t = i * TEXTS;
+      const device = nums[o + 6];
+      let k = this.groupLen;
+      g[k++] = base + nums[o];
+      g[k++] = nums[o + 1];
+      g[k++] = texts[t];
+      g[k++] = texts[t + 1];
+      g[k++] = nums[o + 3];
+      g[k++] = nums[o + 4];
+      g[k++] = nums[o + 5];
+      g[k++] = device < 0 ? null : device;
+      g[k++] = nums[o + 7];
+      g[k++] = nums[o + 2];
+      g[k++] = texts[t + 2];
+      this.groupLen = k;
+      this.rowsLoaded++;
+      if (k === GROUP_ROWS * COLS) this.insertGroup();
+      agg.addCoded(nums, o + N_CODES, Math.floor((((nums[o + 2] % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS), texts[t + 1]!, texts[t]);
+      const h = nums[o + 4];
+      if (h >= this.hostCounts.length) this.growHostCounts(h);
+      this.hostCounts[h]++;
+    }
+    while (ri < rejects.length) this.fileReject(rejects[ri++]);
+    this.rowsRead = m.rowsRead;
+    this.bytes = m.bytes;
+    this.pendingRows += n;
+    if (this.pendingRows >= CHUNK_ROWS) {
+      this.insertGroup();
+      this.db.exec("COMMIT");
+      this.db.exec("BEGIN");
+      this.pendingRows = 0;
+      // Reported after a commit, so "reading N rows" means rows are durably staged.
+      this.progress("reading");
+    }
+    this.producer!.post({ type: "ack" });
+  }
+
+  private growHostCounts(code: number): void {
+    const bigger = new Float64Array((code + 1) * 2);
+    bigger.set(this.hostCounts);
+    this.hostCounts = bigger;
+  }
+
+  /** Inserts the buffered rows: one multi-row INSERT when full (per-statement overhead dominates single rows). */
+  private insertGroup(): void {
+    const k = this.groupLen;
+    if (k === 0) return;
+    if (k === GROUP_ROWS * COLS) this.insertMany!.run(this.group);
+    else {
+      const rows = k / COLS;
+      let stmt = this.insertOne.get(rows);
+      if (!stmt) {
+        stmt = this.db.prepare(this.insertSql(rows, `(${Array(COLS).fill("?").join(", ")})`));
+        if (this.insertOne.size < 8) this.insertOne.set(rows, stmt);
+      }
+      stmt.run(this.group.slice(0, k));
+    }
+    this.groupLen = 0;
+  }
+
+  /**
+   * Line of an earlier staged event with exactly this key, or 0. The producer
+   * only knows hashes; the stored rows decide, so a hash collision never rejects a row.
+   */
+  private earlierLine(s: SuspectItem): number {
+    this.insertGroup(); // the candidate may still be in the buffer
+    const base = rawRowid(this.batchId!, 0);
+    const candidates = [s.candidate, ...(this.collisions.get(s.hash) ?? [])];
+    for (const seq of candidates) {
+      const row = this.byRowid!.get(base + seq) as Record<string, bigint | string | null> | undefined;
+      if (row && this.keyOfRow(row) === s.key) return Number(row.line);
+    }
+    (this.collisions.get(s.hash) ?? this.collisions.set(s.hash, []).get(s.hash)!).push(s.seq);
+    return 0;
+  }
+
+  /** The event key of a staged row, rebuilt exactly (ids via BigInt). */
+  private keyOfRow(row: Record<string, bigint | string | null>): string {
+    const v = (code: bigint | string | null) => (code === null ? null : this.values[Number(code)]);
+    const e: EventRow = {
+      line: Number(row.line),
+      user_id: row.user_id === null ? null : String(row.user_id),
+      logged_out_user_id: String(row.logged_out_user_id),
+      dim_hostname: v(row.hostname_code)!,
+      dim_country: v(row.country_code)!,
+      dim_device_brand: v(row.device_code),
+      action_type: v(row.action_code)!,
+      event_ms: Number(row.event_ms),
+      other_properties: row.other_properties ? (JSON.parse(row.other_properties as string) as Record<string, string>) : {},
+      ds: this.ds!,
+    };
+    return this.keyFn(e);
+  }
+
+  private fileReject(r: RejectItem): void {
+    this.reject(r.check, r.line, r.reason, r.file);
+  }
+
+  private reject(check: RowCheck, line: number, reason: string, fileIndex: number): void {
+    const file = this.files[fileIndex];
+    this.rowsRejected++;
+    this.tally.counts[check]++;
+    this.tally.firstAt[check] ??= `${basename(file)} line ${line}`;
+    if (this.sample.length < SAMPLE) this.sample.push({ line, reason, ...(this.multi ? { file } : {}) });
+    this.rejectStmt!.run(this.batchId, line, this.multi ? `${basename(file)}: ${reason}` : reason);
+  }
+
+  private progress(phase: IngestProgress["phase"], force = false): void {
+    if (!this.opts.onProgress) return;
+    const now = performance.now();
+    if (!force && now - this.lastProgress < PROGRESS_EVERY_MS) return;
+    this.lastProgress = now;
+    this.opts.onProgress({ phase, rows: this.rowsRead, bytes: this.bytes, elapsedMs: Math.round(now - this.started) });
+  }
+
+  // ------------------------------------------------------------ audit and publish
+
+  /** Every row is staged: commit and run the raw-partition checks. */
+  private endOfInput(m: Extract<ToWriter, { type: "end" }>): void {
+    this.producer!.stop();
+    this.rowsRead = m.rowsRead;
+    this.bytes = m.bytes;
+    this.insertGroup();
+    if (this.db.inTransaction) this.db.exec("COMMIT");
+    const t0 = performance.now();
+    this.timings.read_ms = Math.round(t0 - this.started);
+    this.progress("auditing", true);
+    updateBatchCounts(this.db, this.batchId!, this.counts());
+    this.checks = rowCheckResults(this.cfg, this.tally, this.rowsRead);
+    const hosts = new Map<string, number>();
+    this.hostCounts.forEach((n, code) => n > 0 && hosts.set(this.values[code], n));
+    this.checks.push(hostVolumeWow(this.db, this.cfg, this.ds!, hosts));
+    this.timings.audit_ms = Math.round(performance.now() - t0);
+  }
+
+  private finish(checksum: string): void {
     const { db, cfg } = this;
     const batchId = this.batchId!;
     const ds = this.ds!;
-    this.progress("auditing", true);
-    updateBatchCounts(db, batchId, this.counts());
-    const checks: CheckResult[] = rowCheckResults(cfg, this.tally, this.rowsRead);
-    checks.push(hostVolumeWow(db, cfg, ds, this.hostCounts));
+    const checks = this.checks;
+    const t2 = performance.now();
     this.progress("aggregating", true);
-    const aggRows = this.aggregator.rows(ds);
-    insertAggRows(db, batchId, aggRows);
-    checks.push(...runAggChecks(db, cfg, ds, aggRows));
+    const rows = this.aggregator.rows(ds);
+    insertAggRows(db, batchId, rows);
+    checks.push(...runAggChecks(db, cfg, ds, rows));
     insertChecks(db, batchId, checks);
+    const t3 = performance.now();
+    this.timings.aggregate_ms = Math.round(t3 - t2);
     const published = !checks.some((c) => c.status === "fail" && c.severity === "error");
-    const result: IngestResult = {
+    const result: IngestOutcome = {
       ds,
       dataset: cfg.name,
       published,
@@ -441,18 +416,25 @@ class IngestRun {
       rejects_sample: this.sample,
       batch_id: batchId,
       source_files: this.files,
+      timings: this.timings,
     };
-    db.prepare(`UPDATE partitions SET checksum = ? WHERE id = ?`).run(this.hash.digest("hex"), batchId);
+    db.prepare(`UPDATE partitions SET checksum = ? WHERE id = ?`).run(checksum, batchId);
+    let t4 = t3;
     if (published) {
       this.progress("publishing", true);
-      storeMetricValues(db, batchId, computeMetrics(cfg, ds, aggRows));
+      storeMetricValues(db, batchId, computeMetrics(cfg, ds, rows));
+      t4 = performance.now();
       publishBatch(db, batchId, result);
       applyRetention(db, cfg, this.opts.now ?? new Date());
     } else {
       rejectBatch(db, batchId, result);
     }
+    this.timings.metrics_ms = Math.round(t4 - t3);
+    this.timings.publish_ms = Math.round(performance.now() - t4);
     this.progress("done", true);
-    return result;
+    const settle = this.settle!;
+    this.settle = null;
+    settle.resolve(result);
   }
 
   private counts() {

@@ -7,7 +7,7 @@
 import { createReadStream, openSync, readSync, closeSync, statSync } from "node:fs";
 import { createGunzip } from "node:zlib";
 import { StringDecoder } from "node:string_decoder";
-import type { Hash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 import { UserError } from "../shared/errors.js";
 
 export type Format = "ndjson" | "csv";
@@ -78,4 +78,11 @@ export async function* readText(file: string, counters: ReadCounters, hash?: Has
   }
   const tail = decoder.end();
   if (tail) yield tail;
+}
+
+/** SHA-256 of the files' bytes as stored (the registry's checksum). */
+export async function sha256OfFiles(files: string[]): Promise<string> {
+  const hash = createHash("sha256");
+  for (const f of files) for await (const b of createReadStream(f, { highWaterMark: 1 << 20 })) hash.update(b as Buffer);
+  return hash.digest("hex");
 }

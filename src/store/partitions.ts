@@ -29,6 +29,7 @@ export interface Batch {
   published_at: string | null;
   raw_expired: number;
   result_json: string | null;
+  owner_pid: number | null;
 }
 
 export interface NewBatch {
@@ -49,10 +50,10 @@ export interface BatchCounts {
 export function createBatch(db: DB, b: NewBatch): number {
   const info = db
     .prepare(
-      `INSERT INTO partitions (dataset, ds, kind, status, source_file, checksum, ingested_at)
-       VALUES (?, ?, ?, 'staged', ?, ?, ?)`,
+      `INSERT INTO partitions (dataset, ds, kind, status, source_file, checksum, ingested_at, owner_pid)
+       VALUES (?, ?, ?, 'staged', ?, ?, ?, ?)`,
     )
-    .run(b.dataset, b.ds, b.kind, b.source_file ?? null, b.checksum ?? null, new Date().toISOString());
+    .run(b.dataset, b.ds, b.kind, b.source_file ?? null, b.checksum ?? null, new Date().toISOString(), process.pid);
   return Number(info.lastInsertRowid);
 }
 
@@ -122,7 +123,8 @@ export function discardBatch(db: DB, batchId: number): void {
     // Never touch a batch that already reached a verdict (e.g. a failure after publishing).
     const row = db.prepare(`SELECT status FROM partitions WHERE id = ?`).get(batchId) as { status: BatchStatus } | undefined;
     if (row?.status !== "staged") return;
-    for (const t of ["fct_website_events", "agg_website_events", "quality_results", "rejects", "metric_values"])
+    deleteRawRows(db, batchId);
+    for (const t of ["agg_website_events", "quality_results", "rejects", "metric_values"])
       db.prepare(`DELETE FROM ${t} WHERE batch_id = ?`).run(batchId);
     db.prepare(`DELETE FROM partitions WHERE id = ? AND status = 'staged'`).run(batchId);
   })();
@@ -131,10 +133,53 @@ export function discardBatch(db: DB, batchId: number): void {
 /** Raw and aggregate rows of a superseded batch; its checks, rejects and metric values stay as history. */
 function dropBatchData(db: DB, batchId: number): void {
   db.transaction(() => {
-    db.prepare(`DELETE FROM fct_website_events WHERE batch_id = ?`).run(batchId);
+    deleteRawRows(db, batchId);
     db.prepare(`DELETE FROM agg_website_events WHERE batch_id = ?`).run(batchId);
     db.prepare(`UPDATE partitions SET raw_expired = 1 WHERE id = ?`).run(batchId);
   })();
+}
+
+/** First rowid of a batch's raw rows: each batch owns the rowid range [id·2^32, (id+1)·2^32). */
+export function rawRowid(batchId: number, seq: number): number {
+  return batchId * RAW_ROWS_PER_BATCH + seq;
+}
+export const RAW_ROWS_PER_BATCH = 4294967296;
+
+/** Deletes a batch's raw rows and their value dictionary; returns the number of rows. */
+export function deleteRawRows(db: DB, batchId: number): number {
+  const n = db.prepare(`DELETE FROM raw_events WHERE id >= ? AND id < ?`).run(rawRowid(batchId, 0), rawRowid(batchId + 1, 0)).changes;
+  db.prepare(`DELETE FROM raw_values WHERE batch_id = ?`).run(batchId);
+  return n;
+}
+
+/** Staged batches older than this are abandoned unless their process still runs. */
+export const ABANDONED_AFTER_MS = 3_600_000;
+
+/** True when `pid` names a running process on this machine (signal 0 only checks). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes attempts a crash or kill left `staged` (their rows would stay forever):
+ * staged batches of `dataset` started more than an hour before `now` whose
+ * owner process is gone. A live owner (a long ingest) is never touched.
+ * Returns the ids discarded.
+ */
+export function discardAbandonedBatches(db: DB, dataset: string, now: Date = new Date()): number[] {
+  const cutoff = new Date(now.getTime() - ABANDONED_AFTER_MS).toISOString();
+  const rows = db
+    .prepare(`SELECT id, owner_pid FROM partitions WHERE dataset = ? AND status = 'staged' AND ingested_at < ?`)
+    .all(dataset, cutoff) as { id: number; owner_pid: number | null }[];
+  const gone = rows.filter((r) => r.owner_pid === null || (r.owner_pid !== process.pid && !processAlive(r.owner_pid)));
+  for (const r of gone) discardBatch(db, r.id);
+  return gone.map((r) => r.id);
 }
 
 export function insertChecks(db: DB, batchId: number, checks: CheckResult[]): void {
@@ -299,11 +344,10 @@ export function applyRetention(
       .all(cfg.name, cutoff) as { id: number }[]
   ).map((r) => r.id);
   let rows = 0;
-  const del = db.prepare(`DELETE FROM fct_website_events WHERE batch_id = ?`);
   const mark = db.prepare(`UPDATE partitions SET raw_expired = 1 WHERE id = ?`);
   for (const id of ids)
     db.transaction(() => {
-      rows += del.run(id).changes;
+      rows += deleteRawRows(db, id);
       mark.run(id);
     })();
   return { batches: ids.length, rows };

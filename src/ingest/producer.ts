@@ -1,0 +1,328 @@
+/**
+ * The parsing side of an ingest (normally a worker thread): reads the files,
+ * parses and validates every row, detects duplicate event keys, derives the
+ * channel, feeds the aggregator, and hands the writer compact batches.
+ * At most WINDOW batches are unacknowledged at any time (backpressure: memory
+ * stays bounded whatever the file size). The writer owns SQLite, the reject
+ * tally, the aggregate, and the verdict on rows whose key hash matched an earlier row.
+ */
+import { once } from "node:events";
+import { parse as csvParse, CsvError } from "csv-parse";
+import type { EventRow } from "../shared/types.js";
+import { UserError, isUserError } from "../shared/errors.js";
+import { isValidDs } from "../shared/dates.js";
+import { deriveChannel } from "../aggregate/channel.js";
+import { detectFormat, readText, SourceError, type Format, type ReadCounters } from "./source.js";
+import { RowValidator, REQUIRED_COLUMNS, type RowCheck } from "./validate.js";
+import { ActionResolver } from "./values.js";
+import { FastRowParser } from "./fast-row.js";
+import { DuplicateIndex, hash53, makeKeyFn, type KeyFn } from "./event-key.js";
+import { NUMS, TEXTS, type ProducerInit, type RejectItem, type SuspectItem, type ToProducer, type ToWriter } from "./messages.js";
+
+const BATCH_ROWS = 8192;
+const WINDOW = 4;
+
+
+export class Producer {
+  private ds: string | null = null;
+  private validator: RowValidator | null = null;
+  private fast: FastRowParser | null = null;
+  private readonly keyFn: KeyFn;
+  private readonly dupOn: boolean;
+  private readonly dups = new DuplicateIndex();
+  private readonly channelCache = new Map<string, string>();
+  private readonly dict = new Map<string, number>();
+  private newDict: string[] = [];
+  private readonly counters: ReadCounters = { bytes: 0 };
+  private seq = 0;
+  private rowsRead = 0;
+  private file = "";
+  private fileIndex = 0;
+  private fileLine = 0;
+  private nums = new Float64Array(BATCH_ROWS * NUMS);
+  private texts: (string | null)[] = [];
+  private rows = 0;
+  private rejects: RejectItem[] = [];
+  private suspects: SuspectItem[] = [];
+  private inFlight = 0;
+  private wake: (() => void) | null = null;
+
+  constructor(
+    private readonly init: ProducerInit,
+    private readonly send: (msg: ToWriter, transfer?: ArrayBuffer[]) => void,
+  ) {
+    this.keyFn = makeKeyFn(init.cfg.event_key);
+    this.dupOn = init.cfg.checks.duplicates.enabled;
+  }
+
+  /** Reads everything; errors become an `error` (user-facing) or `crash` message. */
+  async run(): Promise<void> {
+    try {
+      for (let i = 0; i < this.init.files.length; i++) {
+        this.fileIndex = i;
+        await this.readFile(this.init.files[i]);
+      }
+      if (this.ds === null) this.openWithoutRecord();
+      this.flushBatch();
+      this.send({ type: "end", rowsRead: this.rowsRead, bytes: this.counters.bytes });
+    } catch (err) {
+      this.send(this.describe(err));
+    }
+  }
+
+  onMessage(msg: ToProducer): void {
+    if (msg.type === "ack") {
+      this.inFlight--;
+      const w = this.wake;
+      this.wake = null;
+      w?.();
+    }
+  }
+
+  private describe(err: unknown): ToWriter {
+    if (isUserError(err)) return { type: "error", message: err.message, exitCode: err.exitCode };
+    if (err instanceof SourceError) return { type: "error", message: `${this.file}: ${err.message} after line ${this.fileLine}.`, exitCode: 2 };
+    if (err instanceof CsvError) {
+      const line = (err as CsvError & { lines?: number }).lines;
+      return { type: "error", message: `${this.file}:${line ? ` line ${line}:` : ""} not valid CSV (${err.message.replace(/\.$/, "")}).`, exitCode: 2 };
+    }
+    const e = err instanceof Error ? err : new Error(String(err));
+    return { type: "crash", message: e.message, stack: e.stack };
+  }
+
+  // ------------------------------------------------------------ reading
+
+  private async readFile(file: string): Promise<void> {
+    this.file = file;
+    this.fileLine = 0;
+    const chunks = readText(file, this.counters);
+    const first = await chunks.next();
+    if (first.done) return; // empty file: contributes no rows
+    const f = this.init.format;
+    const format: Format = f && f !== "auto" ? f : detectFormat(first.value);
+    if (format === "ndjson") await this.readNdjson(first.value, chunks);
+    else await this.readCsv(first.value, chunks);
+    // Rows of one batch come from one file (reject reasons name it).
+    this.flushBatch();
+  }
+
+  private async readNdjson(first: string, rest: AsyncGenerator<string>): Promise<void> {
+    let carry = "";
+    const consume = async (chunk: string, final: boolean) => {
+      const text = carry ? carry + chunk : chunk;
+      let start = 0;
+      for (;;) {
+        const nl = text.indexOf("\n", start);
+        if (nl < 0) break;
+        this.fileLine++;
+        this.ndjsonLine(text, start, nl);
+        start = nl + 1;
+        if (this.needsFlush()) await this.flushAndWait();
+      }
+      carry = text.slice(start);
+      if (final && carry) {
+        this.fileLine++;
+        this.ndjsonLine(carry, 0, carry.length);
+        carry = "";
+      }
+    };
+    await consume(first, false);
+    for await (const chunk of rest) await consume(chunk, false);
+    await consume("", true);
+  }
+
+  private ndjsonLine(text: string, start: number, end: number): void {
+    if (end > start && text.charCodeAt(end - 1) === 13) end--;
+    if (end === start) return;
+    const line = text.slice(start, end);
+    if (line.charCodeAt(0) !== 123 /* { */ && line.trim() === "") return;
+    this.rowsRead++;
+    if (this.fast) {
+      const e = this.fast.parse(line, this.fileLine);
+      if (e) return this.accept(e, this.fast.propsText);
+    }
+    let rec: unknown;
+    try {
+      rec = JSON.parse(line);
+    } catch (err) {
+      this.reject("row_format", this.fileLine, `malformed JSON (${(err as Error).message.split("\n")[0]}).`);
+      return;
+    }
+    if (rec === null || typeof rec !== "object" || Array.isArray(rec)) {
+      this.reject("row_format", this.fileLine, "expected a JSON object per line.");
+      return;
+    }
+    this.record(rec as Record<string, unknown>, this.fileLine, line);
+  }
+
+  private async readCsv(first: string, rest: AsyncGenerator<string>): Promise<void> {
+    const parser = csvParse({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true, skip_records_with_empty_values: true });
+    const feed = (async () => {
+      try {
+        if (!parser.write(first)) await once(parser, "drain");
+        for await (const chunk of rest) if (!parser.write(chunk)) await once(parser, "drain");
+        parser.end();
+      } catch (err) {
+        parser.destroy(err as Error);
+      }
+    })();
+    let header: string[] | null = null;
+    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      const { record, info } = item;
+      this.fileLine = info.lines;
+      if (!header) {
+        header = record.map((h) => h.trim().toLowerCase());
+        const missing = REQUIRED_COLUMNS.filter((c) => !header!.includes(c));
+        if (missing.length)
+          throw new UserError(
+            `${this.file}: line ${info.lines}: the CSV header lacks column(s) ${missing.join(", ")} (expected at least ${REQUIRED_COLUMNS.join(", ")}).`,
+          );
+        continue;
+      }
+      this.rowsRead++;
+      if (record.length !== header.length) {
+        this.reject("row_format", info.lines, `expected ${header.length} columns as in the header, got ${record.length}.`);
+        continue;
+      }
+      const rec: Record<string, unknown> = {};
+      for (let i = 0; i < header.length; i++) rec[header[i]] = record[i];
+      this.record(rec, info.lines, null);
+      if (this.needsFlush()) await this.flushAndWait();
+    }
+    await feed;
+  }
+
+  // ------------------------------------------------------------ rows
+
+  /** The general path: a parsed record judged by RowValidator. */
+  private record(rec: Record<string, unknown>, line: number, rawLine: string | null): void {
+    if (this.ds === null) this.open(rec, line);
+    const r = this.validator!.validate(rec, line, rawLine);
+    if ("check" in r) return this.reject(r.check, line, r.reason);
+    this.accept(r, JSON.stringify(r.other_properties));
+  }
+
+  private accept(e: EventRow, propsText: string): void {
+    const seq = this.seq++;
+    const channel = this.channel(e);
+    if (this.dupOn) {
+      const key = this.keyFn(e);
+      const h = hash53(key);
+      const candidate = this.dups.first(h);
+      if (candidate >= 0) this.suspects.push({ row: this.rows, seq, candidate, hash: h, key });
+      else this.dups.add(h, seq);
+    }
+    const props = e.other_properties;
+    const o = this.rows * NUMS;
+    const nums = this.nums;
+    nums[o] = seq;
+    nums[o + 1] = e.line;
+    nums[o + 2] = e.event_ms;
+    nums[o + 3] = this.code(e.action_type);
+    nums[o + 4] = this.code(e.dim_hostname);
+    nums[o + 5] = this.code(e.dim_country);
+    nums[o + 6] = e.dim_device_brand === null ? -1 : this.code(e.dim_device_brand);
+    nums[o + 7] = this.code(channel);
+    const product = props.product_type;
+    const version = props.app_version;
+    nums[o + 8] = product == null ? -1 : this.code(product);
+    nums[o + 9] = version == null ? -1 : this.code(version);
+    this.texts.push(e.user_id, e.logged_out_user_id, propsText);
+    this.rows++;
+  }
+
+  private code(v: string): number {
+    let c = this.dict.get(v);
+    if (c === undefined) {
+      c = this.dict.size;
+      // Copy: the key must not pin the chunk string it was sliced from.
+      const own = (" " + v).slice(1);
+      this.dict.set(own, c);
+      this.newDict.push(own);
+    }
+    return c;
+  }
+
+  private channel(e: EventRow): string {
+    const p = e.other_properties;
+    const key = `${p.utm_medium ?? ""}\u0001${p.utm_source ?? ""}\u0001${p.referrer ?? ""}\u0001${e.dim_hostname}`;
+    let c = this.channelCache.get(key);
+    if (c === undefined) {
+      c = deriveChannel(p, e.dim_hostname, this.init.cfg.channels);
+      if (this.channelCache.size > 50_000) this.channelCache.clear();
+      this.channelCache.set(key, c);
+    }
+    return c;
+  }
+
+  private reject(check: RowCheck, line: number, reason: string): void {
+    this.rejects.push({ before: this.rows, check, line, reason, file: this.fileIndex });
+  }
+
+  /** A full batch, or many rejects once the writer has a batch to file them under. */
+  private needsFlush(): boolean {
+    return this.rows >= BATCH_ROWS || (this.rejects.length >= BATCH_ROWS && this.ds !== null);
+  }
+
+  // ------------------------------------------------------------ batches
+
+  private flushBatch(): void {
+    if (this.rows === 0 && this.rejects.length === 0) return;
+    const nums = this.rows === BATCH_ROWS ? this.nums : this.nums.slice(0, this.rows * NUMS);
+    this.send(
+      {
+        type: "batch",
+        file: this.fileIndex,
+        dict: this.newDict,
+        nums,
+        texts: this.texts,
+        rejects: this.rejects,
+        suspects: this.suspects,
+        rowsRead: this.rowsRead,
+        bytes: this.counters.bytes,
+      },
+      [nums.buffer as ArrayBuffer],
+    );
+    this.inFlight++;
+    this.nums = new Float64Array(BATCH_ROWS * NUMS);
+    this.newDict = [];
+    this.texts = [];
+    this.rows = 0;
+    this.rejects = [];
+    this.suspects = [];
+  }
+
+  private async flushAndWait(): Promise<void> {
+    this.flushBatch();
+    while (this.inFlight >= WINDOW) await new Promise<void>((r) => (this.wake = r));
+  }
+
+  /** Decides the partition's ds from the first record (DESIGN §3) and tells the writer. */
+  private open(rec: Record<string, unknown>, line: number): void {
+    const { init } = this;
+    let ds = init.ds ?? null;
+    if (!ds) {
+      const rowDs = typeof rec.ds === "string" && isValidDs(rec.ds.trim()) ? rec.ds.trim() : null;
+      if (rowDs && init.pathDs && rowDs !== init.pathDs)
+        throw new UserError(
+          `${this.file}: line ${line}: the rows say ds ${rowDs} but the path says ds=${init.pathDs}; pass --ds to choose the partition.`,
+        );
+      ds = rowDs ?? init.pathDs;
+    }
+    if (!ds)
+      throw new UserError(
+        `${this.file}: no ds for this partition: pass --ds YYYY-MM-DD, give the rows a ds column, or put the file under a ds=YYYY-MM-DD folder.`,
+      );
+    this.ds = ds;
+    this.validator = new RowValidator(init.cfg, ds);
+    this.fast = new FastRowParser(init.cfg, ds, new ActionResolver(init.cfg.action_types, init.cfg.action_aliases));
+    this.send({ type: "open", ds });
+  }
+
+  /** No record could be parsed: an empty input is a usage error; unparseable lines still make a (rejected) batch. */
+  private openWithoutRecord(): void {
+    if (this.rowsRead === 0)
+      throw new UserError(`${this.init.files.join(", ")}: contains no events (the file${this.init.files.length > 1 ? "s are" : " is"} empty or only a header).`);
+    this.open({}, 0);
+  }
+}

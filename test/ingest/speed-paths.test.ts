@@ -1,0 +1,166 @@
+/**
+ * The speed work must not change behaviour: the fast NDJSON path agrees with
+ * JSON.parse + RowValidator on every line it accepts; the threaded ingest
+ * (compiled worker) stores exactly what the in-thread one stores; abandoned
+ * staged attempts are cleaned up, live ones never.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { once } from "node:events";
+import { ingestFiles } from "../../src/ingest/pipeline.js";
+import { FastRowParser } from "../../src/ingest/fast-row.js";
+import { RowValidator } from "../../src/ingest/validate.js";
+import { ActionResolver } from "../../src/ingest/values.js";
+import { defaultDatasetConfig } from "../../src/config/load.js";
+import { createBatch, rawRowid } from "../../src/store/partitions.js";
+import { openDb, type DB } from "../../src/store/db.js";
+import { days, event, ndjsonLine, ndjsonText, tmpDb, tmpDir, writeFile } from "./helpers.js";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const DS = "2024-05-01";
+const cfg = defaultDatasetConfig();
+
+describe("fast NDJSON path", () => {
+  const fast = new FastRowParser(cfg, DS, new ActionResolver(cfg.action_types, cfg.action_aliases));
+  const validator = new RowValidator(cfg, DS);
+  // The exports' usual timestamp form (the one the fast path takes).
+  const ev = (i: number, over: Parameters<typeof event>[2] = {}) =>
+    event(i, DS, { event_timestamp: new Date(Date.parse(`${DS}T00:00:00Z`) + i * 1_234_567).toISOString(), ...over });
+  const base = ndjsonLine(ev(1, { user_id: "9007199254740993" }));
+  const variants = [
+    base,
+    ndjsonLine(ev(2)),
+    ndjsonLine(ev(3, { dim_device_brand: null, other_properties: null })),
+    ndjsonLine(ev(4, { logged_out_user_id: "-9223372036854775808" })),
+    ndjsonLine(ev(5, { logged_out_user_id: "9223372036854775807" })),
+    ndjsonLine(ev(6, { logged_out_user_id: "9223372036854775808" })),
+    ndjsonLine(ev(7, { logged_out_user_id: "-0" })),
+    ndjsonLine(ev(8, { logged_out_user_id: "007" })),
+    ndjsonLine(ev(9, { action_type: "Log-in" })),
+    ndjsonLine(ev(10, { action_type: "teleport" })),
+    ndjsonLine(ev(11, { dim_hostname: "WWW.Example.com" })),
+    ndjsonLine(ev(12, { dim_country: " US" })),
+    ndjsonLine(ev(13, { ds: "2024-05-02" })),
+    ndjsonLine(ev(15, { event_timestamp: `${DS}T24:00:00.000Z` })),
+    ndjsonLine(ev(16, { event_timestamp: `${DS}T23:59:59.999Z` })),
+    ndjsonLine(ev(17, { other_properties: { utm_source: 'say "hi"', event_id: "x" } })),
+    ndjsonLine(ev(18, { dim_hostname: "" })),
+    base.replace(/"logged_out_user_id":(-?\d+)/, '"logged_out_user_id":$1.0'),
+    base.replace(/"logged_out_user_id":(-?\d+)/, '"logged_out_user_id":"$1"'),
+    base.replace('"dim_country":"', '"dim_country" :  "'),
+    base.replace("}", ',"utm_source":"dup"}'),
+    base.replace('"other_properties":{', '"other_properties":{"n":1,'),
+    base.replace('"other_properties":{', '"other_properties":{"__proto__":"x",'),
+    base.replace('"dim_country":"', '"extra":[1,2],"dim_country":"'),
+    base.replace('"dim_country":"', '"dim_country":"\t'),
+    base + " x",
+    base.slice(0, -1),
+    base.replace("{", "{ ").replace(/}$/, " } "),
+  ];
+
+  it("accepts only what the general path accepts, with the same row", () => {
+    let accepted = 0;
+    for (const [i, line] of variants.entries()) {
+      const f = fast.parse(line, i + 1);
+      if (f === null) continue;
+      accepted++;
+      const g = validator.validate(JSON.parse(line), i + 1, line);
+      expect("check" in g, `line ${i}: ${line}`).toBe(false);
+      expect({ ...f, other_properties: null }).toEqual({ ...g, other_properties: null });
+      expect(JSON.parse(fast.propsText)).toEqual((g as { other_properties: unknown }).other_properties);
+    }
+    // The common shapes take the fast path.
+    expect(accepted).toBeGreaterThanOrEqual(8);
+    expect(fast.parse(variants[0], 1)).not.toBeNull();
+  });
+});
+
+describe("threaded ingest (compiled worker)", () => {
+  beforeAll(() => {
+    try {
+      execFileSync("npx", ["tsc", "-p", "."], { cwd: ROOT, stdio: "ignore" });
+    } catch {
+      // Type errors elsewhere do not stop tsc from emitting.
+    }
+    expect(existsSync(join(ROOT, "lib/ingest/worker.js"))).toBe(true);
+  }, 120_000);
+
+  const dump = (db: DB) => ({
+    events: db
+      .prepare(
+        `SELECT line, CAST(user_id AS TEXT) u, CAST(logged_out_user_id AS TEXT) l, dim_hostname, dim_country, dim_device_brand, action_type,
+                event_timestamp, other_properties, dim_channel, ds FROM published_events ORDER BY line`,
+      )
+      .all(),
+    agg: db
+      .prepare(
+        `SELECT aggregation_level, action_type, dim_hostname, dim_country, dim_device_brand, dim_channel, dim_product_type, dim_app_version,
+                event_hour, m_total_events, m_unique_visitors, m_unique_users FROM published_agg ORDER BY 1,2,3,4,5,6,7,8,9`,
+      )
+      .all(),
+    rejects: db.prepare(`SELECT line, reason FROM rejects ORDER BY rowid`).all(),
+  });
+
+  it("stores exactly what the in-thread ingest stores, rejects and duplicates included", async () => {
+    const dir = tmpDir();
+    const evs = days(DS, 3000);
+    const lines = evs.map(ndjsonLine);
+    lines.splice(100, 0, "{not json");
+    lines.splice(200, 0, lines[150], lines[151]);
+    lines.splice(2500, 0, ndjsonLine(event(9, DS, { action_type: "teleport" })));
+    const file = writeFile(dir, "day.ndjson", lines.join("\n") + "\n");
+    const a = openDb(join(tmpDir(), "a.db"));
+    const inThread = await ingestFiles(a, cfg, [file]);
+    const lib = (await import(pathToFileURL(join(ROOT, "lib/ingest/pipeline.js")).href)) as typeof import("../../src/ingest/pipeline.js");
+    const { openDb: openLibDb } = (await import(pathToFileURL(join(ROOT, "lib/store/db.js")).href)) as typeof import("../../src/store/db.js");
+    const b = openLibDb(join(tmpDir(), "b.db"));
+    const threaded = await lib.ingestFiles(b, cfg, [file]);
+    expect(threaded.duplicates).toBe(2);
+    expect(threaded.rows_rejected).toBe(4);
+    const strip = (r: typeof inThread) => ({ ...r, timings: null, batch_id: null });
+    expect(strip(threaded)).toEqual(strip(inThread));
+    expect(dump(b)).toEqual(dump(a));
+    expect(Object.keys(threaded.timings).sort()).toEqual(["aggregate_ms", "audit_ms", "metrics_ms", "publish_ms", "read_ms"]);
+  }, 60_000);
+});
+
+describe("abandoned staged attempts", () => {
+  function staged(db: DB, ingestedAt: Date, pid: number | null): number {
+    const id = createBatch(db, { dataset: "default", ds: "2024-04-01", kind: "raw" });
+    db.prepare(`UPDATE partitions SET ingested_at = ?, owner_pid = ? WHERE id = ?`).run(ingestedAt.toISOString(), pid, id);
+    db.prepare(`INSERT INTO raw_values (batch_id, code, value) VALUES (?, 0, 'x')`).run(id);
+    db.prepare(
+      `INSERT INTO raw_events (id, line, logged_out_user_id, action_code, hostname_code, country_code, channel_code, event_ms) VALUES (?, 2, 1, 0, 0, 0, 0, 0)`,
+    ).run(rawRowid(id, 0));
+    return id;
+  }
+  const rows = (db: DB, id: number) =>
+    (db.prepare(`SELECT COUNT(*) AS n FROM raw_events WHERE id >= ? AND id < ?`).get(rawRowid(id, 0), rawRowid(id + 1, 0)) as { n: number }).n;
+
+  it("are discarded by the next ingest when old and their process is gone; live or recent ones stay", async () => {
+    const { db, dir } = tmpDb();
+    const dead = spawnSync(process.execPath, ["-e", "0"]).pid!;
+    const live = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"], { stdio: "ignore" });
+    try {
+      const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
+      const abandoned = staged(db, twoHoursAgo, dead);
+      const noOwner = staged(db, twoHoursAgo, null);
+      const running = staged(db, twoHoursAgo, live.pid!);
+      const recent = staged(db, new Date(), dead);
+      const r = await ingestFiles(db, cfg, [writeFile(dir, "d.ndjson", ndjsonText(days(DS, 20)))]);
+      expect(r.published).toBe(true);
+      const exists = (id: number) => db.prepare(`SELECT 1 FROM partitions WHERE id = ?`).get(id) !== undefined;
+      expect([abandoned, noOwner].map(exists)).toEqual([false, false]);
+      expect([abandoned, noOwner].map((id) => rows(db, id))).toEqual([0, 0]);
+      expect(db.prepare(`SELECT COUNT(*) AS n FROM raw_values WHERE batch_id IN (?, ?)`).get(abandoned, noOwner)).toEqual({ n: 0 });
+      expect([running, recent].map(exists)).toEqual([true, true]);
+      expect([running, recent].map((id) => rows(db, id))).toEqual([1, 1]);
+    } finally {
+      live.kill();
+      await once(live, "exit");
+    }
+  });
+});
