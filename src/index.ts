@@ -3,7 +3,6 @@
  * shared dependencies from the environment once, then wires the webhook
  * handlers, the deploy gate, the HTTP routes and the background jobs.
  */
-import { createHmac } from "node:crypto";
 import type { ApplicationFunction, ApplicationFunctionOptions, Probot } from "probot";
 import type { AppDeps } from "./app/deps.js";
 import { openDb } from "./store/db.js";
@@ -14,18 +13,13 @@ import { registerDeployGate } from "./app/deploy-gate.js";
 import { registerRoutes } from "./http/routes.js";
 import { startBackground } from "./jobs/background.js";
 import { isUserError } from "./shared/errors.js";
+import { linkSecretFromEnv } from "./http/auth.js";
 
 export { reposForDataset, recordRepo, isOverridden } from "./app/store.js";
 export { refreshPullRequestChecks, publishRegressionChecks } from "./app/pr-check.js";
 export { findSuspects } from "./suspects/index.js";
 export { revertedShas } from "./github/pulls.js";
-
-/** The link key: GUARDRAIL_LINK_SECRET, else derived from WEBHOOK_SECRET so links survive restarts. */
-export function linkSecretFromEnv(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.GUARDRAIL_LINK_SECRET) return env.GUARDRAIL_LINK_SECRET;
-  if (env.WEBHOOK_SECRET) return createHmac("sha256", env.WEBHOOK_SECRET).update("guardrail-link").digest("hex");
-  return "";
-}
+export { linkSecretFromEnv };
 
 export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): AppDeps {
   return {

@@ -121,3 +121,10 @@ export function authorize(req: IncomingMessage, deps: AuthDeps, grant: Grant, no
   if (tokenMatches(readCookie(req, TOKEN_COOKIE), deps.readToken)) return true;
   return verifySignedLink(req.url ?? "/", deps.linkSecret, now);
 }
+
+/** The link key: GUARDRAIL_LINK_SECRET, else derived from WEBHOOK_SECRET so links survive restarts; "" signs nothing. */
+export function linkSecretFromEnv(env: Record<string, string | undefined> = process.env): string {
+  if (env.GUARDRAIL_LINK_SECRET) return env.GUARDRAIL_LINK_SECRET;
+  if (env.WEBHOOK_SECRET) return createHmac("sha256", env.WEBHOOK_SECRET).update("guardrail-link").digest("hex");
+  return "";
+}

@@ -28,7 +28,13 @@ function securityHeaders(res: ServerResponse): void {
   res.setHeader("referrer-policy", "no-referrer");
 }
 
-export async function handleDashboard(req: IncomingMessage, res: ServerResponse, deps: AppDeps, now = Date.now()): Promise<boolean> {
+export async function handleDashboard(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: AppDeps,
+  now = Date.now(),
+  log: { error(msg: string): void } = { error: () => {} },
+): Promise<boolean> {
   if (!matchRoute(req, "GET", DASHBOARD_PATH)) return false;
   securityHeaders(res);
   if (!authorize(req, deps, "read", now)) {
@@ -56,7 +62,9 @@ export async function handleDashboard(req: IncomingMessage, res: ServerResponse,
   try {
     sendHtml(res, 200, renderDashboard(deps.db, deps.config, { dataset: query.dataset, ds: query.ds, linkFor }));
   } catch (err) {
-    sendHtml(res, 500, page("Guardrail: the dashboard failed", describeError(err)));
+    // Internal messages (SQL, file paths) stay in the log.
+    log.error(`guardrail dashboard ${query.dataset ?? "default"} ${query.ds ?? "latest"} failed: ${describeError(err)}`);
+    sendHtml(res, 500, page("Guardrail: the dashboard failed", "The page could not be drawn; the service log has the details. Try again, or another day."));
   }
   return true;
 }

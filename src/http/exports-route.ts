@@ -1,6 +1,7 @@
 /**
- * `POST /api/guardrail/exports?dataset=NAME&ds=D` (DESIGN §9): the warehouse
- * job's upload. The body (NDJSON or CSV, gzip or not: the ingest detects it)
+ * `POST /api/guardrail/exports?dataset=NAME&ds=D[&kind=raw|agg]` (DESIGN §9):
+ * the warehouse job's upload. `kind=agg` is a warehouse-built aggregate
+ * export, loaded with `guardrail ingest-agg` instead of `ingest`. The body (NDJSON or CSV, gzip or not: the ingest detects it)
  * is streamed to a file under the data folder, never held in memory, counted
  * as it arrives, and only becomes a job once it arrived whole. Anything else
  * (too big, client gone, idle too long) removes the partial file.
@@ -14,7 +15,7 @@ import type { AppDeps } from "../app/deps.js";
 import { authorize } from "./auth.js";
 import { matchRoute, readQuery, sendJson } from "./respond.js";
 import { isValidDs } from "../shared/dates.js";
-import { insertJob, newJobId } from "../jobs/store.js";
+import { insertJob, newJobId, type UploadKind } from "../jobs/store.js";
 import type { Service } from "../jobs/service.js";
 
 export const DATASET_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -60,13 +61,16 @@ export function refuse(res: ServerResponse, status: number, message: string): vo
 }
 
 /** Checks the query; one sentence per problem. */
-export function uploadTarget(query: Record<string, string>): { dataset: string; ds: string } | string {
+export function uploadTarget(query: Record<string, string>): { dataset: string; ds: string; kind: UploadKind } | string {
   const dataset = query.dataset ?? "default";
   if (!DATASET_RE.test(dataset)) return `Query parameter dataset: expected letters, digits, - and _ (at most 64 characters), got "${dataset.slice(0, 80)}".`;
   const ds = query.ds;
   if (!ds) return "Query parameter ds: expected the partition date as YYYY-MM-DD, got nothing.";
   if (!isValidDs(ds)) return `Query parameter ds: expected a date as YYYY-MM-DD, got "${ds.slice(0, 80)}".`;
-  return { dataset, ds };
+  const kind = query.kind ?? "raw";
+  if (kind !== "raw" && kind !== "agg")
+    return `Query parameter kind: expected raw (the day's events) or agg (a warehouse-built agg_website_events export), got "${kind.slice(0, 80)}".`;
+  return { dataset, ds, kind };
 }
 
 export async function handleExports(req: IncomingMessage, res: ServerResponse, deps: AppDeps, service: Service): Promise<boolean> {
@@ -89,6 +93,7 @@ export async function handleExports(req: IncomingMessage, res: ServerResponse, d
 
   const id = newJobId();
   const partial = join(service.uploadDir, `${id}.part`);
+  // The kind travels in the file name, so a retried job (even after a restart) runs the same command.
   const final = join(service.uploadDir, `${id}.upload`);
   let stopped: UploadError | null = null;
   // Answer first, then close: the client gets a clear status instead of a reset connection.
@@ -109,7 +114,12 @@ export async function handleExports(req: IncomingMessage, res: ServerResponse, d
   try {
     await pipeline(req, limit, createWriteStream(partial, { flags: "wx", mode: 0o600 }));
   } catch (err) {
-    stopped ??= new UploadError(400, `The upload was interrupted before the body arrived whole (${err instanceof Error ? err.message : String(err)}); nothing was queued.`);
+    const e = err as NodeJS.ErrnoException;
+    // A failed disk write is the server's problem (its message names server paths: log it, answer the code only).
+    if (e?.syscall) {
+      service.log.error(`guardrail upload ${target.dataset} ${target.ds}: storing the body failed: ${e.message}`);
+      stopped ??= new UploadError(507, `The upload could not be stored on the server (${e.code ?? "write error"}); nothing was queued. Try again later.`);
+    } else stopped ??= new UploadError(400, `The upload was interrupted before the body arrived whole (${e?.code ?? (err instanceof Error ? err.message : String(err))}); nothing was queued.`);
   } finally {
     req.socket?.setTimeout(0);
   }
@@ -125,9 +135,9 @@ export async function handleExports(req: IncomingMessage, res: ServerResponse, d
     return true;
   }
   renameSync(partial, final);
-  insertJob(deps.db, { id, dataset: target.dataset, ds: target.ds, file_path: final, bytes: limit.bytes });
+  insertJob(deps.db, { id, dataset: target.dataset, ds: target.ds, kind: target.kind, file_path: final, bytes: limit.bytes });
   service.queue.kick();
-  service.log.info(`guardrail upload ${target.dataset} ${target.ds}: ${limit.bytes} bytes queued as job ${id}`);
-  sendJson(res, 202, { id, state: "queued", dataset: target.dataset, ds: target.ds, bytes: limit.bytes, url: `/api/guardrail/jobs/${id}` });
+  service.log.info(`guardrail upload ${target.dataset} ${target.ds} (${target.kind}): ${limit.bytes} bytes queued as job ${id}`);
+  sendJson(res, 202, { id, state: "queued", dataset: target.dataset, ds: target.ds, kind: target.kind, bytes: limit.bytes, url: `/api/guardrail/jobs/${id}` });
   return true;
 }

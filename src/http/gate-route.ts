@@ -21,6 +21,7 @@ export interface GateRouteOptions {
   /** Installation Octokit, for the revert exemption (reads the commit message). Without it, reverts are not exempt here. */
   octokitFor?: (installationId: number) => Promise<GitHubClient>;
   now?: Date;
+  log?: { error(msg: string): void };
 }
 
 /** Validates the query; returns the sentence for a 400, or the parsed values. */
@@ -77,7 +78,8 @@ export async function handleGateRoute(req: IncomingMessage, res: ServerResponse,
     const answer = await gateFor(deps, record?.repo ?? parsed.repo, parsed.sha, { record, revertsOf, now: opts.now });
     sendJson(res, 200, answer);
   } catch (err) {
-    sendJson(res, 500, { error: `The gate could not be decided: ${describeError(err)}` });
+    opts.log?.error(`guardrail gate ${parsed.repo}@${parsed.sha.slice(0, 7)} failed: ${describeError(err)}`);
+    sendJson(res, 500, { error: "The gate could not be decided (internal error; the service log has the details). Treat it as unknown." });
   }
   return true;
 }

@@ -12,6 +12,8 @@ import { handleJobs } from "./jobs-route.js";
 import { handleHealth } from "./health-route.js";
 import { handleDashboard } from "./dashboard-route.js";
 import { handleGateRoute } from "./gate-route.js";
+import { sendJson } from "./respond.js";
+import { describeError } from "../shared/errors.js";
 
 export type AddHandler = ApplicationFunctionOptions["addHandler"];
 
@@ -19,12 +21,24 @@ export type AddHandler = ApplicationFunctionOptions["addHandler"];
 export function guardrailHandler(app: Probot | null, deps: AppDeps, overrides: Partial<ServiceOptions> = {}) {
   const service = serviceFor(app, deps, overrides);
   const octokitFor = service.auth ?? undefined;
-  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> =>
-    (await handleExports(req, res, deps, service)) ||
-    (await handleJobs(req, res, deps, service)) ||
-    (await handleHealth(req, res, deps)) ||
-    (await handleDashboard(req, res, deps)) ||
-    (await handleGateRoute(req, res, deps, { octokitFor }));
+  const log = service.log;
+  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    try {
+      return (
+        (await handleExports(req, res, deps, service)) ||
+        (await handleJobs(req, res, deps, service)) ||
+        (await handleHealth(req, res, deps)) ||
+        (await handleDashboard(req, res, deps, Date.now(), log)) ||
+        (await handleGateRoute(req, res, deps, { octokitFor, log }))
+      );
+    } catch (err) {
+      // The details go to the log; the answer never carries a stack trace or a server path.
+      log.error(`guardrail ${req.method} ${(req.url ?? "").split("?")[0]} failed: ${describeError(err)}`);
+      if (!res.headersSent && !res.destroyed) sendJson(res, 500, { error: "Internal error: the request could not be completed; the service log has the details." });
+      else res.destroy();
+      return true;
+    }
+  };
 }
 
 /** Every HTTP route of DESIGN §9. */

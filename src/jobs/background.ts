@@ -16,12 +16,21 @@ export function startBackground(app: Probot, deps: AppDeps, overrides: Partial<S
   const interrupted = failInterruptedJobs(deps.db);
   for (const id of interrupted) service.log.warn(`guardrail job ${id} was running when the service stopped; marked failed (retry with POST /api/guardrail/jobs/${id}/retry)`);
   service.queue.kick();
+  // One pass at a time: a slow GitHub must not pile ticks up.
+  let running: Promise<unknown> | null = null;
   const tick = () => {
-    checkStaleness(deps, service.auth, service.log).catch((err) => service.log.error(`guardrail freshness check failed: ${describeError(err)}`));
+    if (running) return;
+    running = checkStaleness(deps, service.auth, service.log)
+      .catch((err) => service.log.error(`guardrail freshness check failed: ${describeError(err)}`))
+      .finally(() => (running = null));
   };
+  // A first pass soon after start: a service restarted more often than the interval would otherwise never check.
+  const first = setTimeout(tick, service.opts.freshnessFirstDelayMs);
+  first.unref();
   const timer = setInterval(tick, service.opts.freshnessIntervalMs);
   timer.unref();
   return () => {
+    clearTimeout(first);
     clearInterval(timer);
     service.queue.stop();
   };

@@ -1,41 +1,70 @@
 /**
  * The periodic freshness check: a dataset whose latest published day is older
  * than its `freshness_hours` raises the stale-data alert (H8) in every repo
- * that points at it, and the chat; fresh data closes it again.
+ * that points at it, and in the dataset's chat; fresh data closes it again.
+ * Silence is the failure this exists for, so it runs on a timer instead of
+ * waiting for an upload that may never come.
  */
 import type { AppDeps } from "../app/deps.js";
 import { resolveDataset } from "../config/load.js";
 import { listDatasets } from "../store/partitions.js";
-import { freshnessEvent, syncChat } from "../alerts/index.js";
-import { fanOut, type FanOutTargets, type InstallationOctokit } from "./fan-out.js";
-import { reposForDataset, type RepoRecord } from "../app/store.js";
-import { syncIncident } from "../alerts/index.js";
+import { freshnessEvent, syncChat, syncIncident, type AlertEvent } from "../alerts/index.js";
+import { reposForDataset } from "../app/store.js";
+import { describeError } from "../shared/errors.js";
+import type { InstallationOctokit } from "./fan-out.js";
 import type { QueueLog } from "./queue.js";
 
+/** Datasets with data, configured ones, and the ones a repo points at (a repo waiting for data it never got is the point). */
 export function watchedDatasets(deps: AppDeps): string[] {
-  const fromRepos = (deps.db.prepare(`SELECT DISTINCT dataset FROM repos`).all() as { dataset: string }[]).map((r) => r.dataset);
+  const fromRepos = (deps.db.prepare(`SELECT DISTINCT dataset FROM repos WHERE installation_id IS NOT NULL`).all() as { dataset: string }[]).map((r) => r.dataset);
   return [...new Set([...listDatasets(deps.db), ...Object.keys(deps.config.datasets), ...fromRepos])].sort();
 }
 
+export interface FreshnessOutcome {
+  dataset: string;
+  event: AlertEvent["kind"];
+  /** Repos whose incident could not be brought in line (logged; retried on the next tick). */
+  failed: string[];
+}
+
+/**
+ * One pass over every watched dataset. Each repo's GitHub error is logged and
+ * does not stop the others; the incident lifecycle is idempotent, so the next
+ * tick simply tries again.
+ */
 export async function checkStaleness(
   deps: AppDeps,
   auth: ((installationId: number) => Promise<InstallationOctokit>) | null,
   log: QueueLog,
   now = new Date(),
-): Promise<void> {
+): Promise<FreshnessOutcome[]> {
+  const alertDeps = { ...deps, log };
+  const outcomes: FreshnessOutcome[] = [];
   for (const dataset of watchedDatasets(deps)) {
-    const event = freshnessEvent(deps.db, resolveDataset(deps.config, dataset), now);
-    if (event.kind === "stale") log.warn(`guardrail dataset ${dataset} is stale: latest published day ${event.latestDs ?? "none"} (${event.ageHours ?? "no data"} h old)`);
-    syncChat(deps, event);
-    if (!auth) continue;
-    const targets: FanOutTargets<RepoRecord> = {
-      repos: (d) => reposForDataset(deps.db, d),
-      installationId: (r) => r.installationId!,
-      label: (r) => r.repo,
-      repoSteps: [{ name: "stale-data incident", run: (octokit, repo) => syncIncident(octokit, deps, repo.repo, repo.config, event) }],
-      datasetSteps: [],
-    };
-    // fanOut's event only labels its log lines here; the steps use the freshness event.
-    await fanOut(targets, auth, { kind: "rejected", dataset, ds: now.toISOString().slice(0, 10), result: null }, { info: () => {}, warn: log.warn });
+    let event: AlertEvent;
+    try {
+      event = freshnessEvent(deps.db, resolveDataset(deps.config, dataset), now);
+    } catch (err) {
+      log.warn(`guardrail freshness: dataset ${dataset} skipped: ${describeError(err)}`);
+      continue;
+    }
+    if (event.kind === "stale")
+      log.warn(`guardrail dataset ${dataset} is stale: latest published day ${event.latestDs ?? "none"}${event.ageHours === null ? "" : ` (${event.ageHours} h old)`}`);
+    // The chat hears about it even when no repo watches the dataset.
+    syncChat(alertDeps, event);
+    const failed: string[] = [];
+    if (auth) {
+      for (const repo of reposForDataset(deps.db, dataset)) {
+        try {
+          const octokit = await auth(repo.installationId!);
+          await syncIncident(octokit, alertDeps, repo.repo, repo.config, event);
+        } catch (err) {
+          failed.push(repo.repo);
+          log.warn(`guardrail freshness: ${event.kind} incident of dataset ${dataset} in ${repo.repo} failed: ${describeError(err)}`);
+        }
+      }
+    }
+    outcomes.push({ dataset, event: event.kind, failed });
   }
+  return outcomes;
 }

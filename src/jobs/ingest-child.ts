@@ -59,7 +59,8 @@ export const runIngestChild: IngestRunner = (job, ctx) =>
       resolve({ state: "failed", result: null, error: "The uploaded file of this job is gone; upload the export again." });
       return;
     }
-    const args = [GUARDRAIL_BIN, "ingest", job.file_path, "--ds", job.ds, "--dataset", job.dataset, "--db", ctx.dbPath, "--json"];
+    const command = job.kind === "agg" ? "ingest-agg" : "ingest";
+    const args = [GUARDRAIL_BIN, command, job.file_path, "--ds", job.ds, "--dataset", job.dataset, "--db", ctx.dbPath, "--json"];
     if (ctx.configFile) args.push("--config", ctx.configFile);
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GUARDRAIL_PROGRESS: "" } });
     let stdout = "";
@@ -84,6 +85,9 @@ export const runIngestChild: IngestRunner = (job, ctx) =>
         resolve({ state: "failed", result: null, error: `The ingest took longer than ${Math.round(ctx.timeoutMs / 1000)} s and was stopped; nothing was published.` });
         return;
       }
-      resolve(interpretIngest(code, signal, stdout, stderr));
+      const outcome = interpretIngest(code, signal, stdout, stderr);
+      // The job's answer goes to the uploader: name "the upload", not the server's paths.
+      if (outcome.error) outcome.error = outcome.error.replaceAll(job.file_path!, "the upload").replaceAll(ctx.dbPath, "the database");
+      resolve(outcome);
     });
   });

@@ -24,6 +24,8 @@ export interface ServiceOptions {
   jobTimeoutMs?: number;
   /** How often the background timer checks data freshness (default hourly). */
   freshnessIntervalMs: number;
+  /** Delay of the first freshness check after start (default 60 s). */
+  freshnessFirstDelayMs: number;
   /** Tests: replace the child-process ingest or the GitHub fan-out. */
   runIngest?: IngestRunner;
   targets?: FanOutTargets<unknown>;
@@ -55,6 +57,7 @@ export function optionsFromEnv(): ServiceOptions {
     maxUploadBytes: positiveEnv("GUARDRAIL_MAX_UPLOAD_BYTES") ?? DEFAULT_MAX_UPLOAD_BYTES,
     uploadIdleMs: (positiveEnv("GUARDRAIL_UPLOAD_IDLE_SECONDS") ?? 60) * 1000,
     freshnessIntervalMs: 60 * 60 * 1000,
+    freshnessFirstDelayMs: 60 * 1000,
   };
 }
 
@@ -81,7 +84,7 @@ export function serviceFor(app: Probot | null, deps: AppDeps, overrides: Partial
   const opts: ServiceOptions = { ...optionsFromEnv(), ...overrides };
   const log = appLog(app);
   const auth = opts.auth ?? (app ? (id: number) => app.auth(id) : null);
-  const targets = opts.targets ?? (defaultTargets(deps) as FanOutTargets<unknown>);
+  const targets = opts.targets ?? (defaultTargets(deps, log) as FanOutTargets<unknown>);
   const queue = new JobQueue({
     db: deps.db,
     dbPath: resolve(dbPath),

@@ -8,10 +8,14 @@ import type { IngestResult } from "../shared/types.js";
 
 export type JobState = "queued" | "running" | "published" | "rejected" | "failed";
 
+/** raw: the day's events (`guardrail ingest`); agg: a warehouse-built aggregate (`guardrail ingest-agg`). */
+export type UploadKind = "raw" | "agg";
+
 export interface JobRow {
   id: string;
   dataset: string;
   ds: string;
+  kind: UploadKind;
   state: JobState;
   file_path: string | null;
   bytes: number;
@@ -29,6 +33,7 @@ export interface JobView {
   state: JobState;
   dataset: string;
   ds: string;
+  kind: UploadKind;
   result: IngestResult | null;
   error: string | null;
   bytes: number;
@@ -42,10 +47,14 @@ export function newJobId(): string {
   return randomUUID();
 }
 
-export function insertJob(db: DB, job: { id: string; dataset: string; ds: string; file_path: string; bytes: number }, now = new Date()): void {
+export function insertJob(
+  db: DB,
+  job: { id: string; dataset: string; ds: string; kind?: UploadKind; file_path: string; bytes: number },
+  now = new Date(),
+): void {
   db.prepare(
-    `INSERT INTO jobs (id, dataset, ds, state, file_path, bytes, created_at) VALUES (?, ?, ?, 'queued', ?, ?, ?)`,
-  ).run(job.id, job.dataset, job.ds, job.file_path, job.bytes, now.toISOString());
+    `INSERT INTO jobs (id, dataset, ds, kind, state, file_path, bytes, created_at) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)`,
+  ).run(job.id, job.dataset, job.ds, job.kind ?? "raw", job.file_path, job.bytes, now.toISOString());
 }
 
 export function getJob(db: DB, id: string): JobRow | null {
@@ -107,6 +116,7 @@ export function jobView(row: JobRow): JobView {
     state: row.state,
     dataset: row.dataset,
     ds: row.ds,
+    kind: row.kind,
     result: row.result_json ? (JSON.parse(row.result_json) as IngestResult) : null,
     error: row.error,
     bytes: row.bytes,

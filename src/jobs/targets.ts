@@ -10,7 +10,7 @@ import { reposForDataset, type RepoRecord } from "../app/store.js";
 import { publishRegressionChecks, refreshPullRequestChecks } from "../app/pr-check.js";
 import { answerPendingProtectionRules, refreshDeployStatuses } from "../app/deploy-gate.js";
 import { eventFromEvaluation, syncChat, syncIncident } from "../alerts/index.js";
-import type { AlertEvent } from "../alerts/types.js";
+import type { AlertEvent, AlertLog } from "../alerts/types.js";
 import type { FanOutEvent, FanOutTargets } from "./fan-out.js";
 
 /** What the incident lifecycle should hear about a finished job. */
@@ -20,7 +20,9 @@ export function alertEvents(event: FanOutEvent): AlertEvent[] {
   return [{ kind: "data_ok", dataset: event.dataset, ds: event.ds }, eventFromEvaluation(event.evaluation)];
 }
 
-export function defaultTargets(deps: AppDeps): FanOutTargets<RepoRecord> {
+export function defaultTargets(appDeps: AppDeps, log?: AlertLog): FanOutTargets<RepoRecord> {
+  // The alerts log through the service's logger (not bare stderr) when there is one.
+  const deps = log ? { ...appDeps, log } : appDeps;
   return {
     repos: (dataset) => reposForDataset(deps.db, dataset),
     installationId: (r) => r.installationId!,

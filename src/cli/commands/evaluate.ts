@@ -4,6 +4,10 @@ import { addGlobalOptions, makeContext, type GlobalOptions } from "../common.js"
 import { evaluateDay, type DayEvaluation } from "../../evaluate/index.js";
 import { fmtSigned, fmtValue } from "../../evaluate/format.js";
 import type { VerdictKind } from "../../shared/types.js";
+import { flushNotifications, freshnessEvent, notifyUrl, syncChat } from "../../alerts/index.js";
+import { linkSecretFromEnv } from "../../http/auth.js";
+import type { CommandContext } from "../common.js";
+import type { DB } from "../../store/db.js";
 
 /** 0 pass/warn · 1 a guardrail fails · 3 no_data/inconclusive. */
 export function evaluateExitCode(status: VerdictKind): number {
@@ -18,13 +22,37 @@ export const evaluate: RegisterCommand = (program, setExit) => {
       .command("evaluate")
       .description("judge every metric of a day against the same weekday of previous weeks (exit 0 pass/warn, 1 fail, 3 no data)")
       .option("--ds <date>", "day to judge (default: the newest loaded day)"),
-  ).action((o: GlobalOptions & { ds?: string }) => {
+  ).action(async (o: GlobalOptions & { ds?: string }) => {
     const ctx = makeContext(o);
     const e = evaluateDay(ctx.db(), ctx.dataset, { ds: o.ds });
     ctx.out(renderEvaluation(e, ctx.dataset.metrics.map((m) => [m.name, m.kind] as const)), e);
     setExit(evaluateExitCode(e.status));
+    await alertStaleData(ctx, ctx.db());
   });
 };
+
+/**
+ * Silence alerts from the CLI too (a cron'd `guardrail evaluate` without the
+ * service): stale data opens the dataset's chat incident, fresh data closes
+ * it. The incident state lives in the same store as the service's, so the
+ * channel hears each change once, whoever noticed it first. Runs after the
+ * result is printed; waits for delivery only so the process does not exit
+ * before the message left.
+ */
+async function alertStaleData(ctx: CommandContext, db: DB, now = new Date()): Promise<void> {
+  const env = process.env;
+  if (!notifyUrl({ config: ctx.config, env }, ctx.dataset.name)) return;
+  const deps = {
+    db,
+    config: ctx.config,
+    env,
+    publicUrl: (env.GUARDRAIL_PUBLIC_URL ?? "").replace(/\/+$/, ""),
+    linkSecret: linkSecretFromEnv(env),
+    log: { info: (m: string) => ctx.log(m), warn: (m: string) => ctx.log(m) },
+  };
+  syncChat(deps, freshnessEvent(db, ctx.dataset, now));
+  await flushNotifications();
+}
 
 export function renderEvaluation(e: DayEvaluation, kinds: ReadonlyArray<readonly [string, "count" | "ratio"]>): string {
   const kindOf = new Map(kinds);

@@ -3,6 +3,7 @@ import type { RegisterCommand } from "./types.js";
 import { addGlobalOptions, makeContext, type GlobalOptions } from "../common.js";
 import { ingestAggFiles } from "../../aggregate/ingest-agg.js";
 import { renderIngestResult, failureLine } from "../../ingest/render.js";
+import { toContractResult } from "../../quality/contract.js";
 
 export const ingestAgg: RegisterCommand = (program, setExit) => {
   addGlobalOptions(
@@ -14,7 +15,7 @@ export const ingestAgg: RegisterCommand = (program, setExit) => {
   ).action(async (files: string[], opts: GlobalOptions & { ds?: string }) => {
     const ctx = makeContext(opts);
     const result = await ingestAggFiles(ctx.db(), ctx.dataset, files, { ds: opts.ds });
-    ctx.out(renderIngestResult(result), result);
+    ctx.out(renderIngestResult(result), toContractResult(result));
     if (!result.published) ctx.log(`guardrail: ${failureLine(result)}`);
     setExit(result.published ? 0 : 3);
   });

@@ -4,6 +4,7 @@ import { addGlobalOptions, makeContext, type GlobalOptions } from "../common.js"
 import { ingestFiles } from "../../ingest/pipeline.js";
 import { progressReporter } from "../../ingest/progress.js";
 import { renderIngestResult, failureLine } from "../../ingest/render.js";
+import { toContractResult } from "../../quality/contract.js";
 
 export const ingest: RegisterCommand = (program, setExit) => {
   addGlobalOptions(
@@ -16,7 +17,7 @@ export const ingest: RegisterCommand = (program, setExit) => {
   ).action(async (files: string[], opts: GlobalOptions & { ds?: string; format?: "auto" | "ndjson" | "csv" }) => {
     const ctx = makeContext(opts);
     const result = await ingestFiles(ctx.db(), ctx.dataset, files, { ds: opts.ds, format: opts.format, onProgress: progressReporter() });
-    ctx.out(renderIngestResult(result), result);
+    ctx.out(renderIngestResult(result), toContractResult(result));
     if (!result.published) ctx.log(`guardrail: ${failureLine(result)}`);
     setExit(result.published ? 0 : 3);
   });

@@ -14,6 +14,8 @@ CREATE TABLE jobs (
   id          TEXT PRIMARY KEY,
   dataset     TEXT NOT NULL,
   ds          TEXT NOT NULL,
+  -- raw: the day's events (guardrail ingest); agg: a warehouse-built aggregate (guardrail ingest-agg).
+  kind        TEXT NOT NULL DEFAULT 'raw' CHECK (kind IN ('raw', 'agg')),
   state       TEXT NOT NULL CHECK (state IN ('queued', 'running', 'published', 'rejected', 'failed')),
   file_path   TEXT,
   bytes       INTEGER NOT NULL DEFAULT 0,

@@ -1,0 +1,103 @@
+/**
+ * `guardrail evaluate` alerts on stale data through the chat webhook (a real
+ * HTTP server on 127.0.0.1): once while it lasts, and once when fresh data
+ * closes it. stdout stays the evaluation alone.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import fs from "node:fs";
+import path from "node:path";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { main } from "../../src/cli/index.js";
+import { openDb } from "../../src/store/db.js";
+import { addDays } from "../../src/shared/dates.js";
+import { normalDay, publishDay, tempDb } from "../evaluate/helpers.js";
+
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  vi.spyOn(process.stdout, "write").mockImplementation((chunk: any) => ((stdout += String(chunk)), true));
+  vi.spyOn(process.stderr, "write").mockImplementation((chunk: any) => ((stderr += String(chunk)), true));
+  try {
+    return { code: await main(["node", "guardrail", ...args]), stdout, stderr };
+  } finally {
+    vi.restoreAllMocks();
+  }
+}
+
+const today = new Date().toISOString().slice(0, 10);
+const OLD = addDays(today, -6);
+
+describe("guardrail evaluate: stale-data chat alert", () => {
+  let chat: Server;
+  let url: string;
+  let messages: any[];
+  let dir: string;
+  let dbFile: string;
+  const savedNotify = process.env.GUARDRAIL_NOTIFY_URL;
+
+  beforeEach(async () => {
+    messages = [];
+    chat = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => {
+        messages.push(JSON.parse(body));
+        res.end("ok");
+      });
+    });
+    await new Promise<void>((r) => chat.listen(0, "127.0.0.1", r));
+    url = `http://127.0.0.1:${(chat.address() as AddressInfo).port}/services/T1/B1/very-secret-token`;
+    const t = tempDb();
+    dir = t.dir;
+    dbFile = t.file;
+    for (let w = 0; w <= 4; w++) publishDay(t.db, addDays(OLD, -7 * w), normalDay());
+    t.db.close();
+    delete process.env.GUARDRAIL_NOTIFY_URL;
+  });
+
+  afterEach(async () => {
+    if (savedNotify === undefined) delete process.env.GUARDRAIL_NOTIFY_URL;
+    else process.env.GUARDRAIL_NOTIFY_URL = savedNotify;
+    await new Promise<void>((r) => chat.close(() => r()));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("posts one stale alert while the data is old, none on a re-run, and a resolution once fresh data is published", async () => {
+    const config = path.join(dir, "guardrail.config.yml");
+    fs.writeFileSync(config, `notify_url: ${url}\n`);
+    const first = await run(["evaluate", "--db", dbFile, "--config", config, "--json"]);
+    expect(first.code).toBe(3); // stale → no_data
+    expect(JSON.parse(first.stdout).status).toBe("no_data"); // stdout is the evaluation alone
+    expect(messages).toHaveLength(1);
+    expect(messages[0].text).toContain("stale");
+    expect(messages[0].text).toContain(OLD);
+    expect(Array.isArray(messages[0].blocks)).toBe(true);
+    expect(first.stderr).not.toContain("very-secret-token");
+
+    const again = await run(["evaluate", "--db", dbFile, "--config", config, "--json"]);
+    expect(again.code).toBe(3);
+    expect(messages).toHaveLength(1); // the channel already knows
+
+    const db = openDb(dbFile);
+    publishDay(db, addDays(today, -1), normalDay());
+    db.close();
+    const fresh = await run(["evaluate", "--db", dbFile, "--config", config]);
+    expect(fresh.code).not.toBe(2); // a day without a baseline is no_data (3); the point here is the message
+    expect(messages).toHaveLength(2);
+    expect(messages[1].text).not.toBe(messages[0].text);
+    expect(JSON.stringify(messages[1])).toMatch(/no longer stale|fresh|resolved/i);
+  });
+
+  it("uses GUARDRAIL_NOTIFY_URL when the config names no webhook, and stays quiet without one", async () => {
+    const quiet = await run(["evaluate", "--db", dbFile, "--json"]);
+    expect(quiet.code).toBe(3);
+    expect(messages).toHaveLength(0);
+
+    process.env.GUARDRAIL_NOTIFY_URL = url;
+    const loud = await run(["evaluate", "--db", dbFile, "--json"]);
+    expect(loud.code).toBe(3);
+    expect(messages).toHaveLength(1);
+    expect(messages[0].text).toContain("stale");
+  });
+});
