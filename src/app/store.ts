@@ -110,20 +110,26 @@ export function recordOverride(db: DB, o: Omit<Override, "createdAt">, now = new
 export function isOverridden(db: DB, repo: string, sha: string): Override | null {
   const row = db
     .prepare(`SELECT repo, pr_number, sha, actor, reason, created_at FROM overrides WHERE repo = ? AND sha = ? ORDER BY id DESC LIMIT 1`)
-    .get(repo, sha) as { repo: string; pr_number: number; sha: string; actor: string; reason: string; created_at: string } | undefined;
-  return row ? { repo: row.repo, prNumber: row.pr_number, sha: row.sha, actor: row.actor, reason: row.reason, createdAt: row.created_at } : null;
+    .get(repo, sha) as OverrideRow | undefined;
+  return row ? toOverride(row) : null;
+}
+
+interface OverrideRow {
+  repo: string;
+  pr_number: number;
+  sha: string;
+  actor: string;
+  reason: string;
+  created_at: string;
+}
+
+function toOverride(r: OverrideRow): Override {
+  return { repo: r.repo, prNumber: r.pr_number, sha: r.sha, actor: r.actor, reason: r.reason, createdAt: r.created_at };
 }
 
 export function listOverrides(db: DB, repo: string): Override[] {
-  const rows = db.prepare(`SELECT * FROM overrides WHERE repo = ? ORDER BY id DESC`).all(repo) as {
-    repo: string;
-    pr_number: number;
-    sha: string;
-    actor: string;
-    reason: string;
-    created_at: string;
-  }[];
-  return rows.map((r) => ({ repo: r.repo, prNumber: r.pr_number, sha: r.sha, actor: r.actor, reason: r.reason, createdAt: r.created_at }));
+  const rows = db.prepare(`SELECT * FROM overrides WHERE repo = ? ORDER BY id DESC`).all(repo) as OverrideRow[];
+  return rows.map(toOverride);
 }
 
 export function storedCheckRunId(db: DB, repo: string, sha: string, name: string): number | null {

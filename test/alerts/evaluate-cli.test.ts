@@ -8,22 +8,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { main } from "../../src/cli/index.js";
 import { openDb } from "../../src/store/db.js";
 import { addDays } from "../../src/shared/dates.js";
 import { normalDay, publishDay, tempDb } from "../evaluate/helpers.js";
-
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk: any) => ((stdout += String(chunk)), true));
-  vi.spyOn(process.stderr, "write").mockImplementation((chunk: any) => ((stderr += String(chunk)), true));
-  try {
-    return { code: await main(["node", "guardrail", ...args]), stdout, stderr };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
+import { runCli as run } from "../support/run-cli.js";
 
 const today = new Date().toISOString().slice(0, 10);
 const OLD = addDays(today, -6);

@@ -1,28 +1,15 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import fs from "node:fs";
 import path from "node:path";
-import { main } from "../../src/cli/index.js";
 import { addDays } from "../../src/shared/dates.js";
 import { normalDay, publishDay, tempDb } from "./helpers.js";
+import { runCli as run } from "../support/run-cli.js";
 
 const dirs: string[] = [];
 afterEach(() => {
   vi.restoreAllMocks();
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
-
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk: any) => ((stdout += String(chunk)), true));
-  vi.spyOn(process.stderr, "write").mockImplementation((chunk: any) => ((stderr += String(chunk)), true));
-  try {
-    const code = await main(["node", "guardrail", ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
 
 /** A small config file: metric names and the guardrail as in DESIGN §6, two breakdowns. */
 function configFile(dir: string): string {

@@ -3,9 +3,9 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { handleGateRoute } from "../../src/http/gate-route.js";
 import { sendText } from "../../src/http/respond.js";
-import { main } from "../../src/cli/index.js";
 import { makeEnv, seedHistory, addRepo, addOverride, REPO, SHA, OTHER_SHA, DAY, NOW, READ_TOKEN, INGEST_TOKEN, type Env } from "./helpers.js";
 import type { AppDeps } from "../../src/app/deps.js";
+import { runCli as cli } from "../support/run-cli.js";
 
 /** A real server on 127.0.0.1 serving the gate for one store. */
 async function serve(deps: AppDeps): Promise<{ url: string; close(): Promise<void> }> {
@@ -22,21 +22,6 @@ async function serve(deps: AppDeps): Promise<{ url: string; close(): Promise<voi
 async function get(base: string, path: string, token?: string) {
   const res = await fetch(base + path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
   return { status: res.status, body: (await res.json().catch(() => null)) as Record<string, unknown> | null };
-}
-
-/** Runs the CLI in-process and captures what it writes. */
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const out = vi.spyOn(process.stdout, "write").mockImplementation((c) => ((stdout += String(c)), true));
-  const err = vi.spyOn(process.stderr, "write").mockImplementation((c) => ((stderr += String(c)), true));
-  try {
-    const code = await main(["node", "guardrail", ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
 }
 
 const q = (repo: string, sha: string) => `/api/guardrail/gate?repo=${encodeURIComponent(repo)}&sha=${sha}`;

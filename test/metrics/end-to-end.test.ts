@@ -7,7 +7,6 @@ import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { main } from "../../src/cli/index.js";
 import { generateFixtures } from "../../src/fixtures/generate.js";
 import { ingestFiles } from "../../src/ingest/pipeline.js";
 import { defaultDatasetConfig } from "../../src/config/load.js";
@@ -17,18 +16,7 @@ import { openDb, type DB } from "../../src/store/db.js";
 import type { Report } from "../../src/shared/types.js";
 import { tmpDir } from "../aggregate/helpers.js";
 import { sqlOracle } from "./oracle.js";
-
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk: unknown) => ((stdout += String(chunk)), true));
-  vi.spyOn(process.stderr, "write").mockImplementation((chunk: unknown) => ((stderr += String(chunk)), true));
-  try {
-    return { code: await main(["node", "guardrail", ...args]), stdout, stderr };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
+import { runCli as run } from "../support/run-cli.js";
 
 const AGG_COLUMNS = [
   "ds", "aggregation_level", "action_type", "logged_out_user_id", "dim_hostname", "dim_country", "dim_device_brand", "dim_channel",
