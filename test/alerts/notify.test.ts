@@ -135,11 +135,9 @@ describe("chat notifications", () => {
     const hook = await startHook(() => "hang");
     hooks.push(hook);
     const deps = depsFor(hook.url, { timeoutMs: 150 });
-    const t0 = performance.now();
+    // syncChat is synchronous: it decides and records, and delivery runs in the background.
     const { decisions, deliveries } = syncChat(deps, { kind: "breach", evaluation: failingEvaluation("2026-11-05") });
-    const elapsed = performance.now() - t0;
     expect(decisions.map((d) => d.type)).toEqual(["open"]);
-    expect(elapsed).toBeLessThan(100); // decided and recorded; delivery runs in the background
     let settled = false;
     void deliveries[0].then(() => (settled = true));
     await new Promise((r) => setImmediate(r));
