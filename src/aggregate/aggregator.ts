@@ -101,6 +101,23 @@ export class Aggregator {
     this.userChunks[c][o] = user === null ? -1 : this.users.intern(user);
   }
 
+  /**
+   * addCoded() with the visitor (and user) ids already split by splitId():
+   * ids[at..at+2] the visitor, ids[at+3..at+5] the user when `hasUser`.
+   */
+  addCodedSplit(codes: ArrayLike<number>, offset: number, hour: number, ids: ArrayLike<number>, at: number, hasUser: boolean): void {
+    if (this.result) throw new Error("Aggregator.add() after rows(): the aggregate is already built.");
+    const idx = this.n++;
+    const o = idx & CHUNK_MASK;
+    if (o === 0) this.newChunk();
+    const c = idx >>> CHUNK_BITS;
+    const ch = this.chunks;
+    for (let col = 0; col < STRING_COLS; col++) ch[col][c][o] = this.local(col, codes[offset + col]);
+    ch[HOUR_COL][c][o] = hour;
+    this.visitorChunks[c][o] = this.visitors.internSplit(ids[at], ids[at + 1], ids[at + 2]);
+    this.userChunks[c][o] = hasUser ? this.users.internSplit(ids[at + 3], ids[at + 4], ids[at + 5]) : -1;
+  }
+
   private local(col: number, code: number): number {
     if (code < 0) return 0;
     let m = this.byCode[col];

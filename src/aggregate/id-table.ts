@@ -33,23 +33,12 @@ export class IdTable {
 
   /** Dense id of `id` (a decimal integer, optional sign), assigning the next one if new. */
   intern(id: string): number {
-    // Exact split: value = ±(high·10^10 + low); the sign is folded into `hi` so −x and x differ.
-    let i = 0;
-    let neg = false;
-    const c0 = id.charCodeAt(0);
-    if (c0 === 45 /* - */) {
-      neg = true;
-      i = 1;
-    } else if (c0 === 43 /* + */) i = 1;
-    const lowStart = id.length - 10 > i ? id.length - 10 : i;
-    let h = 0;
-    for (; i < lowStart; i++) h = h * 10 + (id.charCodeAt(i) - 48);
-    let l = 0;
-    for (; i < id.length; i++) l = l * 10 + (id.charCodeAt(i) - 48);
-    if (neg && (h !== 0 || l !== 0)) h = -(h + 1);
-    const lLow = l >>> 0 | 0;
-    const lHigh = Math.floor(l / TWO32); // 0…3: l < 10^10 < 2^34
+    splitId(id, SCRATCH, 0);
+    return this.internSplit(SCRATCH[0], SCRATCH[1], SCRATCH[2]);
+  }
 
+  /** intern() of an id already split by splitId() (e.g. on another thread). */
+  internSplit(h: number, lLow: number, lHigh: number): number {
     const tab = this.tab;
     const mask = this.mask;
     let s = hash(h, lLow, lHigh) & mask;
@@ -85,6 +74,32 @@ export class IdTable {
     this.tab = tab;
     this.mask = mask;
   }
+}
+
+const SCRATCH = new Float64Array(3);
+
+/**
+ * Exact split of a decimal id into out[at..at+2] = [hi, lLow, lHigh]:
+ * value = ±(hi·10^10 + lo), the sign folded into hi so −x and x differ, and
+ * lo (< 2^34) as its low 32 bits (signed) and its high bits.
+ */
+export function splitId(id: string, out: Float64Array, at: number): void {
+  let i = 0;
+  let neg = false;
+  const c0 = id.charCodeAt(0);
+  if (c0 === 45 /* - */) {
+    neg = true;
+    i = 1;
+  } else if (c0 === 43 /* + */) i = 1;
+  const lowStart = id.length - 10 > i ? id.length - 10 : i;
+  let h = 0;
+  for (; i < lowStart; i++) h = h * 10 + (id.charCodeAt(i) - 48);
+  let l = 0;
+  for (; i < id.length; i++) l = l * 10 + (id.charCodeAt(i) - 48);
+  if (neg && (h !== 0 || l !== 0)) h = -(h + 1);
+  out[at] = h;
+  out[at + 1] = l >>> 0 | 0;
+  out[at + 2] = Math.floor(l / TWO32); // 0…3: l < 10^10 < 2^34
 }
 
 function hash(h: number, lLow: number, lHigh: number): number {

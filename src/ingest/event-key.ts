@@ -35,6 +35,40 @@ export function makeKeyFn(fields: string[], source = "event_key"): KeyFn {
   };
 }
 
+/**
+ * hash53 of the key `makeKeyFn(fields)` would build, without building it
+ * (no concatenated string to allocate and flatten per row).
+ */
+export function makeKeyHashFn(fields: string[]): (e: EventRow) => number {
+  makeKeyFn(fields); // words a bad field
+  const parts = fields.map((f) => makeKeyFn([f]));
+  const sep = SEP.charCodeAt(0);
+  return (e) => {
+    let h1 = 0xdeadbeef;
+    let h2 = 0x41c6ce57;
+    for (let p = 0; p < parts.length; p++) {
+      if (p > 0) {
+        h1 = Math.imul(h1 ^ sep, 2654435761);
+        h2 = Math.imul(h2 ^ sep, 1597334677);
+      }
+      const str = parts[p](e);
+      for (let i = 0; i < str.length; i++) {
+        const ch = str.charCodeAt(i);
+        h1 = Math.imul(h1 ^ ch, 2654435761);
+        h2 = Math.imul(h2 ^ ch, 1597334677);
+      }
+    }
+    return finish53(h1, h2);
+  };
+}
+
+function finish53(h1: number, h2: number): number {
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  const h = 4294967296 * (2097151 & h2) + (h1 >>> 0);
+  return h === 0 ? 1 : h;
+}
+
 /** cyrb53: a fast 53-bit string hash (never 0 here, 0 marks an empty slot). */
 export function hash53(str: string): number {
   let h1 = 0xdeadbeef;
@@ -44,10 +78,7 @@ export function hash53(str: string): number {
     h1 = Math.imul(h1 ^ ch, 2654435761);
     h2 = Math.imul(h2 ^ ch, 1597334677);
   }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  const h = 4294967296 * (2097151 & h2) + (h1 >>> 0);
-  return h === 0 ? 1 : h;
+  return finish53(h1, h2);
 }
 
 /**
@@ -55,16 +86,19 @@ export function hash53(str: string): number {
  * for every stored entry whose hash matches, so the caller decides exactly.
  */
 export class DuplicateIndex {
-  private hashes: Float64Array;
-  private ids: Float64Array;
+  /**
+   * Slot i is [low 32 bits of the hash (0 = empty), id] at 2i, 2i+1: 8 bytes
+   * a slot and one cache miss per probe. 32 hash bits are plenty for a
+   * filter: the caller confirms every match against the full key anyway.
+   */
+  private slots: Uint32Array;
   private mask: number;
   private count = 0;
 
   constructor(initialCapacity = 1 << 16) {
     let cap = 1;
     while (cap < initialCapacity) cap <<= 1;
-    this.hashes = new Float64Array(cap);
-    this.ids = new Float64Array(cap);
+    this.slots = new Uint32Array(cap * 2);
     this.mask = cap - 1;
   }
 
@@ -74,46 +108,73 @@ export class DuplicateIndex {
 
   /** The rowid of an earlier event with the same key, or 0 when there is none. */
   find(h: number, sameKey: (rowid: number) => boolean): number {
-    let i = (h >>> 0) & this.mask;
+    const t = this.slots;
+    const x32 = low32(h);
+    let i = x32 & this.mask;
     for (;;) {
-      const x = this.hashes[i];
+      const x = t[2 * i];
       if (x === 0) return 0;
-      if (x === h && sameKey(this.ids[i])) return this.ids[i];
+      if (x === x32 && sameKey(t[2 * i + 1])) return t[2 * i + 1];
       i = (i + 1) & this.mask;
     }
   }
 
   /** The id stored first under hash `h`, or -1: the caller confirms the full key. */
   first(h: number): number {
-    let i = (h >>> 0) & this.mask;
+    const t = this.slots;
+    const x32 = low32(h);
+    let i = x32 & this.mask;
     for (;;) {
-      const x = this.hashes[i];
+      const x = t[2 * i];
       if (x === 0) return -1;
-      if (x === h) return this.ids[i];
+      if (x === x32) return t[2 * i + 1];
       i = (i + 1) & this.mask;
     }
   }
 
+  /** first(h), and when there is none, add(h, rowid) in the same probe. */
+  firstOrAdd(h: number, rowid: number): number {
+    if ((this.count + 1) * 10 > (this.mask + 1) * 7) this.grow();
+    const t = this.slots;
+    const x32 = low32(h);
+    let i = x32 & this.mask;
+    for (;;) {
+      const x = t[2 * i];
+      if (x === 0) break;
+      if (x === x32) return t[2 * i + 1];
+      i = (i + 1) & this.mask;
+    }
+    t[2 * i] = x32;
+    t[2 * i + 1] = rowid;
+    this.count++;
+    return -1;
+  }
+
+  /** `rowid` must fit in 32 bits (a sequence within one batch does). */
   add(h: number, rowid: number): void {
-    // Linear probing stays short up to ~70 % load; lower would double the memory at 2M events.
-    if ((this.count + 1) * 10 > this.hashes.length * 7) this.grow();
-    this.place(h, rowid);
+    // Linear probing stays short up to ~70 % load.
+    if ((this.count + 1) * 10 > (this.mask + 1) * 7) this.grow();
+    this.place(low32(h), rowid);
     this.count++;
   }
 
-  private place(h: number, rowid: number): void {
-    let i = (h >>> 0) & this.mask;
-    while (this.hashes[i] !== 0) i = (i + 1) & this.mask;
-    this.hashes[i] = h;
-    this.ids[i] = rowid;
+  private place(x32: number, rowid: number): void {
+    const t = this.slots;
+    let i = x32 & this.mask;
+    while (t[2 * i] !== 0) i = (i + 1) & this.mask;
+    t[2 * i] = x32;
+    t[2 * i + 1] = rowid;
   }
 
   private grow(): void {
-    const oldH = this.hashes;
-    const oldI = this.ids;
-    this.hashes = new Float64Array(oldH.length * 2);
-    this.ids = new Float64Array(oldH.length * 2);
-    this.mask = this.hashes.length - 1;
-    for (let i = 0; i < oldH.length; i++) if (oldH[i] !== 0) this.place(oldH[i], oldI[i]);
+    const old = this.slots;
+    this.slots = new Uint32Array(old.length * 2);
+    this.mask = old.length - 1;
+    for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) this.place(old[i], old[i + 1]);
   }
+}
+
+/** The low 32 bits of a 53-bit hash, never 0 (0 marks an empty slot). */
+function low32(h: number): number {
+  return h >>> 0 || 1;
 }

@@ -19,9 +19,15 @@ export interface ProducerInit {
  * Numbers per row in `BatchMsg.nums`: the sequence (rowid offset), the line,
  * the time, then dictionary codes (-1 = NULL) of action_type, dim_hostname,
  * dim_country, dim_device_brand, dim_channel, product_type, app_version
- * (the aggregator's GROUP_COLUMNS order).
+ * (the aggregator's GROUP_COLUMNS order), then the event key's 53-bit hash
+ * (0 when the duplicate check is off; the writer keeps the duplicate index),
+ * then the UTC hour of the event, then logged_out_user_id and user_id split
+ * by the aggregator's splitId() (3 numbers each; the user's 0 when NULL): the
+ * parser does that work, off the writer's thread.
  */
-export const NUMS = 10;
+export const NUMS = 18;
+/** Offset of the split ids in a row of `BatchMsg.nums`. */
+export const IDS_AT = 12;
 export const N_CODES = 3;
 /** Strings per row in `BatchMsg.texts`: user_id, logged_out_user_id (exact decimal), other_properties JSON. */
 export const TEXTS = 3;
@@ -35,21 +41,18 @@ export interface RejectItem {
   file: number;
 }
 
-/** A row whose event-key hash matched an earlier row: the writer confirms against the stored row. */
-export interface SuspectItem {
-  row: number;
-  /** This row's sequence, and the sequence of the earlier row with the same hash. */
-  seq: number;
-  candidate: number;
-  hash: number;
-  key: string;
-}
 
 export type ToWriter =
   | { type: "open"; ds: string }
-  | { type: "batch"; file: number; dict: string[]; nums: Float64Array; texts: (string | null)[]; rejects: RejectItem[]; suspects: SuspectItem[]; rowsRead: number; bytes: number }
+  | { type: "batch"; file: number; dict: string[]; nums: Float64Array; texts: (string | null)[]; rejects: RejectItem[]; rowsRead: number; bytes: number }
   | { type: "end"; rowsRead: number; bytes: number }
+  /** Chunk mode: every batch of chunk `chunk` was sent; it held `lines` lines, `rowsRead` of them not blank. */
+  | { type: "chunkEnd"; chunk: number; lines: number; rowsRead: number }
   | { type: "error"; message: string; exitCode: number }
   | { type: "crash"; message: string; stack?: string };
 
-export type ToProducer = { type: "ack" };
+/** `range`: parse the lines that start in bytes [start, end) of the file (chunk mode). */
+export type ToProducer = { type: "ack" } | { type: "range"; chunk: number; start: number; end: number };
+
+/** What a parse worker is started with: the whole-file producer, or one of several chunk parsers. */
+export type WorkerInit = { mode: "file"; init: ProducerInit } | { mode: "chunks"; init: ProducerInit; ds: string; fileSize: number };

@@ -1,9 +1,11 @@
 /**
- * Write-audit-publish of one partition (DESIGN §2). Two threads share the
- * work: a Producer (worker thread, see producer.ts) streams the files, parses,
- * validates, detects duplicate keys and aggregates; this side owns SQLite and
- * stages the rows it receives under a new batch id (chunked transactions),
- * files the rejects, confirms suspected duplicates against the stored rows,
+ * Write-audit-publish of one partition (DESIGN §2). Threads share the work:
+ * a Producer (a worker thread, see producer.ts; two of them on byte ranges
+ * of one large NDJSON file, see chunked.ts) parses, validates, hashes event
+ * keys and derives channels; this side owns SQLite and stages the rows it
+ * receives under a new batch id (chunked transactions), files the rejects,
+ * keeps the duplicate index (in row order) and confirms every hash match
+ * against the stored row, feeds the aggregator,
  * then runs the raw and aggregate checks and either publishes atomically
  * (replacing the previous published batch of the day) or rejects (staged rows
  * kept for inspection). Readers never see staged rows.
@@ -31,11 +33,12 @@ import {
   rejectBatch,
   updateBatchCounts,
 } from "../store/partitions.js";
-import { assertReadable, sha256OfFiles } from "./source.js";
+import { statSync } from "node:fs";
+import { assertReadable, isGzipFile, sha256OfFiles } from "./source.js";
 import type { RowCheck } from "./validate.js";
-import { makeKeyFn, type KeyFn } from "./event-key.js";
+import { DuplicateIndex, makeKeyFn, type KeyFn } from "./event-key.js";
 import { dsFromPaths } from "./ds.js";
-import { N_CODES, NUMS, TEXTS, type RejectItem, type SuspectItem, type ToWriter } from "./messages.js";
+import { IDS_AT, N_CODES, NUMS, TEXTS, type RejectItem, type ToWriter } from "./messages.js";
 import { startProducer, type ProducerHandle } from "./transport.js";
 
 export interface IngestProgress {
@@ -75,8 +78,8 @@ const SAMPLE = 20;
 const PROGRESS_EVERY_MS = 250;
 /** Rows per multi-row INSERT statement. */
 const GROUP_ROWS = 128;
-const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
+/** A low estimate of an export row's size (the usual rows are ~360 bytes). */
+const BYTES_PER_ROW = 400;
 /** Columns bound per staged row (raw_events). */
 const COLS = 11;
 
@@ -122,6 +125,8 @@ class IngestRun {
   private readonly values: string[] = [];
   /** Rows whose key hash matched an earlier key of a different event (rare): hash → sequences. */
   private readonly collisions = new Map<number, number[]>();
+  /** Event-key hash → sequence of its first row (the producer hashes; this side decides, in row order). */
+  private dups: DuplicateIndex;
   private readonly group: unknown[] = new Array(GROUP_ROWS * COLS);
   private groupLen = 0;
   private insertMany: Statement<unknown[]> | null = null;
@@ -146,11 +151,12 @@ class IngestRun {
     private readonly pathDs: string | null,
   ) {
     this.multi = files.length > 1;
+    // Sized for the expected rows up front: growing it re-places every entry (cache misses, on the busiest thread).
+    const plainBytes = files.reduce((sum, f) => sum + (isGzipFile(f) ? 0 : statSync(f).size), 0);
+    this.dups = new DuplicateIndex(cfg.checks.duplicates.enabled ? Math.min(plainBytes / BYTES_PER_ROW / 0.7, 1 << 24) : 16);
   }
 
   run(): Promise<IngestOutcome> {
-    this.checksum = sha256OfFiles(this.files);
-    this.checksum.catch(() => undefined); // a read error surfaces through the producer first
     this.aggregator.useDictionary(this.values);
     return new Promise<IngestOutcome>((resolve, reject) => {
       this.settle = { resolve, reject };
@@ -158,6 +164,8 @@ class IngestRun {
         { cfg: this.cfg, files: this.files, ds: this.opts.ds, format: this.opts.format, pathDs: this.pathDs },
         (msg) => this.onMessage(msg),
       );
+      this.checksum = this.producer.checksum ?? sha256OfFiles(this.files);
+      this.checksum.catch(() => undefined); // a read error surfaces through the producer first
     });
   }
 
@@ -240,22 +248,25 @@ class IngestRun {
       this.valueStmt!.run(batchId, this.values.length, v);
       this.values.push(v);
     }
-    const { nums, texts, rejects, suspects } = m;
+    const { nums, texts, rejects } = m;
     const n = nums.length / NUMS;
     const base = rawRowid(batchId, 0);
     const g = this.group;
     const agg = this.aggregator;
+    const dups = this.dups;
     let ri = 0;
-    let si = 0;
     for (let i = 0; i < n; i++) {
       while (ri < rejects.length && rejects[ri].before <= i) this.fileReject(rejects[ri++]);
       const o = i * NUMS;
-      if (si < suspects.length && suspects[si].row === i) {
-        const s = suspects[si++];
-        const firstLine = this.earlierLine(s);
-        if (firstLine > 0) {
-          this.reject("duplicates", nums[o + 1], `duplicate event key (${this.cfg.event_key.join(", ")}) of line ${firstLine}.`, m.file);
-          continue;
+      const h = nums[o + 10];
+      if (h !== 0) {
+        const candidate = dups.firstOrAdd(h, nums[o]);
+        if (candidate >= 0) {
+          const firstLine = this.earlierLine(h, candidate, nums[o], this.keyOfBatchRow(nums, texts, i));
+          if (firstLine > 0) {
+            this.reject("duplicates", nums[o + 1], `duplicate event key (${this.cfg.event_key.join(", ")}) of line ${firstLine}.`, m.file);
+            continue;
+          }
         }
       }
       const t = i * TEXTS;
@@ -275,10 +286,10 @@ class IngestRun {
       this.groupLen = k;
       this.rowsLoaded++;
       if (k === GROUP_ROWS * COLS) this.insertGroup();
-      agg.addCoded(nums, o + N_CODES, Math.floor((((nums[o + 2] % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS), texts[t + 1]!, texts[t]);
-      const h = nums[o + 4];
-      if (h >= this.hostCounts.length) this.growHostCounts(h);
-      this.hostCounts[h]++;
+      agg.addCodedSplit(nums, o + N_CODES, nums[o + 11], nums, o + IDS_AT, texts[t] !== null);
+      const host = nums[o + 4];
+      if (host >= this.hostCounts.length) this.growHostCounts(host);
+      this.hostCounts[host]++;
     }
     while (ri < rejects.length) this.fileReject(rejects[ri++]);
     this.rowsRead = m.rowsRead;
@@ -322,16 +333,34 @@ class IngestRun {
    * Line of an earlier staged event with exactly this key, or 0. The producer
    * only knows hashes; the stored rows decide, so a hash collision never rejects a row.
    */
-  private earlierLine(s: SuspectItem): number {
+  private earlierLine(hash: number, candidate: number, seq: number, key: string): number {
     this.insertGroup(); // the candidate may still be in the buffer
     const base = rawRowid(this.batchId!, 0);
-    const candidates = [s.candidate, ...(this.collisions.get(s.hash) ?? [])];
-    for (const seq of candidates) {
-      const row = this.byRowid!.get(base + seq) as Record<string, bigint | string | null> | undefined;
-      if (row && this.keyOfRow(row) === s.key) return Number(row.line);
+    const candidates = [candidate, ...(this.collisions.get(hash) ?? [])];
+    for (const c of candidates) {
+      const row = this.byRowid!.get(base + c) as Record<string, bigint | string | null> | undefined;
+      if (row && this.keyOfRow(row) === key) return Number(row.line);
     }
-    (this.collisions.get(s.hash) ?? this.collisions.set(s.hash, []).get(s.hash)!).push(s.seq);
+    (this.collisions.get(hash) ?? this.collisions.set(hash, []).get(hash)!).push(seq);
     return 0;
+  }
+
+  /** The event key of row `i` of a batch, in the stored-row shape keyOfRow reads. */
+  private keyOfBatchRow(nums: Float64Array, texts: (string | null)[], i: number): string {
+    const o = i * NUMS;
+    const t = i * TEXTS;
+    const device = nums[o + 6];
+    return this.keyOfRow({
+      line: String(nums[o + 1]),
+      user_id: texts[t],
+      logged_out_user_id: texts[t + 1],
+      hostname_code: String(nums[o + 4]),
+      country_code: String(nums[o + 5]),
+      device_code: device < 0 ? null : String(device),
+      action_code: String(nums[o + 3]),
+      event_ms: String(nums[o + 2]),
+      other_properties: texts[t + 2],
+    });
   }
 
   /** The event key of a staged row, rebuilt exactly (ids via BigInt). */
@@ -378,6 +407,8 @@ class IngestRun {
   /** Every row is staged: commit and run the raw-partition checks. */
   private endOfInput(m: Extract<ToWriter, { type: "end" }>): void {
     this.producer!.stop();
+    // Every row is in: free the duplicate index (64 MB at 2M events) before the aggregate build needs its memory.
+    this.dups = new DuplicateIndex(16);
     this.rowsRead = m.rowsRead;
     this.bytes = m.bytes;
     this.insertGroup();

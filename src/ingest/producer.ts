@@ -1,7 +1,8 @@
 /**
- * The parsing side of an ingest (normally a worker thread): reads the files,
- * parses and validates every row, detects duplicate event keys, derives the
- * channel, feeds the aggregator, and hands the writer compact batches.
+ * The parsing side of an ingest (normally a worker thread): reads the files
+ * (or, in chunk mode, byte ranges the writer side hands out), parses and
+ * validates every row, hashes its event key, derives the channel, and hands
+ * the writer compact batches.
  * At most WINDOW batches are unacknowledged at any time (backpressure: memory
  * stays bounded whatever the file size). The writer owns SQLite, the reject
  * tally, the aggregate, and the verdict on rows whose key hash matched an earlier row.
@@ -16,21 +17,30 @@ import { detectFormat, readText, SourceError, type Format, type ReadCounters } f
 import { RowValidator, REQUIRED_COLUMNS, type RowCheck } from "./validate.js";
 import { ActionResolver } from "./values.js";
 import { FastRowParser } from "./fast-row.js";
-import { DuplicateIndex, hash53, makeKeyFn, type KeyFn } from "./event-key.js";
-import { NUMS, TEXTS, type ProducerInit, type RejectItem, type SuspectItem, type ToProducer, type ToWriter } from "./messages.js";
+import { makeKeyHashFn } from "./event-key.js";
+import { splitId } from "../aggregate/id-table.js";
+import { IDS_AT, NUMS, TEXTS, type ProducerInit, type RejectItem, type ToProducer, type ToWriter } from "./messages.js";
 
 const BATCH_ROWS = 8192;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
 const WINDOW = 4;
 
+
+/** A copy of a string: a cached key must not pin the chunk text it was sliced from. */
+function own(v: string): string {
+  return (" " + v).slice(1);
+}
 
 export class Producer {
   private ds: string | null = null;
   private validator: RowValidator | null = null;
   private fast: FastRowParser | null = null;
-  private readonly keyFn: KeyFn;
+  private readonly keyHash: (e: EventRow) => number;
   private readonly dupOn: boolean;
-  private readonly dups = new DuplicateIndex();
-  private readonly channelCache = new Map<string, string>();
+  /** dim_hostname → utm_medium → utm_source → referrer → channel (few distinct combinations; no per-row key string). */
+  private channelCache = new Map<string, Map<string, Map<string, Map<string, string>>>>();
+  private channelCacheSize = 0;
   private readonly dict = new Map<string, number>();
   private newDict: string[] = [];
   private readonly counters: ReadCounters = { bytes: 0 };
@@ -43,7 +53,6 @@ export class Producer {
   private texts: (string | null)[] = [];
   private rows = 0;
   private rejects: RejectItem[] = [];
-  private suspects: SuspectItem[] = [];
   private inFlight = 0;
   private wake: (() => void) | null = null;
 
@@ -51,7 +60,7 @@ export class Producer {
     private readonly init: ProducerInit,
     private readonly send: (msg: ToWriter, transfer?: ArrayBuffer[]) => void,
   ) {
-    this.keyFn = makeKeyFn(init.cfg.event_key);
+    this.keyHash = makeKeyHashFn(init.cfg.event_key);
     this.dupOn = init.cfg.checks.duplicates.enabled;
   }
 
@@ -76,6 +85,46 @@ export class Producer {
       const w = this.wake;
       this.wake = null;
       w?.();
+    }
+  }
+
+  // ------------------------------------------------------------ chunk mode
+
+  /**
+   * Chunk mode (one of several parse workers): the writer side has read the
+   * file and decided the ds; this producer parses the whole-line chunks it is
+   * given, with line numbers counted from the chunk's start.
+   */
+  beginChunks(ds: string): void {
+    this.ds = ds;
+    this.validator = new RowValidator(this.init.cfg, ds);
+    this.fast = new FastRowParser(this.init.cfg, ds, new ActionResolver(this.init.cfg.action_types, this.init.cfg.action_aliases));
+  }
+
+  /** Parses one chunk (whole lines) and answers with its batches, then `chunkEnd`. */
+  chunk(id: number, bytes: Uint8Array): void {
+    try {
+      let text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
+      if (id === 0 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      this.fileLine = 0;
+      const before = this.rowsRead;
+      let start = 0;
+      for (;;) {
+        const nl = text.indexOf("\n", start);
+        if (nl < 0) break;
+        this.fileLine++;
+        this.ndjsonLine(text, start, nl);
+        start = nl + 1;
+        if (this.needsFlush()) this.flushBatch();
+      }
+      if (start < text.length) {
+        this.fileLine++;
+        this.ndjsonLine(text, start, text.length);
+      }
+      this.flushBatch();
+      this.send({ type: "chunkEnd", chunk: id, lines: this.fileLine, rowsRead: this.rowsRead - before });
+    } catch (err) {
+      this.send(this.describe(err));
     }
   }
 
@@ -205,13 +254,6 @@ export class Producer {
   private accept(e: EventRow, propsText: string): void {
     const seq = this.seq++;
     const channel = this.channel(e);
-    if (this.dupOn) {
-      const key = this.keyFn(e);
-      const h = hash53(key);
-      const candidate = this.dups.first(h);
-      if (candidate >= 0) this.suspects.push({ row: this.rows, seq, candidate, hash: h, key });
-      else this.dups.add(h, seq);
-    }
     const props = e.other_properties;
     const o = this.rows * NUMS;
     const nums = this.nums;
@@ -227,6 +269,10 @@ export class Producer {
     const version = props.app_version;
     nums[o + 8] = product == null ? -1 : this.code(product);
     nums[o + 9] = version == null ? -1 : this.code(version);
+    nums[o + 10] = this.dupOn ? this.keyHash(e) : 0;
+    nums[o + 11] = Math.floor((((e.event_ms % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS);
+    splitId(e.logged_out_user_id, nums, o + IDS_AT);
+    if (e.user_id !== null) splitId(e.user_id, nums, o + IDS_AT + 3);
     this.texts.push(e.user_id, e.logged_out_user_id, propsText);
     this.rows++;
   }
@@ -235,24 +281,36 @@ export class Producer {
     let c = this.dict.get(v);
     if (c === undefined) {
       c = this.dict.size;
-      // Copy: the key must not pin the chunk string it was sliced from.
-      const own = (" " + v).slice(1);
-      this.dict.set(own, c);
-      this.newDict.push(own);
+      const copy = own(v);
+      this.dict.set(copy, c);
+      this.newDict.push(copy);
     }
     return c;
   }
 
   private channel(e: EventRow): string {
     const p = e.other_properties;
-    const key = `${p.utm_medium ?? ""}\u0001${p.utm_source ?? ""}\u0001${p.referrer ?? ""}\u0001${e.dim_hostname}`;
-    let c = this.channelCache.get(key);
+    const byMedium = this.channelCache.get(e.dim_hostname) ?? this.cacheLevel(this.channelCache, e.dim_hostname);
+    const medium = p.utm_medium ?? "";
+    const bySource = byMedium.get(medium) ?? this.cacheLevel(byMedium, medium);
+    const source = p.utm_source ?? "";
+    const byReferrer = bySource.get(source) ?? this.cacheLevel(bySource, source);
+    const referrer = p.referrer ?? "";
+    let c = byReferrer.get(referrer);
     if (c === undefined) {
       c = deriveChannel(p, e.dim_hostname, this.init.cfg.channels);
-      if (this.channelCache.size > 50_000) this.channelCache.clear();
-      this.channelCache.set(key, c);
+      if (++this.channelCacheSize > 50_000) {
+        this.channelCache = new Map();
+        this.channelCacheSize = 0;
+      } else byReferrer.set(own(referrer), c);
     }
     return c;
+  }
+
+  private cacheLevel<T>(parent: Map<string, Map<string, T>>, key: string): Map<string, T> {
+    const m = new Map<string, T>();
+    parent.set(own(key), m);
+    return m;
   }
 
   private reject(check: RowCheck, line: number, reason: string): void {
@@ -277,7 +335,6 @@ export class Producer {
         nums,
         texts: this.texts,
         rejects: this.rejects,
-        suspects: this.suspects,
         rowsRead: this.rowsRead,
         bytes: this.counters.bytes,
       },
@@ -289,7 +346,6 @@ export class Producer {
     this.texts = [];
     this.rows = 0;
     this.rejects = [];
-    this.suspects = [];
   }
 
   private async flushAndWait(): Promise<void> {

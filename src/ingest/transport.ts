@@ -9,18 +9,22 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { Producer } from "./producer.js";
-import type { ProducerInit, ToProducer, ToWriter } from "./messages.js";
+import type { ProducerInit, ToProducer, ToWriter, WorkerInit } from "./messages.js";
+import { startChunked } from "./chunked.js";
 
 export interface ProducerHandle {
   post(msg: ToProducer): void;
   stop(): void;
   threaded: boolean;
+  /** The files' SHA-256 when the producer reads them on this thread anyway. */
+  checksum?: Promise<string>;
 }
 
 export function startProducer(init: ProducerInit, onMessage: (msg: ToWriter) => void): ProducerHandle {
   const script = new URL("./worker.js", import.meta.url);
   const compiled = import.meta.url.endsWith(".js") && existsSync(fileURLToPath(script));
-  if (compiled && process.env.GUARDRAIL_INGEST_THREADS !== "0") return threaded(script, init, onMessage);
+  if (compiled && process.env.GUARDRAIL_INGEST_THREADS !== "0")
+    return startChunked(script, init, onMessage) ?? threaded(script, init, onMessage);
   let stopped = false;
   const producer = new Producer(init, (msg) => setImmediate(() => !stopped && onMessage(msg)));
   void producer.run();
@@ -35,7 +39,8 @@ export function startProducer(init: ProducerInit, onMessage: (msg: ToWriter) => 
 
 function threaded(script: URL, init: ProducerInit, onMessage: (msg: ToWriter) => void): ProducerHandle {
   let stopped = false;
-  const worker = new Worker(script, { workerData: init });
+  const data: WorkerInit = { mode: "file", init };
+  const worker = new Worker(script, { workerData: data });
   worker.on("message", (msg: ToWriter) => !stopped && onMessage(msg));
   worker.on("error", (err) => !stopped && onMessage({ type: "crash", message: err.message, stack: err.stack }));
   worker.on("exit", (code) => !stopped && onMessage({ type: "crash", message: `the ingest worker stopped (exit ${code}) before finishing` }));

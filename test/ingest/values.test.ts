@@ -92,3 +92,21 @@ describe("event key and duplicate index", () => {
     expect(hash53("a\u0001c")).not.toBe(a);
   });
 });
+
+describe("makeKeyHashFn", () => {
+  it("hashes exactly the key makeKeyFn builds, without building it", async () => {
+    const { makeKeyHashFn } = await import("../../src/ingest/event-key.js");
+    const fields = ["logged_out_user_id", "action_type", "event_timestamp", "dim_device_brand", "other_properties.event_id"];
+    const keyFn = makeKeyFn(fields);
+    const hashFn = makeKeyHashFn(fields);
+    const base = { line: 1, user_id: null, logged_out_user_id: "-9223372036854775808", dim_hostname: "a.b", dim_country: "US", action_type: "signup", event_ms: 1714521600123, ds: "2024-05-01" };
+    const rows = [
+      { ...base, dim_device_brand: null, other_properties: {} },
+      { ...base, dim_device_brand: "Apple", other_properties: { event_id: "x\u0001y" } },
+      { ...base, dim_device_brand: "Apple", other_properties: { event_id: "x" } },
+    ];
+    for (const e of rows) expect(hashFn(e)).toBe(hash53(keyFn(e)));
+    expect(new Set(rows.map(hashFn)).size).toBe(3);
+    expect(() => makeKeyHashFn(["nope"])).toThrow(/event_key\[0\].*"nope"/);
+  });
+});

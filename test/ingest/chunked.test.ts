@@ -1,0 +1,104 @@
+/**
+ * The parallel parse of a large plain NDJSON file (two parse workers, chunks
+ * put back in file order) must store exactly what the in-thread ingest
+ * stores: line numbers across chunk borders, duplicates whose first
+ * occurrence is in another chunk, rejects, dictionary codes, the checksum.
+ * Small chunks (GUARDRAIL_INGEST_CHUNK_BYTES) make a small file take that path.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { ingestFiles } from "../../src/ingest/pipeline.js";
+import { defaultDatasetConfig } from "../../src/config/load.js";
+import { openDb, type DB } from "../../src/store/db.js";
+import { days, event, ndjsonLine, tmpDir, writeFile } from "./helpers.js";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const DS = "2024-05-01";
+const cfg = defaultDatasetConfig();
+
+const dump = (db: DB) => ({
+  events: db
+    .prepare(
+      `SELECT line, CAST(user_id AS TEXT) u, CAST(logged_out_user_id AS TEXT) l, dim_hostname, dim_country, dim_device_brand, action_type,
+              event_timestamp, other_properties, dim_channel, ds FROM published_events ORDER BY line`,
+    )
+    .all(),
+  agg: db
+    .prepare(
+      `SELECT aggregation_level, action_type, dim_hostname, dim_country, dim_device_brand, dim_channel, dim_product_type, dim_app_version,
+              event_hour, m_total_events, m_unique_visitors, m_unique_users FROM published_agg ORDER BY 1,2,3,4,5,6,7,8,9`,
+    )
+    .all(),
+  rejects: db.prepare(`SELECT line, reason FROM rejects ORDER BY rowid`).all(),
+  partitions: db.prepare(`SELECT ds, status, rows_read, rows_loaded, rows_rejected, duplicates, checksum FROM partitions`).all(),
+});
+
+describe("parallel parse of one large NDJSON file (compiled workers)", () => {
+  let lib: typeof import("../../src/ingest/pipeline.js");
+  let openLibDb: typeof openDb;
+  beforeAll(async () => {
+    try {
+      execFileSync("npx", ["tsc", "-p", "."], { cwd: ROOT, stdio: "ignore" });
+    } catch {
+      // Type errors elsewhere do not stop tsc from emitting.
+    }
+    expect(existsSync(join(ROOT, "lib/ingest/chunked.js"))).toBe(true);
+    lib = await import(pathToFileURL(join(ROOT, "lib/ingest/pipeline.js")).href);
+    openLibDb = ((await import(pathToFileURL(join(ROOT, "lib/store/db.js")).href)) as typeof import("../../src/store/db.js")).openDb;
+    process.env.GUARDRAIL_INGEST_CHUNK_BYTES = "8192";
+  }, 120_000);
+  afterAll(() => {
+    delete process.env.GUARDRAIL_INGEST_CHUNK_BYTES;
+  });
+
+  it("stores exactly what the in-thread ingest stores, across many chunks", async () => {
+    const dir = tmpDir();
+    const lines = days(DS, 2500).map(ndjsonLine);
+    lines.splice(100, 0, "{not json", "", "   ");
+    lines.splice(1800, 0, lines[20], lines[21]); // duplicates of rows many chunks earlier
+    lines.splice(2200, 0, ndjsonLine(event(9, DS, { action_type: "teleport" })));
+    lines.splice(900, 0, ndjsonLine(event(7, DS, { other_properties: { event_id: "long", url: "x".repeat(20_000) } }))); // a line longer than a chunk
+    const text = "\ufeff" + lines.join("\r\n"); // BOM, CRLF, no final newline
+    const file = writeFile(dir, "day.ndjson", text);
+    expect(Buffer.byteLength(text)).toBeGreaterThan(4 * 8192);
+
+    // This file takes the parallel path (a gzip of it would not).
+    const { startChunked } = (await import(pathToFileURL(join(ROOT, "lib/ingest/chunked.js")).href)) as typeof import("../../src/ingest/chunked.js");
+    const script = pathToFileURL(join(ROOT, "lib/ingest/worker.js"));
+    const init = { cfg, files: [file], pathDs: null };
+    const handle = startChunked(script, init, () => undefined);
+    expect(handle).not.toBeNull();
+    handle!.stop();
+    expect(startChunked(script, { ...init, files: [writeFile(dir, "day.ndjson.gz", text, true)] }, () => undefined)).toBeNull();
+
+    const a = openDb(join(tmpDir(), "a.db"));
+    const inThread = await ingestFiles(a, cfg, [file]);
+    const b = openLibDb(join(tmpDir(), "b.db"));
+    const parallel = await lib.ingestFiles(b, cfg, [file]);
+
+    expect(parallel.duplicates).toBe(2);
+    expect(parallel.rows_rejected).toBe(4);
+    expect(parallel.rows_read).toBe(2500 + 5); // blank lines are not rows
+    const strip = (r: typeof inThread) => ({ ...r, timings: null, batch_id: null });
+    expect(strip(parallel)).toEqual(strip(inThread));
+    expect(dump(b)).toEqual(dump(a));
+    const sha = createHash("sha256").update(readFileSync(file)).digest("hex");
+    expect((b.prepare(`SELECT checksum FROM partitions`).get() as { checksum: string }).checksum).toBe(sha);
+    // Line numbers are the file's: the duplicate names the line of its first occurrence.
+    const dup = (b.prepare(`SELECT line, reason FROM rejects WHERE reason LIKE 'duplicate%' ORDER BY line`).all() as { line: number; reason: string }[])[0];
+    expect(lines[dup.line - 1]).toBe(lines[20]);
+    expect(dup.reason).toContain(`of line ${21}.`);
+  }, 60_000);
+
+  it("leaves a ds conflict between the rows and the path to the one-producer path, which words it", async () => {
+    const dir = join(tmpDir(), "ds=2024-05-02");
+    mkdirSync(dir);
+    const file = writeFile(dir, "day.ndjson", days(DS, 600).map(ndjsonLine).join("\n") + "\n");
+    const b = openLibDb(join(tmpDir(), "b.db"));
+    await expect(lib.ingestFiles(b, cfg, [file])).rejects.toThrow(/line 1: the rows say ds 2024-05-01 but the path says ds=2024-05-02/);
+  }, 60_000);
+});
