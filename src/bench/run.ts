@@ -172,7 +172,7 @@ async function benchEvaluate(args: Args, rows: Row[], json: Record<string, unkno
   const cfg = defaultDatasetConfig();
   const last = BENCH_DS;
   // Bump the suffix when the generated history changes, so a stale cache is not reused.
-  const name = `year-${args.yearDays}x${args.yearEvents}-b2`;
+  const name = `year-${args.yearDays}x${args.yearEvents}-b3`;
   const dbPath = join(CACHE, `${name}.db`);
   const marker = `${dbPath}.done`;
   if (!existsSync(marker)) {
@@ -185,10 +185,11 @@ async function benchEvaluate(args: Args, rows: Row[], json: Record<string, unkno
         eventsPerDay: args.yearEvents,
         end: last,
         seed: 2,
-        // A failure to localise on the judged day, and two app versions, so the timing
-        // includes the segment ranking and version mode, not just the happy path.
+        // A failing guardrail on the judged day, and two app versions, so the timing
+        // includes localisation (segment ranking) and version mode, not just the happy path.
+        // Site-wide and large: at a few thousand events a day a segment-only drop is too noisy to fail.
         versions: ["v1", "v2"],
-        incidents: [{ ds: last, metric: "signup_conversion_rate", change: -0.7, segment: { dimension: "dim_device_brand", value: "iPhone" } }],
+        incidents: [{ ds: last, metric: "signup_conversion_rate", change: -0.6 }],
       }),
     );
     const db = openDb(dbPath);
