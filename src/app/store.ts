@@ -5,6 +5,7 @@
  */
 import type { DB } from "../store/db.js";
 import { DEFAULT_REPO_CONFIG, parseRepoConfig, type RepoConfig } from "../config/repo-schema.js";
+import { splitRepo } from "../shared/repo.js";
 
 export interface RepoRecord {
   /** "owner/name" */
@@ -18,11 +19,6 @@ export interface RepoRecord {
   /** The sentence describing an invalid `.github/guardrail.yml`, else null. */
   configError: string | null;
   updatedAt: string;
-}
-
-export function splitRepo(fullName: string): { owner: string; repo: string } {
-  const i = fullName.indexOf("/");
-  return { owner: fullName.slice(0, i), repo: fullName.slice(i + 1) };
 }
 
 /** Remembers (or refreshes) a repo's installation and config. */

@@ -6,6 +6,7 @@
 import type { ProbotOctokit } from "probot";
 import { revertedInMessage } from "../gate/suspects.js";
 import type { DeployStatusState, ProtectionDecision } from "../gate/text.js";
+import { splitRepo } from "../shared/repo.js";
 
 export type GitHubClient = ProbotOctokit;
 
@@ -28,11 +29,6 @@ export function parseCallbackUrl(url: string): RunRef | null {
   const m = /\/repos\/([^/]+)\/([^/]+)\/actions\/runs\/(\d+)\/deployment_protection_rule\/?$/.exec(path);
   if (!m) return null;
   return { owner: decodeURIComponent(m[1]!), repo: decodeURIComponent(m[2]!), runId: Number(m[3]) };
-}
-
-export function splitFullName(fullName: string): { owner: string; repo: string } {
-  const i = fullName.indexOf("/");
-  return { owner: fullName.slice(0, i), repo: fullName.slice(i + 1) };
 }
 
 /** The HTTP status of an Octokit error, or null for network errors. */
@@ -69,7 +65,7 @@ export async function setDeployStatus(
   sha: string,
   status: { state: DeployStatusState; description: string; target_url?: string | null },
 ): Promise<void> {
-  const { owner, repo } = splitFullName(fullName);
+  const { owner, repo } = splitRepo(fullName);
   await octokit.rest.repos.createCommitStatus({
     owner,
     repo,
@@ -83,7 +79,7 @@ export async function setDeployStatus(
 
 /** The commits `sha` reverts, from its message (`This reverts commit <sha>.`). */
 export async function commitReverts(octokit: GitHubClient, fullName: string, sha: string): Promise<string[]> {
-  const { owner, repo } = splitFullName(fullName);
+  const { owner, repo } = splitRepo(fullName);
   const { data } = await octokit.rest.repos.getCommit({ owner, repo, ref: sha });
   return revertedInMessage(data.commit.message);
 }
@@ -94,7 +90,7 @@ export async function commitReverts(octokit: GitHubClient, fullName: string, sha
  * the latest deployment to each production environment.
  */
 export async function deployStatusTargets(octokit: GitHubClient, fullName: string, productionEnvironments: string[]): Promise<string[]> {
-  const { owner, repo } = splitFullName(fullName);
+  const { owner, repo } = splitRepo(fullName);
   const shas = new Set<string>();
   const pulls = await octokit.paginate(octokit.rest.pulls.list, { owner, repo, state: "open", per_page: 100 });
   for (const pr of pulls) shas.add(pr.head.sha);
