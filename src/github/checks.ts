@@ -1,7 +1,8 @@
 /** Check runs: create `in_progress` then complete, or update the one already made for (repo, sha, name). */
 import type { DB } from "../store/db.js";
 import { forgetCheckRun, storeCheckRun, storedCheckRunId } from "../app/store.js";
-import { httpStatus, repoParams, type Octokit } from "./octokit.js";
+import { httpStatus, type Octokit } from "./octokit.js";
+import { splitRepo } from "../shared/repo.js";
 
 export type Conclusion = "success" | "failure" | "neutral";
 
@@ -33,7 +34,7 @@ function withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
 /** Writes the check run for `sha` and returns its id. GitHub errors are thrown to the caller. */
 export function upsertCheckRun(octokit: Octokit, db: DB, fullName: string, sha: string, content: CheckRunContent): Promise<number> {
   return withLock(`${fullName}\n${sha}\n${content.name}`, async () => {
-    const params = repoParams(fullName);
+    const params = splitRepo(fullName);
     const completed = {
       status: "completed" as const,
       conclusion: content.conclusion,

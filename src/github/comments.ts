@@ -1,19 +1,20 @@
 /** PR conversation: who may act, reactions that acknowledge a command, and replies. */
-import { repoParams, type Octokit } from "./octokit.js";
+import { type Octokit } from "./octokit.js";
+import { splitRepo } from "../shared/repo.js";
 
 export type Reaction = "+1" | "eyes" | "confused";
 
 /** True for write, maintain or admin. `permission` folds maintain into "write"; `role_name` keeps it. */
 export async function canMaintain(octokit: Octokit, fullName: string, username: string): Promise<boolean> {
-  const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({ ...repoParams(fullName), username });
+  const { data } = await octokit.rest.repos.getCollaboratorPermissionLevel({ ...splitRepo(fullName), username });
   const levels = ["admin", "maintain", "write"];
   return levels.includes(data.permission) || levels.includes((data as { role_name?: string }).role_name ?? "");
 }
 
 export async function react(octokit: Octokit, fullName: string, commentId: number, content: Reaction): Promise<void> {
-  await octokit.rest.reactions.createForIssueComment({ ...repoParams(fullName), comment_id: commentId, content });
+  await octokit.rest.reactions.createForIssueComment({ ...splitRepo(fullName), comment_id: commentId, content });
 }
 
 export async function reply(octokit: Octokit, fullName: string, issueNumber: number, body: string): Promise<void> {
-  await octokit.rest.issues.createComment({ ...repoParams(fullName), issue_number: issueNumber, body });
+  await octokit.rest.issues.createComment({ ...splitRepo(fullName), issue_number: issueNumber, body });
 }

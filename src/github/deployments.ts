@@ -1,6 +1,7 @@
 /** Production deployment history from the API, for when webhooks were missed (new install, empty table). */
 import type { DeploymentRecord } from "../suspects/index.js";
-import { repoParams, type Octokit } from "./octokit.js";
+import { type Octokit } from "./octokit.js";
+import { splitRepo } from "../shared/repo.js";
 
 /** The latest `perEnvironment` deployments of each environment that reached state success. */
 export async function listSuccessfulDeployments(
@@ -9,7 +10,7 @@ export async function listSuccessfulDeployments(
   environments: string[],
   perEnvironment = 30,
 ): Promise<DeploymentRecord[]> {
-  const params = repoParams(fullName);
+  const params = splitRepo(fullName);
   const out: DeploymentRecord[] = [];
   for (const environment of environments) {
     const { data: deployments } = await octokit.rest.repos.listDeployments({ ...params, environment, per_page: perEnvironment });

@@ -4,7 +4,8 @@
  * throttling apply.
  */
 import type { Octokit } from "./octokit.js";
-import { httpStatus, repoParams } from "./octokit.js";
+import { httpStatus } from "./octokit.js";
+import { splitRepo } from "../shared/repo.js";
 
 export const INCIDENT_LABEL = "guardrail-alert";
 const LABEL_COLOR = "d73a4a";
@@ -13,7 +14,7 @@ const LABEL_DESCRIPTION = "Guardrail incident: a guardrail breach or a data prob
 /** Creates the label if missing; 422 means it already exists, which is the point. */
 export async function ensureIncidentLabel(octokit: Octokit, repo: string): Promise<void> {
   try {
-    await octokit.rest.issues.createLabel({ ...repoParams(repo), name: INCIDENT_LABEL, color: LABEL_COLOR, description: LABEL_DESCRIPTION });
+    await octokit.rest.issues.createLabel({ ...splitRepo(repo), name: INCIDENT_LABEL, color: LABEL_COLOR, description: LABEL_DESCRIPTION });
   } catch (err) {
     if (httpStatus(err) !== 422) throw err;
   }
@@ -22,7 +23,7 @@ export async function ensureIncidentLabel(octokit: Octokit, repo: string): Promi
 /** The open incident issue whose body holds `marker`, found by label (after a restart or a lost state). */
 export async function findIncidentIssue(octokit: Octokit, repo: string, marker: string): Promise<{ number: number; body: string } | null> {
   const issues = await octokit.paginate(octokit.rest.issues.listForRepo, {
-    ...repoParams(repo),
+    ...splitRepo(repo),
     state: "open",
     labels: INCIDENT_LABEL,
     per_page: 100,
@@ -36,19 +37,19 @@ export async function findIncidentIssue(octokit: Octokit, repo: string, marker: 
 
 /** Whether any comment of the issue holds `marker` (a day already reported). */
 export async function issueHasComment(octokit: Octokit, repo: string, issueNumber: number, marker: string): Promise<boolean> {
-  const comments = await octokit.paginate(octokit.rest.issues.listComments, { ...repoParams(repo), issue_number: issueNumber, per_page: 100 });
+  const comments = await octokit.paginate(octokit.rest.issues.listComments, { ...splitRepo(repo), issue_number: issueNumber, per_page: 100 });
   return comments.some((c) => (c.body ?? "").includes(marker));
 }
 
 export async function createIncidentIssue(octokit: Octokit, repo: string, title: string, body: string): Promise<number> {
-  const { data } = await octokit.rest.issues.create({ ...repoParams(repo), title, body, labels: [INCIDENT_LABEL] });
+  const { data } = await octokit.rest.issues.create({ ...splitRepo(repo), title, body, labels: [INCIDENT_LABEL] });
   return data.number;
 }
 
 export async function commentOnIssue(octokit: Octokit, repo: string, issueNumber: number, body: string): Promise<void> {
-  await octokit.rest.issues.createComment({ ...repoParams(repo), issue_number: issueNumber, body });
+  await octokit.rest.issues.createComment({ ...splitRepo(repo), issue_number: issueNumber, body });
 }
 
 export async function closeIssue(octokit: Octokit, repo: string, issueNumber: number): Promise<void> {
-  await octokit.rest.issues.update({ ...repoParams(repo), issue_number: issueNumber, state: "closed", state_reason: "completed" });
+  await octokit.rest.issues.update({ ...splitRepo(repo), issue_number: issueNumber, state: "closed", state_reason: "completed" });
 }

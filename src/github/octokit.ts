@@ -10,12 +10,6 @@ export interface Log {
   error(obj: unknown, msg?: string): void;
 }
 
-/** A repo named "owner/name" split for Octokit parameters. */
-export function repoParams(fullName: string): { owner: string; repo: string } {
-  const i = fullName.indexOf("/");
-  return { owner: fullName.slice(0, i), repo: fullName.slice(i + 1) };
-}
-
 export function httpStatus(err: unknown): number | null {
   const s = (err as { status?: unknown })?.status;
   return typeof s === "number" ? s : null;

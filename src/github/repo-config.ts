@@ -1,6 +1,7 @@
 /** Reads `.github/guardrail.yml` from the repo's default branch (same plugin as Probot's `context.config`). */
 import { parseRepoConfig, REPO_CONFIG_PATH, type RepoConfigResult } from "../config/repo-schema.js";
-import { repoParams, type Octokit } from "./octokit.js";
+import { type Octokit } from "./octokit.js";
+import { splitRepo } from "../shared/repo.js";
 
 /**
  * The validated repo config: defaults when the file is missing, an error
@@ -10,7 +11,7 @@ import { repoParams, type Octokit } from "./octokit.js";
 export async function fetchRepoConfig(octokit: Octokit, fullName: string): Promise<RepoConfigResult> {
   let raw: unknown = null;
   try {
-    const { files } = await octokit.config.get({ ...repoParams(fullName), path: REPO_CONFIG_PATH });
+    const { files } = await octokit.config.get({ ...splitRepo(fullName), path: REPO_CONFIG_PATH });
     // The repo's own file first, else the owner's `.github` repo (Probot's convention).
     raw = files.find((f) => f.config !== null)?.config ?? null;
   } catch (err) {
