@@ -41,7 +41,7 @@ export class Aggregator {
   private readonly visitors = new IdTable();
   private readonly users = new IdTable();
   private result: Map<string, AggRow[]> | null = null;
-  /** addCoded(): the shared dictionary, and per column the local index + 1 of each dictionary code (0 = not seen yet). */
+  /** addCodedSplit(): the shared dictionary, and per column the local index + 1 of each dictionary code (0 = not seen yet). */
   private dictionary: readonly string[] = [];
   private readonly byCode: Int32Array[] = [];
 
@@ -57,13 +57,22 @@ export class Aggregator {
     return this.n;
   }
 
-  /** `channel` is the derived dim_channel of the event. */
-  add(e: EventRow, channel: string): void {
+  /** Where the next event goes: chunk and offset (fields, not an array: this runs per event). */
+  private slotChunk = 0;
+  private slotOffset = 0;
+  private advance(): void {
     if (this.result) throw new Error("Aggregator.add() after rows(): the aggregate is already built.");
     const idx = this.n++;
-    const o = idx & CHUNK_MASK;
-    if (o === 0) this.newChunk();
-    const c = idx >>> CHUNK_BITS;
+    this.slotOffset = idx & CHUNK_MASK;
+    if (this.slotOffset === 0) this.newChunk();
+    this.slotChunk = idx >>> CHUNK_BITS;
+  }
+
+  /** `channel` is the derived dim_channel of the event. */
+  add(e: EventRow, channel: string): void {
+    this.advance();
+    const c = this.slotChunk;
+    const o = this.slotOffset;
     const props = e.other_properties;
     const ch = this.chunks;
     ch[0][c][o] = this.intern(0, e.action_type);
@@ -78,39 +87,22 @@ export class Aggregator {
     this.userChunks[c][o] = e.user_id == null ? -1 : this.users.intern(e.user_id);
   }
 
-  /** The dictionary that addCoded()'s codes index (it may grow while adding). */
+  /** The dictionary that addCodedSplit()'s codes index (it may grow while adding). */
   useDictionary(values: readonly string[]): void {
     this.dictionary = values;
   }
 
   /**
    * add() for an event whose dimensions are already codes of the shared
-   * dictionary (-1 = NULL), in GROUP_COLUMNS order without the hour; a code
-   * lookup per column instead of a string hash.
-   */
-  addCoded(codes: ArrayLike<number>, offset: number, hour: number, visitor: string, user: string | null): void {
-    if (this.result) throw new Error("Aggregator.add() after rows(): the aggregate is already built.");
-    const idx = this.n++;
-    const o = idx & CHUNK_MASK;
-    if (o === 0) this.newChunk();
-    const c = idx >>> CHUNK_BITS;
-    const ch = this.chunks;
-    for (let col = 0; col < STRING_COLS; col++) ch[col][c][o] = this.local(col, codes[offset + col]);
-    ch[HOUR_COL][c][o] = hour;
-    this.visitorChunks[c][o] = this.visitors.intern(visitor);
-    this.userChunks[c][o] = user === null ? -1 : this.users.intern(user);
-  }
-
-  /**
-   * addCoded() with the visitor (and user) ids already split by splitId():
+   * dictionary (-1 = NULL), in GROUP_COLUMNS order without the hour (a code
+   * lookup per column instead of a string hash), and whose visitor (and user)
+   * ids are already split by splitId():
    * ids[at..at+2] the visitor, ids[at+3..at+5] the user when `hasUser`.
    */
   addCodedSplit(codes: ArrayLike<number>, offset: number, hour: number, ids: ArrayLike<number>, at: number, hasUser: boolean): void {
-    if (this.result) throw new Error("Aggregator.add() after rows(): the aggregate is already built.");
-    const idx = this.n++;
-    const o = idx & CHUNK_MASK;
-    if (o === 0) this.newChunk();
-    const c = idx >>> CHUNK_BITS;
+    this.advance();
+    const c = this.slotChunk;
+    const o = this.slotOffset;
     const ch = this.chunks;
     for (let col = 0; col < STRING_COLS; col++) ch[col][c][o] = this.local(col, codes[offset + col]);
     ch[HOUR_COL][c][o] = hour;
