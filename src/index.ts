@@ -38,11 +38,23 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): ApplicationF
     registerAppHandlers(app, deps, options);
     registerDeployGate(app, deps);
     if (addHandler) registerRoutes(addHandler, app, deps);
-    if (options.background !== false) {
-      const stop = startBackground(app, deps);
-      process.once("SIGTERM", stop);
-    }
+    if (options.background !== false) stopOnSigterm(startBackground(app, deps));
   };
+}
+
+/**
+ * Stops the background jobs on SIGTERM. A SIGTERM listener replaces Node's
+ * default (exit), and `probot run` only handles SIGINT: unless another
+ * listener (e.g. `npm run serve`'s graceful close) takes over, exit here, or
+ * `docker stop` / `kill` would leave the service running until SIGKILL.
+ */
+export function stopOnSigterm(stop: () => void, exit: (code: number) => void = (code) => process.exit(code)): () => void {
+  const onTerm = () => {
+    stop();
+    if (process.listenerCount("SIGTERM") === 0) exit(0);
+  };
+  process.once("SIGTERM", onTerm);
+  return () => process.removeListener("SIGTERM", onTerm);
 }
 
 /** Entry point for `probot run`: dependencies come from the environment. */

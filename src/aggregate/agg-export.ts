@@ -32,7 +32,8 @@ const isNull = (v: unknown) => v === undefined || v === null || (typeof v === "s
 class RowParser {
   private readonly levels: Map<string, LevelDef>;
   private readonly actions: ActionResolver;
-  private readonly seen = new Map<string, number>();
+  /** Where each slice first appeared, to name that line when it repeats. */
+  private readonly seen = new Map<string, { file: string; line: number }>();
   rowDs: string | null = null;
   rows: AggRow[] = [];
 
@@ -44,7 +45,9 @@ class RowParser {
     this.actions = new ActionResolver(cfg.action_types, cfg.action_aliases);
   }
 
-  add(rec: Record<string, unknown>, where: string): void {
+  /** `columns`: the CSV header, so a grouped column that is absent is told apart from an empty value (NDJSON: undefined). */
+  add(rec: Record<string, unknown>, file: string, line: number, columns?: Set<string>): void {
+    const where = `${file}: line ${line}`;
     const bad = (field: string, what: string): never => {
       throw new UserError(`${where}: field ${field}: ${what}.`);
     };
@@ -75,6 +78,8 @@ class RowParser {
     const grouped = new Set<string>(level.columns);
     for (const col of GROUP_COLUMNS) {
       const v = rec[col];
+      if (columns && grouped.has(col) && !columns.has(col))
+        bad(col, `level ${levelName} groups by ${col} but the CSV header has no ${col} column`);
       if (!grouped.has(col)) {
         if (!isNull(v)) bad(col, `must be empty at level ${levelName}, which does not group by it (got ${shown(v)})`);
         continue;
@@ -99,12 +104,16 @@ class RowParser {
       if (n === null || n < 0) return bad(m, `expected a non-negative integer, got ${shown(rec[m])}`);
       row[m] = n;
     }
-    if (row.m_unique_visitors > row.m_total_events || row.m_unique_users > row.m_total_events)
-      bad("m_unique_visitors", "distinct counts cannot exceed m_total_events");
+    // Every event has a logged_out_user_id, so a slice with events has at least one visitor.
+    if (row.m_total_events > 0 && row.m_unique_visitors === 0)
+      bad("m_unique_visitors", `is 0 but the slice has ${row.m_total_events} events; every event has a visitor (was the distinct count taken over the right column?)`);
+    for (const m of ["m_unique_visitors", "m_unique_users"] as const)
+      if (row[m] > row.m_total_events) bad(m, `${row[m]} distinct exceeds m_total_events ${row.m_total_events}; distinct counts cannot exceed the events`);
     const key = JSON.stringify(GROUP_COLUMNS.map((c) => row[c])) + levelName;
     const first = this.seen.get(key);
-    if (first !== undefined) bad("aggregation_level", `this slice of level ${levelName} already appeared on line ${first}; each slice must appear once`);
-    this.seen.set(key, this.rows.length + 1);
+    if (first !== undefined)
+      bad("aggregation_level", `this slice of level ${levelName} already appeared ${first.file === file ? "" : `in ${first.file} `}on line ${first.line}; each slice must appear once`);
+    this.seen.set(key, { file, line });
     this.rows.push(row);
   }
 }
@@ -147,7 +156,7 @@ export async function readAggExport(cfg: DatasetConfig, files: string[], levels:
             }
             if (!rec || typeof rec !== "object" || Array.isArray(rec)) throw new UserError(`${file}: line ${lineNo}: expected a JSON object per line.`);
             rowsRead++;
-            parser.add(rec as Record<string, unknown>, `${file}: line ${lineNo}`);
+            parser.add(rec as Record<string, unknown>, file, lineNo);
           }
         };
         take(first.value, false);
@@ -177,10 +186,12 @@ async function readCsv(file: string, first: string, rest: AsyncGenerator<string>
     }
   })();
   let header: string[] | null = null;
+  let columns = new Set<string>();
   let n = 0;
   for await (const { record, info } of csv as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
     if (!header) {
       header = record.map((h) => h.trim().toLowerCase());
+      columns = new Set(header);
       const missing = AGG_REQUIRED_COLUMNS.filter((c) => !header!.includes(c));
       if (missing.length) throw new UserError(`${file}: line ${info.lines}: the CSV header lacks column(s) ${missing.join(", ")}.`);
       continue;
@@ -190,7 +201,7 @@ async function readCsv(file: string, first: string, rest: AsyncGenerator<string>
     const rec: Record<string, unknown> = {};
     header.forEach((h, i) => (rec[h] = record[i]));
     n++;
-    parser.add(rec, `${file}: line ${info.lines}`);
+    parser.add(rec, file, info.lines, columns);
   }
   await feed;
   return n;

@@ -9,7 +9,8 @@
  *   repo asks for it with `failure`).
  * - A rejected request is remembered. After each evaluated day,
  *   `answerPendingProtectionRules` re-checks it; once the gate opens it
- *   re-runs the run's failed jobs, GitHub asks again, and the new ask is
+ *   re-runs the run's failed jobs (only when open, never on a mere lack of
+ *   data), GitHub asks again, and the new ask is
  *   approved — the deploy goes out without anyone touching it. It is left
  *   alone if a newer deploy to the same environment was requested since
  *   (re-running would ship older code) or the run is older than 30 days.
@@ -236,7 +237,9 @@ async function retryRejected(octokit: GitHubClient, deps: AppDeps, req: Protecti
   } catch (err) {
     log.warn(`guardrail deploy gate: status for ${req.repo}@${req.sha.slice(0, 7)} failed: ${describeError(err)}`);
   }
-  if (decisionFor(answer).decision !== "approved") return { request: req, state: "rejected", answer };
+  // Only a gate that opened re-runs: missing or stale data after a block is no evidence of recovery,
+  // and re-running would ship the blocked code unattended.
+  if (answer.state !== "open") return { request: req, state: "rejected", answer };
   if (hasNewerRequest(deps.db, req)) {
     markRequest(deps.db, req.id, { state: "superseded", gateState: answer.state });
     return { request: req, state: "superseded", answer };

@@ -4,6 +4,8 @@
  * (one JSON document with --json) while logs go to stderr.
  */
 import type { Command } from "commander";
+import { existsSync } from "node:fs";
+import { UserError } from "../shared/errors.js";
 import { openDb, defaultDbPath, type DB } from "../store/db.js";
 import { loadConfig, resolveDataset, type DatasetConfig } from "../config/load.js";
 import type { GuardrailConfig } from "../config/schema.js";
@@ -40,15 +42,27 @@ export function toJson(value: unknown): string {
   return JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2);
 }
 
-export function makeContext(opts: GlobalOptions): CommandContext {
+export interface ContextOptions {
+  /** Read-only commands (report, evaluate, backtest): a --db path that does not exist is a typo,
+   * not an empty store to create and then report "no data" from. */
+  existingDb?: boolean;
+}
+
+export function makeContext(opts: GlobalOptions, { existingDb = false }: ContextOptions = {}): CommandContext {
   const config = loadConfig(opts.config);
   const dataset = resolveDataset(config, opts.dataset);
   let db: DB | undefined;
+  const open = (): DB => {
+    const path = opts.db ?? defaultDbPath();
+    if (existingDb && path !== ":memory:" && !existsSync(path))
+      throw new UserError(`${path}: no Guardrail database here (expected the file that guardrail ingest wrote; check --db or GUARDRAIL_DB).`);
+    return openDb(path);
+  };
   return {
     opts,
     config,
     dataset,
-    db: () => (db ??= openDb(opts.db ?? defaultDbPath())),
+    db: () => (db ??= open()),
     out(human, json) {
       process.stdout.write(opts.json ? toJson(json) + "\n" : human.endsWith("\n") ? human : human + "\n");
     },

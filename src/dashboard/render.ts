@@ -128,7 +128,13 @@ function breakdownFigures(d: DashboardData): string {
       if (!values || values.size === 0) continue;
       const title = `${metric} by ${DIMENSION_LABELS[dim]} on ${d.ds}`;
       const bars = [...values].map(([label, value]) => ({ label, value }));
-      figs.push(`<figure><figcaption>${esc(title)}</figcaption>${barChart(`b${n++}`, title, bars, kindOf(defs.get(metric)))}</figure>`);
+      const kind = kindOf(defs.get(metric));
+      // The chart shows the top 8; the table holds every value (screen readers, long tails).
+      const rows = [...bars]
+        .sort((a, b) => (b.value ?? -Infinity) - (a.value ?? -Infinity) || a.label.localeCompare(b.label))
+        .map((b) => `<tr><td>${esc(b.label)}</td><td class="num">${esc(formatValue(b.value, kind))}</td></tr>`);
+      const table = `<details><summary>Values of ${esc(title)}</summary><div class="table-wrap"><table><thead><tr><th scope="col">${esc(DIMENSION_LABELS[dim])}</th><th scope="col">${esc(metric)}</th></tr></thead><tbody>${rows.join("")}</tbody></table></div></details>`;
+      figs.push(`<figure data-breakdown="${esc(metric)}:${esc(dim)}"><figcaption>${esc(title)}</figcaption>${barChart(`b${n++}`, title, bars, kind)}${table}</figure>`);
     }
   }
   return figs.length ? `<div class="grid2">${figs.join("")}</div>` : `<p class="muted">No breakdowns stored for this day.</p>`;

@@ -246,7 +246,10 @@ function judgeMetric(ctx: MetricContext, m: MetricDef): JudgedVerdict {
     volume = est.expected;
   } else {
     const today = fractionOf(totalRow(ctx.today, m.name));
-    if (!today || today.den <= 0) return verdict("no_data", `${m.name} is undefined on ${ds}: its denominator ${m.denominator} is 0.`);
+    // No numerator/denominator stored: the day's aggregate cannot give them (e.g. an export without the daily_* levels
+    // a distinct count needs), which is not the same as a zero denominator.
+    if (!today) return verdict("no_data", `${m.name} has no value on ${ds}: ${m.numerator} / ${m.denominator} could not be computed from that day's aggregate.`);
+    if (today.den <= 0) return verdict("no_data", `${m.name} is undefined on ${ds}: its denominator ${m.denominator} is 0.`);
     const base = ctx.base.map((b) => ({ ds: b.ds, f: fractionOf(totalRow(b.rows, m.name)) })).filter((b) => b.f !== null && b.f.den > 0);
     if (base.length < cfg.evaluation.min_weeks) return shortHistory(base, today.num / today.den);
     const fractions = base.map((b) => b.f!);

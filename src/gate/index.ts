@@ -10,6 +10,7 @@ import { applyRepoOverrides } from "../config/repo-schema.js";
 import { resolveDataset, type DatasetConfig } from "../config/load.js";
 import { evaluateDay, latestEvaluation } from "../evaluate/index.js";
 import { describeError } from "../shared/errors.js";
+import { addDays } from "../shared/dates.js";
 import type { Evaluation } from "../shared/types.js";
 import { signLink } from "../http/auth.js";
 import { decideGate, type GateAnswer } from "./decide.js";
@@ -46,18 +47,27 @@ export function dashboardLink(deps: Pick<AppDeps, "publicUrl" | "linkSecret">, d
 /**
  * Today's verdicts for the repo's view of the dataset: judged now (so stale
  * data shows as stale and the repo's threshold overrides apply), falling back
- * to the newest stored evaluation if judging fails.
+ * to the newest stored evaluation if judging fails — but only while that day
+ * is inside the freshness window: an old stored pass must never open the gate.
  */
 export function currentEvaluation(deps: GateDeps, cfg: DatasetConfig, now?: Date): { evaluation: Evaluation | null; error: string | null } {
   try {
     return { evaluation: evaluateDay(deps.db, cfg, { persist: false, now }), error: null };
   } catch (err) {
     try {
-      return { evaluation: latestEvaluation(deps.db, cfg.name), error: null };
+      const stored = latestEvaluation(deps.db, cfg.name);
+      if (stored && isFresh(stored.ds, cfg, now ?? new Date())) return { evaluation: stored, error: null };
     } catch {
-      return { evaluation: null, error: describeError(err) };
+      // Fall through: report why judging failed.
     }
+    return { evaluation: null, error: describeError(err) };
   }
+}
+
+/** Whether day `ds` ended (midnight UTC) less than the dataset's freshness window ago, as evaluate judges staleness. */
+function isFresh(ds: string, cfg: DatasetConfig, now: Date): boolean {
+  const ended = Date.parse(`${addDays(ds, 1)}T00:00:00Z`);
+  return Number.isFinite(ended) && (now.getTime() - ended) / 3_600_000 <= cfg.evaluation.freshness_hours;
 }
 
 function unknown(repo: string, sha: string, reason: string, ds: string | null = null, detailsUrl: string | null = null): GateAnswer {

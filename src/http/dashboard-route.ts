@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AppDeps } from "../app/deps.js";
-import { authorize, signLink } from "./auth.js";
+import { authorize, signLink, verifySignedLink } from "./auth.js";
 import { matchRoute, readQuery, sendHtml } from "./respond.js";
 import { DATASET_RE } from "./exports-route.js";
 import { isValidDs } from "../shared/dates.js";
@@ -52,7 +52,9 @@ export async function handleDashboard(
     return true;
   }
   const exp = Number(query.exp);
-  const viaSignedLink = query.sig !== undefined && Number.isFinite(exp);
+  // Only a link the service signed itself passes its expiry on: a token holder adding
+  // a made-up `sig` and a far `exp` must not mint links that outlive the token.
+  const viaSignedLink = query.sig !== undefined && verifySignedLink(req.url ?? "/", deps.linkSecret, now);
   const linkFor = viaSignedLink
     ? (path: string) => {
         const signed = signLink({ publicUrl: "", linkSecret: deps.linkSecret }, path, exp - Math.floor(now / 1000), now);

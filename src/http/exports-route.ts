@@ -84,6 +84,11 @@ export async function handleExports(req: IncomingMessage, res: ServerResponse, d
     refuse(res, 400, target);
     return true;
   }
+  // `curl -F file=@x` wraps the file in a form: the ingest would see MIME boundaries as rows.
+  if (/^\s*multipart\//i.test(req.headers["content-type"] ?? "")) {
+    refuse(res, 415, "The body is a multipart form: send the export file itself as the body (curl --data-binary @FILE), not as a form field (curl -F).");
+    return true;
+  }
   const max = service.opts.maxUploadBytes;
   const declared = req.headers["content-length"];
   if (declared !== undefined && Number(declared) > max) {

@@ -10,6 +10,7 @@ import type { AppDeps } from "../app/deps.js";
 import { resolveDataset } from "../config/load.js";
 import { evaluateDay } from "../evaluate/index.js";
 import { describeError } from "../shared/errors.js";
+import { latestPublishedDs } from "../store/partitions.js";
 import { JobQueue, type QueueLog } from "./queue.js";
 import type { IngestOutcome, IngestRunner } from "./ingest-child.js";
 import type { JobRow } from "./store.js";
@@ -111,7 +112,15 @@ export async function afterJob(
   let event: FanOutEvent;
   if (outcome.state === "published") {
     try {
+      // Stored even for an older day, so the dashboard's history has its verdict.
       const evaluation = evaluateDay(deps.db, resolveDataset(deps.config, job.dataset), { ds: job.ds });
+      // A backfilled or corrected older day is history: failing regression checks on
+      // long-shipped commits, incident issues and chat messages about it would be noise.
+      const latest = latestPublishedDs(deps.db, job.dataset);
+      if (latest !== null && latest > job.ds) {
+        log.info(`guardrail job ${job.id}: ${job.dataset} ${job.ds} is older than the newest published day ${latest}; evaluated and stored, GitHub and chat not updated`);
+        return;
+      }
       event = { kind: "published", dataset: job.dataset, ds: job.ds, evaluation };
     } catch (err) {
       log.error(`guardrail job ${job.id}: evaluating ${job.dataset} ${job.ds} failed: ${describeError(err)}`);

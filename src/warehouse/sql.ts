@@ -8,6 +8,7 @@
 import type { DatasetConfig } from "../config/load.js";
 import { DEFAULT_LEVELS, GROUP_COLUMNS, type LevelDef } from "../aggregate/levels.js";
 import { DIALECTS, type Dialect, type DialectName } from "./dialects.js";
+import { normalisedRules } from "../aggregate/channel.js";
 
 const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const inList = (values: string[]) => values.map(q).join(", ");
@@ -26,7 +27,7 @@ function actionExpr(cfg: DatasetConfig): string {
 
 /** The CASE of src/aggregate/channel.ts `deriveChannel`, rule for rule. */
 function channelExpr(cfg: DatasetConfig): string {
-  const rules = cfg.channels.rules;
+  const rules = normalisedRules(cfg.channels);
   const whens: string[] = [];
   for (const r of rules) if (r.utm_medium.length) whens.push(`WHEN utm_medium IN (${inList(r.utm_medium)}) THEN ${q(r.channel)}`);
   for (const r of rules) if (r.utm_source.length) whens.push(`WHEN utm_source IN (${inList(r.utm_source)}) THEN ${q(r.channel)}`);

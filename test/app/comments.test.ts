@@ -131,6 +131,20 @@ describe("/guardrail comments", () => {
     expect(nock.pendingMocks()).toEqual([]);
   });
 
+  it("refuses politely when GitHub does not know the commenter as a collaborator (404)", async () => {
+    const perm = nock(API).get(`/repos/${REPO}/collaborators/drive-by/permission`).reply(404, { message: "Not Found" });
+    const comments: any[] = [];
+    const gh = nock(API)
+      .post(`/repos/${REPO}/issues/comments/777/reactions`, { content: "confused" })
+      .reply(201, {})
+      .post(`/repos/${REPO}/issues/9/comments`, (b) => (comments.push(b), true))
+      .reply(201, {});
+    await deliver(h.probot, "issue_comment", commentPayload(9, "/guardrail override ship it", { login: "drive-by" }));
+    expect(perm.isDone() && gh.isDone()).toBe(true);
+    expect(comments[0].body).toMatch(/^Sorry @drive-by, only people with write, maintain or admin permission/);
+    expect(h.db.prepare("SELECT count(*) AS n FROM overrides").get()).toEqual({ n: 0 });
+  });
+
   it("a failing permission lookup is logged and does not crash", async () => {
     const gh = nock(API).get(`/repos/${REPO}/collaborators/maria/permission`).reply(500, { message: "boom" });
     await deliver(h.probot, "issue_comment", commentPayload(9, "/guardrail recheck"));

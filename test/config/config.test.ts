@@ -80,3 +80,16 @@ describe("guardrail.config.yml", () => {
     expect(errorOf(() => resolveDataset(parseConfig({}), "../etc"))).toMatch(/dataset "\.\.\/etc": expected a name of letters/);
   });
 });
+
+describe("--db on read-only commands", () => {
+  it("a path that does not exist is named as such, and no empty database is created there", async () => {
+    const { runCli } = await import("../support/run-cli.js");
+    const missing = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "guardrail-nodb-")), "typo.db");
+    for (const cmd of [["report"], ["evaluate"], ["backtest", "--from", "2026-01-01", "--to", "2026-01-02"]]) {
+      const run = await runCli([...cmd, "--db", missing]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toBe(`guardrail: ${missing}: no Guardrail database here (expected the file that guardrail ingest wrote; check --db or GUARDRAIL_DB).\n`);
+      expect(fs.existsSync(missing)).toBe(false);
+    }
+  });
+});

@@ -121,6 +121,17 @@ describe("renderDashboard", () => {
     empty.db.close();
   });
 
+  it("every breakdown chart has all its values as a table, not only the top 8 drawn", () => {
+    const html = renderDashboard(deps.db, deps.config, { dataset: "default", ds: END });
+    const stored = deps.db
+      .prepare(`SELECT value_key FROM published_metrics WHERE dataset = 'default' AND ds = ? AND metric = 'daily_visitors' AND dimension = 'dim_country'`)
+      .all(END) as { value_key: string }[];
+    expect(stored.length).toBeGreaterThan(0);
+    const figure = /<figure data-breakdown="daily_visitors:dim_country">([\s\S]*?)<\/figure>/.exec(html)?.[1] ?? "";
+    const labels = [...figure.matchAll(/<tbody>([\s\S]*?)<\/tbody>/g)].flatMap((m) => [...m[1]!.matchAll(/<tr><td>([^<]*)<\/td>/g)].map((r) => r[1]));
+    expect(labels.sort()).toEqual(stored.map((r) => r.value_key || "(unknown)").sort());
+  });
+
   it("a static snapshot is self-contained (no scripts, no external resources)", () => {
     const html = renderDashboard(deps.db, deps.config, { dataset: "default", ds: END });
     expect(html).not.toMatch(/<script/i);

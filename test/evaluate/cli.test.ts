@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import fs from "node:fs";
 import path from "node:path";
 import { addDays } from "../../src/shared/dates.js";
-import { normalDay, publishDay, tempDb } from "./helpers.js";
+import { insertBatch, normalDay, publishDay, tempDb } from "./helpers.js";
+import { openDb } from "../../src/store/db.js";
 import { runCli as run } from "../support/run-cli.js";
 
 const dirs: string[] = [];
@@ -67,6 +68,14 @@ describe("guardrail evaluate", () => {
     const missing = await run(["evaluate", "--db", s.file, "--config", s.config, "--ds", D, "--json"]);
     expect(missing.code).toBe(3);
     expect(JSON.parse(missing.stdout).status).toBe("no_data");
+
+    // The day's export failed its audit: it is the default day (the newest attempted), and it is inconclusive, not a pass.
+    const db = openDb(s.file);
+    insertBatch(db, D, "rejected");
+    db.close();
+    const rejected = await run(["evaluate", "--db", s.file, "--config", s.config, "--json"]);
+    expect(rejected.code).toBe(3);
+    expect(JSON.parse(rejected.stdout)).toMatchObject({ ds: D, status: "inconclusive", data: { state: "rejected" } });
   });
 
   it("exit 2 with one sentence for a bad --ds", async () => {

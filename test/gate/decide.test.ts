@@ -1,6 +1,11 @@
 import { describe, it, expect, afterEach } from "vitest";
 import { gateFor, decideGate } from "../../src/gate/index.js";
 import { verifySignedLink } from "../../src/http/auth.js";
+import { evaluateDay } from "../../src/evaluate/index.js";
+import { resolveDataset } from "../../src/config/load.js";
+import { CONFIG } from "./helpers.js";
+
+const CONFIG_DEFAULT = () => resolveDataset(CONFIG, "default");
 import { makeEnv, seedHistory, addRepo, addOverride, addSuspect, expectedChange, REPO, SHA, DAY, NOW, SUSPECT_SHA, type Env } from "./helpers.js";
 
 let env: Env | undefined;
@@ -53,6 +58,20 @@ describe("gateFor (store + real evaluateDay)", () => {
     expect(reverting.reasons.join(" ")).toContain(SUSPECT_SHA.slice(0, 7));
     const unrelated = await gateFor(env.deps, REPO, SHA, { now: NOW, revertsOf: async () => ["d".repeat(40)] });
     expect(unrelated.state).toBe("blocked");
+  });
+
+  it("when judging fails, falls back to the stored evaluation only while it is fresh (an old pass never opens)", async () => {
+    env = makeEnv();
+    seedHistory(env.db, DAY, 402);
+    addRepo(env.db);
+    evaluateDay(env.db, CONFIG_DEFAULT(), { now: NOW }); // stored: a pass for DAY
+    // Judging now throws (the partitions table is unreadable); only the stored evaluation is left.
+    env.db.exec(`ALTER TABLE partitions RENAME TO partitions_gone`);
+    const fresh = await gateFor(env.deps, REPO, SHA, { now: NOW });
+    expect([fresh.state, fresh.ds]).toEqual(["open", DAY]);
+    const weekLater = await gateFor(env.deps, REPO, SHA, { now: new Date("2024-05-15T06:00:00Z") });
+    expect(weekLater.state).toBe("unknown");
+    expect(weekLater.reasons.join(" ")).toMatch(/no such table: partitions/);
   });
 
   it("does not block on a guardrail the repo set to enforce: false", async () => {

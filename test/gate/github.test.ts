@@ -163,6 +163,28 @@ describe("deployment protection rule", () => {
     expect(requestState(env).state).toBe("approved");
   });
 
+  it("does not re-run a rejected run when the data went missing instead of recovering (unknown is not open)", async () => {
+    env = makeEnv();
+    seedHistory(env.db, DAY, 200);
+    addRepo(env.db);
+    env.db
+      .prepare(
+        `INSERT INTO protection_rule_requests (repo, installation_id, run_id, environment, callback_url, sha, dataset, requested_at, state, gate_state)
+         VALUES (?, ?, ?, 'production', ?, ?, 'default', ?, 'rejected', 'blocked')`,
+      )
+      .run(REPO, INSTALLATION, RUN_ID, CALLBACK, SHA, "2024-05-08T01:00:00Z");
+    // No newer export arrives: a week later the failing day is stale, so the gate has no verdict.
+    let status: Record<string, string> | undefined;
+    const scope = nock(API).post(`/repos/${REPO}/statuses/${SHA}`, (b) => ((status = b), true)).reply(201, {});
+    const rerun = nock(API).post(`/repos/${REPO}/actions/runs/${RUN_ID}/rerun-failed-jobs`).reply(201, {});
+    const outcomes = await answerPendingProtectionRules(async () => octokit(), env.deps, "default", { now: new Date("2024-05-14T06:00:00Z") });
+    expect(outcomes.map((o) => [o.state, o.answer?.state])).toEqual([["rejected", "unknown"]]);
+    expect(status).toMatchObject({ state: "pending", context: "guardrail/deploy" });
+    expect(scope.isDone()).toBe(true);
+    expect(rerun.isDone()).toBe(false);
+    expect(requestState(env).state).toBe("rejected");
+  });
+
   it("does not re-run a rejected run when a newer deploy to the environment was requested since", async () => {
     env = makeEnv();
     seedHistory(env.db, DAY, 200);

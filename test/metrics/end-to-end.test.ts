@@ -132,7 +132,9 @@ describe("end to end on generated fixtures", () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.stderr.trim()).toBe("guardrail: dataset default has no published data for ds 2020-01-01.");
-    const empty = await run(["report", "--db", path.join(dir, "empty.db"), "--dataset", "shop"]);
+    const emptyDb = path.join(dir, "empty.db");
+    openDb(emptyDb).close(); // a real store with nothing published in it
+    const empty = await run(["report", "--db", emptyDb, "--dataset", "shop"]);
     expect(empty.code).toBe(2);
     expect(empty.stderr).toMatch(/dataset shop has no published data yet/);
     expect((await run(["report", "--db", dbFile, "--ds", "2024-13-01"])).code).toBe(2);

@@ -99,6 +99,16 @@ describe("bad uploads", () => {
     expect(uploadsLeft(dir)).toEqual([]);
   });
 
+  it("a multipart form (curl -F) → 415 naming the fix, nothing stored", async () => {
+    const before = jobCount();
+    const form = `--XyZ\r\nContent-Disposition: form-data; name="file"; filename="e.ndjson"\r\n\r\n${readFileSync(small, "utf8").split("\n")[0]}\r\n--XyZ--\r\n`;
+    const r = await send(srv.base, "POST", `/api/guardrail/exports?ds=${DS}`, { headers: { ...bearer(INGEST), "content-type": "multipart/form-data; boundary=XyZ" }, body: form });
+    expect(r.status).toBe(415);
+    expect(r.json().error).toMatch(/--data-binary/);
+    expect(jobCount()).toBe(before);
+    expect(uploadsLeft(dir)).toEqual([]);
+  });
+
   it("an empty body → 400", async () => {
     const r = await send(srv.base, "POST", `/api/guardrail/exports?ds=${DS}`, { headers: bearer(INGEST), body: "" });
     expect(r.status).toBe(400);

@@ -11,7 +11,7 @@ export const backtest: RegisterCommand = (program, setExit) => {
       .requiredOption("--from <date>", "first day (YYYY-MM-DD)")
       .requiredOption("--to <date>", "last day (YYYY-MM-DD)"),
   ).action((o: GlobalOptions & { from: string; to: string }) => {
-    const ctx = makeContext(o);
+    const ctx = makeContext(o, { existingDb: true });
     const result = runBacktest(ctx.db(), ctx.dataset, { from: o.from, to: o.to });
     ctx.out(renderBacktest(result), result);
     setExit(0);

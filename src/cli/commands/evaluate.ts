@@ -23,7 +23,7 @@ export const evaluate: RegisterCommand = (program, setExit) => {
       .description("judge every metric of a day against the same weekday of previous weeks (exit 0 pass/warn, 1 fail, 3 no data)")
       .option("--ds <date>", "day to judge (default: the newest loaded day)"),
   ).action(async (o: GlobalOptions & { ds?: string }) => {
-    const ctx = makeContext(o);
+    const ctx = makeContext(o, { existingDb: true });
     const e = evaluateDay(ctx.db(), ctx.dataset, { ds: o.ds });
     ctx.out(renderEvaluation(e, ctx.dataset.metrics.map((m) => [m.name, m.kind] as const)), e);
     setExit(evaluateExitCode(e.status));

@@ -15,7 +15,7 @@ export const report: RegisterCommand = (program, setExit) => {
       .option("--ds <date>", "the day, YYYY-MM-DD (default: the latest published day)"),
   ).action((opts: GlobalOptions & { ds?: string }) => {
     if (opts.ds !== undefined && !isValidDs(opts.ds)) throw new UserError(`--ds ${opts.ds}: expected a date YYYY-MM-DD.`);
-    const ctx = makeContext(opts);
+    const ctx = makeContext(opts, { existingDb: true });
     const db = ctx.db();
     const r = loadReport(db, ctx.dataset.name, opts.ds);
     if (!r) {
