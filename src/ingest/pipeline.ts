@@ -35,7 +35,7 @@ import {
 } from "../store/partitions.js";
 import { statSync } from "node:fs";
 import { assertReadable, isGzipFile, sha256OfFiles } from "./source.js";
-import type { RowCheck } from "./validate.js";
+import { KNOWN_COLUMNS, type RowCheck } from "./validate.js";
 import { DuplicateIndex, makeKeyFn, type KeyFn } from "./event-key.js";
 import { dsFromPaths } from "./ds.js";
 import { IDS_AT, N_CODES, NUMS, TEXTS, type RejectItem, type ToWriter } from "./messages.js";
@@ -95,10 +95,20 @@ export async function ingestFiles(db: DB, cfg: DatasetConfig, files: string[], o
     throw new UserError(`--format ${opts.format}: expected auto, ndjson or csv.`);
   for (const f of files) assertReadable(f);
   const keyFn = makeKeyFn(cfg.event_key);
+  checkNotNullColumns(cfg);
   const pathDs = opts.ds ? null : dsFromPaths(files);
   // Attempts a crash left staged would otherwise keep their rows forever.
   discardAbandonedBatches(db, cfg.name);
   return new IngestRun(db, cfg, files, opts, keyFn, pathDs).run();
+}
+
+/** A misspelt not_null column would otherwise reject every row as "empty": say which field is wrong instead. */
+function checkNotNullColumns(cfg: DatasetConfig): void {
+  if (!cfg.checks.not_null.enabled) return;
+  cfg.checks.not_null.columns.forEach((col, i) => {
+    if (!KNOWN_COLUMNS.includes(col))
+      throw new UserError(`configuration field checks.not_null.columns[${i}]: "${col}" is not a column (expected one of ${KNOWN_COLUMNS.join(", ")}).`);
+  });
 }
 
 interface Reject {

@@ -14,8 +14,8 @@ import { UserError, isUserError } from "../shared/errors.js";
 import { isValidDs } from "../shared/dates.js";
 import { deriveChannel } from "../aggregate/channel.js";
 import { detectFormat, readText, SourceError, type Format, type ReadCounters } from "./source.js";
-import { RowValidator, REQUIRED_COLUMNS, type RowCheck } from "./validate.js";
-import { ActionResolver } from "./values.js";
+import { RowValidator, REQUIRED_COLUMNS, isNull, type RowCheck } from "./validate.js";
+import { ActionResolver, shown } from "./values.js";
 import { FastRowParser } from "./fast-row.js";
 import { makeKeyHashFn } from "./event-key.js";
 import { splitId } from "../aggregate/id-table.js";
@@ -365,6 +365,11 @@ export class Producer {
         );
       ds = rowDs ?? init.pathDs;
     }
+    // Rows whose ds is not a date do have a ds column: say what is wrong with it rather than "no ds".
+    if (!ds && !isNull(rec.ds))
+      throw new UserError(
+        `${this.file}: line ${line}: ds ${shown(rec.ds)} is not a date YYYY-MM-DD; fix the rows or pass --ds YYYY-MM-DD to choose the partition.`,
+      );
     if (!ds)
       throw new UserError(
         `${this.file}: no ds for this partition: pass --ds YYYY-MM-DD, give the rows a ds column, or put the file under a ds=YYYY-MM-DD folder.`,

@@ -23,7 +23,7 @@ export const KNOWN_COLUMNS = [...REQUIRED_COLUMNS, "user_id", "dim_device_brand"
 
 const DAY_MS = 86_400_000;
 
-function isNull(v: unknown): boolean {
+export function isNull(v: unknown): boolean {
   return v === undefined || v === null || (typeof v === "string" && (v.length === 0 || v.trim().length === 0 || v === "\\N"));
 }
 
@@ -60,11 +60,12 @@ export class RowValidator {
       if (isNull(rec[col])) return { check, reason: `${col} is empty; expected a value.` };
     }
     const lou = id(rec.logged_out_user_id, "logged_out_user_id", rawLine);
-    if (lou === undefined) return badType("logged_out_user_id", rec.logged_out_user_id, "a signed 64-bit integer");
+    if (lou === undefined)
+      return badType("logged_out_user_id", rec.logged_out_user_id, "a signed 64-bit integer", idAsWritten(rec.logged_out_user_id, "logged_out_user_id", rawLine));
     let user: string | null = null;
     if (!isNull(rec.user_id)) {
       const u = id(rec.user_id, "user_id", rawLine);
-      if (u === undefined) return badType("user_id", rec.user_id, "a signed 64-bit integer or nothing");
+      if (u === undefined) return badType("user_id", rec.user_id, "a signed 64-bit integer or nothing", idAsWritten(rec.user_id, "user_id", rawLine));
       user = u;
     }
     const host = rec.dim_hostname;
@@ -133,8 +134,15 @@ export class RowValidator {
   }
 }
 
-function badType(field: string, value: unknown, expected: string): RowReject {
-  return { check: "row_format", reason: `${field}: expected ${expected}, got ${shown(value)}.` };
+function badType(field: string, value: unknown, expected: string, asWritten?: string): RowReject {
+  return { check: "row_format", reason: `${field}: expected ${expected}, got ${asWritten ?? shown(value)}.` };
+}
+
+/** The digits of a JSON number as the line wrote them (JSON.parse rounds beyond 2^53; the message must not show another number). */
+function idAsWritten(v: unknown, field: string, rawLine: string | null): string | undefined {
+  if (typeof v !== "number" || Number.isSafeInteger(v) || rawLine === null) return undefined;
+  const m = idPattern(field).exec(rawLine);
+  return m ? (m[1].length > 40 ? m[1].slice(0, 37) + "…" : m[1]) : undefined;
 }
 
 const ID_PATTERNS = new Map<string, RegExp>();

@@ -48,6 +48,8 @@ export function migrate(db: DB): void {
   const pending = MIGRATIONS.filter((m) => m.version > current).sort((a, b) => a.version - b.version);
   for (const m of pending) {
     db.transaction(() => {
+      // Another process (the service and a CLI ingest starting together) may have applied it since we looked.
+      if (schemaVersion(db) >= m.version) return;
       if (m.sql.trim()) db.exec(m.sql);
       db.pragma(`user_version = ${m.version}`);
     }).immediate();

@@ -149,6 +149,35 @@ describe("bad input", () => {
     assertStillPublished(db, batch);
   });
 
+  it("a row ds that is not a date → exit 2 naming the line and the value, not 'no ds'", async () => {
+    const { dir, db, batch } = await withPublishedDay();
+    const good = readFileSync(join(BAD, "good.ndjson"), "utf8").replaceAll('"2024-05-01"', '"05/01/2024"');
+    const file = writeFile(dir, "events.ndjson", good);
+    expect(await guardrail("ingest", file, "--db", db)).toBe(2);
+    expect(oneLine()).toMatch(/events\.ndjson: line 1: ds "05\/01\/2024" is not a date YYYY-MM-DD; fix the rows or pass --ds/);
+    assertStillPublished(db, batch);
+  });
+
+  it("a misspelt checks.not_null column → exit 2 naming the config field, no row rejected as empty", async () => {
+    const { dir, db, batch } = await withPublishedDay();
+    const cfg = writeFile(dir, "guardrail.config.yml", "checks:\n  not_null:\n    columns: [dim_hostname, dim_contry]\n");
+    expect(await guardrail("ingest", join(BAD, "good.ndjson"), "--db", db, "--config", cfg)).toBe(2);
+    expect(oneLine()).toMatch(/checks\.not_null\.columns\[1\]: "dim_contry" is not a column \(expected one of .*dim_country/);
+    assertStillPublished(db, batch);
+  });
+
+  it("an id beyond int64 written as a JSON number is quoted as written, not as JSON.parse rounded it", async () => {
+    const dir = tmpDir();
+    const db = join(dir, "g.db");
+    const lines = readFileSync(join(BAD, "good.ndjson"), "utf8").trim().split("\n");
+    lines[1] = lines[1].replace(/"logged_out_user_id":\s*-?\d+/, '"logged_out_user_id":12345678901234567891');
+    const file = writeFile(dir, "big.ndjson", lines.join("\n") + "\n");
+    expect(await guardrail("ingest", file, "--db", db, "--json")).toBe(3);
+    expect(JSON.parse(out).rejects_sample).toEqual([
+      { line: 2, reason: "logged_out_user_id: expected a signed 64-bit integer, got 12345678901234567891." },
+    ]);
+  });
+
   it("--json keeps stdout one JSON document; human output has a summary and a checks table", async () => {
     const dir = tmpDir();
     const db = join(dir, "g.db");
