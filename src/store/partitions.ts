@@ -47,6 +47,13 @@ export interface BatchCounts {
   duplicates: number;
 }
 
+/**
+ * Batches this process is staging right now. A pid alone does not identify an
+ * owner: a restarted container's service is PID 1 again, so a batch staged by
+ * "our" pid but not in this set was left by an earlier life of the process.
+ */
+const stagingHere = new Set<number>();
+
 export function createBatch(db: DB, b: NewBatch): number {
   const info = db
     .prepare(
@@ -54,7 +61,9 @@ export function createBatch(db: DB, b: NewBatch): number {
        VALUES (?, ?, ?, 'staged', ?, ?, ?, ?)`,
     )
     .run(b.dataset, b.ds, b.kind, b.source_file ?? null, b.checksum ?? null, new Date().toISOString(), process.pid);
-  return Number(info.lastInsertRowid);
+  const id = Number(info.lastInsertRowid);
+  stagingHere.add(id);
+  return id;
 }
 
 export function updateBatchCounts(db: DB, batchId: number, c: BatchCounts): void {
@@ -102,12 +111,14 @@ export function publishBatch(db: DB, batchId: number, result?: IngestResult): { 
       db.prepare(`UPDATE partitions SET result_json = ? WHERE id = ?`).run(JSON.stringify(result), batchId);
     }
   }).immediate();
+  stagingHere.delete(batchId);
   if (replaced !== null) dropBatchData(db, replaced);
   return { replaced };
 }
 
 /** The audit failed: the batch stays unpublished, its staged rows kept for inspection. */
 export function rejectBatch(db: DB, batchId: number, result?: IngestResult): void {
+  stagingHere.delete(batchId);
   db.transaction(() => {
     db.prepare(`UPDATE partitions SET status = 'rejected' WHERE id = ? AND status = 'staged'`).run(batchId);
     if (result) {
@@ -119,6 +130,7 @@ export function rejectBatch(db: DB, batchId: number, result?: IngestResult): voi
 
 /** Removes a staged batch and everything that carries its id (unreadable input: not an audit verdict). */
 export function discardBatch(db: DB, batchId: number): void {
+  stagingHere.delete(batchId);
   db.transaction(() => {
     // Never touch a batch that already reached a verdict (e.g. a failure after publishing).
     const row = db.prepare(`SELECT status FROM partitions WHERE id = ?`).get(batchId) as { status: BatchStatus } | undefined;
@@ -177,7 +189,9 @@ export function discardAbandonedBatches(db: DB, dataset: string, now: Date = new
   const rows = db
     .prepare(`SELECT id, owner_pid FROM partitions WHERE dataset = ? AND status = 'staged' AND ingested_at < ?`)
     .all(dataset, cutoff) as { id: number; owner_pid: number | null }[];
-  const gone = rows.filter((r) => r.owner_pid === null || (r.owner_pid !== process.pid && !processAlive(r.owner_pid)));
+  const gone = rows.filter((r) =>
+    r.owner_pid === null ? true : r.owner_pid === process.pid ? !stagingHere.has(r.id) : !processAlive(r.owner_pid),
+  );
   for (const r of gone) discardBatch(db, r.id);
   return gone.map((r) => r.id);
 }

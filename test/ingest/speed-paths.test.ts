@@ -148,12 +148,19 @@ describe("abandoned staged attempts", () => {
       const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
       const abandoned = staged(db, twoHoursAgo, dead);
       const noOwner = staged(db, twoHoursAgo, null);
+      // Our own pid, but not staged by this process (written directly, as an earlier life of a
+      // restarted container's PID 1 would have left it).
+      const earlierLife = Number(
+        db
+          .prepare(`INSERT INTO partitions (dataset, ds, kind, status, ingested_at, owner_pid) VALUES ('default', '2024-04-01', 'raw', 'staged', ?, ?)`)
+          .run(twoHoursAgo.toISOString(), process.pid).lastInsertRowid,
+      );
       const running = staged(db, twoHoursAgo, live.pid!);
       const recent = staged(db, new Date(), dead);
       const r = await ingestFiles(db, cfg, [writeFile(dir, "d.ndjson", ndjsonText(days(DS, 20)))]);
       expect(r.published).toBe(true);
       const exists = (id: number) => db.prepare(`SELECT 1 FROM partitions WHERE id = ?`).get(id) !== undefined;
-      expect([abandoned, noOwner].map(exists)).toEqual([false, false]);
+      expect([abandoned, noOwner, earlierLife].map(exists)).toEqual([false, false, false]);
       expect([abandoned, noOwner].map((id) => rows(db, id))).toEqual([0, 0]);
       expect(db.prepare(`SELECT COUNT(*) AS n FROM raw_values WHERE batch_id IN (?, ?)`).get(abandoned, noOwner)).toEqual({ n: 0 });
       expect([running, recent].map(exists)).toEqual([true, true]);
