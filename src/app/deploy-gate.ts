@@ -181,7 +181,21 @@ export async function handleProtectionRuleRequest(
     });
     record = getRepo(deps.db, repo);
   }
-  const sha = payload.deployment?.sha || (await workflowRunHeadSha(octokit, run));
+  let sha = payload.deployment?.sha;
+  if (!sha) {
+    try {
+      sha = await workflowRunHeadSha(octokit, run);
+    } catch (err) {
+      // Without a commit there is nothing to judge; answering beats leaving GitHub waiting for days.
+      log.warn(`guardrail deploy gate: ${repo} run ${run.runId}: the commit being deployed could not be found (${describeError(err)}); rejected.`);
+      await answerProtectionRule(octokit, run, {
+        environment_name: environment,
+        state: "rejected",
+        comment: "Guardrail could not find which commit this deployment carries, so it cannot judge it. Re-run the job to ask again.",
+      });
+      return null;
+    }
+  }
   const req = recordRequest(deps.db, {
     repo,
     installationId: payload.installation?.id ?? record?.installationId ?? null,

@@ -130,6 +130,25 @@ describe("deployment protection rule", () => {
     expect(body!.comment).toContain(`reverts suspect commit ${SUSPECT_SHA.slice(0, 7)}`);
   });
 
+  it("rejects with a reason, instead of leaving GitHub waiting, when the deployed commit cannot be found", async () => {
+    env = makeEnv();
+    seedHistory(env.db, DAY, 402);
+    addRepo(env.db);
+    let body: Body | undefined;
+    const scope = nock(API)
+      .get(`/repos/${REPO}/actions/runs/${RUN_ID}`)
+      .reply(404, { message: "Not Found" })
+      .post(`/repos/${REPO}/actions/runs/${RUN_ID}/deployment_protection_rule`, (b) => ((body = b), true))
+      .reply(204);
+    await handleProtectionRuleRequest(octokit(), env.deps, { ...payload(), deployment: null }, { now: NOW });
+    expect(scope.isDone()).toBe(true);
+    expect(body).toEqual({
+      environment_name: "production",
+      state: "rejected",
+      comment: "Guardrail could not find which commit this deployment carries, so it cannot judge it. Re-run the job to ask again.",
+    });
+  });
+
   it("approves a non-production environment without judging it", async () => {
     env = makeEnv();
     seedHistory(env.db, DAY, 200);
