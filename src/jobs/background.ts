@@ -6,9 +6,18 @@
 import type { Probot } from "probot";
 import type { AppDeps } from "../app/deps.js";
 import { describeError } from "../shared/errors.js";
-import { failInterruptedJobs } from "./store.js";
+import { rmSync } from "node:fs";
+import { failInterruptedJobs, releaseOldFailedUploads } from "./store.js";
 import { serviceFor, type ServiceOptions } from "./service.js";
 import { checkStaleness } from "./freshness.js";
+
+/** Deletes the uploads of jobs that failed longer ago than `olderThanMs` (see releaseOldFailedUploads). */
+export function sweepFailedUploads(deps: Pick<AppDeps, "db">, olderThanMs: number, log: { info(msg: string): void }, now = new Date()): number {
+  const files = releaseOldFailedUploads(deps.db, olderThanMs, now);
+  for (const f of files) rmSync(f, { force: true });
+  if (files.length) log.info(`guardrail: deleted ${files.length} upload(s) of jobs that failed more than ${Math.round(olderThanMs / 86_400_000)} days ago`);
+  return files.length;
+}
 
 /** Recovers jobs left running by a crash, starts the freshness timer. Returns a stop function. */
 export function startBackground(app: Probot, deps: AppDeps, overrides: Partial<ServiceOptions> = {}): () => void {
@@ -19,6 +28,7 @@ export function startBackground(app: Probot, deps: AppDeps, overrides: Partial<S
   // One pass at a time: a slow GitHub must not pile ticks up.
   let running: Promise<unknown> | null = null;
   const tick = () => {
+    sweepFailedUploads(deps, service.opts.failedUploadMs, service.log);
     if (running) return;
     running = checkStaleness(deps, service.auth, service.log)
       .catch((err) => service.log.error(`guardrail freshness check failed: ${describeError(err)}`))

@@ -25,6 +25,8 @@ export interface ServiceOptions {
   jobTimeoutMs?: number;
   /** How often the background timer checks data freshness (default hourly). */
   freshnessIntervalMs: number;
+  /** A failed job's upload is kept this long for a retry, then deleted (GUARDRAIL_FAILED_UPLOAD_DAYS, default 7). */
+  failedUploadMs: number;
   /** Delay of the first freshness check after start (default 60 s). */
   freshnessFirstDelayMs: number;
   /** Tests: replace the child-process ingest or the GitHub fan-out. */
@@ -59,6 +61,7 @@ export function optionsFromEnv(): ServiceOptions {
     uploadIdleMs: (positiveEnv("GUARDRAIL_UPLOAD_IDLE_SECONDS") ?? 60) * 1000,
     freshnessIntervalMs: 60 * 60 * 1000,
     freshnessFirstDelayMs: 60 * 1000,
+    failedUploadMs: (positiveEnv("GUARDRAIL_FAILED_UPLOAD_DAYS") ?? 7) * 86_400_000,
   };
 }
 

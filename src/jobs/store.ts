@@ -102,6 +102,21 @@ export function failInterruptedJobs(db: DB, now = new Date()): string[] {
   return ids;
 }
 
+/**
+ * Failed jobs keep their upload so they can be retried, but not forever: an
+ * export that failed a week ago has been superseded, and each can be GiBs.
+ * Returns the files to delete; their jobs no longer point at them.
+ */
+export function releaseOldFailedUploads(db: DB, olderThanMs: number, now = new Date()): string[] {
+  const cutoff = new Date(now.getTime() - olderThanMs).toISOString();
+  const rows = db
+    .prepare(`SELECT id, file_path FROM jobs WHERE state = 'failed' AND file_path IS NOT NULL AND finished_at < ?`)
+    .all(cutoff) as { id: string; file_path: string }[];
+  const stmt = db.prepare(`UPDATE jobs SET file_path = NULL, error = coalesce(error, '') || ? WHERE id = ?`);
+  for (const r of rows) stmt.run(` The upload was deleted ${Math.round(olderThanMs / 86_400_000)} days after the failure; upload the export again.`, r.id);
+  return rows.map((r) => r.file_path);
+}
+
 /** failed → queued again (the upload is still on disk). */
 export function requeueJob(db: DB, id: string): boolean {
   const r = db
