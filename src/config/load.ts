@@ -34,7 +34,37 @@ export function parseConfig(raw: unknown, source = "guardrail.config.yml"): Guar
   const config = result.data;
   if (!config.metrics) config.metrics = DEFAULT_METRICS.map((m) => metricSchema.parse(m));
   checkMetricGraph(config.metrics, config.action_types, source);
+  checkColumns(config, source);
   return config;
+}
+
+/** The export's columns (DESIGN §3): what the event key and not_null may name. */
+export const EXPORT_COLUMNS = [
+  "user_id",
+  "logged_out_user_id",
+  "dim_hostname",
+  "dim_country",
+  "dim_device_brand",
+  "action_type",
+  "event_timestamp",
+  "other_properties",
+  "ds",
+];
+
+/** Caught here, where the file is known, rather than as a confusing audit failure at ingest time. */
+function checkColumns(config: GuardrailConfig, source: string): void {
+  const keyCols = EXPORT_COLUMNS.filter((c) => c !== "other_properties");
+  const checkKey = (key: string[], field: string) =>
+    key.forEach((k, i) => {
+      if (!keyCols.includes(k) && !/^other_properties\.[^.]+$/.test(k))
+        throw new UserError(`${source}: field ${field}[${i}]: "${k}" is not a column (expected one of ${keyCols.join(", ")} or other_properties.<name>).`);
+    });
+  checkKey(config.event_key, "event_key");
+  for (const [name, d] of Object.entries(config.datasets)) if (d.event_key) checkKey(d.event_key, `datasets.${name}.event_key`);
+  config.checks.not_null.columns.forEach((c, i) => {
+    if (!EXPORT_COLUMNS.includes(c))
+      throw new UserError(`${source}: field checks.not_null.columns[${i}]: "${c}" is not a column (expected one of ${EXPORT_COLUMNS.join(", ")}).`);
+  });
 }
 
 /** Ratios must point at count metrics that exist; distinct measures must be derivable. */

@@ -72,6 +72,12 @@ describe("guardrail.config.yml", () => {
     expect(errorOf(() => loadConfig(writeTemp("metrics:\n  - { kind: count, name: v, actions: [login, signup], measure: unique_users }\n")))).toMatch(
       /field metrics\[0\]\.actions: a unique_users metric needs "all" or exactly one action/,
     );
+    expect(errorOf(() => loadConfig(writeTemp("checks:\n  not_null:\n    columns: [dim_hostname, dim_countr]\n")))).toMatch(
+      /guardrail\.config\.yml: field checks\.not_null\.columns\[1\]: "dim_countr" is not a column \(expected one of user_id, /,
+    );
+    expect(errorOf(() => loadConfig(writeTemp("event_key: [logged_out_user_id, event_time]\n")))).toMatch(
+      /guardrail\.config\.yml: field event_key\[1\]: "event_time" is not a column .* or other_properties\.<name>\)\./,
+    );
     expect(errorOf(() => loadConfig(writeTemp("a: [1,\n")))).toMatch(/guardrail\.config\.yml: line \d+ is not valid YAML/);
     expect(errorOf(() => loadConfig("/nonexistent/guardrail.config.yml"))).toMatch(/cannot read the configuration file/);
   });
