@@ -284,8 +284,10 @@ class IngestRun {
       let k = this.groupLen;
       g[k++] = base + nums[o];
       g[k++] = nums[o + 1];
-      g[k++] = texts[t];
-      g[k++] = texts[t + 1];
+      // BigInt binds straight to a 64-bit integer; a decimal string would be re-parsed by SQLite's column affinity.
+      const user = texts[t];
+      g[k++] = user === null ? null : BigInt(user);
+      g[k++] = BigInt(texts[t + 1] as string);
       g[k++] = nums[o + 3];
       g[k++] = nums[o + 4];
       g[k++] = nums[o + 5];
