@@ -14,28 +14,12 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { ingestFiles } from "../../src/ingest/pipeline.js";
 import { defaultDatasetConfig } from "../../src/config/load.js";
 import { openDb, type DB } from "../../src/store/db.js";
-import { days, event, ndjsonLine, tmpDir, writeFile } from "./helpers.js";
+import { days, event, ndjsonLine, storedDay as dump, tmpDir, writeFile } from "./helpers.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const DS = "2024-05-01";
 const cfg = defaultDatasetConfig();
 
-const dump = (db: DB) => ({
-  events: db
-    .prepare(
-      `SELECT line, CAST(user_id AS TEXT) u, CAST(logged_out_user_id AS TEXT) l, dim_hostname, dim_country, dim_device_brand, action_type,
-              event_timestamp, other_properties, dim_channel, ds FROM published_events ORDER BY line`,
-    )
-    .all(),
-  agg: db
-    .prepare(
-      `SELECT aggregation_level, action_type, dim_hostname, dim_country, dim_device_brand, dim_channel, dim_product_type, dim_app_version,
-              event_hour, m_total_events, m_unique_visitors, m_unique_users FROM published_agg ORDER BY 1,2,3,4,5,6,7,8,9`,
-    )
-    .all(),
-  rejects: db.prepare(`SELECT line, reason FROM rejects ORDER BY rowid`).all(),
-  partitions: db.prepare(`SELECT ds, status, rows_read, rows_loaded, rows_rejected, duplicates, checksum FROM partitions`).all(),
-});
 
 describe("parallel parse of one large NDJSON file (compiled workers)", () => {
   let lib: typeof import("../../src/ingest/pipeline.js");

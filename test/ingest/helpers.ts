@@ -99,3 +99,23 @@ export function ndjsonText(events: Ev[]): string {
 export function days(ds: string, n: number, start = 0): Ev[] {
   return Array.from({ length: n }, (_, i) => event(start + i, ds));
 }
+
+/** Everything an ingest leaves behind for a published day, in a stable order: two ingests of one file must agree on all of it. */
+export function storedDay(db: DB) {
+  return {
+    events: db
+      .prepare(
+        `SELECT line, CAST(user_id AS TEXT) u, CAST(logged_out_user_id AS TEXT) l, dim_hostname, dim_country, dim_device_brand, action_type,
+                event_timestamp, other_properties, dim_channel, ds FROM published_events ORDER BY line`,
+      )
+      .all(),
+    agg: db
+      .prepare(
+        `SELECT aggregation_level, action_type, dim_hostname, dim_country, dim_device_brand, dim_channel, dim_product_type, dim_app_version,
+                event_hour, m_total_events, m_unique_visitors, m_unique_users FROM published_agg ORDER BY 1,2,3,4,5,6,7,8,9`,
+      )
+      .all(),
+    rejects: db.prepare(`SELECT line, reason FROM rejects ORDER BY rowid`).all(),
+    partitions: db.prepare(`SELECT ds, status, rows_read, rows_loaded, rows_rejected, duplicates, checksum FROM partitions`).all(),
+  };
+}
