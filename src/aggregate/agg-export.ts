@@ -14,7 +14,7 @@ import { UserError } from "../shared/errors.js";
 import { isValidDs } from "../shared/dates.js";
 import { detectFormat, readText, SourceError } from "../ingest/source.js";
 import { ActionResolver, isWellFormedHost, shown } from "../ingest/values.js";
-import { DEFAULT_LEVELS, GROUP_COLUMNS, type LevelDef } from "./levels.js";
+import { DEFAULT_LEVELS, GROUP_COLUMNS, emptyAggRow, type LevelDef } from "./levels.js";
 
 const MEASURES = ["m_total_events", "m_unique_visitors", "m_unique_users"] as const;
 export const AGG_REQUIRED_COLUMNS = ["aggregation_level", ...MEASURES];
@@ -60,21 +60,7 @@ class RowParser {
       if (this.rowDs && ds !== this.rowDs) bad("ds", `is ${ds} but earlier rows say ${this.rowDs}; one export is one day`);
       this.rowDs = ds;
     }
-    const row: AggRow = {
-      ds: "",
-      aggregation_level: levelName,
-      action_type: null,
-      dim_hostname: null,
-      dim_country: null,
-      dim_device_brand: null,
-      dim_channel: null,
-      dim_product_type: null,
-      dim_app_version: null,
-      event_hour: null,
-      m_total_events: 0,
-      m_unique_visitors: 0,
-      m_unique_users: 0,
-    };
+    const row = emptyAggRow(levelName);
     const grouped = new Set<string>(level.columns);
     for (const col of GROUP_COLUMNS) {
       const v = rec[col];

@@ -13,7 +13,7 @@
  */
 import type { AggRow, EventRow } from "../shared/types.js";
 import { UserError } from "../shared/errors.js";
-import { DEFAULT_LEVELS, GROUP_COLUMNS, type GroupColumn, type LevelDef } from "./levels.js";
+import { DEFAULT_LEVELS, GROUP_COLUMNS, emptyAggRow, type GroupColumn, type LevelDef } from "./levels.js";
 import { IdTable } from "./id-table.js";
 
 const CHUNK_BITS = 16;
@@ -296,21 +296,10 @@ export class Aggregator {
 
     const order = keys.map((_, i) => i).sort((x, y) => keys[x] - keys[y]);
     return order.map((slot) => {
-      const row: AggRow = {
-        ds: "",
-        aggregation_level: level.name,
-        action_type: null,
-        dim_hostname: null,
-        dim_country: null,
-        dim_device_brand: null,
-        dim_channel: null,
-        dim_product_type: null,
-        dim_app_version: null,
-        event_hour: null,
-        m_total_events: events[slot],
-        m_unique_visitors: visitors[slot],
-        m_unique_users: usersPerSlot[slot],
-      };
+      const row = emptyAggRow(level.name);
+      row.m_total_events = events[slot];
+      row.m_unique_visitors = visitors[slot];
+      row.m_unique_users = usersPerSlot[slot];
       cols.forEach((c, k) => {
         const idx = Math.floor(keys[slot] / stride[k]) % radix[k];
         const name = GROUP_COLUMNS[c] as GroupColumn;

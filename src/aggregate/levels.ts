@@ -8,6 +8,8 @@
  * counts do not add across hours or actions, so exact daily visitors per
  * country (or over all actions) need their own grouping sets.
  */
+import type { AggRow } from "../shared/types.js";
+
 export const GROUP_COLUMNS = [
   "action_type",
   "dim_hostname",
@@ -51,3 +53,22 @@ export const DAILY_LEVELS: LevelDef[] = [
 ];
 
 export const DEFAULT_LEVELS: LevelDef[] = [...CONTRACT_LEVELS, ...DAILY_LEVELS];
+
+/** A row of `level` with every dimension NULL and zero measures; callers fill in what the level groups. */
+export function emptyAggRow(level: string): AggRow {
+  return {
+    ds: "",
+    aggregation_level: level,
+    action_type: null,
+    dim_hostname: null,
+    dim_country: null,
+    dim_device_brand: null,
+    dim_channel: null,
+    dim_product_type: null,
+    dim_app_version: null,
+    event_hour: null,
+    m_total_events: 0,
+    m_unique_visitors: 0,
+    m_unique_users: 0,
+  };
+}

@@ -110,7 +110,8 @@ export function isOverridden(db: DB, repo: string, sha: string): Override | null
   return row ? toOverride(row) : null;
 }
 
-interface OverrideRow {
+/** A row of the overrides table (migration 003). */
+export interface OverrideRow {
   repo: string;
   pr_number: number;
   sha: string;

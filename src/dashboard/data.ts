@@ -12,6 +12,7 @@ import { batchChecks, dayStatus, latestAttempt, latestPublishedDs, listDatasets,
 import { evaluateDay } from "../evaluate/index.js";
 import { describeError } from "../shared/errors.js";
 import { computedBand, type Band, type DayValue } from "./band.js";
+import type { OverrideRow } from "../app/store.js";
 
 export const HISTORY_DAYS = 56;
 export const BREAKDOWN_DIMENSIONS = ["dim_country", "dim_device_brand", "dim_channel"] as const;
@@ -35,14 +36,7 @@ export interface SuspectRow {
   evidence: string;
 }
 
-export interface OverrideRow {
-  repo: string;
-  pr_number: number;
-  sha: string;
-  actor: string;
-  reason: string;
-  created_at: string;
-}
+export type { OverrideRow } from "../app/store.js";
 
 export interface DashboardData {
   datasets: string[];
@@ -62,14 +56,9 @@ export interface DashboardData {
   publishedDays: string[];
 }
 
-function hasTable(db: DB, name: string): boolean {
-  return !!db.prepare(`SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ?`).get(name);
-}
-
 /** The newest stored evaluation of each day in [from, to]. */
 function storedEvaluations(db: DB, dataset: string, from: string, to: string): Map<string, Evaluation> {
   const out = new Map<string, Evaluation>();
-  if (!hasTable(db, "evaluations")) return out;
   const rows = db
     .prepare(
       `SELECT ds, json FROM evaluations e WHERE dataset = ? AND ds BETWEEN ? AND ?
@@ -112,17 +101,17 @@ function dayBreakdowns(db: DB, dataset: string, ds: string): DashboardData["brea
 }
 
 function suspectsOf(db: DB, dataset: string, ds: string): SuspectRow[] {
-  if (!hasTable(db, "suspects")) return [];
   return db.prepare(`SELECT repo, sha, reason, evidence FROM suspects WHERE dataset = ? AND ds = ? ORDER BY repo, sha`).all(dataset, ds) as SuspectRow[];
 }
 
 function overridesOf(db: DB, dataset: string): OverrideRow[] {
-  if (!hasTable(db, "overrides")) return [];
-  const scoped = hasTable(db, "repos")
-    ? `WHERE repo IN (SELECT repo FROM repos WHERE dataset = ?) OR NOT EXISTS (SELECT 1 FROM repos)`
-    : `WHERE ? IS NOT NULL`;
+  // Before any repo is recorded (a local run), every override is shown.
   return db
-    .prepare(`SELECT repo, pr_number, sha, actor, reason, created_at FROM overrides ${scoped} ORDER BY created_at DESC LIMIT 20`)
+    .prepare(
+      `SELECT repo, pr_number, sha, actor, reason, created_at FROM overrides
+       WHERE repo IN (SELECT repo FROM repos WHERE dataset = ?) OR NOT EXISTS (SELECT 1 FROM repos)
+       ORDER BY created_at DESC LIMIT 20`,
+    )
     .all(dataset) as OverrideRow[];
 }
 

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { openDb, type DB } from "../../src/store/db.js";
+import { EXPORT_COLUMNS } from "../../src/config/load.js";
 
 export interface Ev {
   user_id?: string | null;
@@ -62,17 +63,8 @@ export function ndjsonLine(e: Ev): string {
   return `{${parts.join(",")}}`;
 }
 
-export const CSV_COLUMNS = [
-  "user_id",
-  "logged_out_user_id",
-  "dim_hostname",
-  "dim_country",
-  "dim_device_brand",
-  "action_type",
-  "event_timestamp",
-  "other_properties",
-  "ds",
-];
+/** The export's columns, in DESIGN §3 order. */
+export const CSV_COLUMNS = EXPORT_COLUMNS;
 
 function csvCell(v: unknown): string {
   if (v === null || v === undefined) return "";
