@@ -269,7 +269,7 @@ class ChunkedRun {
     this.dispatch();
   }
 
-  /** Rewrites a parser's batch into whole-file terms: line numbers, row sequences, dictionary codes. */
+  /** Rewrites a parser's batch into whole-file terms: line numbers, row sequences, dictionary codes (the block keeps its own). */
   private renumber(parser: number, b: BatchMsg): void {
     const codes = this.parsers[parser].codes;
     const fresh: string[] = [];
@@ -290,6 +290,7 @@ class ChunkedRun {
       for (let k = o + FIRST_CODE; k <= o + LAST_CODE; k++) if (nums[k] >= 0) nums[k] = codes[nums[k]];
     }
     for (const r of b.rejects) r.line += off;
+    b.lineBase = off;
     b.dict = fresh;
     b.rowsRead = this.rowsRead;
     b.bytes = Math.min(this.emitted * this.chunkSize, this.fileSize);

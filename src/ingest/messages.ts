@@ -1,11 +1,13 @@
 /**
  * What the parsing side (a worker thread) and the writing side (the thread
  * that owns SQLite) tell each other during one ingest. Rows travel in compact
- * batches: one Float64Array of numbers (transferred, not copied) and one array
- * of strings; dimension values travel once, as a dictionary.
+ * batches: one Float64Array of numbers (transferred, not copied) and the rows'
+ * stored form, a raw block built by the parser; dimension values travel once,
+ * as a dictionary.
  */
 import type { DatasetConfig } from "../config/load.js";
 import type { RowCheck } from "./validate.js";
+import type { Block } from "../store/raw-blocks.js";
 
 export interface ProducerInit {
   cfg: DatasetConfig;
@@ -23,14 +25,13 @@ export interface ProducerInit {
  * (0 when the duplicate check is off; the writer keeps the duplicate index),
  * then the UTC hour of the event, then logged_out_user_id and user_id split
  * by the aggregator's splitId() (3 numbers each; the user's 0 when NULL): the
- * parser does that work, off the writer's thread.
+ * parser does that work, off the writer's thread; then 1 when user_id is not NULL.
  */
-export const NUMS = 18;
+export const NUMS = 19;
 /** Offset of the split ids in a row of `BatchMsg.nums`. */
 export const IDS_AT = 12;
 export const N_CODES = 3;
-/** Strings per row in `BatchMsg.texts`: user_id, logged_out_user_id (exact decimal), other_properties JSON. */
-export const TEXTS = 3;
+export const HAS_USER = 18;
 
 export interface RejectItem {
   /** Index of the first batch row that comes after this rejected line. */
@@ -44,7 +45,19 @@ export interface RejectItem {
 
 export type ToWriter =
   | { type: "open"; ds: string }
-  | { type: "batch"; file: number; dict: string[]; nums: Float64Array; texts: (string | null)[]; rejects: RejectItem[]; rowsRead: number; bytes: number }
+  | {
+      type: "batch";
+      file: number;
+      /** Values new to the dictionary that `nums`' codes index. */
+      dict: string[];
+      nums: Float64Array;
+      /** The rows as stored (a raw block); its line numbers count from `lineBase`. */
+      block: Block;
+      lineBase: number;
+      rejects: RejectItem[];
+      rowsRead: number;
+      bytes: number;
+    }
   | { type: "end"; rowsRead: number; bytes: number }
   /** Chunk mode: every batch of chunk `chunk` was sent; it held `lines` lines, `rowsRead` of them not blank. */
   | { type: "chunkEnd"; chunk: number; lines: number; rowsRead: number }

@@ -12,6 +12,7 @@
  */
 import { basename } from "node:path";
 import type { Statement } from "better-sqlite3";
+import { BlockStager, type StoredRow } from "../store/raw-blocks.js";
 import type { DB } from "../store/db.js";
 import type { DatasetConfig } from "../config/load.js";
 import type { AggRow, CheckResult, EventRow, IngestResult } from "../shared/types.js";
@@ -29,7 +30,6 @@ import {
   insertAggRows,
   insertChecks,
   publishBatch,
-  rawRowid,
   rejectBatch,
   updateBatchCounts,
 } from "../store/partitions.js";
@@ -38,7 +38,7 @@ import { assertReadable, isGzipFile, sha256OfFiles } from "./source.js";
 import { KNOWN_COLUMNS, type RowCheck } from "./validate.js";
 import { DuplicateIndex, makeKeyFn, type KeyFn } from "./event-key.js";
 import { dsFromPaths } from "./ds.js";
-import { IDS_AT, N_CODES, NUMS, TEXTS, type RejectItem, type ToWriter } from "./messages.js";
+import { HAS_USER, IDS_AT, N_CODES, NUMS, type RejectItem, type ToWriter } from "./messages.js";
 import { startProducer, type ProducerHandle } from "./transport.js";
 
 export interface IngestProgress {
@@ -76,12 +76,8 @@ export type IngestOutcome = IngestResult & { timings: IngestTimings };
 const CHUNK_ROWS = 50_000;
 const SAMPLE = 20;
 const PROGRESS_EVERY_MS = 250;
-/** Rows per multi-row INSERT statement. */
-const GROUP_ROWS = 128;
 /** A low estimate of an export row's size (the usual rows are ~360 bytes). */
 const BYTES_PER_ROW = 400;
-/** Columns bound per staged row (raw_events). */
-const COLS = 11;
 
 /**
  * Stage → audit → publish one partition from one or more export files.
@@ -137,13 +133,8 @@ class IngestRun {
   private readonly collisions = new Map<number, number[]>();
   /** Event-key hash → sequence of its first row (the producer hashes; this side decides, in row order). */
   private dups: DuplicateIndex;
-  private readonly group: unknown[] = new Array(GROUP_ROWS * COLS);
-  private groupLen = 0;
-  private insertMany: Statement<unknown[]> | null = null;
-  private readonly insertOne = new Map<number, Statement<unknown[]>>();
-  private valueStmt: Statement<unknown[]> | null = null;
+  private blocks: BlockStager | null = null;
   private rejectStmt: Statement<unknown[]> | null = null;
-  private byRowid: Statement<unknown[]> | null = null;
   private checksum: Promise<string> = Promise.resolve("");
   private readonly aggregator = new Aggregator();
   /** Rows per dim_hostname dictionary code (week-over-week host check). */
@@ -234,36 +225,20 @@ class IngestRun {
   private open(ds: string): void {
     this.ds = ds;
     this.batchId = createBatch(this.db, { dataset: this.cfg.name, ds, kind: "raw", source_file: this.files.join(", ") });
-    const one = `(${Array(COLS).fill("?").join(", ")})`;
-    this.insertMany = this.db.prepare(this.insertSql(GROUP_ROWS, one));
-    this.valueStmt = this.db.prepare(`INSERT INTO raw_values (batch_id, code, value) VALUES (?, ?, ?)`);
+    this.blocks = new BlockStager(this.db, this.batchId);
     this.rejectStmt = this.db.prepare(`INSERT INTO rejects (batch_id, line, reason) VALUES (?, ?, ?)`);
-    this.byRowid = this.db
-      .prepare(
-        `SELECT line, user_id, logged_out_user_id, action_code, hostname_code, country_code, device_code, channel_code, event_ms, other_properties
-         FROM raw_events WHERE id = ?`,
-      )
-      .safeIntegers(true);
     this.db.exec("BEGIN");
   }
 
-  private insertSql(rows: number, one: string): string {
-    return `INSERT INTO raw_events (id, line, user_id, logged_out_user_id, action_code, hostname_code, country_code, device_code, channel_code, event_ms, other_properties)
-      VALUES ${Array(rows).fill(one).join(", ")}`;
-  }
-
   private batch(m: Extract<ToWriter, { type: "batch" }>): void {
-    const batchId = this.batchId!;
-    for (const v of m.dict) {
-      this.valueStmt!.run(batchId, this.values.length, v);
-      this.values.push(v);
-    }
-    const { nums, texts, rejects } = m;
+    for (const v of m.dict) this.values.push(v);
+    const { nums, rejects } = m;
     const n = nums.length / NUMS;
-    const base = rawRowid(batchId, 0);
-    const g = this.group;
     const agg = this.aggregator;
     const dups = this.dups;
+    const blocks = this.blocks!;
+    blocks.open(n > 0 ? nums[0] : 0, m.lineBase, m.block);
+    const dropped: number[] = [];
     let ri = 0;
     for (let i = 0; i < n; i++) {
       while (ri < rejects.length && rejects[ri].before <= i) this.fileReject(rejects[ri++]);
@@ -272,43 +247,26 @@ class IngestRun {
       if (h !== 0) {
         const candidate = dups.firstOrAdd(h, nums[o]);
         if (candidate >= 0) {
-          const firstLine = this.earlierLine(h, candidate, nums[o], this.keyOfBatchRow(nums, texts, i));
+          const firstLine = this.earlierLine(h, candidate, nums[o]);
           if (firstLine > 0) {
             this.reject("duplicates", nums[o + 1], `duplicate event key (${this.cfg.event_key.join(", ")}) of line ${firstLine}.`, m.file);
+            dropped.push(i);
             continue;
           }
         }
       }
-      const t = i * TEXTS;
-      const device = nums[o + 6];
-      let k = this.groupLen;
-      g[k++] = base + nums[o];
-      g[k++] = nums[o + 1];
-      // BigInt binds straight to a 64-bit integer; a decimal string would be re-parsed by SQLite's column affinity.
-      const user = texts[t];
-      g[k++] = user === null ? null : BigInt(user);
-      g[k++] = BigInt(texts[t + 1] as string);
-      g[k++] = nums[o + 3];
-      g[k++] = nums[o + 4];
-      g[k++] = nums[o + 5];
-      g[k++] = device < 0 ? null : device;
-      g[k++] = nums[o + 7];
-      g[k++] = nums[o + 2];
-      g[k++] = texts[t + 2];
-      this.groupLen = k;
       this.rowsLoaded++;
-      if (k === GROUP_ROWS * COLS) this.insertGroup();
-      agg.addCodedSplit(nums, o + N_CODES, nums[o + 11], nums, o + IDS_AT, texts[t] !== null);
+      agg.addCodedSplit(nums, o + N_CODES, nums[o + 11], nums, o + IDS_AT, nums[o + HAS_USER] === 1);
       const host = nums[o + 4];
       if (host >= this.hostCounts.length) this.growHostCounts(host);
       this.hostCounts[host]++;
     }
     while (ri < rejects.length) this.fileReject(rejects[ri++]);
+    blocks.write(dropped);
     this.rowsRead = m.rowsRead;
     this.bytes = m.bytes;
     this.pendingRows += n;
     if (this.pendingRows >= CHUNK_ROWS) {
-      this.insertGroup();
       this.db.exec("COMMIT");
       this.db.exec("BEGIN");
       this.pendingRows = 0;
@@ -324,73 +282,24 @@ class IngestRun {
     this.hostCounts = bigger;
   }
 
-  /** Inserts the buffered rows: one multi-row INSERT when full (per-statement overhead dominates single rows). */
-  private insertGroup(): void {
-    const k = this.groupLen;
-    if (k === 0) return;
-    if (k === GROUP_ROWS * COLS) this.insertMany!.run(this.group);
-    else {
-      const rows = k / COLS;
-      let stmt = this.insertOne.get(rows);
-      if (!stmt) {
-        stmt = this.db.prepare(this.insertSql(rows, `(${Array(COLS).fill("?").join(", ")})`));
-        if (this.insertOne.size < 8) this.insertOne.set(rows, stmt);
-      }
-      stmt.run(this.group.slice(0, k));
-    }
-    this.groupLen = 0;
-  }
-
   /**
    * Line of an earlier staged event with exactly this key, or 0. The producer
    * only knows hashes; the stored rows decide, so a hash collision never rejects a row.
    */
-  private earlierLine(hash: number, candidate: number, seq: number, key: string): number {
-    this.insertGroup(); // the candidate may still be in the buffer
-    const base = rawRowid(this.batchId!, 0);
+  private earlierLine(hash: number, candidate: number, seq: number): number {
+    const key = this.keyOf(this.blocks!.row(seq)!);
     const candidates = [candidate, ...(this.collisions.get(hash) ?? [])];
     for (const c of candidates) {
-      const row = this.byRowid!.get(base + c) as Record<string, bigint | string | null> | undefined;
-      if (row && this.keyOfRow(row) === key) return Number(row.line);
+      const row = this.blocks!.row(c);
+      if (row && this.keyOf(row) === key) return row.line;
     }
     (this.collisions.get(hash) ?? this.collisions.set(hash, []).get(hash)!).push(seq);
     return 0;
   }
 
-  /** The event key of row `i` of a batch, in the stored-row shape keyOfRow reads. */
-  private keyOfBatchRow(nums: Float64Array, texts: (string | null)[], i: number): string {
-    const o = i * NUMS;
-    const t = i * TEXTS;
-    const device = nums[o + 6];
-    return this.keyOfRow({
-      line: String(nums[o + 1]),
-      user_id: texts[t],
-      logged_out_user_id: texts[t + 1],
-      hostname_code: String(nums[o + 4]),
-      country_code: String(nums[o + 5]),
-      device_code: device < 0 ? null : String(device),
-      action_code: String(nums[o + 3]),
-      event_ms: String(nums[o + 2]),
-      other_properties: texts[t + 2],
-    });
-  }
-
-  /** The event key of a staged row, rebuilt exactly (ids via BigInt). */
-  private keyOfRow(row: Record<string, bigint | string | null>): string {
-    const v = (code: bigint | string | null) => (code === null ? null : this.values[Number(code)]);
-    const e: EventRow = {
-      line: Number(row.line),
-      user_id: row.user_id === null ? null : String(row.user_id),
-      logged_out_user_id: String(row.logged_out_user_id),
-      dim_hostname: v(row.hostname_code)!,
-      dim_country: v(row.country_code)!,
-      dim_device_brand: v(row.device_code),
-      action_type: v(row.action_code)!,
-      event_ms: Number(row.event_ms),
-      other_properties: row.other_properties ? (JSON.parse(row.other_properties as string) as Record<string, string>) : {},
-      ds: this.ds!,
-    };
-    return this.keyFn(e);
+  /** The event key of a staged row, rebuilt exactly (ids as their stored digits). */
+  private keyOf(row: StoredRow): string {
+    return this.keyFn({ ...row, other_properties: JSON.parse(row.other_properties) as Record<string, string>, ds: this.ds! });
   }
 
   private fileReject(r: RejectItem): void {
@@ -423,7 +332,7 @@ class IngestRun {
     this.dups = new DuplicateIndex(16);
     this.rowsRead = m.rowsRead;
     this.bytes = m.bytes;
-    this.insertGroup();
+    this.blocks = null;
     if (this.db.inTransaction) this.db.exec("COMMIT");
     const t0 = performance.now();
     this.timings.read_ms = Math.round(t0 - this.started);

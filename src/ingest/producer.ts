@@ -19,7 +19,8 @@ import { ActionResolver, shown } from "./values.js";
 import { FastRowParser } from "./fast-row.js";
 import { makeKeyHashFn } from "./event-key.js";
 import { splitId } from "../aggregate/id-table.js";
-import { IDS_AT, NUMS, TEXTS, type ProducerInit, type RejectItem, type ToProducer, type ToWriter } from "./messages.js";
+import { BlockBuilder } from "../store/raw-blocks.js";
+import { HAS_USER, IDS_AT, NUMS, type ProducerInit, type RejectItem, type ToProducer, type ToWriter } from "./messages.js";
 
 const BATCH_ROWS = 8192;
 const HOUR_MS = 3_600_000;
@@ -42,7 +43,13 @@ export class Producer {
   private channelCache = new Map<string, Map<string, Map<string, Map<string, string>>>>();
   private channelCacheSize = 0;
   private readonly dict = new Map<string, number>();
+  /** Code → value of `dict`. */
+  private readonly values: string[] = [];
   private newDict: string[] = [];
+  /** The batch's stored rows (one raw block per batch) and the block's own dictionary: worker code → index + 1. */
+  private readonly block = new BlockBuilder();
+  private blockIndex = new Int32Array(256);
+  private blockCodes: number[] = [];
   private readonly counters: ReadCounters = { bytes: 0 };
   private seq = 0;
   private rowsRead = 0;
@@ -50,7 +57,6 @@ export class Producer {
   private fileIndex = 0;
   private fileLine = 0;
   private nums = new Float64Array(BATCH_ROWS * NUMS);
-  private texts: (string | null)[] = [];
   private rows = 0;
   private rejects: RejectItem[] = [];
   private inFlight = 0;
@@ -273,8 +279,30 @@ export class Producer {
     nums[o + 11] = Math.floor((((e.event_ms % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS);
     splitId(e.logged_out_user_id, nums, o + IDS_AT);
     if (e.user_id !== null) splitId(e.user_id, nums, o + IDS_AT + 3);
-    this.texts.push(e.user_id, e.logged_out_user_id, propsText);
+    nums[o + HAS_USER] = e.user_id === null ? 0 : 1;
+    const device = nums[o + 6];
+    this.block.row(
+      e.line,
+      e.user_id,
+      e.logged_out_user_id,
+      this.local(nums[o + 3]),
+      this.local(nums[o + 4]),
+      this.local(nums[o + 5]),
+      device < 0 ? -1 : this.local(device),
+      this.local(nums[o + 7]),
+      e.event_ms,
+      propsText,
+    );
     this.rows++;
+  }
+
+  /** The index of a dictionary code in the current block's own dictionary. */
+  private local(code: number): number {
+    const at = this.blockIndex[code];
+    if (at > 0) return at - 1;
+    this.blockCodes.push(code);
+    this.blockIndex[code] = this.blockCodes.length;
+    return this.blockCodes.length - 1;
   }
 
   private code(v: string): number {
@@ -283,7 +311,13 @@ export class Producer {
       c = this.dict.size;
       const copy = own(v);
       this.dict.set(copy, c);
+      this.values.push(copy);
       this.newDict.push(copy);
+      if (c >= this.blockIndex.length) {
+        const bigger = new Int32Array(this.blockIndex.length * 2);
+        bigger.set(this.blockIndex);
+        this.blockIndex = bigger;
+      }
     }
     return c;
   }
@@ -327,23 +361,27 @@ export class Producer {
   private flushBatch(): void {
     if (this.rows === 0 && this.rejects.length === 0) return;
     const nums = this.rows === BATCH_ROWS ? this.nums : this.nums.slice(0, this.rows * NUMS);
+    const { body, offsets } = this.block.finish();
+    const dict = JSON.stringify(this.blockCodes.map((c) => this.values[c]));
+    for (const c of this.blockCodes) this.blockIndex[c] = 0;
     this.send(
       {
         type: "batch",
         file: this.fileIndex,
         dict: this.newDict,
         nums,
-        texts: this.texts,
+        block: { body, offsets, dict },
+        lineBase: 0,
         rejects: this.rejects,
         rowsRead: this.rowsRead,
         bytes: this.counters.bytes,
       },
-      [nums.buffer as ArrayBuffer],
+      [nums.buffer as ArrayBuffer, offsets.buffer as ArrayBuffer, body.buffer as ArrayBuffer],
     );
     this.inFlight++;
     this.nums = new Float64Array(BATCH_ROWS * NUMS);
     this.newDict = [];
-    this.texts = [];
+    this.blockCodes = [];
     this.rows = 0;
     this.rejects = [];
   }

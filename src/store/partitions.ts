@@ -8,6 +8,7 @@
 import type { DB } from "./db.js";
 import type { AggRow, CheckResult, IngestResult } from "../shared/types.js";
 import { addDays, epochMsToDs } from "../shared/dates.js";
+import { deleteRawBlocks } from "./raw-blocks.js";
 
 export type BatchKind = "raw" | "agg";
 export type BatchStatus = "staged" | "published" | "rejected" | "replaced";
@@ -135,7 +136,7 @@ export function discardBatch(db: DB, batchId: number): void {
     // Never touch a batch that already reached a verdict (e.g. a failure after publishing).
     const row = db.prepare(`SELECT status FROM partitions WHERE id = ?`).get(batchId) as { status: BatchStatus } | undefined;
     if (row?.status !== "staged") return;
-    deleteRawRows(db, batchId);
+    deleteRawBlocks(db, batchId);
     for (const t of ["agg_website_events", "quality_results", "rejects", "metric_values"])
       db.prepare(`DELETE FROM ${t} WHERE batch_id = ?`).run(batchId);
     db.prepare(`DELETE FROM partitions WHERE id = ? AND status = 'staged'`).run(batchId);
@@ -145,23 +146,10 @@ export function discardBatch(db: DB, batchId: number): void {
 /** Raw and aggregate rows of a superseded batch; its checks, rejects and metric values stay as history. */
 function dropBatchData(db: DB, batchId: number): void {
   db.transaction(() => {
-    deleteRawRows(db, batchId);
+    deleteRawBlocks(db, batchId);
     db.prepare(`DELETE FROM agg_website_events WHERE batch_id = ?`).run(batchId);
     db.prepare(`UPDATE partitions SET raw_expired = 1 WHERE id = ?`).run(batchId);
   })();
-}
-
-/** First rowid of a batch's raw rows: each batch owns the rowid range [id·2^32, (id+1)·2^32). */
-export function rawRowid(batchId: number, seq: number): number {
-  return batchId * RAW_ROWS_PER_BATCH + seq;
-}
-export const RAW_ROWS_PER_BATCH = 4294967296;
-
-/** Deletes a batch's raw rows and their value dictionary; returns the number of rows. */
-export function deleteRawRows(db: DB, batchId: number): number {
-  const n = db.prepare(`DELETE FROM raw_events WHERE id >= ? AND id < ?`).run(rawRowid(batchId, 0), rawRowid(batchId + 1, 0)).changes;
-  db.prepare(`DELETE FROM raw_values WHERE batch_id = ?`).run(batchId);
-  return n;
 }
 
 /** Staged batches older than this are abandoned unless their process still runs. */
@@ -354,15 +342,18 @@ export function applyRetention(
   const cutoff = addDays(epochMsToDs(now.getTime()), -cfg.retention_days);
   const ids = (
     db
-      .prepare(`SELECT id FROM partitions WHERE dataset = ? AND kind = 'raw' AND ds < ? AND raw_expired = 0 AND status <> 'staged'`)
-      .all(cfg.name, cutoff) as { id: number }[]
-  ).map((r) => r.id);
+      .prepare(
+        `SELECT id, rows_loaded FROM partitions WHERE dataset = ? AND kind = 'raw' AND ds < ? AND raw_expired = 0 AND status <> 'staged'`,
+      )
+      .all(cfg.name, cutoff) as { id: number; rows_loaded: number }[]
+  );
   let rows = 0;
   const mark = db.prepare(`UPDATE partitions SET raw_expired = 1 WHERE id = ?`);
-  for (const id of ids)
+  for (const { id, rows_loaded } of ids)
     db.transaction(() => {
-      rows += deleteRawRows(db, id);
+      deleteRawBlocks(db, id);
       mark.run(id);
+      rows += rows_loaded;
     })();
   return { batches: ids.length, rows };
 }

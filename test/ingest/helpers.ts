@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { openDb, type DB } from "../../src/store/db.js";
+import { BlockBuilder, BlockStager } from "../../src/store/raw-blocks.js";
 import { EXPORT_COLUMNS } from "../../src/config/load.js";
 
 export interface Ev {
@@ -110,4 +111,42 @@ export function storedDay(db: DB) {
     rejects: db.prepare(`SELECT line, reason FROM rejects ORDER BY rowid`).all(),
     partitions: db.prepare(`SELECT ds, status, rows_read, rows_loaded, rows_rejected, duplicates, checksum FROM partitions`).all(),
   };
+}
+
+/** A raw row to stage directly (what the ingest stores per event), for tests of the registry. */
+export interface RawRow {
+  line: number;
+  user_id?: string | null;
+  logged_out_user_id: string;
+  action_type?: string;
+  dim_hostname?: string;
+  dim_country?: string;
+  dim_device_brand?: string | null;
+  dim_channel?: string;
+  event_ms: number;
+  other_properties?: string;
+}
+
+/** Stages rows under a batch exactly as the ingest does: one raw block built by BlockBuilder, written by BlockStager. */
+export function stageRows(db: DB, batchId: number, rows: RawRow[], opts: { first?: number; lineBase?: number; dropped?: number[] } = {}): BlockStager {
+  const dict: string[] = [];
+  const code = (v: string) => (dict.includes(v) ? dict.indexOf(v) : dict.push(v) - 1);
+  const builder = new BlockBuilder();
+  for (const r of rows)
+    builder.row(
+      r.line,
+      r.user_id ?? null,
+      r.logged_out_user_id,
+      code(r.action_type ?? "page_visit"),
+      code(r.dim_hostname ?? "www.a.com"),
+      code(r.dim_country ?? "US"),
+      r.dim_device_brand ? code(r.dim_device_brand) : -1,
+      code(r.dim_channel ?? "direct"),
+      r.event_ms,
+      r.other_properties ?? "{}",
+    );
+  const stager = new BlockStager(db, batchId);
+  stager.open(opts.first ?? 0, opts.lineBase ?? 0, { ...builder.finish(), dict: JSON.stringify(dict) });
+  stager.write(opts.dropped ?? []);
+  return stager;
 }

@@ -13,22 +13,17 @@ import {
   publishedBatch,
   publishedDays,
   publishedHostTotals,
-  rawRowid,
   rejectBatch,
 } from "../../src/store/partitions.js";
 import type { AggRow } from "../../src/shared/types.js";
-import { tmpDb } from "./helpers.js";
+import { stageRows, tmpDb } from "./helpers.js";
 
-/** Stages `n` raw rows the way the ingest stores them (raw_events + the batch's value dictionary). */
+/** Stages `n` raw rows the way the ingest stores them, with the batch's counts. */
 function stageRaw(db: DB, ds: string, n: number, dataset = "default"): number {
   const id = createBatch(db, { dataset, ds, kind: "raw", source_file: "x", checksum: null });
-  const values = db.prepare(`INSERT INTO raw_values (batch_id, code, value) VALUES (?, ?, ?)`);
-  ["www.a.com", "US", "page_visit", "direct"].forEach((v, code) => values.run(id, code, v));
-  const ins = db.prepare(
-    `INSERT INTO raw_events (id, line, user_id, logged_out_user_id, hostname_code, country_code, device_code, action_code, event_ms, other_properties, channel_code)
-     VALUES (?, ?, NULL, ?, 0, 1, NULL, 2, ?, '{}', 3)`,
-  );
-  for (let i = 0; i < n; i++) ins.run(rawRowid(id, i), i + 2, String(i), Date.parse(`${ds}T00:00:00.000Z`));
+  const ms = Date.parse(`${ds}T00:00:00.000Z`);
+  stageRows(db, id, Array.from({ length: n }, (_, i) => ({ line: i + 2, logged_out_user_id: String(i), event_ms: ms })));
+  db.prepare(`UPDATE partitions SET rows_read = ?, rows_loaded = ? WHERE id = ?`).run(n, n, id);
   return id;
 }
 

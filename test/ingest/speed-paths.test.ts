@@ -15,9 +15,10 @@ import { FastRowParser } from "../../src/ingest/fast-row.js";
 import { RowValidator } from "../../src/ingest/validate.js";
 import { ActionResolver } from "../../src/ingest/values.js";
 import { defaultDatasetConfig } from "../../src/config/load.js";
-import { createBatch, rawRowid } from "../../src/store/partitions.js";
+import { createBatch } from "../../src/store/partitions.js";
+import { rawRowid } from "../../src/store/raw-blocks.js";
 import { openDb, type DB } from "../../src/store/db.js";
-import { days, event, ndjsonLine, ndjsonText, storedDay as dump, tmpDb, tmpDir, writeFile } from "./helpers.js";
+import { days, event, ndjsonLine, ndjsonText, stageRows, storedDay as dump, tmpDb, tmpDir, writeFile } from "./helpers.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const DS = "2024-05-01";
@@ -116,14 +117,11 @@ describe("abandoned staged attempts", () => {
   function staged(db: DB, ingestedAt: Date, pid: number | null): number {
     const id = createBatch(db, { dataset: "default", ds: "2024-04-01", kind: "raw" });
     db.prepare(`UPDATE partitions SET ingested_at = ?, owner_pid = ? WHERE id = ?`).run(ingestedAt.toISOString(), pid, id);
-    db.prepare(`INSERT INTO raw_values (batch_id, code, value) VALUES (?, 0, 'x')`).run(id);
-    db.prepare(
-      `INSERT INTO raw_events (id, line, logged_out_user_id, action_code, hostname_code, country_code, channel_code, event_ms) VALUES (?, 2, 1, 0, 0, 0, 0, 0)`,
-    ).run(rawRowid(id, 0));
+    stageRows(db, id, [{ line: 2, logged_out_user_id: "1", event_ms: 0 }]);
     return id;
   }
   const rows = (db: DB, id: number) =>
-    (db.prepare(`SELECT COUNT(*) AS n FROM raw_events WHERE id >= ? AND id < ?`).get(rawRowid(id, 0), rawRowid(id + 1, 0)) as { n: number }).n;
+    (db.prepare(`SELECT COUNT(*) AS n FROM fct_website_events WHERE batch_id = ?`).get(id) as { n: number }).n;
 
   it("are discarded by the next ingest when old and their process is gone; live or recent ones stay", async () => {
     const { db, dir } = tmpDb();
@@ -147,7 +145,8 @@ describe("abandoned staged attempts", () => {
       const exists = (id: number) => db.prepare(`SELECT 1 FROM partitions WHERE id = ?`).get(id) !== undefined;
       expect([abandoned, noOwner, earlierLife].map(exists)).toEqual([false, false, false]);
       expect([abandoned, noOwner].map((id) => rows(db, id))).toEqual([0, 0]);
-      expect(db.prepare(`SELECT COUNT(*) AS n FROM raw_values WHERE batch_id IN (?, ?)`).get(abandoned, noOwner)).toEqual({ n: 0 });
+      const blocks = db.prepare(`SELECT COUNT(*) AS n FROM raw_blocks WHERE id >= ? AND id < ?`);
+      expect([abandoned, noOwner].map((id) => blocks.get(rawRowid(id, 0), rawRowid(id + 1, 0)))).toEqual([{ n: 0 }, { n: 0 }]);
       expect([running, recent].map(exists)).toEqual([true, true]);
       expect([running, recent].map((id) => rows(db, id))).toEqual([1, 1]);
     } finally {

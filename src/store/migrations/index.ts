@@ -5,6 +5,7 @@ import { github } from "./003-github.js";
 import { gate } from "./004-gate.js";
 import { service } from "./005-service.js";
 import { alerts } from "./006-alerts.js";
+import { rawBlocks } from "./007-raw-blocks.js";
 
 /** In version order. A migration, once shipped, is never edited: add a new one. */
-export const MIGRATIONS: Migration[] = [core, evaluations, github, gate, service, alerts];
+export const MIGRATIONS: Migration[] = [core, evaluations, github, gate, service, alerts, rawBlocks];

@@ -1,0 +1,298 @@
+/**
+ * How raw rows are stored: in blocks, one SQLite row per few thousand events.
+ * One SQLite row per event cost ~1.8 µs of B-tree work per event on the
+ * writer's thread, the ingest's bottleneck; a block is one JSON text that a
+ * parse worker builds (BlockBuilder), so storing it costs little more than a copy.
+ *
+ * A row of `raw_blocks`:
+ * - `id` = batch id · 2^32 + the sequence of the block's first row, so a
+ *   batch is one rowid range and row `seq` is element `seq - first` of its block;
+ * - `line_base`, added to each row's line (parse workers count lines from
+ *   the start of their byte range);
+ * - `dict`, a JSON array of the dimension values the block's rows use;
+ * - `body`, a JSON array with one element per row:
+ *   `[line, user_id, logged_out_user_id, action, hostname, country, device, channel, event_ms, other_properties]`
+ *   where the five dimensions are indexes into `dict` (device `null` when
+ *   NULL), the ids are JSON integers (SQLite reads them back as exact 64-bit
+ *   integers), and `other_properties` is the JSON object itself. A row dropped
+ *   after its block was built (a duplicate) is `null`.
+ *
+ * The `fct_website_events` view (migration 007) decodes blocks with json_each.
+ */
+import type { Statement } from "better-sqlite3";
+import type { DB } from "./db.js";
+
+/** Each batch owns the rowid range [id·2^32, (id+1)·2^32) of raw_blocks. */
+export const RAW_ROWS_PER_BATCH = 4294967296;
+
+export function rawRowid(batchId: number, seq: number): number {
+  return batchId * RAW_ROWS_PER_BATCH + seq;
+}
+
+/** Deletes a batch's raw rows; returns the number of blocks. */
+export function deleteRawBlocks(db: DB, batchId: number): number {
+  return db.prepare(`DELETE FROM raw_blocks WHERE id >= ? AND id < ?`).run(rawRowid(batchId, 0), rawRowid(batchId + 1, 0)).changes;
+}
+
+/**
+ * Builds a block body as UTF-8 bytes (a parse worker's job): bytes in an
+ * ArrayBuffer are transferred to the writer without a copy and cost the
+ * garbage collector nothing, where a string per row cost both.
+ */
+export class BlockBuilder {
+  private buf = Buffer.allocUnsafeSlow(1 << 16);
+  private at = 1;
+  private offsets: number[] = [];
+
+  get rows(): number {
+    return this.offsets.length;
+  }
+
+  /**
+   * Adds a row. `user` and `lou` are canonical decimal integers (the
+   * validators make them so); `props` is a JSON object's text; the
+   * dimensions are indexes into the block's dict (`device` -1 for NULL).
+   */
+  row(
+    line: number,
+    user: string | null,
+    lou: string,
+    action: number,
+    host: number,
+    country: number,
+    device: number,
+    channel: number,
+    eventMs: number,
+    props: string,
+  ): void {
+    this.reserve(props.length * 3 + 128);
+    const b = this.buf;
+    if (this.offsets.length > 0) b[this.at++] = 44; // ,
+    this.offsets.push(this.at);
+    b[this.at++] = 91; // [
+    this.int(line);
+    b[this.at++] = 44;
+    if (user === null) this.ascii("null");
+    else this.ascii(user);
+    b[this.at++] = 44;
+    this.ascii(lou);
+    b[this.at++] = 44;
+    this.int(action);
+    b[this.at++] = 44;
+    this.int(host);
+    b[this.at++] = 44;
+    this.int(country);
+    b[this.at++] = 44;
+    if (device < 0) this.ascii("null");
+    else this.int(device);
+    b[this.at++] = 44;
+    this.int(channel);
+    b[this.at++] = 44;
+    this.int(eventMs);
+    b[this.at++] = 44;
+    this.at += b.write(props, this.at);
+    b[this.at++] = 93; // ]
+  }
+
+  /** The block so far (then empty again): its body bytes and where each row starts. */
+  finish(): { body: Buffer; offsets: Int32Array } {
+    this.reserve(1);
+    this.buf[0] = 91;
+    this.buf[this.at++] = 93;
+    const offsets = Int32Array.from(this.offsets);
+    // Row i ends one byte before offsets[i + 1] (a comma, or the closing bracket).
+    const all = new Int32Array(offsets.length + 1);
+    all.set(offsets);
+    all[offsets.length] = this.at;
+    const body = this.buf.subarray(0, this.at);
+    this.buf = Buffer.allocUnsafeSlow(this.buf.length);
+    this.at = 1;
+    this.offsets = [];
+    return { body, offsets: all };
+  }
+
+  private reserve(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.at + n));
+    this.buf.copy(bigger, 0, 0, this.at);
+    this.buf = bigger;
+  }
+
+  private ascii(s: string): void {
+    const b = this.buf;
+    let at = this.at;
+    for (let i = 0; i < s.length; i++) b[at++] = s.charCodeAt(i);
+    this.at = at;
+  }
+
+  /** A whole number (a line, a code, epoch ms) in decimal. */
+  private int(n: number): void {
+    const b = this.buf;
+    if (n < 0) {
+      b[this.at++] = 45;
+      n = -n;
+    }
+    let len = 1;
+    for (let p = 10; p <= n; p *= 10) len++;
+    let i = this.at + len - 1;
+    while (n >= 10) {
+      const q = Math.floor(n / 10);
+      b[i--] = 48 + n - q * 10;
+      n = q;
+    }
+    b[i] = 48 + n;
+    this.at += len;
+  }
+}
+
+/** A stored row read back with its exact id digits (for confirming duplicate keys). */
+export interface StoredRow {
+  line: number;
+  user_id: string | null;
+  logged_out_user_id: string;
+  action_type: string;
+  dim_hostname: string;
+  dim_country: string;
+  dim_device_brand: string | null;
+  dim_channel: string;
+  event_ms: number;
+  other_properties: string;
+}
+
+/** Reads rowText()'s output back: the nine leading fields are numbers or null, so the first nine commas split them. */
+export function decodeRow(text: string, dict: readonly string[], lineBase: number): StoredRow | null {
+  if (text === "null") return null;
+  const f: string[] = [];
+  let p = 1;
+  for (let k = 0; k < 9; k++) {
+    const c = text.indexOf(",", p);
+    f.push(text.slice(p, c));
+    p = c + 1;
+  }
+  return {
+    line: lineBase + Number(f[0]),
+    user_id: f[1] === "null" ? null : f[1],
+    logged_out_user_id: f[2],
+    action_type: dict[Number(f[3])],
+    dim_hostname: dict[Number(f[4])],
+    dim_country: dict[Number(f[5])],
+    dim_device_brand: f[6] === "null" ? null : dict[Number(f[6])],
+    dim_channel: dict[Number(f[7])],
+    event_ms: Number(f[8]),
+    other_properties: text.slice(p, text.length - 1),
+  };
+}
+
+/**
+ * A block as a parse worker builds it: `offsets[i]` is the byte where row i
+ * starts in `body` and `offsets[n]` is `body.length`, so row i is bytes
+ * [offsets[i], offsets[i + 1] - 1).
+ */
+export interface Block {
+  body: Uint8Array;
+  offsets: Int32Array;
+  /** JSON array of the dimension values the rows index. */
+  dict: string;
+}
+
+function rowOf(block: Pick<Block, "body" | "offsets">, i: number): string {
+  const { body, offsets } = block;
+  return Buffer.from(body.buffer, body.byteOffset + offsets[i], offsets[i + 1] - 1 - offsets[i]).toString("utf8");
+}
+
+/** The body with the rows at `dropped` (ascending indexes) replaced by null, and its offsets. */
+function withNulls(block: Pick<Block, "body" | "offsets">, dropped: readonly number[]): { body: Uint8Array; offsets: Int32Array } {
+  const { body, offsets } = block;
+  const n = offsets.length - 1;
+  const parts: Uint8Array[] = [Buffer.from("[")];
+  const out = new Int32Array(n + 1);
+  let at = 1;
+  let d = 0;
+  for (let i = 0; i < n; i++) {
+    const part = d < dropped.length && dropped[d] === i ? (d++, Buffer.from("null")) : body.subarray(offsets[i], offsets[i + 1] - 1);
+    out[i] = at;
+    parts.push(part, Buffer.from(i === n - 1 ? "]" : ","));
+    at += part.length + 1;
+  }
+  out[n] = at;
+  return { body: Buffer.concat(parts), offsets: out };
+}
+
+interface Staged {
+  first: number;
+  rows: number;
+  offsets: Int32Array;
+}
+
+/**
+ * Writes one batch's blocks and answers "which row has sequence s?" while
+ * the batch is being staged: the duplicate check confirms every key-hash
+ * match against the stored row. Blocks are located by binary search over
+ * the in-memory offsets (4 bytes a row), and the last bodies read are
+ * cached, since matches cluster.
+ */
+export class BlockStager {
+  private readonly insert: Statement<unknown[]>;
+  private readonly read: Statement<unknown[]>;
+  private readonly staged: Staged[] = [];
+  private readonly cache = new Map<number, { body: Buffer; dict: string[]; lineBase: number }>();
+  private current: (Block & { first: number; lineBase: number; dictValues: string[] | null }) | null = null;
+
+  constructor(
+    db: DB,
+    private readonly batchId: number,
+  ) {
+    // The body arrives as UTF-8 bytes; stored as TEXT, since JSON functions read a BLOB as binary JSONB.
+    this.insert = db.prepare(`INSERT INTO raw_blocks (id, line_base, dict, body) VALUES (?, ?, ?, CAST(? AS TEXT))`);
+    // Read back as bytes: the offsets count bytes.
+    this.read = db.prepare(`SELECT line_base, dict, CAST(body AS BLOB) AS body FROM raw_blocks WHERE id = ?`);
+  }
+
+  /** Makes a block addressable before it is written (its own rows may repeat each other's keys). */
+  open(first: number, lineBase: number, block: Block): void {
+    this.current = { ...block, first, lineBase, dictValues: null };
+  }
+
+  /** Writes the open block, its rows at `dropped` (ascending indexes) replaced by null. */
+  write(dropped: readonly number[]): void {
+    const b = this.current!;
+    this.current = null;
+    const n = b.offsets.length - 1;
+    if (n === 0) return;
+    const { body, offsets } = dropped.length > 0 ? withNulls(b, dropped) : b;
+    this.insert.run(rawRowid(this.batchId, b.first), b.lineBase, b.dict, Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+    this.staged.push({ first: b.first, rows: n, offsets });
+  }
+
+  /** The staged (or open) row of sequence `seq`, or null when there is none. */
+  row(seq: number): StoredRow | null {
+    const c = this.current;
+    if (c && seq >= c.first && seq < c.first + c.offsets.length - 1) {
+      c.dictValues ??= JSON.parse(c.dict) as string[];
+      return decodeRow(rowOf(c, seq - c.first), c.dictValues, c.lineBase);
+    }
+    const s = this.locate(seq);
+    if (!s) return null;
+    let hit = this.cache.get(s.first);
+    if (!hit) {
+      const r = this.read.get(rawRowid(this.batchId, s.first)) as { line_base: number; dict: string; body: Buffer };
+      hit = { body: r.body, dict: JSON.parse(r.dict) as string[], lineBase: r.line_base };
+      if (this.cache.size >= 2) this.cache.delete(this.cache.keys().next().value!);
+      this.cache.set(s.first, hit);
+    }
+    return decodeRow(rowOf({ body: hit.body, offsets: s.offsets }, seq - s.first), hit.dict, hit.lineBase);
+  }
+
+  private locate(seq: number): Staged | null {
+    let lo = 0;
+    let hi = this.staged.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const s = this.staged[mid];
+      if (seq < s.first) hi = mid - 1;
+      else if (seq >= s.first + s.rows) lo = mid + 1;
+      else return s;
+    }
+    return null;
+  }
+}
