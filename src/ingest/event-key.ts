@@ -87,9 +87,10 @@ export function hash53(str: string): number {
  */
 export class DuplicateIndex {
   /**
-   * Slot i is [low 32 bits of the hash (0 = empty), id] at 2i, 2i+1: 8 bytes
-   * a slot and one cache miss per probe. 32 hash bits are plenty for a
-   * filter: the caller confirms every match against the full key anyway.
+   * Slot i is [low 32 bits of the hash (0 = empty), high 21 bits, id] at
+   * 3i..3i+2: 12 bytes a slot, one cache miss per probe. All 53 bits are
+   * compared: with only the low 32, a 2M-event day had ~500 chance matches,
+   * each confirmed by re-reading a stored block.
    */
   private slots: Uint32Array;
   private mask: number;
@@ -98,7 +99,7 @@ export class DuplicateIndex {
   constructor(initialCapacity = 1 << 16) {
     let cap = 1;
     while (cap < initialCapacity) cap <<= 1;
-    this.slots = new Uint32Array(cap * 2);
+    this.slots = new Uint32Array(cap * 3);
     this.mask = cap - 1;
   }
 
@@ -109,43 +110,33 @@ export class DuplicateIndex {
   /** The rowid of an earlier event with the same key, or 0 when there is none. */
   find(h: number, sameKey: (rowid: number) => boolean): number {
     const t = this.slots;
-    const x32 = low32(h);
-    let i = x32 & this.mask;
+    const lo = low32(h);
+    const hi = high21(h);
+    let i = lo & this.mask;
     for (;;) {
-      const x = t[2 * i];
+      const x = t[3 * i];
       if (x === 0) return 0;
-      if (x === x32 && sameKey(t[2 * i + 1])) return t[2 * i + 1];
+      if (x === lo && t[3 * i + 1] === hi && sameKey(t[3 * i + 2])) return t[3 * i + 2];
       i = (i + 1) & this.mask;
     }
   }
 
-  /** The id stored first under hash `h`, or -1: the caller confirms the full key. */
-  first(h: number): number {
-    const t = this.slots;
-    const x32 = low32(h);
-    let i = x32 & this.mask;
-    for (;;) {
-      const x = t[2 * i];
-      if (x === 0) return -1;
-      if (x === x32) return t[2 * i + 1];
-      i = (i + 1) & this.mask;
-    }
-  }
-
-  /** first(h), and when there is none, add(h, rowid) in the same probe. */
+  /** The id stored first under hash `h`, or -1 (the caller confirms the full key); when there is none, adds `rowid` in the same probe. */
   firstOrAdd(h: number, rowid: number): number {
     if ((this.count + 1) * 10 > (this.mask + 1) * 7) this.grow();
     const t = this.slots;
-    const x32 = low32(h);
-    let i = x32 & this.mask;
+    const lo = low32(h);
+    const hi = high21(h);
+    let i = lo & this.mask;
     for (;;) {
-      const x = t[2 * i];
+      const x = t[3 * i];
       if (x === 0) break;
-      if (x === x32) return t[2 * i + 1];
+      if (x === lo && t[3 * i + 1] === hi) return t[3 * i + 2];
       i = (i + 1) & this.mask;
     }
-    t[2 * i] = x32;
-    t[2 * i + 1] = rowid;
+    t[3 * i] = lo;
+    t[3 * i + 1] = hi;
+    t[3 * i + 2] = rowid;
     this.count++;
     return -1;
   }
@@ -154,27 +145,33 @@ export class DuplicateIndex {
   add(h: number, rowid: number): void {
     // Linear probing stays short up to ~70 % load.
     if ((this.count + 1) * 10 > (this.mask + 1) * 7) this.grow();
-    this.place(low32(h), rowid);
+    this.place(low32(h), high21(h), rowid);
     this.count++;
   }
 
-  private place(x32: number, rowid: number): void {
+  private place(lo: number, hi: number, rowid: number): void {
     const t = this.slots;
-    let i = x32 & this.mask;
-    while (t[2 * i] !== 0) i = (i + 1) & this.mask;
-    t[2 * i] = x32;
-    t[2 * i + 1] = rowid;
+    let i = lo & this.mask;
+    while (t[3 * i] !== 0) i = (i + 1) & this.mask;
+    t[3 * i] = lo;
+    t[3 * i + 1] = hi;
+    t[3 * i + 2] = rowid;
   }
 
   private grow(): void {
     const old = this.slots;
     this.slots = new Uint32Array(old.length * 2);
-    this.mask = old.length - 1;
-    for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) this.place(old[i], old[i + 1]);
+    this.mask = (old.length / 3) * 2 - 1;
+    for (let i = 0; i < old.length; i += 3) if (old[i] !== 0) this.place(old[i], old[i + 1], old[i + 2]);
   }
 }
 
 /** The low 32 bits of a 53-bit hash, never 0 (0 marks an empty slot). */
 function low32(h: number): number {
   return h >>> 0 || 1;
+}
+
+/** The high 21 bits of a 53-bit hash. */
+function high21(h: number): number {
+  return Math.floor(h / 4294967296);
 }

@@ -72,111 +72,126 @@ export class FastRowParser {
     this.hostOn = c.hostname_format.enabled;
   }
 
+  /**
+   * The key prefixes of the last line that parsed (`{"user_id":`,
+   * `,"logged_out_user_id":`, …) and their fields: exports write every line
+   * with the same keys in the same order, so the next line is first read
+   * against them, one startsWith per field instead of finding, naming and
+   * checking each key. Any difference falls back to the general scan.
+   */
+  private shapeKeys: string[] = [];
+  private shapeFields: number[] = [];
+  // The values of the line being read (fields, not locals, so readValue can set them).
+  private user: string | null | undefined;
+  private lou: string | null | undefined;
+  private host: string | null | undefined;
+  private country: string | null | undefined;
+  private device: string | null | undefined;
+  private action: string | null | undefined;
+  private ts: string | null | undefined;
+  private dsv: string | null | undefined;
+  private props: Record<string, string> | null | undefined;
+  private propsStart = -1;
+  private propsEnd = -1;
+  /**
+   * The shape's run of dimension fields (hostname, country, device, action),
+   * read as one piece: its text repeats across lines (a few sites, countries,
+   * devices and actions), so a cache maps it to the checked values, shared
+   * strings whose hashes V8 keeps for every later Map lookup.
+   */
+  private dimRun: { from: number; to: number; endKey: string | null } | null = null;
+  private readonly dimCache = new Map<string, Dims | false>();
+  /** The dimensions of the line being read were checked (taken from the cache). */
+  private dimsChecked = false;
+
   parse(s: string, line: number): EventRow | null {
-    if (SPECIAL.test(s)) return null;
-    let p = ws(s, 0);
-    if (s.charCodeAt(p) !== 123) return null;
-    p = ws(s, p + 1);
-    let user: string | null | undefined;
-    let lou: string | null | undefined;
-    let host: string | null | undefined;
-    let country: string | null | undefined;
-    let device: string | null | undefined;
-    let action: string | null | undefined;
-    let ts: string | null | undefined;
-    let ds: string | null | undefined;
-    let props: Record<string, string> | null | undefined;
-    let propsText = "{}";
-    for (;;) {
-      if (s.charCodeAt(p) !== 34) return null;
-      const ke = s.indexOf('"', p + 1);
-      if (ke < 0) return null;
-      const field = fieldOf(s, p + 1, ke - p - 1);
-      p = ws(s, ke + 1);
-      if (s.charCodeAt(p) !== 58) return null;
-      p = ws(s, p + 1);
-      const c = s.charCodeAt(p);
-      let str: string | null = null;
-      let num = false;
-      let obj: Record<string, string> | null = null;
-      if (c === 34) {
-        const e = s.indexOf('"', p + 1);
-        if (e < 0) return null;
-        str = s.slice(p + 1, e);
-        p = e + 1;
-      } else if (c === 110) {
-        if (!s.startsWith("null", p)) return null;
-        p += 4;
-      } else if (c === 45 || (c >= 48 && c <= 57)) {
-        const st = p;
-        if (c === 45) p++;
-        while (s.charCodeAt(p) >= 48 && s.charCodeAt(p) <= 57) p++;
-        const d = s.charCodeAt(p);
-        if (d === 46 || d === 101 || d === 69) return null;
-        str = s.slice(st, p);
-        num = true;
-      } else if (c === 123 && field === F_PROPS) {
-        const st = p;
-        obj = {};
-        p = this.object(s, p, obj);
-        if (p < 0) return null;
-        propsText = s.slice(st, p);
-      } else return null;
-      switch (field) {
-        case F_USER:
-          if (str !== null && !num) return null;
-          user = str;
-          break;
-        case F_LOU:
-          if (str !== null && !num) return null;
-          lou = str;
-          break;
-        case F_PROPS:
-          if (str !== null) return null;
-          props = obj;
-          if (obj === null) propsText = "{}";
-          break;
-        case F_OTHER:
-          break;
-        default:
-          if (num) return null;
-          if (field === F_HOST) host = str;
-          else if (field === F_COUNTRY) country = str;
-          else if (field === F_DEVICE) device = str;
-          else if (field === F_ACTION) action = str;
-          else if (field === F_TS) ts = str;
-          else ds = str;
-      }
-      p = ws(s, p);
-      const d = s.charCodeAt(p);
-      if (d === 44) {
-        p = ws(s, p + 1);
+    // A line read against the shape has every character checked on the way
+    // (see scanShaped); any other line is first searched for escapes and
+    // control characters, which only JSON.parse may judge.
+    if (this.dimRun === null || !this.scanShaped(s)) {
+      if (SPECIAL.test(s)) return null;
+      if (!this.scan(s)) return null;
+    }
+    return this.row(s, line);
+  }
+
+  private reset(): void {
+    this.dimsChecked = false;
+    this.user = this.lou = this.host = this.country = this.device = this.action = this.ts = this.dsv = undefined;
+    this.props = undefined;
+    this.propsStart = this.propsEnd = -1;
+  }
+
+  /**
+   * Reads the line against the learnt shape; false when it differs anywhere.
+   * No escape or control character can pass unseen: keys match known text,
+   * ids are digits, the timestamp and ds are compared with fixed forms, a
+   * dimension run is searched when first seen (the cache only holds runs
+   * that passed), and other_properties is searched here.
+   */
+  private scanShaped(s: string): boolean {
+    this.reset();
+    const keys = this.shapeKeys;
+    const fields = this.shapeFields;
+    const run = this.dimRun;
+    let p = 0;
+    for (let k = 0; k < keys.length; k++) {
+      if (run !== null && k === run.from) {
+        const end = run.endKey === null ? s.length - 1 : s.indexOf(run.endKey, p);
+        if (end < 0) return false;
+        const text = s.slice(p, end);
+        let dims = this.dimCache.get(text);
+        if (dims === undefined) {
+          dims = this.readDims(s, p, end, run.from, run.to);
+          if (this.dimCache.size < DIM_CACHE_MAX) this.dimCache.set(own(text), dims);
+        }
+        if (dims === false) return false;
+        this.host = dims.host;
+        this.country = dims.country;
+        this.device = dims.device;
+        this.action = dims.action;
+        this.dimsChecked = true;
+        p = end;
+        k = run.to;
         continue;
       }
-      if (d === 125 && ws(s, p + 1) === s.length) break;
-      return null;
+      const key = keys[k];
+      if (!s.startsWith(key, p)) return false;
+      p = this.readValue(s, p + key.length, fields[k]);
+      if (p < 0) return false;
     }
-    if (lou == null || host == null || country == null || action == null || ts == null) return null;
-    const louText = canonicalInt(lou);
-    if (louText === null || !plain(host) || !plain(country) || !plain(action)) return null;
-    let userText: string | null = null;
-    if (user != null) {
-      userText = canonicalInt(user);
-      if (userText === null) return null;
-    } else if (this.userRequired) return null;
+    if (p !== s.length - 1 || s.charCodeAt(p) !== 125) return false;
+    return this.propsStart < 0 || !SPECIAL.test(s.slice(this.propsStart, this.propsEnd));
+  }
+
+  /** Reads and checks the dimension run in s[p, end): its values (shared copies, the action canonical), or false. */
+  private readDims(s: string, start: number, end: number, from: number, to: number): Dims | false {
+    let p = start;
+    for (let k = from; k <= to; k++) {
+      const key = this.shapeKeys[k];
+      if (!s.startsWith(key, p)) return false;
+      p = this.readValue(s, p + key.length, this.shapeFields[k]);
+      if (p < 0) return false;
+    }
+    if (p !== end || SPECIAL.test(s.slice(start, end))) return false;
+    const action = this.checkDims(this.host, this.country, this.device, this.action);
+    if (action === null) return false;
+    const device = this.device;
+    return { host: own(this.host!), country: own(this.country!), device: device == null ? null : own(device), action };
+  }
+
+  /** The canonical action when the dimension values pass what the general path checks, else null. */
+  private checkDims(
+    host: string | null | undefined,
+    country: string | null | undefined,
+    device: string | null | undefined,
+    action: string | null | undefined,
+  ): string | null {
+    if (host == null || country == null || action == null) return null;
+    if (!plain(host) || !plain(country) || !plain(action)) return null;
     if (device != null) {
       if (!plain(device)) return null;
     } else if (this.deviceRequired) return null;
-    if (ds != null) {
-      if (ds !== this.ds) return null;
-    } else if (this.dsRequired) return null;
-    if (props == null) {
-      if (this.propsRequired) return null;
-      props = {};
-      propsText = "{}";
-    }
-    const ms = this.timestamp(ts);
-    if (ms < 0) return null;
     const act = this.actions.canonical(action);
     if (this.enumOn && !this.actions.allowed.has(act)) return null;
     if (this.hostOn) {
@@ -187,13 +202,143 @@ export class FastRowParser {
       }
       if (!ok) return null;
     }
+    return act;
+  }
+
+  /** The general scan of a flat object (any key order, whitespace, unknown keys); learns the shape when it succeeds. */
+  private scan(s: string): boolean {
+    this.reset();
+    let p = ws(s, 0);
+    if (s.charCodeAt(p) !== 123) return false;
+    p = ws(s, p + 1);
+    const keys: string[] = [];
+    const fields: number[] = [];
+    let compact = p === 1;
+    for (;;) {
+      if (s.charCodeAt(p) !== 34) return false;
+      const ke = s.indexOf('"', p + 1);
+      if (ke < 0) return false;
+      const field = fieldOf(s, p + 1, ke - p - 1);
+      let q = ws(s, ke + 1);
+      if (s.charCodeAt(q) !== 58) return false;
+      compact &&= q === ke + 1;
+      keys.push((keys.length === 0 ? "{" : ",") + s.slice(p, q + 1));
+      fields.push(field);
+      q = ws(s, q + 1);
+      compact &&= s.charCodeAt(q - 1) === 58;
+      p = this.readValue(s, q, field);
+      if (p < 0) return false;
+      const after = ws(s, p);
+      compact &&= after === p;
+      p = after;
+      const d = s.charCodeAt(p);
+      if (d === 44) {
+        const next = ws(s, p + 1);
+        compact &&= next === p + 1;
+        p = next;
+        continue;
+      }
+      if (d === 125 && ws(s, p + 1) === s.length) break;
+      return false;
+    }
+    // Only a compact line (no blanks between tokens) and no unknown keys make a shape worth trying first.
+    if (compact && p === s.length - 1 && !fields.includes(F_OTHER)) {
+      // Flat copies: a concatenation or a slice of the line would be re-walked on every startsWith.
+      this.shapeKeys = keys.map((k) => Buffer.from(k, "utf8").toString("utf8"));
+      this.shapeFields = fields;
+      this.dimRun = dimRunOf(fields, this.shapeKeys);
+    }
+    return true;
+  }
+
+  /** Reads the value at `p` into the field's slot; the index after it, or -1 for what only the general path may judge. */
+  private readValue(s: string, p: number, field: number): number {
+    const c = s.charCodeAt(p);
+    let str: string | null = null;
+    let num = false;
+    if (c === 34) {
+      const e = s.indexOf('"', p + 1);
+      if (e < 0) return -1;
+      str = s.slice(p + 1, e);
+      p = e + 1;
+    } else if (c === 110) {
+      if (!s.startsWith("null", p)) return -1;
+      p += 4;
+    } else if (c === 45 || (c >= 48 && c <= 57)) {
+      const st = p;
+      if (c === 45) p++;
+      while (s.charCodeAt(p) >= 48 && s.charCodeAt(p) <= 57) p++;
+      const d = s.charCodeAt(p);
+      if (d === 46 || d === 101 || d === 69) return -1;
+      str = s.slice(st, p);
+      num = true;
+    } else if (c === 123 && field === F_PROPS) {
+      const obj: Record<string, string> = {};
+      const end = this.object(s, p, obj);
+      if (end < 0) return -1;
+      this.props = obj;
+      this.propsStart = p;
+      this.propsEnd = end;
+      return end;
+    } else return -1;
+    switch (field) {
+      case F_USER:
+        if (str !== null && !num) return -1;
+        this.user = str;
+        break;
+      case F_LOU:
+        if (str !== null && !num) return -1;
+        this.lou = str;
+        break;
+      case F_PROPS:
+        if (str !== null) return -1;
+        this.props = null;
+        break;
+      case F_OTHER:
+        break;
+      default:
+        if (num) return -1;
+        if (field === F_HOST) this.host = str;
+        else if (field === F_COUNTRY) this.country = str;
+        else if (field === F_DEVICE) this.device = str;
+        else if (field === F_ACTION) this.action = str;
+        else if (field === F_TS) this.ts = str;
+        else this.dsv = str;
+    }
+    return p;
+  }
+
+  /** Validates the values read and builds the row, or null for the general path. */
+  private row(s: string, line: number): EventRow | null {
+    const { user, lou, host, country, device, ts, dsv: ds } = this;
+    let props = this.props;
+    if (lou == null || ts == null) return null;
+    const act = this.dimsChecked ? this.action! : this.checkDims(host, country, device, this.action);
+    if (act === null) return null;
+    const louText = canonicalInt(lou);
+    if (louText === null) return null;
+    let userText: string | null = null;
+    if (user != null) {
+      userText = canonicalInt(user);
+      if (userText === null) return null;
+    } else if (this.userRequired) return null;
+    if (ds != null) {
+      if (ds !== this.ds) return null;
+    } else if (this.dsRequired) return null;
+    let propsText = "{}";
+    if (props == null) {
+      if (this.propsRequired) return null;
+      props = {};
+    } else propsText = s.slice(this.propsStart, this.propsEnd);
+    const ms = this.timestamp(ts);
+    if (ms < 0) return null;
     this.propsText = propsText;
     return {
       line,
       user_id: userText,
       logged_out_user_id: louText,
-      dim_hostname: host,
-      dim_country: country,
+      dim_hostname: host!,
+      dim_country: country!,
       dim_device_brand: device ?? null,
       action_type: act,
       event_ms: ms,
@@ -245,6 +390,38 @@ export class FastRowParser {
 }
 
 const F_OTHER = 0, F_USER = 1, F_LOU = 2, F_HOST = 3, F_COUNTRY = 4, F_DEVICE = 5, F_ACTION = 6, F_TS = 7, F_PROPS = 8, F_DS = 9;
+
+interface Dims {
+  host: string;
+  country: string;
+  device: string | null;
+  action: string;
+}
+
+/** Distinct dimension runs cached per parser (a few thousand in practice). */
+const DIM_CACHE_MAX = 50_000;
+const DIM_FIELDS = new Set([F_HOST, F_COUNTRY, F_DEVICE, F_ACTION]);
+
+/** A copy of a string: a cached key must not pin the chunk text it was sliced from. */
+function own(v: string): string {
+  return (" " + v).slice(1);
+}
+
+/**
+ * The run of consecutive dimension fields in a shape, with the key that
+ * follows it, when the shape names each of the four exactly once and
+ * together (else null: such lines take the general scan).
+ */
+function dimRunOf(fields: number[], keys: string[]): { from: number; to: number; endKey: string | null } | null {
+  const from = fields.findIndex((f) => DIM_FIELDS.has(f));
+  if (from < 0) return null;
+  const to = from + DIM_FIELDS.size - 1;
+  const run = fields.slice(from, to + 1);
+  if (new Set(run).size !== DIM_FIELDS.size || !run.every((f) => DIM_FIELDS.has(f))) return null;
+  if (fields.filter((f) => DIM_FIELDS.has(f)).length !== DIM_FIELDS.size) return null;
+  return { from, to, endKey: to + 1 < keys.length ? keys[to + 1] : null };
+}
+
 
 /** Which column the key at s[at, at+len) names, without allocating it (length first, then one compare). */
 function fieldOf(s: string, at: number, len: number): number {

@@ -328,7 +328,7 @@ class IngestRun {
   /** Every row is staged: commit and run the raw-partition checks. */
   private endOfInput(m: Extract<ToWriter, { type: "end" }>): void {
     this.producer!.stop();
-    // Every row is in: free the duplicate index (64 MB at 2M events) before the aggregate build needs its memory.
+    // Every row is in: free the duplicate index (50 MB at 2M events) before the aggregate build needs its memory.
     this.dups = new DuplicateIndex(16);
     this.rowsRead = m.rowsRead;
     this.bytes = m.bytes;

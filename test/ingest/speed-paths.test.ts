@@ -57,6 +57,15 @@ describe("fast NDJSON path", () => {
     base.replace('"other_properties":{', '"other_properties":{"__proto__":"x",'),
     base.replace('"dim_country":"', '"extra":[1,2],"dim_country":"'),
     base.replace('"dim_country":"', '"dim_country":"\t'),
+    // Read against the learnt shape: every character must still be checked.
+    base.replace('"other_properties":{', '"other_properties":{"note":"a\tb",'),
+    base.replace('"other_properties":{', '"other_properties":{"note":"a\\/b",'),
+    base.replace('"other_properties":{', '"other_properties":{"note":"\u0001",'),
+    base.replace('"dim_country":"', '"dim_country":"\\u0055'),
+    base.replace('"dim_country":"', '"dim_country":"U\u0001'),
+    base.replace(/}$/, ',"dim_hostname":"x\ty.com"}'),
+    base.replace(/"event_timestamp":"[^"]*"/, '"event_timestamp":"2024-05-01T\u00312:00:00.000Z"'),
+    base.replace(/"ds":"[^"]*"/, '"ds":"2024-05-0\u0031"'),
     base + " x",
     base.slice(0, -1),
     base.replace("{", "{ ").replace(/}$/, " } "),
@@ -72,6 +81,7 @@ describe("fast NDJSON path", () => {
       expect("check" in g, `line ${i}: ${line}`).toBe(false);
       expect({ ...f, other_properties: null }).toEqual({ ...g, other_properties: null });
       expect(JSON.parse(fast.propsText)).toEqual((g as { other_properties: unknown }).other_properties);
+      expect(f.other_properties, `line ${i}: ${line}`).toEqual((g as { other_properties: unknown }).other_properties);
     }
     // The common shapes take the fast path.
     expect(accepted).toBeGreaterThanOrEqual(8);

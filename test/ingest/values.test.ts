@@ -86,6 +86,16 @@ describe("event key and duplicate index", () => {
     expect(idx.find(H, (r) => keys.get(r) === "k99")).toBe(0);
     expect(idx.size).toBe(50);
   });
+  it("tells apart hashes that share their low 32 bits (no needless confirmations)", () => {
+    const idx = new DuplicateIndex(4);
+    const h = 0x1234_5678;
+    expect(idx.firstOrAdd(h, 7)).toBe(-1);
+    expect(idx.firstOrAdd(h + 2 ** 32, 8)).toBe(-1);
+    expect(idx.firstOrAdd(h + 2 ** 52, 9)).toBe(-1);
+    for (let i = 0; i < 40; i++) idx.add(1000 + i, 100 + i); // grows the table: entries keep their full hash
+    expect([idx.firstOrAdd(h, 1), idx.firstOrAdd(h + 2 ** 32, 1), idx.firstOrAdd(h + 2 ** 52, 1)]).toEqual([7, 8, 9]);
+    expect(idx.size).toBe(43);
+  });
   it("hash53 stays within 53 bits and differs for near keys", () => {
     const a = hash53("a\u0001b");
     expect(Number.isSafeInteger(a) && a > 0).toBe(true);
