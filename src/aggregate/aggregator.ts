@@ -15,6 +15,8 @@ import type { AggRow, EventRow } from "../shared/types.js";
 import { UserError } from "../shared/errors.js";
 import { DEFAULT_LEVELS, GROUP_COLUMNS, emptyAggRow, type GroupColumn, type LevelDef } from "./levels.js";
 import { IdTable } from "./id-table.js";
+import { countLevel, type LevelCounts, type LevelJob, type SortedEvents } from "./level-count.js";
+import type { LevelOffload } from "./level-thread.js";
 
 const CHUNK_BITS = 16;
 const CHUNK = 1 << CHUNK_BITS;
@@ -24,8 +26,6 @@ const HOUR_MS = 3_600_000;
 /** Columns 0..6 are interned strings; column 7 is event_hour. Order = GROUP_COLUMNS. */
 const HOUR_COL = GROUP_COLUMNS.indexOf("event_hour");
 const STRING_COLS = GROUP_COLUMNS.length - 1;
-/** Above this many possible keys a level maps keys to slots with a Map instead of a table. */
-const DIRECT_TABLE_MAX = 1 << 22;
 
 // One element type for every column keeps the hot loops monomorphic.
 type Column = Uint16Array;
@@ -125,9 +125,35 @@ export class Aggregator {
 
   /** Every level's rows for `ds`. Builds once; later calls return the same rows. */
   rows(ds: string): AggRow[] {
-    this.result ??= this.build();
+    if (!this.result) {
+      const data = this.sortByVisitor(false);
+      const slotOf = new Int32Array(this.n);
+      this.result = this.assemble(this.levels.map((level) => countLevel(this.job(level), data, slotOf)));
+    }
+    return this.withDs(ds);
+  }
+
+  /**
+   * rows(), with every other level counted by `offload` (another thread)
+   * meanwhile: the same rows, in about half the time on two cores.
+   */
+  async rowsWith(ds: string, offload: LevelOffload): Promise<AggRow[]> {
+    if (!this.result) {
+      const data = this.sortByVisitor(true);
+      const mine = this.levels.filter((_, i) => i % 2 === 0);
+      const theirs = this.levels.filter((_, i) => i % 2 === 1);
+      const away = offload(theirs.map((l) => this.job(l)), data);
+      const slotOf = new Int32Array(this.n);
+      const here = mine.map((level) => countLevel(this.job(level), data, slotOf));
+      const there = await away;
+      this.result = this.assemble(this.levels.map((_, i) => (i % 2 === 0 ? here[i / 2] : there[(i - 1) / 2])));
+    }
+    return this.withDs(ds);
+  }
+
+  private withDs(ds: string): AggRow[] {
     const out: AggRow[] = [];
-    for (const level of this.levels) for (const r of this.result.get(level.name) ?? []) out.push({ ...r, ds });
+    for (const level of this.levels) for (const r of this.result!.get(level.name) ?? []) out.push({ ...r, ds });
     return out;
   }
 
@@ -156,30 +182,65 @@ export class Aggregator {
     return i;
   }
 
-  private build(): Map<string, AggRow[]> {
+  /**
+   * The events in visitor order (a counting sort: visitor ids are dense), in
+   * SharedArrayBuffers when another thread will read them. The chunked
+   * columns are freed as they are copied: peak memory is one copy plus one column.
+   */
+  private sortByVisitor(shared: boolean): SortedEvents {
     const n = this.n;
     const V = this.visitors.size;
-    // Counting sort by visitor: start offset of each visitor's events.
     const start = new Int32Array(V + 1);
     this.forEachChunk(this.visitorChunks, (v) => start[v + 1]++);
     for (let v = 0; v < V; v++) start[v + 1] += start[v];
+    const u16 = () => new Uint16Array(shared ? new SharedArrayBuffer(2 * n) : new ArrayBuffer(2 * n));
+    const i32 = (len: number) => new Int32Array(shared ? new SharedArrayBuffer(4 * len) : new ArrayBuffer(4 * len));
 
-    const sorted: Column[] = [];
+    const columns: Column[] = [];
     for (let col = 0; col < GROUP_COLUMNS.length; col++) {
-      const dest = new Uint16Array(n);
-      sorted.push(this.scatter(this.chunks[col], start, dest));
-      this.chunks[col] = []; // free as we go: peak memory is one copy plus one column
+      columns.push(this.scatter(this.chunks[col], start, u16()));
+      this.chunks[col] = [];
     }
-    const sortedUsers = this.scatter(this.userChunks, start, new Int32Array(n));
+    const users = this.scatter(this.userChunks, start, i32(n));
     this.userChunks = [];
     // Visitors last: every scatter reads them to find each event's destination.
-    const sortedVisitors = this.scatter(this.visitorChunks, start, new Int32Array(n));
+    const visitors = this.scatter(this.visitorChunks, start, i32(n));
     this.visitorChunks = [];
-    const userOrder = this.sortByUser(sortedUsers);
+    return { columns, visitors, users, userOrder: this.sortByUser(users, i32) };
+  }
 
-    const slotOf = new Int32Array(n);
+  private job(level: LevelDef): LevelJob {
+    const cols = level.columns.map((c) => {
+      const i = GROUP_COLUMNS.indexOf(c);
+      if (i < 0) throw new Error(`aggregation level ${level.name}: unknown column ${c}`);
+      return i;
+    });
+    return { cols, radix: cols.map((c) => (c === HOUR_COL ? 24 : this.values[c].length)) };
+  }
+
+  /** Each level's counts (in this.levels order) as rows, the keys decoded back to values. */
+  private assemble(counts: LevelCounts[]): Map<string, AggRow[]> {
     const out = new Map<string, AggRow[]>();
-    for (const level of this.levels) out.set(level.name, this.buildLevel(level, sorted, sortedVisitors, sortedUsers, userOrder, slotOf));
+    this.levels.forEach((level, li) => {
+      const { cols, radix } = this.job(level);
+      const c = counts[li];
+      const rows: AggRow[] = [];
+      for (let i = 0; i < c.keys.length; i++) {
+        const row = emptyAggRow(level.name);
+        row.m_total_events = c.events[i];
+        row.m_unique_visitors = c.visitors[i];
+        row.m_unique_users = c.users[i];
+        let key = c.keys[i];
+        cols.forEach((col, k) => {
+          const idx = key % radix[k];
+          key = (key - idx) / radix[k];
+          if (col === HOUR_COL) row.event_hour = idx;
+          else (row as unknown as Record<string, string | null>)[GROUP_COLUMNS[col] as GroupColumn] = this.values[col][idx];
+        });
+        rows.push(row);
+      }
+      out.set(level.name, rows);
+    });
     return out;
   }
 
@@ -206,7 +267,7 @@ export class Aggregator {
   }
 
   /** Positions (in visitor order) of the events with a user, sorted by user. */
-  private sortByUser(users: Int32Array): Int32Array {
+  private sortByUser(users: Int32Array, alloc: (len: number) => Int32Array): Int32Array {
     const U = this.users.size;
     const start = new Int32Array(U + 1);
     let m = 0;
@@ -218,95 +279,11 @@ export class Aggregator {
       }
     }
     for (let u = 0; u < U; u++) start[u + 1] += start[u];
-    const order = new Int32Array(m);
+    const order = alloc(m);
     for (let j = 0; j < users.length; j++) {
       const u = users[j];
       if (u >= 0) order[start[u]++] = j;
     }
     return order;
-  }
-
-  private buildLevel(level: LevelDef, sorted: Column[], vis: Int32Array, users: Int32Array, userOrder: Int32Array, slotOf: Int32Array): AggRow[] {
-    const cols = level.columns.map((c) => {
-      const i = GROUP_COLUMNS.indexOf(c);
-      if (i < 0) throw new Error(`aggregation level ${level.name}: unknown column ${c}`);
-      return i;
-    });
-    const radix = cols.map((c) => (c === HOUR_COL ? 24 : this.values[c].length));
-    const stride: number[] = [];
-    let total = 1;
-    for (const r of radix) {
-      stride.push(total);
-      total *= r;
-    }
-    const n = vis.length;
-    const table = total <= DIRECT_TABLE_MAX ? new Int32Array(total).fill(-1) : null;
-    const map = table ? null : new Map<number, number>();
-    const keys: number[] = [];
-    const events: number[] = [];
-    const visitors: number[] = [];
-    const lastVisitor: number[] = [];
-
-    // Up to four columns take the unrolled path; unused ones multiply by 0.
-    const zero = sorted[0];
-    const a = [0, 1, 2, 3].map((k) => (k < cols.length ? sorted[cols[k]] : zero));
-    const s = [0, 1, 2, 3].map((k) => (k < cols.length ? stride[k] : 0));
-    const [a0, a1, a2, a3] = a;
-    const [s0, s1, s2, s3] = s;
-    const extra = cols.slice(4);
-    const newSlot = (key: number): number => {
-      const slot = keys.length;
-      keys.push(key);
-      events.push(0);
-      visitors.push(0);
-      lastVisitor.push(-1);
-      return slot;
-    };
-    for (let j = 0; j < n; j++) {
-      let key = a0[j] * s0 + a1[j] * s1 + a2[j] * s2 + a3[j] * s3;
-      if (extra.length) for (let k = 0; k < extra.length; k++) key += sorted[extra[k]][j] * stride[4 + k];
-      let slot: number;
-      if (table) {
-        slot = table[key];
-        if (slot < 0) table[key] = slot = newSlot(key);
-      } else {
-        slot = map!.get(key) ?? -1;
-        if (slot < 0) map!.set(key, (slot = newSlot(key)));
-      }
-      slotOf[j] = slot;
-      events[slot]++;
-      const v = vis[j];
-      if (lastVisitor[slot] !== v) {
-        lastVisitor[slot] = v;
-        visitors[slot]++;
-      }
-    }
-
-    const usersPerSlot = new Array<number>(keys.length).fill(0);
-    const lastUser = new Array<number>(keys.length).fill(-1);
-    for (let k = 0; k < userOrder.length; k++) {
-      const j = userOrder[k];
-      const slot = slotOf[j];
-      const u = users[j];
-      if (lastUser[slot] !== u) {
-        lastUser[slot] = u;
-        usersPerSlot[slot]++;
-      }
-    }
-
-    const order = keys.map((_, i) => i).sort((x, y) => keys[x] - keys[y]);
-    return order.map((slot) => {
-      const row = emptyAggRow(level.name);
-      row.m_total_events = events[slot];
-      row.m_unique_visitors = visitors[slot];
-      row.m_unique_users = usersPerSlot[slot];
-      cols.forEach((c, k) => {
-        const idx = Math.floor(keys[slot] / stride[k]) % radix[k];
-        const name = GROUP_COLUMNS[c] as GroupColumn;
-        if (c === HOUR_COL) row.event_hour = idx;
-        else (row as unknown as Record<string, string | null>)[name] = this.values[c][idx];
-      });
-      return row;
-    });
   }
 }

@@ -3,6 +3,7 @@ import { Aggregator } from "../../src/aggregate/aggregator.js";
 import { DEFAULT_LEVELS, GROUP_COLUMNS, type LevelDef } from "../../src/aggregate/levels.js";
 import { IdTable } from "../../src/aggregate/id-table.js";
 import type { AggRow, EventRow } from "../../src/shared/types.js";
+import { countLevel, type LevelJob, type SortedEvents } from "../../src/aggregate/level-count.js";
 import { eventsDb, makeEvents } from "./helpers.js";
 
 const DS = "2024-05-07";
@@ -90,6 +91,28 @@ describe("Aggregator", () => {
     const agg = new Aggregator();
     events.forEach((e, i) => agg.add(e, channels[i]));
     expect(agg.rows(DS)).toEqual(agg.rows(DS));
+  });
+});
+
+describe("rowsWith", () => {
+  it("gives exactly rows() when another party counts every other level, over shared memory", async () => {
+    const { events, channels } = makeEvents(DS, 3000, 11);
+    const plain = new Aggregator();
+    const split = new Aggregator();
+    events.forEach((e, i) => {
+      plain.add(e, channels[i]);
+      split.add(e, channels[i]);
+    });
+    let offloaded = 0;
+    const offload = async (jobs: LevelJob[], data: SortedEvents) => {
+      offloaded = jobs.length;
+      expect(data.visitors.buffer).toBeInstanceOf(SharedArrayBuffer);
+      const slotOf = new Int32Array(data.visitors.length);
+      return jobs.map((j) => countLevel(j, data, slotOf));
+    };
+    const rows = await split.rowsWith(DS, offload);
+    expect(offloaded).toBe(Math.floor(split.levels.length / 2));
+    expect(rows).toEqual(plain.rows(DS));
   });
 });
 
