@@ -36,12 +36,14 @@ export function makeKeyFn(fields: string[], source = "event_key"): KeyFn {
 }
 
 /**
- * hash53 of the key `makeKeyFn(fields)` would build, without building it
- * (no concatenated string to allocate and flatten per row).
+ * A 53-bit hash of the key `makeKeyFn(fields)` builds, without building it
+ * (no concatenated string to allocate and flatten per row): equal keys hash
+ * equally, which is all the duplicate index needs (it confirms every match
+ * against the full key). The timestamp is mixed in as a number, not as text.
  */
 export function makeKeyHashFn(fields: string[]): (e: EventRow) => number {
   makeKeyFn(fields); // words a bad field
-  const parts = fields.map((f) => makeKeyFn([f]));
+  const parts = fields.map((f) => (f === "event_timestamp" ? null : makeKeyFn([f])));
   const sep = SEP.charCodeAt(0);
   return (e) => {
     let h1 = 0xdeadbeef;
@@ -51,7 +53,16 @@ export function makeKeyHashFn(fields: string[]): (e: EventRow) => number {
         h1 = Math.imul(h1 ^ sep, 2654435761);
         h2 = Math.imul(h2 ^ sep, 1597334677);
       }
-      const str = parts[p](e);
+      const part = parts[p];
+      if (part === null) {
+        // Epoch ms (|ms| < 2^53): its low and high 32 bits, each into both lanes.
+        const lo = e.event_ms | 0;
+        const hi = Math.floor(e.event_ms / 4294967296) | 0;
+        h1 = Math.imul(Math.imul(h1 ^ lo, 2654435761) ^ hi, 2654435761);
+        h2 = Math.imul(Math.imul(h2 ^ lo, 1597334677) ^ hi, 1597334677);
+        continue;
+      }
+      const str = part(e);
       for (let i = 0; i < str.length; i++) {
         const ch = str.charCodeAt(i);
         h1 = Math.imul(h1 ^ ch, 2654435761);

@@ -104,7 +104,7 @@ describe("event key and duplicate index", () => {
 });
 
 describe("makeKeyHashFn", () => {
-  it("hashes exactly the key makeKeyFn builds, without building it", async () => {
+  it("hashes equal keys equally and tells apart keys that differ in any field", async () => {
     const { makeKeyHashFn } = await import("../../src/ingest/event-key.js");
     const fields = ["logged_out_user_id", "action_type", "event_timestamp", "dim_device_brand", "other_properties.event_id"];
     const keyFn = makeKeyFn(fields);
@@ -114,9 +114,18 @@ describe("makeKeyHashFn", () => {
       { ...base, dim_device_brand: null, other_properties: {} },
       { ...base, dim_device_brand: "Apple", other_properties: { event_id: "x\u0001y" } },
       { ...base, dim_device_brand: "Apple", other_properties: { event_id: "x" } },
+      { ...base, dim_device_brand: "Apple", other_properties: { event_id: "x" }, event_ms: 1714521600124 },
+      { ...base, dim_device_brand: "Apple", other_properties: { event_id: "x" }, event_ms: 1714521600123 + 2 ** 32 },
+      { ...base, dim_device_brand: "Apple", other_properties: { event_id: "x" }, action_type: "signu", logged_out_user_id: "-9223372036854775808s" },
+      // A different line, hostname or country is not part of this key: same key, same hash.
+      { ...base, dim_device_brand: "Apple", other_properties: { event_id: "x" }, line: 9, dim_hostname: "c.d", dim_country: "FR" },
     ];
-    for (const e of rows) expect(hashFn(e)).toBe(hash53(keyFn(e)));
-    expect(new Set(rows.map(hashFn)).size).toBe(3);
+    const keys = new Set(rows.map(keyFn));
+    const hashes = new Set(rows.map(hashFn));
+    expect(keys.size).toBe(6);
+    expect(hashes.size).toBe(6);
+    expect(hashFn(rows[2])).toBe(hashFn(rows[6]));
+    for (const e of rows) expect(Number.isSafeInteger(hashFn(e)) && hashFn(e) > 0).toBe(true);
     expect(() => makeKeyHashFn(["nope"])).toThrow(/event_key\[0\].*"nope"/);
   });
 });
