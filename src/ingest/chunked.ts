@@ -13,7 +13,8 @@ import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { isValidDs } from "../shared/dates.js";
 import { isGzipFile, detectFormat } from "./source.js";
-import { NUMS, type ProducerInit, type ToProducer, type ToWriter, type WorkerInit } from "./messages.js";
+import { NUMS, type BatchSlot, type ProducerInit, type ToProducer, type ToWriter, type WorkerInit } from "./messages.js";
+import { BATCH_ROWS } from "./producer.js";
 import type { ProducerHandle } from "./transport.js";
 
 const PARSERS = 2;
@@ -30,6 +31,9 @@ const FIRST_CODE = 3;
 const LAST_CODE = 9;
 
 type BatchMsg = Extract<ToWriter, { type: "batch" }>;
+type SlotBatchMsg = Extract<ToWriter, { type: "slotBatch" }>;
+/** Shared batch slots per parser: a batch is written into one and read from it in place. */
+const SLOTS_PER_PARSER = 4;
 type ChunkEnd = Extract<ToWriter, { type: "chunkEnd" }>;
 
 function chunkBytes(): number {
@@ -153,11 +157,21 @@ interface Parser {
   /** Worker dictionary code → this ingest's code. */
   codes: number[];
   busy: number;
+  slots: { nums: Float64Array; offsets: Int32Array; body: Uint8Array }[];
+}
+
+function makeSlot(bodyBytes: number): BatchSlot {
+  return {
+    nums: new SharedArrayBuffer(BATCH_ROWS * NUMS * 8),
+    offsets: new SharedArrayBuffer((BATCH_ROWS + 1) * 4),
+    body: new SharedArrayBuffer(bodyBytes),
+  };
 }
 
 class ChunkedRun {
   private readonly parsers: Parser[] = [];
-  private readonly pending = new Map<number, { parser: number; batches: BatchMsg[]; end: ChunkEnd | null }>();
+  /** Per chunk handed out: its batches (each with the slot it occupies, or -1) and its end. */
+  private readonly pending = new Map<number, { parser: number; batches: { msg: BatchMsg; slot: number }[]; end: ChunkEnd | null }>();
   private readonly dict = new Map<string, number>();
   private dispatched = 0;
   private emitted = 0;
@@ -181,13 +195,16 @@ class ChunkedRun {
     this.file = init.files[0];
     this.chunks = Math.ceil(fileSize / chunkSize);
     this.checksum = checksumOnWorker(this.file);
-    const data: WorkerInit = { mode: "chunks", init, ds, fileSize };
     for (let i = 0; i < PARSERS; i++) {
+      // A block is smaller than the lines it came from; one that is not moves to buffers of its own.
+      const slots = Array.from({ length: SLOTS_PER_PARSER }, () => makeSlot(chunkSize + (1 << 16)));
+      const data: WorkerInit = { mode: "chunks", init, ds, fileSize, slots };
       const worker = new Worker(script, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: PARSER_YOUNG_MB } });
       worker.on("message", (msg: ToWriter) => this.fromParser(i, msg));
       worker.on("error", (err) => this.forward({ type: "crash", message: err.message, stack: err.stack }));
       worker.on("exit", (code) => this.forward({ type: "crash", message: `an ingest parse worker stopped (exit ${code}) before finishing` }));
-      this.parsers.push({ worker, codes: [], busy: 0 });
+      const views = slots.map((s) => ({ nums: new Float64Array(s.nums), offsets: new Int32Array(s.offsets), body: new Uint8Array(s.body) }));
+      this.parsers.push({ worker, codes: [], busy: 0, slots: views });
     }
     setImmediate(() => {
       this.forward({ type: "open", ds });
@@ -234,7 +251,8 @@ class ChunkedRun {
 
   private fromParser(parser: number, msg: ToWriter): void {
     if (this.stopped) return;
-    if (msg.type === "batch") this.pending.get(this.chunkOf(parser))!.batches.push(msg);
+    if (msg.type === "batch") this.pending.get(this.chunkOf(parser))!.batches.push({ msg, slot: -1 });
+    else if (msg.type === "slotBatch") this.pending.get(this.chunkOf(parser))!.batches.push({ msg: this.fromSlot(parser, msg), slot: msg.slot });
     else if (msg.type === "chunkEnd") {
       this.pending.get(msg.chunk)!.end = msg;
       this.emitReady();
@@ -257,16 +275,30 @@ class ChunkedRun {
       if (!p || p.end === null) break;
       this.pending.delete(this.emitted);
       this.parsers[p.parser].busy--;
-      for (const b of p.batches) {
-        this.renumber(p.parser, b);
-        this.forward(b);
+      for (const { msg, slot } of p.batches) {
+        this.renumber(p.parser, msg);
+        this.forward(msg);
         if (this.stopped) return;
+        // Stored (the writer handles a batch synchronously): the parser may reuse the slot.
+        if (slot >= 0) this.parsers[p.parser].worker.postMessage({ type: "free", slot } satisfies ToProducer);
       }
       this.lineOffset += p.end.lines;
       this.rowsRead += p.end.rowsRead;
       this.emitted++;
     }
     this.dispatch();
+  }
+
+  /** A batch in a parser's slot, as views over the slot (nothing copied). */
+  private fromSlot(parser: number, m: SlotBatchMsg): BatchMsg {
+    const s = this.parsers[parser].slots[m.slot];
+    const { slot: _slot, rows, bodyBytes, blockDict, type: _type, ...fields } = m;
+    return {
+      ...fields,
+      type: "batch",
+      nums: s.nums.subarray(0, rows * NUMS),
+      block: { body: s.body.subarray(0, bodyBytes), offsets: s.offsets.subarray(0, rows + 1), dict: blockDict },
+    };
   }
 
   /** Rewrites a parser's batch into whole-file terms: line numbers, row sequences, dictionary codes (the block keeps its own). */

@@ -43,21 +43,40 @@ export interface RejectItem {
 }
 
 
+/** What every batch carries besides its rows. */
+interface BatchFields {
+  file: number;
+  /** Values new to the dictionary that `nums`' codes index. */
+  dict: string[];
+  /** Line numbers of the rows count from here. */
+  lineBase: number;
+  rejects: RejectItem[];
+  rowsRead: number;
+  bytes: number;
+}
+
+/**
+ * Buffers a parse worker writes batches into and the writer reads them
+ * from, reused batch after batch: no buffer is allocated, transferred and
+ * garbage-collected per batch (which cost ~60 MB of RSS in the allocator's
+ * caches and a major GC every ~100 ms on the writer's thread).
+ */
+export interface BatchSlot {
+  nums: SharedArrayBuffer;
+  offsets: SharedArrayBuffer;
+  body: SharedArrayBuffer;
+}
+
 export type ToWriter =
   | { type: "open"; ds: string }
-  | {
+  | (BatchFields & {
       type: "batch";
-      file: number;
-      /** Values new to the dictionary that `nums`' codes index. */
-      dict: string[];
       nums: Float64Array;
-      /** The rows as stored (a raw block); its line numbers count from `lineBase`. */
+      /** The rows as stored (a raw block). */
       block: Block;
-      lineBase: number;
-      rejects: RejectItem[];
-      rowsRead: number;
-      bytes: number;
-    }
+    })
+  /** A batch written into slot `slot` of the worker's BatchSlots (chunk mode); the writer frees the slot once it is stored. */
+  | (BatchFields & { type: "slotBatch"; slot: number; rows: number; bodyBytes: number; blockDict: string })
   | { type: "end"; rowsRead: number; bytes: number }
   /** Chunk mode: every batch of chunk `chunk` was sent; it held `lines` lines, `rowsRead` of them not blank. */
   | { type: "chunkEnd"; chunk: number; lines: number; rowsRead: number }
@@ -65,7 +84,9 @@ export type ToWriter =
   | { type: "crash"; message: string; stack?: string };
 
 /** `range`: parse the lines that start in bytes [start, end) of the file (chunk mode). */
-export type ToProducer = { type: "ack" } | { type: "range"; chunk: number; start: number; end: number };
+export type ToProducer = { type: "ack" } | { type: "range"; chunk: number; start: number; end: number } | { type: "free"; slot: number };
 
 /** What a parse worker is started with: the whole-file producer, or one of several chunk parsers. */
-export type WorkerInit = { mode: "file"; init: ProducerInit } | { mode: "chunks"; init: ProducerInit; ds: string; fileSize: number };
+export type WorkerInit =
+  | { mode: "file"; init: ProducerInit }
+  | { mode: "chunks"; init: ProducerInit; ds: string; fileSize: number; slots: BatchSlot[] };

@@ -20,9 +20,10 @@ import { FastRowParser } from "./fast-row.js";
 import { makeKeyHashFn } from "./event-key.js";
 import { splitId } from "../aggregate/id-table.js";
 import { BlockBuilder } from "../store/raw-blocks.js";
-import { HAS_USER, IDS_AT, NUMS, type ProducerInit, type RejectItem, type ToProducer, type ToWriter } from "./messages.js";
+import { HAS_USER, IDS_AT, NUMS, type BatchSlot, type ProducerInit, type RejectItem, type ToProducer, type ToWriter } from "./messages.js";
 
-const BATCH_ROWS = 8192;
+/** Rows per batch at most. */
+export const BATCH_ROWS = 8192;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 const WINDOW = 4;
@@ -56,7 +57,11 @@ export class Producer {
   private file = "";
   private fileIndex = 0;
   private fileLine = 0;
-  private nums = new Float64Array(BATCH_ROWS * NUMS);
+  private nums: Float64Array<ArrayBufferLike> = new Float64Array(0);
+  /** Chunk mode: the shared slots (views over them) and which are free; the slot of the batch being built, or -1. */
+  private slots: { nums: Float64Array; offsets: Int32Array; body: Buffer }[] = [];
+  private readonly freeSlots: number[] = [];
+  private slot = -1;
   private rows = 0;
   private rejects: RejectItem[] = [];
   private inFlight = 0;
@@ -86,7 +91,8 @@ export class Producer {
   }
 
   onMessage(msg: ToProducer): void {
-    if (msg.type === "ack") {
+    if (msg.type === "free") this.freeSlots.push(msg.slot);
+    else if (msg.type === "ack") {
       this.inFlight--;
       const w = this.wake;
       this.wake = null;
@@ -101,7 +107,9 @@ export class Producer {
    * file and decided the ds; this producer parses the whole-line chunks it is
    * given, with line numbers counted from the chunk's start.
    */
-  beginChunks(ds: string): void {
+  beginChunks(ds: string, slots: BatchSlot[] = []): void {
+    this.slots = slots.map((s) => ({ nums: new Float64Array(s.nums), offsets: new Int32Array(s.offsets), body: Buffer.from(s.body) }));
+    this.slots.forEach((_, i) => this.freeSlots.push(i));
     this.ds = ds;
     this.validator = new RowValidator(this.init.cfg, ds);
     this.fast = new FastRowParser(this.init.cfg, ds, new ActionResolver(this.init.cfg.action_types, this.init.cfg.action_aliases));
@@ -258,6 +266,7 @@ export class Producer {
   }
 
   private accept(e: EventRow, propsText: string): void {
+    if (this.rows === 0) this.beginBatch();
     const seq = this.seq++;
     const channel = this.channel(e);
     const props = e.other_properties;
@@ -358,28 +367,49 @@ export class Producer {
 
   // ------------------------------------------------------------ batches
 
+  /** Where the batch's rows go: a free shared slot (chunk mode), else buffers of its own. */
+  private beginBatch(): void {
+    this.slot = this.freeSlots.pop() ?? -1;
+    if (this.slot >= 0) {
+      const s = this.slots[this.slot];
+      this.nums = s.nums;
+      this.block.begin(s.body, s.offsets);
+    } else {
+      if (this.nums.length === 0 || this.nums.buffer instanceof SharedArrayBuffer) this.nums = new Float64Array(BATCH_ROWS * NUMS);
+      this.block.begin();
+    }
+  }
+
   private flushBatch(): void {
     if (this.rows === 0 && this.rejects.length === 0) return;
-    const nums = this.rows === BATCH_ROWS ? this.nums : this.nums.slice(0, this.rows * NUMS);
-    const { body, offsets } = this.block.finish();
+    if (this.rows === 0) this.beginBatch();
+    const { body, offsets, inTarget } = this.block.finish();
     const dict = JSON.stringify(this.blockCodes.map((c) => this.values[c]));
     for (const c of this.blockCodes) this.blockIndex[c] = 0;
-    this.send(
-      {
-        type: "batch",
-        file: this.fileIndex,
-        dict: this.newDict,
-        nums,
-        block: { body, offsets, dict },
-        lineBase: 0,
-        rejects: this.rejects,
-        rowsRead: this.rowsRead,
-        bytes: this.counters.bytes,
-      },
-      [nums.buffer as ArrayBuffer, offsets.buffer as ArrayBuffer, body.buffer as ArrayBuffer],
-    );
+    const fields = {
+      file: this.fileIndex,
+      dict: this.newDict,
+      lineBase: 0,
+      rejects: this.rejects,
+      rowsRead: this.rowsRead,
+      bytes: this.counters.bytes,
+    };
+    if (this.slot >= 0 && inTarget) {
+      this.send({ type: "slotBatch", ...fields, slot: this.slot, rows: this.rows, bodyBytes: body.length, blockDict: dict });
+    } else {
+      // Our own buffers (or a block that outgrew its slot): sent, not shared; the slot stays free.
+      if (this.slot >= 0) this.freeSlots.push(this.slot);
+      const nums = this.nums.slice(0, this.rows * NUMS);
+      const own = <T extends Int32Array | Buffer>(a: T): T => (a.buffer instanceof SharedArrayBuffer ? (a.slice() as T) : a);
+      const block = { body: own(body), offsets: own(offsets), dict };
+      this.send({ type: "batch", ...fields, nums, block }, [
+        nums.buffer as ArrayBuffer,
+        block.offsets.buffer as ArrayBuffer,
+        block.body.buffer as ArrayBuffer,
+      ]);
+    }
+    this.slot = -1;
     this.inFlight++;
-    this.nums = new Float64Array(BATCH_ROWS * NUMS);
     this.newDict = [];
     this.blockCodes = [];
     this.rows = 0;

@@ -9,11 +9,12 @@ const port = parentPort!;
 const data = workerData as WorkerInit;
 const producer = new Producer(data.init, (msg, transfer) => port.postMessage(msg, transfer ?? []));
 if (data.mode === "chunks") {
-  producer.beginChunks(data.ds);
+  producer.beginChunks(data.ds, data.slots);
   const file = data.init.files[0];
   const fd = openSync(file, "r");
   const size = data.fileSize;
   port.on("message", (m: ToProducer) => {
+    if (m.type === "free") return producer.onMessage(m);
     if (m.type !== "range") return;
     let bytes: Uint8Array;
     try {

@@ -34,18 +34,38 @@ export function deleteRawBlocks(db: DB, batchId: number): number {
   return db.prepare(`DELETE FROM raw_blocks WHERE id >= ? AND id < ?`).run(rawRowid(batchId, 0), rawRowid(batchId + 1, 0)).changes;
 }
 
+const EMPTY = Buffer.alloc(0);
+const NO_OFFSETS = new Int32Array(0);
+
 /**
  * Builds a block body as UTF-8 bytes (a parse worker's job): bytes in an
  * ArrayBuffer are transferred to the writer without a copy and cost the
  * garbage collector nothing, where a string per row cost both.
  */
 export class BlockBuilder {
-  private buf = Buffer.allocUnsafeSlow(1 << 16);
+  private buf: Buffer = EMPTY;
   private at = 1;
-  private offsets: number[] = [];
+  private offsets: Int32Array = NO_OFFSETS;
+  private count = 0;
+  /** Still writing into the buffers begin() was given (they were big enough). */
+  private inTarget = false;
 
   get rows(): number {
-    return this.offsets.length;
+    return this.count;
+  }
+
+  /**
+   * Where the next block goes: the given buffers (a parse worker's shared
+   * slot, reused block after block) or, without them, buffers of its own
+   * allocated as needed. Either way a block that outgrows them moves to
+   * buffers of its own, and finish() says so.
+   */
+  begin(body?: Buffer, offsets?: Int32Array): void {
+    this.buf = body ?? EMPTY;
+    this.offsets = offsets ?? NO_OFFSETS;
+    this.inTarget = body !== undefined;
+    this.at = 1;
+    this.count = 0;
   }
 
   /**
@@ -66,9 +86,10 @@ export class BlockBuilder {
     props: string,
   ): void {
     this.reserve(props.length * 3 + 128);
+    if (this.count + 2 > this.offsets.length) this.growOffsets();
     const b = this.buf;
-    if (this.offsets.length > 0) b[this.at++] = 44; // ,
-    this.offsets.push(this.at);
+    if (this.count > 0) b[this.at++] = 44; // ,
+    this.offsets[this.count++] = this.at;
     b[this.at++] = 91; // [
     this.int(line);
     b[this.at++] = 44;
@@ -95,27 +116,35 @@ export class BlockBuilder {
   }
 
   /** The block so far (then empty again): its body bytes and where each row starts. */
-  finish(): { body: Buffer; offsets: Int32Array } {
+  /**
+   * The block so far, then begin() with no buffers: its body bytes, where
+   * each row starts, and whether both are still in the buffers begin() was given.
+   */
+  finish(): { body: Buffer; offsets: Int32Array; inTarget: boolean } {
     this.reserve(1);
+    if (this.count + 1 > this.offsets.length) this.growOffsets();
     this.buf[0] = 91;
     this.buf[this.at++] = 93;
-    const offsets = Int32Array.from(this.offsets);
     // Row i ends one byte before offsets[i + 1] (a comma, or the closing bracket).
-    const all = new Int32Array(offsets.length + 1);
-    all.set(offsets);
-    all[offsets.length] = this.at;
-    const body = this.buf.subarray(0, this.at);
-    this.buf = Buffer.allocUnsafeSlow(this.buf.length);
-    this.at = 1;
-    this.offsets = [];
-    return { body, offsets: all };
+    this.offsets[this.count] = this.at;
+    const out = { body: this.buf.subarray(0, this.at), offsets: this.offsets.subarray(0, this.count + 1), inTarget: this.inTarget };
+    this.begin();
+    return out;
   }
 
   private reserve(n: number): void {
     if (this.at + n <= this.buf.length) return;
-    const bigger = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.at + n));
+    const bigger = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.at + n, 1 << 16));
     this.buf.copy(bigger, 0, 0, this.at);
     this.buf = bigger;
+    this.inTarget = false;
+  }
+
+  private growOffsets(): void {
+    const bigger = new Int32Array(Math.max(this.offsets.length * 2, 1024));
+    bigger.set(this.offsets);
+    this.offsets = bigger;
+    this.inTarget = false;
   }
 
   private ascii(s: string): void {
@@ -261,7 +290,8 @@ export class BlockStager {
     if (n === 0) return;
     const { body, offsets } = dropped.length > 0 ? withNulls(b, dropped) : b;
     this.insert.run(rawRowid(this.batchId, b.first), b.lineBase, b.dict, Buffer.from(body.buffer, body.byteOffset, body.byteLength));
-    this.staged.push({ first: b.first, rows: n, offsets });
+    // A copy: the block's buffers may be a parse worker's, reused for its next block.
+    this.staged.push({ first: b.first, rows: n, offsets: offsets.slice() });
   }
 
   /** The staged (or open) row of sequence `seq`, or null when there is none. */
