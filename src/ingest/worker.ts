@@ -13,12 +13,15 @@ if (data.mode === "chunks") {
   const file = data.init.files[0];
   const fd = openSync(file, "r");
   const size = data.fileSize;
+  // Reused for every chunk: the producer is done with a chunk's bytes when chunk() returns.
+  let buffer: Buffer = Buffer.allocUnsafeSlow(0);
   port.on("message", (m: ToProducer) => {
     if (m.type === "free") return producer.onMessage(m);
     if (m.type !== "range") return;
     let bytes: Uint8Array;
     try {
-      bytes = readRange(fd, m.start, m.end, size);
+      bytes = readRange(fd, m.start, m.end, size, buffer);
+      if (bytes.buffer !== buffer.buffer) buffer = Buffer.from(bytes.buffer as ArrayBuffer);
     } catch (err) {
       port.postMessage({ type: "error", message: `${file}: cannot read the file (${(err as Error).message}).`, exitCode: 2 });
       return;
