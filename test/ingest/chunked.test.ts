@@ -80,6 +80,29 @@ describe("parallel parse of one large NDJSON file (compiled workers)", () => {
     expect(dup.reason).toContain(`of line ${21}.`);
   }, 60_000);
 
+  it("decodes large chunks in pieces without splitting a line or a UTF-8 character", async () => {
+    process.env.GUARDRAIL_INGEST_CHUNK_BYTES = String(256 * 1024); // several 64 KB pieces per chunk
+    try {
+      const dir = tmpDir();
+      // Multi-byte characters everywhere, so piece borders fall next to them; no final newline.
+      const lines = days(DS, 5000).map((e, i) =>
+        ndjsonLine({ ...e, other_properties: { ...(e.other_properties as object), note: "é€😀".repeat(1 + (i % 7)) } }),
+      );
+      const text = lines.join("\n");
+      expect(Buffer.byteLength(text)).toBeGreaterThan(4 * 256 * 1024);
+      const file = writeFile(dir, "day.ndjson", text);
+      const a = openDb(join(tmpDir(), "a.db"));
+      const inThread = await ingestFiles(a, cfg, [file]);
+      const b = openLibDb(join(tmpDir(), "b.db"));
+      const parallel = await lib.ingestFiles(b, cfg, [file]);
+      expect(parallel.rows_loaded).toBe(5000);
+      expect({ ...parallel, timings: null, batch_id: null }).toEqual({ ...inThread, timings: null, batch_id: null });
+      expect(dump(b)).toEqual(dump(a));
+    } finally {
+      process.env.GUARDRAIL_INGEST_CHUNK_BYTES = "8192";
+    }
+  }, 60_000);
+
   it("leaves a ds conflict between the rows and the path to the one-producer path, which words it", async () => {
     const dir = join(tmpDir(), "ds=2024-05-02");
     mkdirSync(dir);
