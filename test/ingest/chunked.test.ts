@@ -44,6 +44,7 @@ describe("parallel parse of one large NDJSON file (compiled workers)", () => {
     const lines = days(DS, 2500).map(ndjsonLine);
     lines.splice(100, 0, "{not json", "", "   ");
     lines.splice(1800, 0, lines[20], lines[21]); // duplicates of rows many chunks earlier
+    lines.splice(1500, 0, lines[1499]); // a duplicate of the line before it: same chunk, same block
     lines.splice(2200, 0, ndjsonLine(event(9, DS, { action_type: "teleport" })));
     lines.splice(900, 0, ndjsonLine(event(7, DS, { other_properties: { event_id: "long", url: "x".repeat(20_000) } }))); // a line longer than a chunk
     // A block larger than a parse worker's shared slot (chunk + 64 KB) moves to buffers of its own.
@@ -66,18 +67,25 @@ describe("parallel parse of one large NDJSON file (compiled workers)", () => {
     const b = openLibDb(join(tmpDir(), "b.db"));
     const parallel = await lib.ingestFiles(b, cfg, [file]);
 
-    expect(parallel.duplicates).toBe(2);
-    expect(parallel.rows_rejected).toBe(4);
-    expect(parallel.rows_read).toBe(2500 + 6); // blank lines are not rows
+    expect(parallel.duplicates).toBe(3);
+    expect(parallel.rows_rejected).toBe(5);
+    expect(parallel.rows_read).toBe(2500 + 7); // blank lines are not rows
     const strip = (r: typeof inThread) => ({ ...r, timings: null, batch_id: null });
     expect(strip(parallel)).toEqual(strip(inThread));
     expect(dump(b)).toEqual(dump(a));
     const sha = createHash("sha256").update(readFileSync(file)).digest("hex");
     expect((b.prepare(`SELECT checksum FROM partitions`).get() as { checksum: string }).checksum).toBe(sha);
     // Line numbers are the file's: the duplicate names the line of its first occurrence.
-    const dup = (b.prepare(`SELECT line, reason FROM rejects WHERE reason LIKE 'duplicate%' ORDER BY line`).all() as { line: number; reason: string }[])[0];
-    expect(lines[dup.line - 1]).toBe(lines[20]);
-    expect(dup.reason).toContain(`of line ${21}.`);
+    const dups = b.prepare(`SELECT line, reason FROM rejects WHERE reason LIKE 'duplicate%' ORDER BY line`).all() as { line: number; reason: string }[];
+    expect(dups).toHaveLength(3);
+    for (const d of dups) {
+      const first = Number(/of line (\d+)\.$/.exec(d.reason)?.[1]);
+      expect(first).toBeLessThan(d.line);
+      expect(lines[d.line - 1]).toBe(lines[first - 1]);
+    }
+    // One repeats the line just before it (same chunk, same block), two repeat lines many chunks earlier.
+    expect(dups.map((d) => d.line - Number(/of line (\d+)\.$/.exec(d.reason)?.[1]) === 1)).toContain(true);
+    expect(dups.filter((d) => d.reason.endsWith("of line 21.") || d.reason.endsWith("of line 22."))).toHaveLength(2);
   }, 60_000);
 
   it("decodes large chunks in pieces without splitting a line or a UTF-8 character", async () => {
