@@ -3,7 +3,7 @@
  * not a key for an event table, so the key is a configurable list of columns
  * and `other_properties.<name>` entries. Memory-lean and exact: an
  * open-addressing table keeps a 53-bit hash and the rowid of each first
- * occurrence (16 bytes per slot, ≤ 32 bytes per event); a hash hit is confirmed by re-reading that
+ * occurrence (12 bytes per slot, ≤ 24 bytes per event); a hash hit is confirmed by re-reading that
  * row and comparing the full key, so a hash collision never rejects a row.
  */
 import type { EventRow } from "../shared/types.js";
