@@ -44,3 +44,11 @@ export function refusalText(user: string, command: "recheck" | "override"): stri
 export function missingReasonText(user: string): string {
   return `@${user}, an override needs a reason, e.g. \`/guardrail override the drop is the holiday, confirmed with the growth team\`. The reason is recorded and shown on the check.`;
 }
+
+/** The PR moved on between the comment and now: the override covers the head the commenter saw. */
+export function newerHeadText(user: string, overridden: string, head: string): string {
+  return (
+    `@${user}, this override applies to ${overridden.slice(0, 7)}, the head of this pull request when you commented. ` +
+    `${head.slice(0, 7)} was pushed after that and is checked on its own: if it should pass too, comment \`/guardrail override <reason>\` again.`
+  );
+}

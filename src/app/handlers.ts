@@ -9,9 +9,9 @@ import type { AppDeps } from "./deps.js";
 import { logGitHubError, type Log, type Octokit } from "../github/octokit.js";
 import { canMaintain, react, reply } from "../github/comments.js";
 import { getPullRequest } from "../github/pulls.js";
-import { forgetRepo, getRepo, recordOverride } from "./store.js";
+import { forgetRepo, getRepo, prHeadAt, recordOverride, recordPrHead } from "./store.js";
 import { recordDeployment } from "../suspects/index.js";
-import { HELP_TEXT, missingReasonText, parseCommand, refusalText, unknownCommandText } from "./commands.js";
+import { HELP_TEXT, missingReasonText, newerHeadText, parseCommand, refusalText, unknownCommandText } from "./commands.js";
 import { CHECK_NAME } from "./check-content.js";
 import { refreshRepoConfig, runGuardrailCheck, type AppOptions } from "./pr-check.js";
 
@@ -38,6 +38,8 @@ export function registerAppHandlers(app: Probot, deps: AppDeps, options: AppOpti
     // The head SHA from the payload is the PR's own commit, also for PRs from forks.
     const head = { number: pr.number, sha: pr.head.sha, title: pr.title, body: pr.body ?? null };
     await guarded(context, { repo, sha: head.sha, pr: pr.number }, "the guardrail check", async () => {
+      // What the PR's head was when: an override applies to the head its comment was written against.
+      recordPrHead(deps.db, repo, pr.number, head.sha, pr.updated_at);
       await check(context.octokit, context.log, { repo, sha: head.sha, pr: head, installationId: context.payload.installation?.id });
     });
   });
@@ -100,8 +102,17 @@ export function registerAppHandlers(app: Probot, deps: AppDeps, options: AppOpti
       }
       await react(octokit, repo, comment.id, command.kind === "recheck" ? "eyes" : "+1");
       const pr = await getPullRequest(octokit, repo, issue.number);
-      if (command.kind === "override") recordOverride(deps.db, { repo, prNumber: pr.number, sha: pr.sha, actor: user, reason: command.reason });
-      await check(octokit, context.log, { repo, sha: pr.sha, pr, installationId: context.payload.installation?.id });
+      const installationId = context.payload.installation?.id;
+      if (command.kind === "override") {
+        // A commit pushed after the comment was written is not what the maintainer vouched for.
+        const seen = prHeadAt(deps.db, repo, pr.number, comment.created_at)?.sha ?? pr.sha;
+        recordOverride(deps.db, { repo, prNumber: pr.number, sha: seen, actor: user, reason: command.reason });
+        if (seen !== pr.sha) {
+          await reply(octokit, repo, issue.number, newerHeadText(user, seen, pr.sha));
+          await check(octokit, context.log, { repo, sha: seen, pr: null, installationId });
+        }
+      }
+      await check(octokit, context.log, { repo, sha: pr.sha, pr, installationId });
     });
   });
 

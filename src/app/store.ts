@@ -100,6 +100,33 @@ export function recordOverride(db: DB, o: Omit<Override, "createdAt">, now = new
 }
 
 /**
+ * Records that `sha` is the PR's head since `since` (an ISO time from
+ * GitHub), unless it already is the latest head recorded for the PR.
+ */
+export function recordPrHead(db: DB, repo: string, prNumber: number, sha: string, since: string): void {
+  db.transaction(() => {
+    const last = db
+      .prepare(`SELECT sha FROM pr_heads WHERE repo = ? AND pr_number = ? ORDER BY since DESC, rowid DESC LIMIT 1`)
+      .get(repo, prNumber) as { sha: string } | undefined;
+    if (last?.sha !== sha) db.prepare(`INSERT INTO pr_heads (repo, pr_number, sha, since) VALUES (?, ?, ?, ?)`).run(repo, prNumber, sha, since);
+  })();
+}
+
+/**
+ * The PR's head at time `at` (ISO), or null when none was recorded by then.
+ * A head that became current in the same second as `at` does not count:
+ * GitHub's times have whole seconds, and when it is unclear whether the
+ * commenter could have seen a commit, the override must not cover it.
+ */
+export function prHeadAt(db: DB, repo: string, prNumber: number, at: string): { sha: string; since: string } | null {
+  const row = db
+    .prepare(`SELECT sha, since FROM pr_heads WHERE repo = ? AND pr_number = ? ORDER BY since DESC, rowid DESC`)
+    .all(repo, prNumber) as { sha: string; since: string }[];
+  const t = Date.parse(at);
+  return row.find((r) => Math.floor(Date.parse(r.since) / 1000) < Math.floor(t / 1000)) ?? null;
+}
+
+/**
  * The latest override of this exact commit, or null. An override is bound to
  * the head SHA it was given for: a new push is new code and needs a new one.
  */

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { verifySignedLink } from "../../src/http/auth.js";
+import { prHeadAt } from "../../src/app/store.js";
 import {
   API,
   REPO,
@@ -63,8 +64,12 @@ describe("guardrail check on pull requests", () => {
     mockRepoConfig(null);
     const bodies: any[] = [];
     const gh = expectNewCheck(12, bodies);
-    await deliver(h.probot, "pull_request", prPayload("synchronize", 6, SHA));
+    const payload = prPayload("synchronize", 6, SHA);
+    payload.pull_request.updated_at = "2026-11-25T10:00:00Z";
+    await deliver(h.probot, "pull_request", payload);
     expect(gh.isDone()).toBe(true);
+    // The push is remembered, so a later /guardrail override knows which head it was written against.
+    expect(prHeadAt(h.db, REPO, 6, "2026-11-25T10:00:01Z")).toEqual({ sha: SHA, since: "2026-11-25T10:00:00Z" });
     expect(bodies[1].conclusion).toBe("failure");
     expect(bodies[1].output.title).toBe("Merge freeze: signup_conversion_rate −38.0 % on 2026-11-05");
     expect(bodies[1].output.summary).toContain("| **signup_conversion_rate** (guardrail) | 2.41 % | 3.89 % | −38.0 % | ❌ fail |");

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { isOverridden } from "../../src/app/store.js";
+import { isOverridden, recordPrHead } from "../../src/app/store.js";
 import { API, REPO, commentPayload, deliver, failingEvaluation, harness, mockRepoConfig, nock, type Harness } from "./helpers.js";
 
 const HEAD = "3333333333333333333333333333333333333333";
@@ -44,6 +44,47 @@ describe("/guardrail comments", () => {
     expect(bodies[1].output.summary).toContain(`**Overridden** by @maria at ${o!.createdAt}: holiday dip, agreed with growth`);
     // Another commit is not covered by this override.
     expect(isOverridden(h.db, REPO, "4".repeat(40))).toBeNull();
+  });
+
+  it("an override covers the head the comment was written against, not a commit pushed after it", async () => {
+    const seen = "5".repeat(40);
+    // The PR's heads as the pull_request events reported them; the comment falls between the two pushes.
+    recordPrHead(h.db, REPO, 9, seen, "2026-11-25T10:00:00Z");
+    recordPrHead(h.db, REPO, 9, HEAD, "2026-11-25T10:05:00Z");
+    const payload = commentPayload(9, "/guardrail override holiday dip");
+    payload.comment.created_at = "2026-11-25T10:04:30Z";
+    permission("maria", "write");
+    const comments: any[] = [];
+    const runs: Record<string, any[]> = { [seen]: [], [HEAD]: [] };
+    const ids: Record<number, string> = { 92: seen, 93: HEAD };
+    const gh = nock(API)
+      .post(`/repos/${REPO}/issues/comments/777/reactions`, { content: "+1" })
+      .reply(201, {})
+      .get(`/repos/${REPO}/pulls/9`)
+      .reply(200, { number: 9, title: "Tweak footer", body: null, head: { sha: HEAD } })
+      .post(`/repos/${REPO}/issues/9/comments`, (b) => (comments.push(b), true))
+      .reply(201, {})
+      .post(`/repos/${REPO}/check-runs`, (b) => (runs[b.head_sha].push(b), true))
+      .times(2)
+      .reply(201, (_uri, b: any) => ({ id: b.head_sha === seen ? 92 : 93 }))
+      .patch(/\/check-runs\/9[23]$/, () => true)
+      .times(2)
+      .reply(200, function (uri, b: any) {
+        runs[ids[Number(uri.split("/").pop())]].push(b);
+        return {};
+      });
+    mockRepoConfig(null);
+    mockRepoConfig(null);
+    await deliver(h.probot, "issue_comment", payload);
+    expect(gh.isDone()).toBe(true);
+    expect(isOverridden(h.db, REPO, seen)).toMatchObject({ actor: "maria", reason: "holiday dip" });
+    expect(isOverridden(h.db, REPO, HEAD)).toBeNull();
+    expect(comments[0].body).toBe(
+      "@maria, this override applies to 5555555, the head of this pull request when you commented. " +
+        "3333333 was pushed after that and is checked on its own: if it should pass too, comment `/guardrail override <reason>` again.",
+    );
+    expect(runs[seen].at(-1).conclusion).toBe("success");
+    expect(runs[HEAD].at(-1).conclusion).toBe("failure");
   });
 
   it("recheck by an admin: eyes, then the check is evaluated again", async () => {

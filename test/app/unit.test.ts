@@ -5,6 +5,8 @@ import { applyRepoOverrides, DEFAULT_REPO_CONFIG, parseRepoConfig } from "../../
 import { defaultDatasetConfig } from "../../src/config/load.js";
 import { parseRevertTargets, revertedSuspect, shaMatches, type Suspect } from "../../src/suspects/index.js";
 import { failingEvaluation, noDataEvaluation, passingEvaluation, verdict } from "./helpers.js";
+import { openDb } from "../../src/store/db.js";
+import { prHeadAt, recordPrHead } from "../../src/app/store.js";
 
 const kinds = { signup_conversion_rate: "ratio", purchase_conversion_rate: "ratio", daily_visitors: "count" } as const;
 
@@ -99,6 +101,24 @@ describe("commands", () => {
     expect(parseCommand("/guardrail frobnicate")).toEqual({ kind: "unknown", word: "frobnicate" });
     expect(parseCommand("please run /guardrail recheck")).toBeNull();
     expect(parseCommand("/guardrails recheck")).toBeNull();
+  });
+});
+
+describe("pull request heads", () => {
+  it("answer which head a PR had at a time, same-second pushes not counted, force-pushes back included", () => {
+    const db = openDb(":memory:");
+    recordPrHead(db, "acme/shop", 1, "a", "2026-11-25T10:00:00Z");
+    recordPrHead(db, "acme/shop", 1, "a", "2026-11-25T10:01:00Z"); // ready_for_review: same head, no new row
+    recordPrHead(db, "acme/shop", 1, "b", "2026-11-25T10:05:00Z");
+    recordPrHead(db, "acme/shop", 1, "a", "2026-11-25T10:10:00Z"); // force-pushed back
+    recordPrHead(db, "acme/shop", 2, "z", "2026-11-25T09:00:00Z");
+    const at = (t: string) => prHeadAt(db, "acme/shop", 1, t)?.sha ?? null;
+    expect(at("2026-11-25T09:59:59Z")).toBeNull();
+    expect(at("2026-11-25T10:04:59Z")).toBe("a");
+    expect(at("2026-11-25T10:05:00.900Z")).toBe("a");
+    expect(at("2026-11-25T10:05:01Z")).toBe("b");
+    expect(at("2026-11-25T10:10:30Z")).toBe("a");
+    expect(db.prepare(`SELECT COUNT(*) AS n FROM pr_heads WHERE pr_number = 1`).get()).toEqual({ n: 3 });
   });
 });
 

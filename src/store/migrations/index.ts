@@ -6,6 +6,7 @@ import { gate } from "./004-gate.js";
 import { service } from "./005-service.js";
 import { alerts } from "./006-alerts.js";
 import { rawBlocks } from "./007-raw-blocks.js";
+import { prHeads } from "./008-pr-heads.js";
 
 /** In version order. A migration, once shipped, is never edited: add a new one. */
-export const MIGRATIONS: Migration[] = [core, evaluations, github, gate, service, alerts, rawBlocks];
+export const MIGRATIONS: Migration[] = [core, evaluations, github, gate, service, alerts, rawBlocks, prHeads];
