@@ -7,6 +7,7 @@ import type { Command } from "commander";
 import { existsSync } from "node:fs";
 import { UserError } from "../shared/errors.js";
 import { openDb, defaultDbPath, type DB } from "../store/db.js";
+import { listDatasets } from "../store/partitions.js";
 import { loadConfig, resolveDataset, type DatasetConfig } from "../config/load.js";
 import type { GuardrailConfig } from "../config/schema.js";
 
@@ -48,6 +49,19 @@ export interface ContextOptions {
   existingDb?: boolean;
 }
 
+/**
+ * A read-only command on a dataset that neither the config names nor the
+ * store has ever seen is a typo, not a dataset without data: say so instead
+ * of answering "no data".
+ */
+function assertKnownDataset(db: DB, config: GuardrailConfig, name: string, path: string): void {
+  if (name === "default" || name in config.datasets) return;
+  const known = listDatasets(db);
+  if (known.includes(name)) return;
+  const names = [...new Set(["default", ...Object.keys(config.datasets), ...known])].sort();
+  throw new UserError(`--dataset ${name}: no such dataset in ${path} or the config (known: ${names.join(", ")}).`);
+}
+
 export function makeContext(opts: GlobalOptions, { existingDb = false }: ContextOptions = {}): CommandContext {
   const config = loadConfig(opts.config);
   const dataset = resolveDataset(config, opts.dataset);
@@ -56,7 +70,16 @@ export function makeContext(opts: GlobalOptions, { existingDb = false }: Context
     const path = opts.db ?? defaultDbPath();
     if (existingDb && path !== ":memory:" && !existsSync(path))
       throw new UserError(`${path}: no Guardrail database here (expected the file that guardrail ingest wrote; check --db or GUARDRAIL_DB).`);
-    return openDb(path);
+    const db = openDb(path);
+    if (existingDb) {
+      try {
+        assertKnownDataset(db, config, opts.dataset, path);
+      } catch (err) {
+        db.close();
+        throw err;
+      }
+    }
+    return db;
   };
   return {
     opts,

@@ -127,16 +127,31 @@ describe("end to end on generated fixtures", () => {
     expect(human.stdout).toMatch(/daily_visitors by:\n\s+country\s+\S+ [\d,]+/);
   });
 
-  it("report on a day without published data exits 2 with one sentence", async () => {
+  it("report on a day without published data, or on an unknown dataset, exits 2 with one sentence", async () => {
     const r = await run(["report", "--db", dbFile, "--ds", "2020-01-01"]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.stderr.trim()).toBe("guardrail: dataset default has no published data for ds 2020-01-01.");
     const emptyDb = path.join(dir, "empty.db");
     openDb(emptyDb).close(); // a real store with nothing published in it
-    const empty = await run(["report", "--db", emptyDb, "--dataset", "shop"]);
+    const empty = await run(["report", "--db", emptyDb]);
     expect(empty.code).toBe(2);
-    expect(empty.stderr).toMatch(/dataset shop has no published data yet/);
+    expect(empty.stderr).toMatch(/dataset default has no published data yet/);
+    // A dataset that neither the config nor the store knows is a typo, not an empty dataset.
+    for (const cmd of ["report", "evaluate"]) {
+      const typo = await run([cmd, "--db", dbFile, "--dataset", "defualt", "--json"]);
+      expect(typo.code).toBe(2);
+      expect(typo.stdout).toBe("");
+      expect(typo.stderr.trim()).toBe(`guardrail: --dataset defualt: no such dataset in ${dbFile} or the config (known: default).`);
+    }
+    const typo = await run(["backtest", "--db", dbFile, "--dataset", "shop", "--from", "2024-01-01", "--to", "2024-01-02"]);
+    expect(typo.stderr.trim()).toBe(`guardrail: --dataset shop: no such dataset in ${dbFile} or the config (known: default).`);
+    // A dataset the config names is known even before its first day: no data, not a typo.
+    const cfgFile = path.join(dir, "shop.yml");
+    fs.writeFileSync(cfgFile, "datasets:\n  shop: {}\n");
+    const configured = await run(["evaluate", "--db", emptyDb, "--dataset", "shop", "--config", cfgFile, "--json"]);
+    expect(configured.code, configured.stderr).toBe(3);
+    expect(JSON.parse(configured.stdout).status).toBe("no_data");
     expect((await run(["report", "--db", dbFile, "--ds", "2024-13-01"])).code).toBe(2);
   });
 
