@@ -55,14 +55,17 @@ export function readCookie(req: IncomingMessage, name: string): string | null {
 }
 
 /**
- * The string that is signed: the path plus the query without `sig`, re-encoded
- * canonically so a proxy that re-escapes the URL does not break the link.
+ * The string that is signed: the path (without a trailing slash) plus the
+ * query without `sig`, re-encoded canonically so a proxy that re-escapes the
+ * URL does not break the link.
  */
 function canonical(url: URL): string {
   const params = new URLSearchParams(url.searchParams);
   params.delete("sig");
   const query = params.toString();
-  return query ? `${url.pathname}?${query}` : url.pathname;
+  // The routes accept a trailing slash, so the signature does too.
+  const path = url.pathname.length > 1 && url.pathname.endsWith("/") ? url.pathname.slice(0, -1) : url.pathname;
+  return query ? `${path}?${query}` : path;
 }
 
 function hmacHex(secret: string, message: string): string {

@@ -41,23 +41,27 @@ export function readQuery(req: IncomingMessage): Record<string, string> {
 /**
  * Matches `req` against `method` and a path pattern such as
  * `/api/guardrail/jobs/:id`. Returns the decoded params, or null when the
- * method or path differ. A trailing slash on the request is tolerated.
+ * method or path differ. A trailing slash on the request is tolerated, and
+ * HEAD matches a GET route.
  */
 export function matchRoute(
   req: IncomingMessage,
   method: string,
   pattern: string,
 ): Record<string, string> | null {
-  if ((req.method ?? "GET").toUpperCase() !== method.toUpperCase()) return null;
+  const got = (req.method ?? "GET").toUpperCase();
+  const want = method.toUpperCase();
+  // HEAD is GET without the body (Node's server leaves the body out): load balancers probe with it.
+  if (got !== want && !(got === "HEAD" && want === "GET")) return null;
   let path = requestUrl(req).pathname;
   if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
-  const want = pattern.split("/");
-  const got = path.split("/");
-  if (want.length !== got.length) return null;
+  const wantParts = pattern.split("/");
+  const gotParts = path.split("/");
+  if (wantParts.length !== gotParts.length) return null;
   const params: Record<string, string> = {};
-  for (let i = 0; i < want.length; i++) {
-    const w = want[i]!;
-    const g = got[i]!;
+  for (let i = 0; i < wantParts.length; i++) {
+    const w = wantParts[i]!;
+    const g = gotParts[i]!;
     if (w.startsWith(":")) {
       if (!g) return null;
       try {

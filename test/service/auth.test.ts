@@ -80,6 +80,11 @@ describe("what each grant opens", () => {
     expect(page.headers["referrer-policy"]).toBe("no-referrer");
   });
 
+  it("a signed link still opens with a trailing slash on its path, as the route does", async () => {
+    const link = new URL(signLink(deps, "/guardrail?dataset=default", 3600));
+    expect((await send(srv.base, "GET", `/guardrail/${link.search}`)).status).toBe(200);
+  });
+
   it("a signed link opens only the path it was made for", async () => {
     const link = new URL(signLink(deps, "/guardrail?dataset=default", 3600));
     expect((await send(srv.base, "GET", `/api/guardrail/jobs/${JOB}${link.search}`)).status).toBe(401);
@@ -104,6 +109,16 @@ describe("health", () => {
     const r = await send(srv.base, "GET", "/api/guardrail/health", { headers });
     expect(r.status).toBe(200);
     expect(r.json()).toEqual({ ok: true });
+  });
+
+  it("answers HEAD like GET, without a body (load balancers probe with HEAD)", async () => {
+    const get = await send(srv.base, "GET", "/api/guardrail/health");
+    const head = await send(srv.base, "HEAD", "/api/guardrail/health");
+    expect(head.status).toBe(200);
+    expect(head.body).toBe("");
+    expect(head.headers["content-length"]).toBe(get.headers["content-length"]);
+    // HEAD never reaches a route that changes something.
+    expect((await send(srv.base, "HEAD", "/api/guardrail/exports?ds=2026-03-10", { headers: bearer(INGEST) })).status).toBe(404);
   });
 
   it("with the read token adds the details", async () => {
