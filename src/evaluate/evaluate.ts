@@ -75,7 +75,8 @@ export function judgeDay(db: DB, cfg: DatasetConfig, opts: EvaluateOptions = {})
   const states = dayStates(db, cfg.name, [...new Set([ds, ...lookback, ...windowDays])]);
   const data = dataState(db, cfg, ds, states.get(ds)!, now);
   const publishedBefore = lookback.filter((d) => states.get(d)!.state === "published");
-  const baselineDays = publishedBefore.slice(0, ev.weeks);
+  // Every published same weekday of the look-back: each metric takes the newest `weeks` of them that have a value for it.
+  const baselineDays = publishedBefore;
 
   let verdicts: JudgedVerdict[];
   let versions: VersionVerdict[] = [];
@@ -194,6 +195,7 @@ interface MetricContext {
   cfg: DatasetConfig;
   ds: string;
   today: MetricRow[];
+  /** Every published same weekday of the look-back, newest first (a metric uses the newest `weeks` with a value). */
   base: { ds: string; rows: MetricRow[] }[];
   window: SpreadWindow;
   lookbackDays: number;
@@ -238,7 +240,10 @@ function judgeMetric(ctx: MetricContext, m: MetricDef): JudgedVerdict {
   if (m.kind === "count") {
     const todayRow = totalRow(ctx.today, m.name);
     if (!todayRow || todayRow.value === null) return verdict("no_data", `${m.name} has no value on ${ds}.`);
-    const base = ctx.base.map((b) => ({ ds: b.ds, v: totalRow(b.rows, m.name)?.value ?? null })).filter((b) => b.v !== null);
+    const base = ctx.base
+      .map((b) => ({ ds: b.ds, v: totalRow(b.rows, m.name)?.value ?? null }))
+      .filter((b) => b.v !== null)
+      .slice(0, cfg.evaluation.weeks);
     if (base.length < cfg.evaluation.min_weeks) return shortHistory(base, todayRow.value);
     const pairs = ctx.window.pairs.map(([a, b]) => [totalRow(a, m.name)?.value ?? 0, totalRow(b, m.name)?.value ?? 0] as [number, number]);
     est = countEstimate(todayRow.value, base.map((b) => b.v!), { relativeSpread: countRelativeSpread(pairs), smallSample: cfg.evaluation.small_sample_correction });
@@ -250,7 +255,10 @@ function judgeMetric(ctx: MetricContext, m: MetricDef): JudgedVerdict {
     // a distinct count needs), which is not the same as a zero denominator.
     if (!today) return verdict("no_data", `${m.name} has no value on ${ds}: ${m.numerator} / ${m.denominator} could not be computed from that day's aggregate.`);
     if (today.den <= 0) return verdict("no_data", `${m.name} is undefined on ${ds}: its denominator ${m.denominator} is 0.`);
-    const base = ctx.base.map((b) => ({ ds: b.ds, f: fractionOf(totalRow(b.rows, m.name)) })).filter((b) => b.f !== null && b.f.den > 0);
+    const base = ctx.base
+      .map((b) => ({ ds: b.ds, f: fractionOf(totalRow(b.rows, m.name)) }))
+      .filter((b) => b.f !== null && b.f.den > 0)
+      .slice(0, cfg.evaluation.weeks);
     if (base.length < cfg.evaluation.min_weeks) return shortHistory(base, today.num / today.den);
     const fractions = base.map((b) => b.f!);
     const pooled = fractions.reduce((s, f) => s + f.num, 0) / fractions.reduce((s, f) => s + f.den, 0);

@@ -182,6 +182,23 @@ describe("evaluateDay on inserted metric values", () => {
     expect(e.status).toBe("pass");
   });
 
+  it("a baseline day without a value for a metric is replaced by the next older one that has it", () => {
+    const t = tempDb();
+    dirs.push(t.dir);
+    dbs.push(t.db);
+    const db = t.db;
+    // Week 2 is published but its guardrail is undefined (no website hits on it): week 5 takes its place.
+    for (const w of [1, 3, 4, 5, 6]) publishDay(db, addDays(D, -7 * w), normalDay());
+    publishDay(db, addDays(D, -14), { devices: { iPhone: { hits: 0, signups: 0 } } });
+    publishDay(db, D, normalDay());
+    const e = evaluateDay(db, smallConfig(), { ds: D, now: NOW });
+    expect(guardrail(e).baseline_days).toEqual([1, 3, 4, 5].map((w) => addDays(D, -7 * w)));
+    expect(guardrail(e).verdict).toBe("pass");
+    // A metric that has a value on every day keeps the newest four published weeks, week 2 included.
+    const hits = e.verdicts.find((v) => v.metric === "website_hits")!;
+    expect(hits.baseline_days).toEqual([1, 2, 3, 4].map((w) => addDays(D, -7 * w)));
+  });
+
   it("non-guardrail metrics and report-only guardrails are reported but do not set the status", () => {
     const db = setup();
     publishDay(db, D, normalDay(5_000, 0.028)); // hits −50 % and the rate −30 %
