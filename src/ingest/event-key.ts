@@ -23,16 +23,40 @@ export function makeKeyFn(fields: string[], source = "event_key"): KeyFn {
     if (f === "event_timestamp") return (e) => String(e.event_ms);
     if (!KNOWN_COLUMNS.includes(f) || f === "other_properties")
       throw new UserError(`configuration field ${source}[${i}]: "${f}" is not a column (expected one of ${KNOWN_COLUMNS.filter((c) => c !== "other_properties").join(", ")} or other_properties.<name>).`);
-    return (e) => {
-      const v = (e as unknown as Record<string, string | null>)[f];
-      return v === null ? "\u0000" : v;
-    };
+    return columnPart(f);
   });
   return (e) => {
     let s = parts[0](e);
     for (let i = 1; i < parts.length; i++) s += SEP + parts[i](e);
     return s;
   };
+}
+
+/**
+ * A column's part of the key. One function per column, each reading its
+ * property directly: a shared `e[f]` saw every column and became a slow
+ * generic lookup, a fifth of the parse workers' hashing time.
+ */
+function columnPart(f: string): (e: EventRow) => string {
+  const orNul = (v: string | null) => (v === null ? "\u0000" : v);
+  switch (f) {
+    case "logged_out_user_id":
+      return (e) => e.logged_out_user_id;
+    case "user_id":
+      return (e) => orNul(e.user_id);
+    case "dim_hostname":
+      return (e) => e.dim_hostname;
+    case "dim_country":
+      return (e) => e.dim_country;
+    case "dim_device_brand":
+      return (e) => orNul(e.dim_device_brand);
+    case "action_type":
+      return (e) => e.action_type;
+    case "ds":
+      return (e) => e.ds;
+    default:
+      return (e) => orNul((e as unknown as Record<string, string | null>)[f] ?? null);
+  }
 }
 
 /**
