@@ -21,9 +21,13 @@ export interface RepoStep<R> {
   run(octokit: InstallationOctokit, repo: R, event: FanOutEvent): Promise<unknown>;
 }
 
+export type OctokitFor = (installationId: number) => Promise<InstallationOctokit>;
+
 export interface DatasetStep {
   name: string;
-  run(octokitFor: (installationId: number) => Promise<InstallationOctokit>, event: FanOutEvent): Promise<unknown>;
+  /** Whether the step talks to GitHub (it is skipped when no App is configured); the chat message does not. */
+  github: boolean;
+  run(octokitFor: OctokitFor | null, event: FanOutEvent): Promise<unknown>;
 }
 
 export interface FanOutTargets<R> {
@@ -46,12 +50,12 @@ export interface StepOutcome {
   error?: string;
 }
 
-export async function fanOut<R>(
-  targets: FanOutTargets<R>,
-  auth: (installationId: number) => Promise<InstallationOctokit>,
-  event: FanOutEvent,
-  log: FanOutLog,
-): Promise<StepOutcome[]> {
+/**
+ * Runs every step for `event`. Without a GitHub App (`auth` null, e.g. the
+ * service run locally) only the dataset steps that do not need GitHub run:
+ * the chat still hears about a breach.
+ */
+export async function fanOut<R>(targets: FanOutTargets<R>, auth: OctokitFor | null, event: FanOutEvent, log: FanOutLog): Promise<StepOutcome[]> {
   const outcomes: StepOutcome[] = [];
   const record = (target: string, step: string, err?: unknown) => {
     if (err === undefined) outcomes.push({ target, step, ok: true });
@@ -63,7 +67,7 @@ export async function fanOut<R>(
   };
   let repos: R[] = [];
   try {
-    repos = targets.repos(event.dataset);
+    if (auth) repos = targets.repos(event.dataset);
   } catch (err) {
     record(event.dataset, "list repos", err);
   }
@@ -71,7 +75,7 @@ export async function fanOut<R>(
     const label = targets.label(repo);
     let octokit: InstallationOctokit;
     try {
-      octokit = await auth(targets.installationId(repo));
+      octokit = await auth!(targets.installationId(repo));
     } catch (err) {
       record(label, "authenticate", err);
       continue;
@@ -86,6 +90,7 @@ export async function fanOut<R>(
     }
   }
   for (const step of targets.datasetSteps) {
+    if (step.github && !auth) continue;
     try {
       await step.run(auth, event);
       record(event.dataset, step.name);

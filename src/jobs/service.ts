@@ -132,6 +132,6 @@ export async function afterJob(
   } else if (outcome.state === "rejected") {
     event = { kind: "rejected", dataset: job.dataset, ds: job.ds, result: outcome.result };
   } else return;
-  if (!auth) return; // no GitHub App (e.g. a local run): nothing to tell
+  // Without a GitHub App (e.g. a local run) only the chat hears about it.
   await fanOut(targets, auth, event, log);
 }

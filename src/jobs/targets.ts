@@ -57,14 +57,16 @@ export function defaultTargets(appDeps: AppDeps, log?: AlertLog): FanOutTargets<
       {
         // Deduplicated per dataset, so it is sent once even when no repo (or many) watch the dataset.
         name: "chat notification",
+        github: false,
         run: async (_octokitFor, event) => {
           for (const alert of alertEvents(event)) syncChat(deps, alert);
         },
       },
       {
         name: "pending deployment protection rules",
+        github: true,
         run: async (octokitFor, event) => {
-          if (event.kind === "published") await answerPendingProtectionRules(octokitFor, deps, event.dataset);
+          if (event.kind === "published") await answerPendingProtectionRules(octokitFor!, deps, event.dataset);
         },
       },
     ],

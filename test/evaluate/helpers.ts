@@ -12,19 +12,21 @@ export function tempDb(): { db: DB; dir: string; file: string } {
 }
 
 /** A small metric set: two counts, one guardrail ratio, all broken down by device and channel. */
-export function smallConfig(extra: Record<string, unknown> = {}, metricOverrides: Record<string, unknown> = {}): DatasetConfig {
+/** The guardrail.config.yml content of smallConfig(). */
+export function smallConfigInput(extra: Record<string, unknown> = {}, metricOverrides: Record<string, unknown> = {}): Record<string, unknown> {
   const breakdowns = ["dim_device_brand", "dim_channel"];
-  return resolveDataset(
-    parseConfig({
-      metrics: [
-        { kind: "count", name: "website_hits", actions: ["page_visit"], breakdowns },
-        { kind: "count", name: "signups", actions: ["signup"], breakdowns },
-        { kind: "ratio", name: "signup_conversion_rate", numerator: "signups", denominator: "website_hits", guardrail: true, breakdowns, ...metricOverrides },
-      ],
-      ...extra,
-    }),
-    "default",
-  );
+  return {
+    metrics: [
+      { kind: "count", name: "website_hits", actions: ["page_visit"], breakdowns },
+      { kind: "count", name: "signups", actions: ["signup"], breakdowns },
+      { kind: "ratio", name: "signup_conversion_rate", numerator: "signups", denominator: "website_hits", guardrail: true, breakdowns, ...metricOverrides },
+    ],
+    ...extra,
+  };
+}
+
+export function smallConfig(extra: Record<string, unknown> = {}, metricOverrides: Record<string, unknown> = {}): DatasetConfig {
+  return resolveDataset(parseConfig(smallConfigInput(extra, metricOverrides)), "default");
 }
 
 export interface SegmentSpec {

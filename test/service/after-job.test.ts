@@ -3,6 +3,13 @@ import { afterJob } from "../../src/jobs/service.js";
 import type { FanOutTargets, InstallationOctokit } from "../../src/jobs/fan-out.js";
 import type { JobRow } from "../../src/jobs/store.js";
 import { makeDeps, tempDir } from "./helpers.js";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { defaultTargets } from "../../src/jobs/targets.js";
+import { flushNotifications } from "../../src/alerts/index.js";
+import { parseConfig } from "../../src/config/load.js";
+import { addDays, epochMsToDs } from "../../src/shared/dates.js";
+import { normalDay, publishDay, smallConfigInput } from "../evaluate/helpers.js";
 
 function publish(deps: ReturnType<typeof makeDeps>, ds: string): void {
   deps.db
@@ -20,7 +27,7 @@ function recordingTargets(calls: string[]): FanOutTargets<unknown> {
     installationId: () => 1,
     label: () => "acme/web",
     repoSteps: [{ name: "checks", run: async (_o, _r, event) => void calls.push(`checks ${event.ds}`) }],
-    datasetSteps: [{ name: "chat", run: async (_o, event) => void calls.push(`chat ${event.ds}`) }],
+    datasetSteps: [{ name: "chat", github: false, run: async (_o, event) => void calls.push(`chat ${event.ds}`) }],
   };
 }
 
@@ -40,5 +47,41 @@ describe("after a job", () => {
 
     await afterJob(deps, recordingTargets(calls), auth, job("2026-03-10"), { state: "published", result: null, error: null }, quiet);
     expect(calls).toEqual(["checks 2026-03-10", "chat 2026-03-10"]);
+  });
+
+  it("without a GitHub App a breach on the newest day reaches the chat webhook (real HTTP, real targets)", async () => {
+    const bodies: any[] = [];
+    const hook = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        bodies.push(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+        res.end("ok");
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, "127.0.0.1", r));
+    try {
+      const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
+      const deps = makeDeps(tempDir("after-job-chat"), { config: parseConfig(smallConfigInput({ notify_url: url })) });
+      const day = epochMsToDs(Date.now() - 86_400_000); // yesterday: fresh
+      for (let w = 1; w <= 4; w++) publishDay(deps.db, addDays(day, -7 * w), normalDay());
+      publishDay(deps.db, day, normalDay(10_000, 0.02)); // signup conversion halved
+      await afterJob(deps, defaultTargets(deps), null, job(day), { state: "published", result: null, error: null }, quiet);
+      await flushNotifications();
+      expect(bodies).toHaveLength(1);
+      expect(JSON.stringify(bodies[0])).toContain("signup_conversion_rate");
+      expect(JSON.stringify(bodies[0])).toContain(day);
+    } finally {
+      hook.closeAllConnections();
+      await new Promise<void>((r) => hook.close(() => r()));
+    }
+  });
+
+  it("without a GitHub App the newest day still reaches the chat", async () => {
+    const deps = makeDeps(tempDir("after-job-no-app"));
+    publish(deps, "2026-03-10");
+    const calls: string[] = [];
+    await afterJob(deps, recordingTargets(calls), null, job("2026-03-10"), { state: "published", result: null, error: null }, quiet);
+    expect(calls).toEqual(["chat 2026-03-10"]);
   });
 });

@@ -28,7 +28,10 @@ function targets(calls: string[], failing: { auth?: number; step?: [string, stri
     installationId: (r) => r.installation,
     label: (r) => r.name,
     repoSteps: [step("checks"), step("regression"), step("statuses"), step("incident")],
-    datasetSteps: [{ name: "protection rules", run: async () => void calls.push("dataset:protection rules") }],
+    datasetSteps: [
+      { name: "chat", github: false, run: async () => void calls.push("dataset:chat") },
+      { name: "protection rules", github: true, run: async () => void calls.push("dataset:protection rules") },
+    ],
   };
 }
 
@@ -41,9 +44,17 @@ describe("fan-out", () => {
     const out = await fanOut(targets(calls), auth, event, quiet);
     expect(calls).toEqual([
       ...["a", "b", "c"].flatMap((r, i) => ["checks", "regression", "statuses", "incident"].map((s) => `acme/${r}:${s}:${i + 1}`)),
+      "dataset:chat",
       "dataset:protection rules",
     ]);
     expect(out.every((o) => o.ok)).toBe(true);
+  });
+
+  it("without a GitHub App only the steps that need no GitHub run: the chat still hears", async () => {
+    const calls: string[] = [];
+    const out = await fanOut(targets(calls), null, event, quiet);
+    expect(calls).toEqual(["dataset:chat"]);
+    expect(out).toEqual([{ target: "default", step: "chat", ok: true }]);
   });
 
   it("one repo's failure (auth or a step) is logged and the others still get every update", async () => {
