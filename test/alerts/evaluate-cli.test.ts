@@ -10,7 +10,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { openDb } from "../../src/store/db.js";
 import { addDays } from "../../src/shared/dates.js";
-import { normalDay, publishDay, tempDb } from "../evaluate/helpers.js";
+import { normalDay, publishDay, smallConfigInput, tempDb } from "../evaluate/helpers.js";
 import { runCli as run } from "../support/run-cli.js";
 
 const today = new Date().toISOString().slice(0, 10);
@@ -87,5 +87,52 @@ describe("guardrail evaluate: stale-data chat alert", () => {
     expect(loud.code).toBe(3);
     expect(messages).toHaveLength(1);
     expect(messages[0].text).toContain("stale");
+  });
+});
+
+describe("guardrail evaluate: breach chat alert", () => {
+  it("posts a breach of the newest day once, nothing when an older day is re-judged, and the recovery once the day passes", async () => {
+    const messages: any[] = [];
+    const chat = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => {
+        messages.push(JSON.parse(body));
+        res.end("ok");
+      });
+    });
+    await new Promise<void>((r) => chat.listen(0, "127.0.0.1", r));
+    const t = tempDb();
+    try {
+      const url = `http://127.0.0.1:${(chat.address() as AddressInfo).port}/hook`;
+      const config = path.join(t.dir, "guardrail.config.yml");
+      fs.writeFileSync(config, JSON.stringify(smallConfigInput({ notify_url: url }))); // JSON is YAML
+      const day = addDays(today, -1);
+      for (let w = 1; w <= 5; w++) publishDay(t.db, addDays(day, -7 * w), normalDay());
+      publishDay(t.db, day, normalDay(10_000, 0.02)); // signup conversion halved
+      const args = ["evaluate", "--db", t.file, "--config", config, "--json"];
+
+      const breach = await run(args);
+      expect(breach.code).toBe(1);
+      expect(messages).toHaveLength(1);
+      expect(JSON.stringify(messages[0])).toContain("signup_conversion_rate");
+      expect((await run(args)).code).toBe(1);
+      expect(messages).toHaveLength(1); // the channel already knows
+
+      expect((await run([...args, "--ds", addDays(day, -7)])).code).toBe(0);
+      expect(messages).toHaveLength(1); // history: an older day tells nobody
+
+      // A corrected export of the day replaces it, and it passes.
+      t.db.prepare(`UPDATE partitions SET status = 'replaced' WHERE ds = ? AND status = 'published'`).run(day);
+      publishDay(t.db, day, normalDay());
+      expect((await run(args)).code).toBe(0);
+      expect(messages).toHaveLength(2);
+      expect(JSON.stringify(messages[1])).toMatch(/recover/i);
+    } finally {
+      t.db.close();
+      chat.closeAllConnections();
+      await new Promise<void>((r) => chat.close(() => r()));
+      fs.rmSync(t.dir, { recursive: true, force: true });
+    }
   });
 });

@@ -11,7 +11,6 @@ export function tempDb(): { db: DB; dir: string; file: string } {
   return { db: openDb(file), dir, file };
 }
 
-/** A small metric set: two counts, one guardrail ratio, all broken down by device and channel. */
 /** The guardrail.config.yml content of smallConfig(). */
 export function smallConfigInput(extra: Record<string, unknown> = {}, metricOverrides: Record<string, unknown> = {}): Record<string, unknown> {
   const breakdowns = ["dim_device_brand", "dim_channel"];
@@ -25,6 +24,7 @@ export function smallConfigInput(extra: Record<string, unknown> = {}, metricOver
   };
 }
 
+/** A small metric set: two counts, one guardrail ratio, all broken down by device and channel. */
 export function smallConfig(extra: Record<string, unknown> = {}, metricOverrides: Record<string, unknown> = {}): DatasetConfig {
   return resolveDataset(parseConfig(smallConfigInput(extra, metricOverrides)), "default");
 }

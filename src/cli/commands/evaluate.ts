@@ -4,7 +4,8 @@ import { addGlobalOptions, makeContext, type GlobalOptions } from "../common.js"
 import { evaluateDay, type DayEvaluation } from "../../evaluate/index.js";
 import { fmtSigned, fmtValue } from "../../evaluate/format.js";
 import type { VerdictKind } from "../../shared/types.js";
-import { flushNotifications, freshnessEvent, notifyUrl, syncChat } from "../../alerts/index.js";
+import { eventFromEvaluation, flushNotifications, freshnessEvent, notifyUrl, syncChat } from "../../alerts/index.js";
+import { latestPublishedDs } from "../../store/partitions.js";
 import { linkSecretFromEnv } from "../../http/auth.js";
 import type { CommandContext } from "../common.js";
 import type { DB } from "../../store/db.js";
@@ -27,19 +28,21 @@ export const evaluate: RegisterCommand = (program, setExit) => {
     const e = evaluateDay(ctx.db(), ctx.dataset, { ds: o.ds });
     ctx.out(renderEvaluation(e, ctx.dataset.metrics.map((m) => [m.name, m.kind] as const)), e);
     setExit(evaluateExitCode(e.status));
-    await alertStaleData(ctx, ctx.db());
+    await alertChat(ctx, ctx.db(), e);
   });
 };
 
 /**
- * Silence alerts from the CLI too (a cron'd `guardrail evaluate` without the
- * service): stale data opens the dataset's chat incident, fresh data closes
- * it. The incident state lives in the same store as the service's, so the
- * channel hears each change once, whoever noticed it first. Runs after the
- * result is printed; waits for delivery only so the process does not exit
- * before the message left.
+ * Chat alerts from the CLI too (a cron'd `guardrail evaluate` without the
+ * service): stale data opens the dataset's chat incident and fresh data
+ * closes it; a failing enforced guardrail on the newest published day opens
+ * the breach incident and a passing day closes it (an older day is history:
+ * re-judging it tells nobody). The incident state lives in the same store as
+ * the service's, so the channel hears each change once, whoever noticed it
+ * first. Runs after the result is printed; waits for delivery only so the
+ * process does not exit before the message left.
  */
-async function alertStaleData(ctx: CommandContext, db: DB, now = new Date()): Promise<void> {
+async function alertChat(ctx: CommandContext, db: DB, e: DayEvaluation, now = new Date()): Promise<void> {
   const env = process.env;
   if (!notifyUrl({ config: ctx.config, env }, ctx.dataset.name)) return;
   const deps = {
@@ -51,6 +54,7 @@ async function alertStaleData(ctx: CommandContext, db: DB, now = new Date()): Pr
     log: { info: (m: string) => ctx.log(m), warn: (m: string) => ctx.log(m) },
   };
   syncChat(deps, freshnessEvent(db, ctx.dataset, now));
+  if (e.data.state === "published" && e.ds === latestPublishedDs(db, ctx.dataset.name)) syncChat(deps, eventFromEvaluation(e));
   await flushNotifications();
 }
 
