@@ -10,7 +10,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { openDb } from "../../src/store/db.js";
 import { addDays } from "../../src/shared/dates.js";
-import { normalDay, publishDay, smallConfigInput, tempDb } from "../evaluate/helpers.js";
+import { insertBatch, normalDay, publishDay, smallConfigInput, tempDb } from "../evaluate/helpers.js";
+import { insertChecks } from "../../src/store/partitions.js";
 import { runCli as run } from "../support/run-cli.js";
 
 const today = new Date().toISOString().slice(0, 10);
@@ -91,7 +92,7 @@ describe("guardrail evaluate: stale-data chat alert", () => {
 });
 
 describe("guardrail evaluate: breach chat alert", () => {
-  it("posts a breach of the newest day once, nothing when an older day is re-judged, and the recovery once the day passes", async () => {
+  it("posts a breach of the newest day once, nothing for an older day, the recovery once the day passes, and a failed audit of a newer export", async () => {
     const messages: any[] = [];
     const chat = createServer((req, res) => {
       let body = "";
@@ -128,6 +129,18 @@ describe("guardrail evaluate: breach chat alert", () => {
       expect((await run(args)).code).toBe(0);
       expect(messages).toHaveLength(2);
       expect(JSON.stringify(messages[1])).toMatch(/recover/i);
+
+      // Today's export fails its audit: the newest attempt is rejected, and the chat hears it once.
+      const rejected = insertBatch(t.db, today, "rejected");
+      insertChecks(t.db, rejected, [
+        { name: "duplicates", table: "fct_website_events", severity: "error", status: "fail", observed: 3, threshold: 0, message: "3 duplicate event keys." },
+      ]);
+      expect((await run(args)).code).toBe(3);
+      expect(messages).toHaveLength(3);
+      expect(JSON.stringify(messages[2])).toMatch(/audit/i);
+      expect(JSON.stringify(messages[2])).toContain("duplicates");
+      expect((await run(args)).code).toBe(3);
+      expect(messages).toHaveLength(3);
     } finally {
       t.db.close();
       chat.closeAllConnections();

@@ -5,7 +5,7 @@ import { evaluateDay, type DayEvaluation } from "../../evaluate/index.js";
 import { fmtSigned, fmtValue } from "../../evaluate/format.js";
 import type { VerdictKind } from "../../shared/types.js";
 import { eventFromEvaluation, flushNotifications, freshnessEvent, notifyUrl, syncChat } from "../../alerts/index.js";
-import { latestPublishedDs } from "../../store/partitions.js";
+import { batchChecks, latestAttempt, latestPublishedDs } from "../../store/partitions.js";
 import { linkSecretFromEnv } from "../../http/auth.js";
 import type { CommandContext } from "../common.js";
 import type { DB } from "../../store/db.js";
@@ -36,8 +36,9 @@ export const evaluate: RegisterCommand = (program, setExit) => {
  * Chat alerts from the CLI too (a cron'd `guardrail evaluate` without the
  * service): stale data opens the dataset's chat incident and fresh data
  * closes it; a failing enforced guardrail on the newest published day opens
- * the breach incident and a passing day closes it (an older day is history:
- * re-judging it tells nobody). The incident state lives in the same store as
+ * the breach incident and a passing day closes it; an export newer than the
+ * newest published day that failed its audit opens the audit incident (an
+ * older day is history: re-judging it tells nobody). The incident state lives in the same store as
  * the service's, so the channel hears each change once, whoever noticed it
  * first. Runs after the result is printed; waits for delivery only so the
  * process does not exit before the message left.
@@ -54,7 +55,11 @@ async function alertChat(ctx: CommandContext, db: DB, e: DayEvaluation, now = ne
     log: { info: (m: string) => ctx.log(m), warn: (m: string) => ctx.log(m) },
   };
   syncChat(deps, freshnessEvent(db, ctx.dataset, now));
-  if (e.data.state === "published" && e.ds === latestPublishedDs(db, ctx.dataset.name)) syncChat(deps, eventFromEvaluation(e));
+  const latest = latestPublishedDs(db, ctx.dataset.name);
+  if (e.data.state === "published" && e.ds === latest) syncChat(deps, eventFromEvaluation(e));
+  // The newest export failed its audit (the service says so when its ingest job ends; a cron'd CLI hears it here).
+  const attempt = e.data.state === "rejected" && (latest === null || e.ds > latest) ? latestAttempt(db, ctx.dataset.name, e.ds) : null;
+  if (attempt) syncChat(deps, { kind: "audit_failed", dataset: ctx.dataset.name, ds: e.ds, checks: batchChecks(db, attempt.id) });
   await flushNotifications();
 }
 
