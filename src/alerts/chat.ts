@@ -42,7 +42,7 @@ export function buildChatMessage(decision: IncidentDecision, event: AlertEvent, 
   if (event.kind === "breach" || event.kind === "recovery") {
     const ev = event.evaluation;
     if (decision.type === "open") {
-      const failing = failingGuardrails(ev, ctx.notEnforced);
+      const failing = failingGuardrails(ev, ctx.enforcement);
       const v = failing[0];
       if (!v) return null;
       const ratio = isRatio(v, ctx.ratioMetrics);

@@ -17,7 +17,7 @@ import { httpStatus } from "../github/octokit.js";
 import { closeIssue, commentOnIssue, createIncidentIssue, ensureIncidentLabel, findIncidentIssue, issueHasComment } from "../github/incidents.js";
 import { findSuspects } from "../suspects/index.js";
 import type { Evaluation } from "../shared/types.js";
-import { eventDataset, evaluationOutcome, planIncident } from "./plan.js";
+import { eventDataset, evaluationOutcome, planIncident, type Enforcement } from "./plan.js";
 import { dayMarker, incidentMarker, renderComment, renderIssue } from "./render.js";
 import { buildChatMessage } from "./chat.js";
 import { defaultNotifier, stderrLog, type DeliveryResult, type Notifier } from "./notifier.js";
@@ -73,8 +73,11 @@ export function notify(deps: AlertDeps, dataset: string, message: unknown, label
   return (deps.notifier ?? defaultNotifier()).send(url, message, label);
 }
 
-function notEnforcedOf(repoConfig: RepoAlertConfig | null | undefined): Set<string> {
-  return new Set(Object.entries(repoConfig?.metrics ?? {}).filter(([, o]) => o?.enforce === false).map(([name]) => name));
+/** The repo's `metrics.<name>.enforce` overrides, either way. */
+function enforcementOf(repoConfig: RepoAlertConfig | null | undefined): Enforcement {
+  const out = new Map<string, boolean>();
+  for (const [name, o] of Object.entries(repoConfig?.metrics ?? {})) if (typeof o?.enforce === "boolean") out.set(name, o.enforce);
+  return out;
 }
 
 function ratioMetrics(deps: Pick<AlertDeps, "config">): Set<string> | undefined {
@@ -160,15 +163,15 @@ export async function syncIncident(
   if (repoConfig?.alerts?.issue === false) return [];
   const full = repoName(repo);
   const dataset = eventDataset(event);
-  const notEnforced = notEnforcedOf(repoConfig);
+  const enforcement = enforcementOf(repoConfig);
   return withLock(`${full}\0${dataset}`, async () => {
     const states = loadIncidents(deps.db, full, dataset);
-    const decisions = planIncident(states, event, notEnforced);
+    const decisions = planIncident(states, event, enforcement);
     for (const d of decisions) {
       const ctx: RenderContext = {
         dashboardUrl: dashboardUrl(deps, dataset, eventDs(event, d)),
         ratioMetrics: ratioMetrics(deps),
-        notEnforced,
+        enforcement,
         suspects: "evaluation" in event && d.type !== "close" ? suspectLines(deps, full, event.evaluation, log) : undefined,
       };
       const number = await carryOut(octokit, deps, full, dataset, d, event, states[d.kind] ?? null, ctx);

@@ -8,14 +8,22 @@ import type { AlertEvent, IncidentDecision, IncidentKind, IncidentState } from "
 
 export type IncidentStates = Partial<Record<IncidentKind, IncidentState | null>>;
 
-/** Enforced guardrail verdicts, after the repo's `enforce: false` overrides. */
-export function enforcedGuardrails(evaluation: Evaluation, notEnforced: Set<string> = new Set()): Verdict[] {
-  return evaluation.verdicts.filter((v) => v.guardrail && v.enforced !== false && !notEnforced.has(v.metric));
+/** A repo's `metrics.<name>.enforce` overrides: metric → enforced or not. */
+export type Enforcement = ReadonlyMap<string, boolean>;
+
+/** A guardrail counts when enforced: the repo's override if it has one, else the server's setting. */
+export function isEnforced(v: Verdict, enforcement?: Enforcement): boolean {
+  return v.guardrail && (enforcement?.get(v.metric) ?? v.enforced !== false);
+}
+
+/** Enforced guardrail verdicts, after the repo's `enforce` overrides (either way). */
+export function enforcedGuardrails(evaluation: Evaluation, enforcement?: Enforcement): Verdict[] {
+  return evaluation.verdicts.filter((v) => isEnforced(v, enforcement));
 }
 
 /** The failing enforced guardrails, the steepest decline first. */
-export function failingGuardrails(evaluation: Evaluation, notEnforced?: Set<string>): Verdict[] {
-  return enforcedGuardrails(evaluation, notEnforced)
+export function failingGuardrails(evaluation: Evaluation, enforcement?: Enforcement): Verdict[] {
+  return enforcedGuardrails(evaluation, enforcement)
     .filter((v) => v.verdict === "fail")
     .sort((a, b) => (a.change ?? 0) - (b.change ?? 0));
 }
@@ -24,8 +32,8 @@ export function failingGuardrails(evaluation: Evaluation, notEnforced?: Set<stri
  * breach: some enforced guardrail fails. recovery: every enforced guardrail was
  * judged (pass or warn). none: missing or inconclusive data is never a recovery.
  */
-export function evaluationOutcome(evaluation: Evaluation, notEnforced?: Set<string>): "breach" | "recovery" | "none" {
-  const enforced = enforcedGuardrails(evaluation, notEnforced);
+export function evaluationOutcome(evaluation: Evaluation, enforcement?: Enforcement): "breach" | "recovery" | "none" {
+  const enforced = enforcedGuardrails(evaluation, enforcement);
   if (enforced.some((v) => v.verdict === "fail")) return "breach";
   if (enforced.length > 0 && enforced.every((v) => v.verdict === "pass" || v.verdict === "warn")) return "recovery";
   return "none";
@@ -50,13 +58,13 @@ function isOpen(s: IncidentState | null | undefined): s is IncidentState {
  * - stale: keyed by the calendar day of the check (one comment a day);
  *   data newer than what was there when it opened closes it.
  */
-export function planIncident(states: IncidentStates, event: AlertEvent, notEnforced?: Set<string>): IncidentDecision[] {
+export function planIncident(states: IncidentStates, event: AlertEvent, enforcement?: Enforcement): IncidentDecision[] {
   switch (event.kind) {
     case "breach":
     case "recovery": {
       const ev = event.evaluation;
       const state = states.breach;
-      const outcome = evaluationOutcome(ev, notEnforced);
+      const outcome = evaluationOutcome(ev, enforcement);
       if (outcome === "breach") {
         if (!isOpen(state)) return [{ type: "open", kind: "breach", day: ev.ds }];
         return ev.ds > state.last_ds ? [{ type: "comment", kind: "breach", day: ev.ds }] : [];

@@ -3,7 +3,7 @@
  * dashboard link and suspects come in through the context.
  */
 import type { CheckResult, Evaluation, Verdict } from "../shared/types.js";
-import { failingGuardrails } from "./plan.js";
+import { failingGuardrails, isEnforced, type Enforcement } from "./plan.js";
 import { formatChange, formatValue, formatZ, hoursText, isRatio, mdCell, segmentLabel } from "./format.js";
 import type { AlertEvent, IncidentDecision, IncidentKind, IncidentState, RenderContext } from "./types.js";
 
@@ -17,8 +17,8 @@ export function dayMarker(kind: IncidentKind, day: string): string {
   return `<!-- guardrail-day: kind=${kind} ds=${day} -->`;
 }
 
-export function breachTitle(ev: Evaluation, notEnforced?: Set<string>): string {
-  const failing = failingGuardrails(ev, notEnforced);
+export function breachTitle(ev: Evaluation, enforcement?: Enforcement): string {
+  const failing = failingGuardrails(ev, enforcement);
   const first = failing[0];
   const more = failing.length > 1 ? ` (+${failing.length - 1} more)` : "";
   return `Guardrail breach: ${first ? `${first.metric} ${formatChange(first.change)}` : "guardrails failing"}${more} on ${ev.ds}`;
@@ -45,7 +45,7 @@ export function verdictTable(ev: Evaluation, ctx: RenderContext): string {
   const lines = ["| metric | today | expected | change | z | verdict |", "|---|---:|---:|---:|---:|---|"];
   for (const v of rows) {
     const ratio = isRatio(v, ctx.ratioMetrics);
-    const enforced = v.guardrail && v.enforced !== false && !ctx.notEnforced?.has(v.metric);
+    const enforced = isEnforced(v, ctx.enforcement);
     const name = v.guardrail ? `**${mdCell(v.metric)}**${enforced ? "" : " (not enforced)"}` : mdCell(v.metric);
     const verdict = v.verdict === "fail" ? "**fail**" : v.verdict;
     lines.push(
@@ -98,7 +98,7 @@ const WHAT_TO_DO = `### What to do
 3. **Recheck** after a fix and new data: comment \`/guardrail recheck\` on a pull request. This issue closes itself when the guardrails pass again.`;
 
 function breachBody(ev: Evaluation, ctx: RenderContext): string {
-  const failing = failingGuardrails(ev, ctx.notEnforced);
+  const failing = failingGuardrails(ev, ctx.enforcement);
   const names = failing.map((v) => `\`${v.metric}\` ${formatChange(v.change)}`).join(", ");
   return [
     incidentMarker(ev.dataset, "breach"),
@@ -170,7 +170,7 @@ function staleBody(event: Extract<AlertEvent, { kind: "stale" }>, day: string, c
 /** Title and body of a new incident issue. */
 export function renderIssue(decision: IncidentDecision, event: AlertEvent, ctx: RenderContext): { title: string; body: string } {
   if (event.kind === "breach" || event.kind === "recovery")
-    return { title: breachTitle(event.evaluation, ctx.notEnforced), body: breachBody(event.evaluation, ctx) };
+    return { title: breachTitle(event.evaluation, ctx.enforcement), body: breachBody(event.evaluation, ctx) };
   if (event.kind === "audit_failed") return { title: auditTitle(event.ds, event.checks), body: auditBody(event.dataset, event.ds, event.checks, ctx) };
   if (event.kind === "stale") return { title: staleTitle(event.dataset, event.latestDs, event.ageHours), body: staleBody(event, decision.day, ctx) };
   throw new Error(`no issue is opened for a ${event.kind} event`);
@@ -184,7 +184,7 @@ export function renderComment(decision: IncidentDecision, event: AlertEvent, sta
   if (event.kind === "breach" || event.kind === "recovery") {
     const ev = event.evaluation;
     if (decision.type === "comment") {
-      const failing = failingGuardrails(ev, ctx.notEnforced);
+      const failing = failingGuardrails(ev, ctx.enforcement);
       const names = failing.map((v) => `\`${v.metric}\` ${formatChange(v.change)}`).join(", ");
       return `**Still failing on ${ev.ds}**: ${names}.\n\n${verdictTable(ev, ctx)}\n\n${localisation(failing, ctx)}\n\n${tail}`;
     }

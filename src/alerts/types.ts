@@ -1,5 +1,6 @@
 /** The shapes of the alert lifecycle (DESIGN §8 "Alerts"). */
 import type { CheckResult, Evaluation } from "../shared/types.js";
+import type { Enforcement } from "./plan.js";
 
 /**
  * Something that may open, update or close an incident.
@@ -78,6 +79,6 @@ export interface RenderContext {
   suspects?: SuspectLine[];
   /** Metric names that are ratios (shown as percentages). */
   ratioMetrics?: Set<string>;
-  /** Repo overrides: metrics with `enforce: false` are shown but never open an issue. */
-  notEnforced?: Set<string>;
+  /** The repo's `enforce` overrides (a metric not enforced is shown but never opens an issue). */
+  enforcement?: Enforcement;
 }

@@ -162,6 +162,27 @@ describe("breach incident issue lifecycle", () => {
     expect(await syncIncident(octokit, deps, REPO, { metrics: { signup_conversion_rate: { enforce: false } } }, ev)).toEqual([]);
     expect(incidentRow(deps, "breach")).toBeUndefined();
   });
+
+  it("opens an issue for a guardrail the server only reports when the repo enforces it, naming it in the title", async () => {
+    const octokit = testOctokit();
+    const titles: string[] = [];
+    const scope = nock(API)
+      .get(`/repos/${REPO}/issues`)
+      .query(listQuery)
+      .reply(200, [])
+      .post(`/repos/${REPO}/labels`)
+      .reply(201, {})
+      .post(`/repos/${REPO}/issues`, (b) => (titles.push(b.title), true))
+      .reply(201, { number: 11 });
+    const evaluation = failingEvaluation("2026-11-05");
+    evaluation.verdicts[0].enforced = false; // report-only on the server
+    const ev = { kind: "breach" as const, evaluation };
+    expect(await syncIncident(octokit, deps, REPO, {}, ev)).toEqual([]);
+    const opened = await syncIncident(octokit, deps, REPO, { metrics: { signup_conversion_rate: { enforce: true } } }, ev);
+    expect(scope.isDone()).toBe(true);
+    expect(opened.map((d) => d.type)).toEqual(["open"]);
+    expect(titles[0]).toContain("signup_conversion_rate");
+  });
 });
 
 describe("data problem issues", () => {

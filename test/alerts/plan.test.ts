@@ -36,12 +36,16 @@ describe("planIncident", () => {
     expect(planIncident({}, { kind: "recovery", evaluation: passingEvaluation("2026-11-07") })).toEqual([]);
   });
 
-  it("breach: the verdicts decide, whatever the event's name; report-only metrics never open an issue", () => {
+  it("breach: the verdicts decide, whatever the event's name; the repo's enforce setting wins over the server's", () => {
     expect(planIncident({}, { kind: "recovery", evaluation: failingEvaluation("2026-11-05") })[0]?.type).toBe("open");
     const reportOnly = failingEvaluation("2026-11-05");
     reportOnly.verdicts[0].enforced = false;
     expect(planIncident({}, { kind: "breach", evaluation: reportOnly })).toEqual([]);
-    expect(planIncident({}, { kind: "breach", evaluation: failingEvaluation("2026-11-05") }, new Set(["signup_conversion_rate"]))).toEqual([]);
+    expect(planIncident({}, { kind: "breach", evaluation: failingEvaluation("2026-11-05") }, new Map([["signup_conversion_rate", false]]))).toEqual([]);
+    // A repo that enforces what the server only reports gets its issue, as its PR check fails on it.
+    expect(planIncident({}, { kind: "breach", evaluation: reportOnly }, new Map([["signup_conversion_rate", true]]))).toEqual([
+      { type: "open", kind: "breach", day: "2026-11-05" },
+    ]);
   });
 
   it("data problems: audit keyed by ds, stale by the day of the check; data_ok closes what it fixes", () => {
