@@ -140,12 +140,9 @@ export class Producer {
         pos = end;
         let start = 0;
         for (;;) {
-          const nl = text.indexOf("\n", start);
-          if (nl < 0) break;
-          this.fileLine++;
-          this.ndjsonLine(text, start, nl);
-          start = nl + 1;
-          if (this.needsFlush()) this.flushBatch();
+          start = this.readLines(text, start);
+          if (!this.needsFlush()) break;
+          this.flushBatch();
         }
         // Only the chunk's last piece can end without a newline.
         if (start < text.length) {
@@ -193,12 +190,9 @@ export class Producer {
       const text = carry ? carry + chunk : chunk;
       let start = 0;
       for (;;) {
-        const nl = text.indexOf("\n", start);
-        if (nl < 0) break;
-        this.fileLine++;
-        this.ndjsonLine(text, start, nl);
-        start = nl + 1;
-        if (this.needsFlush()) await this.flushAndWait();
+        start = this.readLines(text, start);
+        if (!this.needsFlush()) break;
+        await this.flushAndWait();
       }
       carry = text.slice(start);
       if (final && carry) {
@@ -210,6 +204,18 @@ export class Producer {
     await consume(first, false);
     for await (const chunk of rest) await consume(chunk, false);
     await consume("", true);
+  }
+
+  /** Reads the complete lines of `text` from `start` until a batch is full or none is left; where it stopped. */
+  private readLines(text: string, start: number): number {
+    for (;;) {
+      const nl = text.indexOf("\n", start);
+      if (nl < 0) return start;
+      this.fileLine++;
+      this.ndjsonLine(text, start, nl);
+      start = nl + 1;
+      if (this.needsFlush()) return start;
+    }
   }
 
   private ndjsonLine(text: string, start: number, end: number): void {

@@ -6,8 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import fs from "node:fs";
 import path from "node:path";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { startChatHook, type ChatHook } from "../support/chat-hook.js";
 import { openDb } from "../../src/store/db.js";
 import { addDays } from "../../src/shared/dates.js";
 import { insertBatch, normalDay, publishDay, smallConfigInput, tempDb } from "../evaluate/helpers.js";
@@ -18,7 +17,7 @@ const today = new Date().toISOString().slice(0, 10);
 const OLD = addDays(today, -6);
 
 describe("guardrail evaluate: stale-data chat alert", () => {
-  let chat: Server;
+  let chat: ChatHook;
   let url: string;
   let messages: any[];
   let dir: string;
@@ -26,17 +25,8 @@ describe("guardrail evaluate: stale-data chat alert", () => {
   const savedNotify = process.env.GUARDRAIL_NOTIFY_URL;
 
   beforeEach(async () => {
-    messages = [];
-    chat = createServer((req, res) => {
-      let body = "";
-      req.on("data", (c) => (body += c));
-      req.on("end", () => {
-        messages.push(JSON.parse(body));
-        res.end("ok");
-      });
-    });
-    await new Promise<void>((r) => chat.listen(0, "127.0.0.1", r));
-    url = `http://127.0.0.1:${(chat.address() as AddressInfo).port}/services/T1/B1/very-secret-token`;
+    chat = await startChatHook("/services/T1/B1/very-secret-token");
+    ({ url, messages } = chat);
     const t = tempDb();
     dir = t.dir;
     dbFile = t.file;
@@ -48,7 +38,7 @@ describe("guardrail evaluate: stale-data chat alert", () => {
   afterEach(async () => {
     if (savedNotify === undefined) delete process.env.GUARDRAIL_NOTIFY_URL;
     else process.env.GUARDRAIL_NOTIFY_URL = savedNotify;
-    await new Promise<void>((r) => chat.close(() => r()));
+    await chat.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -93,19 +83,10 @@ describe("guardrail evaluate: stale-data chat alert", () => {
 
 describe("guardrail evaluate: breach chat alert", () => {
   it("posts a breach of the newest day once, nothing for an older day, the recovery once the day passes, and a failed audit of a newer export", async () => {
-    const messages: any[] = [];
-    const chat = createServer((req, res) => {
-      let body = "";
-      req.on("data", (c) => (body += c));
-      req.on("end", () => {
-        messages.push(JSON.parse(body));
-        res.end("ok");
-      });
-    });
-    await new Promise<void>((r) => chat.listen(0, "127.0.0.1", r));
+    const chat = await startChatHook();
+    const { url, messages } = chat;
     const t = tempDb();
     try {
-      const url = `http://127.0.0.1:${(chat.address() as AddressInfo).port}/hook`;
       const config = path.join(t.dir, "guardrail.config.yml");
       fs.writeFileSync(config, JSON.stringify(smallConfigInput({ notify_url: url }))); // JSON is YAML
       const day = addDays(today, -1);
@@ -143,8 +124,7 @@ describe("guardrail evaluate: breach chat alert", () => {
       expect(messages).toHaveLength(3);
     } finally {
       t.db.close();
-      chat.closeAllConnections();
-      await new Promise<void>((r) => chat.close(() => r()));
+      await chat.close();
       fs.rmSync(t.dir, { recursive: true, force: true });
     }
   });

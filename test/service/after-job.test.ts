@@ -3,8 +3,7 @@ import { afterJob } from "../../src/jobs/service.js";
 import type { FanOutTargets, InstallationOctokit } from "../../src/jobs/fan-out.js";
 import type { JobRow } from "../../src/jobs/store.js";
 import { makeDeps, tempDir } from "./helpers.js";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { startChatHook } from "../support/chat-hook.js";
 import { defaultTargets } from "../../src/jobs/targets.js";
 import { flushNotifications } from "../../src/alerts/index.js";
 import { parseConfig } from "../../src/config/load.js";
@@ -50,18 +49,9 @@ describe("after a job", () => {
   });
 
   it("without a GitHub App a breach on the newest day reaches the chat webhook (real HTTP, real targets)", async () => {
-    const bodies: any[] = [];
-    const hook = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on("data", (c: Buffer) => chunks.push(c));
-      req.on("end", () => {
-        bodies.push(JSON.parse(Buffer.concat(chunks).toString("utf8")));
-        res.end("ok");
-      });
-    });
-    await new Promise<void>((r) => hook.listen(0, "127.0.0.1", r));
+    const hook = await startChatHook();
+    const { url, messages: bodies } = hook;
     try {
-      const url = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
       const deps = makeDeps(tempDir("after-job-chat"), { config: parseConfig(smallConfigInput({ notify_url: url })) });
       const day = epochMsToDs(Date.now() - 86_400_000); // yesterday: fresh
       for (let w = 1; w <= 4; w++) publishDay(deps.db, addDays(day, -7 * w), normalDay());
@@ -72,8 +62,7 @@ describe("after a job", () => {
       expect(JSON.stringify(bodies[0])).toContain("signup_conversion_rate");
       expect(JSON.stringify(bodies[0])).toContain(day);
     } finally {
-      hook.closeAllConnections();
-      await new Promise<void>((r) => hook.close(() => r()));
+      await hook.close();
     }
   });
 

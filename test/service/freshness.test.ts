@@ -4,8 +4,7 @@
  * webhook (a real HTTP server on 127.0.0.1); fresh data closes both.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { startChatHook, type ChatHook } from "../support/chat-hook.js";
 import { join } from "node:path";
 import { rmSync } from "node:fs";
 import nock from "nock";
@@ -37,7 +36,7 @@ function installationOctokit(): InstallationOctokit {
 describe("freshness timer", () => {
   let dir: string;
   let deps: AppDeps;
-  let chat: Server;
+  let chat: ChatHook;
   let messages: any[];
   let stop: (() => void) | undefined;
   const logs: string[] = [];
@@ -46,17 +45,9 @@ describe("freshness timer", () => {
   beforeEach(async () => {
     nock.disableNetConnect();
     nock.enableNetConnect("127.0.0.1");
-    messages = [];
-    chat = createServer((req, res) => {
-      let body = "";
-      req.on("data", (c) => (body += c));
-      req.on("end", () => {
-        messages.push(JSON.parse(body));
-        res.end("ok");
-      });
-    });
-    await new Promise<void>((r) => chat.listen(0, "127.0.0.1", r));
-    const url = `http://127.0.0.1:${(chat.address() as AddressInfo).port}/services/T000/B000/secret-hook`;
+    chat = await startChatHook();
+    messages = chat.messages;
+    const url = chat.url;
     dir = tempDir("freshness");
     deps = makeDeps(dir, { config: parseConfig({ notify_url: url }) });
     recordRepo(deps.db, { repo: "acme/web", installationId: 1, config: DEFAULT_REPO_CONFIG });
@@ -69,7 +60,7 @@ describe("freshness timer", () => {
     nock.cleanAll();
     nock.enableNetConnect();
     await flushNotifications();
-    await new Promise<void>((r) => chat.close(() => r()));
+    await chat.close();
     deps.db.close();
     rmSync(dir, { recursive: true, force: true });
   });
