@@ -145,7 +145,8 @@ export class Aggregator {
       const away = offload(theirs.map((l) => this.job(l)), data);
       const slotOf = new Int32Array(this.n);
       const here = mine.map((level) => countLevel(this.job(level), data, slotOf));
-      const there = await away;
+      // The other thread is only a speed-up: if it fails, count its levels here.
+      const there = await away.catch(() => theirs.map((level) => countLevel(this.job(level), data, slotOf)));
       this.result = this.assemble(this.levels.map((_, i) => (i % 2 === 0 ? here[i / 2] : there[(i - 1) / 2])));
     }
     return this.withDs(ds);

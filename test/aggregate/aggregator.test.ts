@@ -114,6 +114,18 @@ describe("rowsWith", () => {
     expect(offloaded).toBe(Math.floor(split.levels.length / 2));
     expect(rows).toEqual(plain.rows(DS));
   });
+
+  it("counts the other levels itself when the other thread fails", async () => {
+    const { events, channels } = makeEvents(DS, 500, 4);
+    const plain = new Aggregator();
+    const split = new Aggregator();
+    events.forEach((e, i) => {
+      plain.add(e, channels[i]);
+      split.add(e, channels[i]);
+    });
+    const rows = await split.rowsWith(DS, () => Promise.reject(new Error("the aggregation worker stopped (exit 1) before finishing")));
+    expect(rows).toEqual(plain.rows(DS));
+  });
 });
 
 describe("IdTable", () => {
