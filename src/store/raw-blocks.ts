@@ -188,7 +188,7 @@ export interface StoredRow {
   other_properties: string;
 }
 
-/** Reads rowText()'s output back: the nine leading fields are numbers or null, so the first nine commas split them. */
+/** Reads a row BlockBuilder.row() wrote: the nine leading fields are numbers or null, so the first nine commas split them. */
 export function decodeRow(text: string, dict: readonly string[], lineBase: number): StoredRow | null {
   if (text === "null") return null;
   const f: string[] = [];
