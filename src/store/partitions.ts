@@ -9,6 +9,7 @@ import type { DB } from "./db.js";
 import type { AggRow, CheckResult, IngestResult } from "../shared/types.js";
 import { addDays, epochMsToDs } from "../shared/dates.js";
 import { deleteRawBlocks } from "./raw-blocks.js";
+import { readFileSync } from "node:fs";
 
 export type BatchKind = "raw" | "agg";
 export type BatchStatus = "staged" | "published" | "rejected" | "replaced";
@@ -58,10 +59,10 @@ const stagingHere = new Set<number>();
 export function createBatch(db: DB, b: NewBatch): number {
   const info = db
     .prepare(
-      `INSERT INTO partitions (dataset, ds, kind, status, source_file, checksum, ingested_at, owner_pid)
-       VALUES (?, ?, ?, 'staged', ?, ?, ?, ?)`,
+      `INSERT INTO partitions (dataset, ds, kind, status, source_file, checksum, ingested_at, owner_pid, owner_started)
+       VALUES (?, ?, ?, 'staged', ?, ?, ?, ?, ?)`,
     )
-    .run(b.dataset, b.ds, b.kind, b.source_file ?? null, b.checksum ?? null, new Date().toISOString(), process.pid);
+    .run(b.dataset, b.ds, b.kind, b.source_file ?? null, b.checksum ?? null, new Date().toISOString(), process.pid, processStart(process.pid));
   const id = Number(info.lastInsertRowid);
   stagingHere.add(id);
   return id;
@@ -167,6 +168,21 @@ function processAlive(pid: number): boolean {
 }
 
 /**
+ * When process `pid` started (clock ticks since boot, field 22 of
+ * /proc/<pid>/stat), or null where there is no /proc or no such process.
+ */
+export function processStart(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) is in parentheses and may hold spaces: count fields after its closing one.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return fields[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Removes attempts a crash or kill left `staged` (their rows would stay forever):
  * staged batches of `dataset` started more than an hour before `now` whose
  * owner process is gone. A live owner (a long ingest) is never touched.
@@ -175,11 +191,16 @@ function processAlive(pid: number): boolean {
 export function discardAbandonedBatches(db: DB, dataset: string, now: Date = new Date()): number[] {
   const cutoff = new Date(now.getTime() - ABANDONED_AFTER_MS).toISOString();
   const rows = db
-    .prepare(`SELECT id, owner_pid FROM partitions WHERE dataset = ? AND status = 'staged' AND ingested_at < ?`)
-    .all(dataset, cutoff) as { id: number; owner_pid: number | null }[];
-  const gone = rows.filter((r) =>
-    r.owner_pid === null ? true : r.owner_pid === process.pid ? !stagingHere.has(r.id) : !processAlive(r.owner_pid),
-  );
+    .prepare(`SELECT id, owner_pid, owner_started FROM partitions WHERE dataset = ? AND status = 'staged' AND ingested_at < ?`)
+    .all(dataset, cutoff) as { id: number; owner_pid: number | null; owner_started: string | null }[];
+  const gone = rows.filter((r) => {
+    if (r.owner_pid === null) return true;
+    if (r.owner_pid === process.pid) return !stagingHere.has(r.id);
+    if (!processAlive(r.owner_pid)) return true;
+    // Alive, but is it the same process? A different start time means the pid was reused.
+    const started = processStart(r.owner_pid);
+    return r.owner_started !== null && started !== null && started !== r.owner_started;
+  });
   for (const r of gone) discardBatch(db, r.id);
   return gone.map((r) => r.id);
 }

@@ -15,7 +15,7 @@ import { FastRowParser } from "../../src/ingest/fast-row.js";
 import { RowValidator } from "../../src/ingest/validate.js";
 import { ActionResolver } from "../../src/ingest/values.js";
 import { defaultDatasetConfig } from "../../src/config/load.js";
-import { createBatch } from "../../src/store/partitions.js";
+import { createBatch, processStart } from "../../src/store/partitions.js";
 import { rawRowid } from "../../src/store/raw-blocks.js";
 import { openDb, type DB } from "../../src/store/db.js";
 import { days, event, ndjsonLine, ndjsonText, stageRows, storedDay as dump, tmpDb, tmpDir, writeFile } from "./helpers.js";
@@ -129,16 +129,17 @@ describe("threaded ingest (compiled worker)", () => {
 });
 
 describe("abandoned staged attempts", () => {
-  function staged(db: DB, ingestedAt: Date, pid: number | null): number {
+  /** A staged batch owned by `pid`, which started at `started` (default: what /proc says of that pid). */
+  function staged(db: DB, ingestedAt: Date, pid: number | null, started = pid === null ? null : processStart(pid)): number {
     const id = createBatch(db, { dataset: "default", ds: "2024-04-01", kind: "raw" });
-    db.prepare(`UPDATE partitions SET ingested_at = ?, owner_pid = ? WHERE id = ?`).run(ingestedAt.toISOString(), pid, id);
+    db.prepare(`UPDATE partitions SET ingested_at = ?, owner_pid = ?, owner_started = ? WHERE id = ?`).run(ingestedAt.toISOString(), pid, started, id);
     stageRows(db, id, [{ line: 2, logged_out_user_id: "1", event_ms: 0 }]);
     return id;
   }
   const rows = (db: DB, id: number) =>
     (db.prepare(`SELECT COUNT(*) AS n FROM fct_website_events WHERE batch_id = ?`).get(id) as { n: number }).n;
 
-  it("are discarded by the next ingest when old and their process is gone; live or recent ones stay", async () => {
+  it("are discarded by the next ingest when old and their process is gone or its pid reused; live or recent ones stay", async () => {
     const { db, dir } = tmpDb();
     const dead = spawnSync(process.execPath, ["-e", "0"]).pid!;
     const live = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"], { stdio: "ignore" });
@@ -154,11 +155,13 @@ describe("abandoned staged attempts", () => {
           .run(twoHoursAgo.toISOString(), process.pid).lastInsertRowid,
       );
       const running = staged(db, twoHoursAgo, live.pid!);
+      // The live process's pid, but a process that started at another time owned the batch: the pid was reused.
+      const reusedPid = staged(db, twoHoursAgo, live.pid!, "1");
       const recent = staged(db, new Date(), dead);
       const r = await ingestFiles(db, cfg, [writeFile(dir, "d.ndjson", ndjsonText(days(DS, 20)))]);
       expect(r.published).toBe(true);
       const exists = (id: number) => db.prepare(`SELECT 1 FROM partitions WHERE id = ?`).get(id) !== undefined;
-      expect([abandoned, noOwner, earlierLife].map(exists)).toEqual([false, false, false]);
+      expect([abandoned, noOwner, earlierLife, reusedPid].map(exists)).toEqual([false, false, false, false]);
       expect([abandoned, noOwner].map((id) => rows(db, id))).toEqual([0, 0]);
       const blocks = db.prepare(`SELECT COUNT(*) AS n FROM raw_blocks WHERE id >= ? AND id < ?`);
       expect([abandoned, noOwner].map((id) => blocks.get(rawRowid(id, 0), rawRowid(id + 1, 0)))).toEqual([{ n: 0 }, { n: 0 }]);
