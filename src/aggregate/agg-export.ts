@@ -6,13 +6,12 @@
  * does (every total would be silently wrong), so the first bad row refuses
  * the whole file with one sentence naming file, line and field.
  */
-import { once } from "node:events";
-import { parse as csvParse, CsvError } from "csv-parse";
+import { CsvError } from "csv-parse";
 import type { DatasetConfig } from "../config/load.js";
 import type { AggRow } from "../shared/types.js";
 import { UserError } from "../shared/errors.js";
 import { isValidDs } from "../shared/dates.js";
-import { detectFormat, readText, SourceError } from "../ingest/source.js";
+import { csvRecords, detectFormat, readText, SourceError } from "../ingest/source.js";
 import { ActionResolver, isWellFormedHost, shown } from "../ingest/values.js";
 import { DEFAULT_LEVELS, GROUP_COLUMNS, emptyAggRow, type LevelDef } from "./levels.js";
 
@@ -161,20 +160,10 @@ export async function readAggExport(cfg: DatasetConfig, files: string[], levels:
 }
 
 async function readCsv(file: string, first: string, rest: AsyncGenerator<string>, parser: RowParser): Promise<number> {
-  const csv = csvParse({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true });
-  const feed = (async () => {
-    try {
-      if (!csv.write(first)) await once(csv, "drain");
-      for await (const chunk of rest) if (!csv.write(chunk)) await once(csv, "drain");
-      csv.end();
-    } catch (err) {
-      csv.destroy(err as Error);
-    }
-  })();
   let header: string[] | null = null;
   let columns = new Set<string>();
   let n = 0;
-  for await (const { record, info } of csv as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+  for await (const { record, info } of csvRecords(first, rest, { skipEmptyRecords: false })) {
     if (!header) {
       header = record.map((h) => h.trim().toLowerCase());
       columns = new Set(header);
@@ -189,6 +178,5 @@ async function readCsv(file: string, first: string, rest: AsyncGenerator<string>
     n++;
     parser.add(rec, file, info.lines, columns);
   }
-  await feed;
   return n;
 }

@@ -127,8 +127,9 @@ export class Aggregator {
   rows(ds: string): AggRow[] {
     if (!this.result) {
       const data = this.sortByVisitor(false);
+      const jobs = this.levels.map((level) => this.job(level));
       const slotOf = new Int32Array(this.n);
-      this.result = this.assemble(this.levels.map((level) => countLevel(this.job(level), data, slotOf)));
+      this.result = this.assemble(jobs.map((job) => countLevel(job, data, slotOf)), jobs);
     }
     return this.withDs(ds);
   }
@@ -140,14 +141,18 @@ export class Aggregator {
   async rowsWith(ds: string, offload: LevelOffload): Promise<AggRow[]> {
     if (!this.result) {
       const data = this.sortByVisitor(true);
-      const mine = this.levels.filter((_, i) => i % 2 === 0);
-      const theirs = this.levels.filter((_, i) => i % 2 === 1);
-      const away = offload(theirs.map((l) => this.job(l)), data);
+      const jobs = this.levels.map((level) => this.job(level));
+      const mine = jobs.filter((_, i) => i % 2 === 0);
+      const theirs = jobs.filter((_, i) => i % 2 === 1);
+      const away = offload(theirs, data);
       const slotOf = new Int32Array(this.n);
-      const here = mine.map((level) => countLevel(this.job(level), data, slotOf));
+      const here = mine.map((job) => countLevel(job, data, slotOf));
       // The other thread is only a speed-up: if it fails, count its levels here.
-      const there = await away.catch(() => theirs.map((level) => countLevel(this.job(level), data, slotOf)));
-      this.result = this.assemble(this.levels.map((_, i) => (i % 2 === 0 ? here[i / 2] : there[(i - 1) / 2])));
+      const there = await away.catch(() => theirs.map((job) => countLevel(job, data, slotOf)));
+      this.result = this.assemble(
+        jobs.map((_, i) => (i % 2 === 0 ? here[i / 2] : there[(i - 1) / 2])),
+        jobs,
+      );
     }
     return this.withDs(ds);
   }
@@ -220,10 +225,10 @@ export class Aggregator {
   }
 
   /** Each level's counts (in this.levels order) as rows, the keys decoded back to values. */
-  private assemble(counts: LevelCounts[]): Map<string, AggRow[]> {
+  private assemble(counts: LevelCounts[], jobs: LevelJob[]): Map<string, AggRow[]> {
     const out = new Map<string, AggRow[]>();
     this.levels.forEach((level, li) => {
-      const { cols, radix } = this.job(level);
+      const { cols, radix } = jobs[li];
       const c = counts[li];
       const rows: AggRow[] = [];
       for (let i = 0; i < c.keys.length; i++) {

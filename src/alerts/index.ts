@@ -16,7 +16,7 @@ import type { Octokit } from "../github/octokit.js";
 import { httpStatus } from "../github/octokit.js";
 import { closeIssue, commentOnIssue, createIncidentIssue, ensureIncidentLabel, findIncidentIssue, issueHasComment } from "../github/incidents.js";
 import { findSuspects } from "../suspects/index.js";
-import type { Evaluation } from "../shared/types.js";
+import type { CheckResult, Evaluation } from "../shared/types.js";
 import { eventDataset, evaluationOutcome, planIncident, type Enforcement } from "./plan.js";
 import { dayMarker, incidentMarker, renderComment, renderIssue } from "./render.js";
 import { buildChatMessage } from "./chat.js";
@@ -53,6 +53,14 @@ function repoName(r: RepoRef): string {
 /** breach when an enforced guardrail fails, else recovery (which only closes an open incident when the data was judged). */
 export function eventFromEvaluation(evaluation: Evaluation): AlertEvent {
   return { kind: evaluationOutcome(evaluation) === "breach" ? "breach" : "recovery", evaluation };
+}
+
+/** What the incident lifecycle hears about a day. A published day closes the data problems it fixes and opens or closes a breach; a rejected export opens the audit incident. */
+export function dayAlerts(
+  day: { kind: "published"; dataset: string; ds: string; evaluation: Evaluation } | { kind: "rejected"; dataset: string; ds: string; checks: CheckResult[] },
+): AlertEvent[] {
+  if (day.kind === "rejected") return [{ kind: "audit_failed", dataset: day.dataset, ds: day.ds, checks: day.checks }];
+  return [{ kind: "data_ok", dataset: day.dataset, ds: day.ds }, eventFromEvaluation(day.evaluation)];
 }
 
 /** The dataset's webhook: its own `notify_url` (or the config's top-level one), else GUARDRAIL_NOTIFY_URL. */

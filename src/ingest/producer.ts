@@ -7,13 +7,12 @@
  * stays bounded whatever the file size). The writer owns SQLite, the reject
  * tally, the aggregate, and the verdict on rows whose key hash matched an earlier row.
  */
-import { once } from "node:events";
-import { parse as csvParse, CsvError } from "csv-parse";
+import { CsvError } from "csv-parse";
 import type { EventRow } from "../shared/types.js";
 import { UserError, isUserError } from "../shared/errors.js";
 import { isValidDs } from "../shared/dates.js";
 import { deriveChannel } from "../aggregate/channel.js";
-import { detectFormat, readText, SourceError, type Format, type ReadCounters } from "./source.js";
+import { csvRecords, detectFormat, readText, SourceError, type Format, type ReadCounters } from "./source.js";
 import { RowValidator, REQUIRED_COLUMNS, isNull, type RowCheck } from "./validate.js";
 import { ActionResolver, shown } from "./values.js";
 import { FastRowParser } from "./fast-row.js";
@@ -243,19 +242,8 @@ export class Producer {
   }
 
   private async readCsv(first: string, rest: AsyncGenerator<string>): Promise<void> {
-    const parser = csvParse({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true, skip_records_with_empty_values: true });
-    const feed = (async () => {
-      try {
-        if (!parser.write(first)) await once(parser, "drain");
-        for await (const chunk of rest) if (!parser.write(chunk)) await once(parser, "drain");
-        parser.end();
-      } catch (err) {
-        parser.destroy(err as Error);
-      }
-    })();
     let header: string[] | null = null;
-    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      const { record, info } = item;
+    for await (const { record, info } of csvRecords(first, rest, { skipEmptyRecords: true })) {
       this.fileLine = info.lines;
       if (!header) {
         header = record.map((h) => h.trim().toLowerCase());
@@ -276,7 +264,6 @@ export class Producer {
       this.record(rec, info.lines, null);
       if (this.needsFlush()) await this.flushAndWait();
     }
-    await feed;
   }
 
   // ------------------------------------------------------------ rows

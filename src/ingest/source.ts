@@ -8,6 +8,8 @@ import { createReadStream, openSync, readSync, closeSync, statSync } from "node:
 import { createGunzip } from "node:zlib";
 import { StringDecoder } from "node:string_decoder";
 import { createHash, type Hash } from "node:crypto";
+import { once } from "node:events";
+import { parse as csvParse } from "csv-parse";
 import { UserError } from "../shared/errors.js";
 
 export type Format = "ndjson" | "csv";
@@ -85,4 +87,29 @@ export async function sha256OfFiles(files: string[]): Promise<string> {
   const hash = createHash("sha256");
   for (const f of files) for await (const b of createReadStream(f, { highWaterMark: 1 << 20 })) hash.update(b as Buffer);
   return hash.digest("hex");
+}
+
+export interface CsvRecord {
+  record: string[];
+  info: { lines: number };
+}
+
+/**
+ * The records of a CSV text stream: csv-parse fed from `first` and `rest`
+ * with backpressure, each record with its line number. A reading error of the
+ * stream ends the iteration by throwing it.
+ */
+export async function* csvRecords(first: string, rest: AsyncGenerator<string>, opts: { skipEmptyRecords: boolean }): AsyncGenerator<CsvRecord> {
+  const csv = csvParse({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true, skip_records_with_empty_values: opts.skipEmptyRecords });
+  const feed = (async () => {
+    try {
+      if (!csv.write(first)) await once(csv, "drain");
+      for await (const chunk of rest) if (!csv.write(chunk)) await once(csv, "drain");
+      csv.end();
+    } catch (err) {
+      csv.destroy(err as Error);
+    }
+  })();
+  yield* csv as AsyncIterable<CsvRecord>;
+  await feed;
 }

@@ -9,15 +9,13 @@ import type { AppDeps } from "../app/deps.js";
 import { reposForDataset, type RepoRecord } from "../app/store.js";
 import { publishRegressionChecks, refreshPullRequestChecks } from "../app/pr-check.js";
 import { answerPendingProtectionRules, refreshDeployStatuses } from "../app/deploy-gate.js";
-import { eventFromEvaluation, syncChat, syncIncident } from "../alerts/index.js";
+import { dayAlerts, syncChat, syncIncident } from "../alerts/index.js";
 import type { AlertEvent, AlertLog } from "../alerts/types.js";
 import type { FanOutEvent, FanOutTargets } from "./fan-out.js";
 
 /** What the incident lifecycle should hear about a finished job. */
 export function alertEvents(event: FanOutEvent): AlertEvent[] {
-  if (event.kind === "rejected") return [{ kind: "audit_failed", dataset: event.dataset, ds: event.ds, checks: event.result?.checks ?? [] }];
-  // A published day closes an audit-failed / stale incident, and opens or closes a breach.
-  return [{ kind: "data_ok", dataset: event.dataset, ds: event.ds }, eventFromEvaluation(event.evaluation)];
+  return dayAlerts(event.kind === "rejected" ? { ...event, checks: event.result?.checks ?? [] } : event);
 }
 
 export function defaultTargets(appDeps: AppDeps, log?: AlertLog): FanOutTargets<RepoRecord> {

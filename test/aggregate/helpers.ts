@@ -3,22 +3,14 @@ import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
 import type { EventRow } from "../../src/shared/types.js";
+import { mulberry32 } from "../../src/fixtures/prng.js";
 
 export function tmpDir(prefix = "guardrail-agg-"): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-/** A tiny deterministic PRNG so the fixtures are the same on every run. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The fixture generator's seeded PRNG, so these events are the same on every run. */
+export const rng = mulberry32;
 
 const HOSTS = ["www.example.com", "learn.example.com", "shop.example.com"];
 const COUNTRIES = ["US", "GB", "DE", "IN", "BR"];

@@ -9,7 +9,7 @@ import { registerRoutes } from "../../src/http/routes.js";
 import { startBackground } from "../../src/jobs/background.js";
 import { serviceFor } from "../../src/jobs/service.js";
 import type { AppDeps } from "../../src/app/deps.js";
-import { INGEST, bearer, buildLib, listen, makeDeps, send, tempDir, until } from "./helpers.js";
+import { INGEST, bearer, requireLib, listen, makeDeps, send, tempDir, until } from "./helpers.js";
 
 const SECRET = "webhook-secret-for-tests";
 const DS = "2026-03-10";
@@ -25,7 +25,7 @@ function testProbot(): Probot {
 
 const lines = (text: string) => text.split("\n").filter((l) => l.trim()).length;
 
-beforeAll(() => buildLib(), 120_000);
+beforeAll(() => requireLib(), 120_000);
 
 describe("restart recovery", () => {
   let dir: string;

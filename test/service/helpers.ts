@@ -1,6 +1,5 @@
 /** Shared set-up of the service tests: a temp store, real HTTP on 127.0.0.1, raw requests. */
 import { mkdtempSync, readdirSync, existsSync } from "node:fs";
-import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -106,16 +105,7 @@ export function uploadsLeft(dir: string): string[] {
   return existsSync(up) ? readdirSync(up).filter((f) => f.endsWith(".part") || f.endsWith(".upload")) : [];
 }
 
-/**
- * The ingest child runs the compiled CLI: build lib/ first. tsc emits even when
- * some file (possibly someone else's, mid-edit) has a type error, so its exit
- * code is not the test's business; the emitted CLI is.
- */
-export function buildLib(): void {
-  try {
-    execFileSync("npx", ["tsc", "-p", "."], { stdio: "ignore" });
-  } catch {
-    /* type errors still emit */
-  }
-  if (!existsSync("lib/cli/index.js")) throw new Error("npx tsc -p . did not produce lib/cli/index.js");
+/** The ingest child runs the compiled CLI, which test/support/global-setup.ts compiled for the whole run. */
+export function requireLib(): void {
+  if (!existsSync("lib/cli/index.js")) throw new Error("lib/cli/index.js is missing: the test run's global setup compiles it");
 }

@@ -8,7 +8,7 @@ import { generateFixtures } from "../../src/fixtures/generate.js";
 import { guardrailHandler } from "../../src/http/routes.js";
 import { serviceFor } from "../../src/jobs/service.js";
 import type { AppDeps } from "../../src/app/deps.js";
-import { INGEST, READ, bearer, buildLib, listen, makeDeps, send, tempDir, until, uploadsLeft } from "./helpers.js";
+import { INGEST, READ, bearer, requireLib, listen, makeDeps, send, tempDir, until, uploadsLeft } from "./helpers.js";
 
 const DS = "2026-03-10";
 let dir: string;
@@ -33,7 +33,7 @@ async function jobDone(id: string) {
 
 beforeAll(async () => {
   // The ingest runs the compiled CLI in a child process.
-  buildLib();
+  requireLib();
   dir = tempDir("upload");
   deps = makeDeps(dir);
   const a = await generateFixtures({ outDir: join(dir, "fx-a"), days: 1, eventsPerDay: 1500, end: DS, seed: 1 });

@@ -4,7 +4,7 @@ import { addGlobalOptions, makeContext, type GlobalOptions } from "../common.js"
 import { evaluateDay, type DayEvaluation } from "../../evaluate/index.js";
 import { fmtSigned, fmtValue } from "../../evaluate/format.js";
 import type { VerdictKind } from "../../shared/types.js";
-import { eventFromEvaluation, flushNotifications, freshnessEvent, notifyUrl, syncChat } from "../../alerts/index.js";
+import { dayAlerts, flushNotifications, freshnessEvent, notifyUrl, syncChat } from "../../alerts/index.js";
 import { batchChecks, latestAttempt, latestPublishedDs } from "../../store/partitions.js";
 import { linkSecretFromEnv } from "../../http/auth.js";
 import type { CommandContext } from "../common.js";
@@ -55,11 +55,12 @@ async function alertChat(ctx: CommandContext, db: DB, e: DayEvaluation, now = ne
     log: { info: (m: string) => ctx.log(m), warn: (m: string) => ctx.log(m) },
   };
   syncChat(deps, freshnessEvent(db, ctx.dataset, now));
-  const latest = latestPublishedDs(db, ctx.dataset.name);
-  if (e.data.state === "published" && e.ds === latest) syncChat(deps, eventFromEvaluation(e));
+  const dataset = ctx.dataset.name;
+  const latest = latestPublishedDs(db, dataset);
+  if (e.data.state === "published" && e.ds === latest) for (const a of dayAlerts({ kind: "published", dataset, ds: e.ds, evaluation: e })) syncChat(deps, a);
   // The newest export failed its audit (the service says so when its ingest job ends; a cron'd CLI hears it here).
-  const attempt = e.data.state === "rejected" && (latest === null || e.ds > latest) ? latestAttempt(db, ctx.dataset.name, e.ds) : null;
-  if (attempt) syncChat(deps, { kind: "audit_failed", dataset: ctx.dataset.name, ds: e.ds, checks: batchChecks(db, attempt.id) });
+  const attempt = e.data.state === "rejected" && (latest === null || e.ds > latest) ? latestAttempt(db, dataset, e.ds) : null;
+  if (attempt) for (const a of dayAlerts({ kind: "rejected", dataset, ds: e.ds, checks: batchChecks(db, attempt.id) })) syncChat(deps, a);
   await flushNotifications();
 }
 
