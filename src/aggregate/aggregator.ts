@@ -13,6 +13,7 @@
  */
 import type { AggRow, EventRow } from "../shared/types.js";
 import { UserError } from "../shared/errors.js";
+import { ownCopy } from "../shared/strings.js";
 import { DEFAULT_LEVELS, GROUP_COLUMNS, emptyAggRow, type GroupColumn, type LevelDef } from "./levels.js";
 import { IdTable } from "./id-table.js";
 import { countLevel, type LevelCounts, type LevelJob, type SortedEvents } from "./level-count.js";
@@ -180,8 +181,7 @@ export class Aggregator {
         throw new UserError(
           `${GROUP_COLUMNS[col]} has more than 65535 distinct values in one day; aggregate this export in the warehouse (guardrail ingest-agg) instead.`,
         );
-      // Copy the string so the map never pins the parser's line buffer.
-      const own = (" " + v).slice(1);
+      const own = ownCopy(v);
       dict.set(own, i);
       this.values[col].push(own);
     }

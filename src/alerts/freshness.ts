@@ -5,7 +5,8 @@
  */
 import type { DB } from "../store/db.js";
 import type { DatasetConfig } from "../config/load.js";
-import { addDays, dsToEpochMs } from "../shared/dates.js";
+import { hoursSinceDayEnd } from "../shared/dates.js";
+import { latestPublishedDs } from "../store/partitions.js";
 import type { AlertEvent } from "./types.js";
 
 export interface Freshness {
@@ -18,11 +19,10 @@ export interface Freshness {
 }
 
 export function checkFreshness(db: DB, cfg: DatasetConfig, now: Date = new Date()): Freshness {
-  const row = db.prepare(`SELECT MAX(ds) AS ds FROM partitions WHERE dataset = ? AND status = 'published'`).get(cfg.name) as { ds: string | null };
-  const latestDs = row?.ds ?? null;
+  const latestDs = latestPublishedDs(db, cfg.name);
   const freshnessHours = cfg.evaluation.freshness_hours;
   if (!latestDs) return { stale: true, latestDs: null, ageHours: null, freshnessHours };
-  const age = Math.max(0, (now.getTime() - dsToEpochMs(addDays(latestDs, 1))) / 3_600_000);
+  const age = Math.max(0, hoursSinceDayEnd(latestDs, now));
   const ageHours = Math.round(age * 10) / 10;
   return { stale: age > freshnessHours, latestDs, ageHours, freshnessHours };
 }

@@ -51,11 +51,6 @@ function failedChecks(db: DB, batchId: number): string[] {
   return rows.map((r) => r.name);
 }
 
-export function latestPublishedDay(db: DB, dataset: string): string | null {
-  const row = db.prepare(`SELECT MAX(ds) AS ds FROM partitions WHERE dataset = ? AND status = 'published'`).get(dataset) as { ds: string | null };
-  return row.ds;
-}
-
 /**
  * The newest day that anyone tried to load (published or rejected). This is
  * the default day to judge: if the newest export failed its audit, the

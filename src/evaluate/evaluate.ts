@@ -8,8 +8,9 @@ import type { DatasetConfig } from "../config/load.js";
 import type { MetricDef } from "../config/schema.js";
 import type { Evaluation, Verdict, VerdictKind, VersionVerdict } from "../shared/types.js";
 import { UserError } from "../shared/errors.js";
-import { addDays, dsToEpochMs, epochMsToDs, isValidDs, weekday, WEEKDAY_NAMES } from "../shared/dates.js";
-import { dayStates, latestAttemptedDay, latestPublishedDay, metricRowsByBatch, metricTotalsByBatch, type DayState, type MetricRow } from "./days.js";
+import { addDays, epochMsToDs, hoursSinceDayEnd, isValidDs, weekday, WEEKDAY_NAMES } from "../shared/dates.js";
+import { dayStates, latestAttemptedDay, metricRowsByBatch, metricTotalsByBatch, type DayState, type MetricRow } from "./days.js";
+import { latestPublishedDs } from "../store/partitions.js";
 import { countRelativeSpread, ratioRelativeBetweenVariance, type RatioPair } from "./spread.js";
 import { countEstimate, judge, ratioEstimate, type Estimate, type Fraction, type Judgement, type Thresholds } from "./stats.js";
 import { bestDimension, localiseCount, localiseRatio, type DimensionLocalisation } from "./localise.js";
@@ -133,8 +134,8 @@ function spreadWindow(db: DB, windowDays: string[], states: Map<string, DayState
 }
 
 function dataState(db: DB, cfg: DatasetConfig, ds: string, state: DayState, now: Date): DataState {
-  const latest = latestPublishedDay(db, cfg.name);
-  const age = latest === null ? null : (now.getTime() - (dsToEpochMs(latest) + DAY_MS)) / 3_600_000;
+  const latest = latestPublishedDs(db, cfg.name);
+  const age = latest === null ? null : hoursSinceDayEnd(latest, now);
   const base = { latest_published: latest, age_hours: age === null ? null : Math.round(age * 10) / 10 };
   const hint = latest ? ` (newest published day: ${latest})` : " (nothing is published for this dataset yet)";
   switch (state.state) {

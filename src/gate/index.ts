@@ -10,7 +10,7 @@ import { applyRepoOverrides } from "../config/repo-schema.js";
 import { resolveDataset, type DatasetConfig } from "../config/load.js";
 import { evaluateDay, latestEvaluation } from "../evaluate/index.js";
 import { describeError } from "../shared/errors.js";
-import { addDays } from "../shared/dates.js";
+import { hoursSinceDayEnd } from "../shared/dates.js";
 import type { Evaluation } from "../shared/types.js";
 import { signLink } from "../http/auth.js";
 import { decideGate, type GateAnswer } from "./decide.js";
@@ -66,8 +66,7 @@ export function currentEvaluation(deps: GateDeps, cfg: DatasetConfig, now?: Date
 
 /** Whether day `ds` ended (midnight UTC) less than the dataset's freshness window ago, as evaluate judges staleness. */
 function isFresh(ds: string, cfg: DatasetConfig, now: Date): boolean {
-  const ended = Date.parse(`${addDays(ds, 1)}T00:00:00Z`);
-  return Number.isFinite(ended) && (now.getTime() - ended) / 3_600_000 <= cfg.evaluation.freshness_hours;
+  return hoursSinceDayEnd(ds, now) <= cfg.evaluation.freshness_hours;
 }
 
 function unknown(repo: string, sha: string, reason: string, ds: string | null = null, detailsUrl: string | null = null): GateAnswer {

@@ -8,7 +8,7 @@ import type { AppDeps } from "../app/deps.js";
 import type { DB } from "../store/db.js";
 import type { GuardrailConfig } from "../config/schema.js";
 import { resolveDataset } from "../config/load.js";
-import { addDays, dsToEpochMs } from "../shared/dates.js";
+import { hoursSinceDayEnd } from "../shared/dates.js";
 import { authorize } from "./auth.js";
 import { matchRoute, sendJson } from "./respond.js";
 import { jobView, lastJob, type JobView } from "../jobs/store.js";
@@ -48,7 +48,7 @@ export function datasetHealth(db: DB, config: GuardrailConfig, now: Date): Datas
   return names.map((dataset) => {
     const freshness = resolveDataset(config, dataset).evaluation.freshness_hours;
     const ds = latest.get(dataset) ?? null;
-    const age = ds ? Math.max(0, (now.getTime() - dsToEpochMs(addDays(ds, 1))) / 3_600_000) : null;
+    const age = ds ? Math.max(0, hoursSinceDayEnd(ds, now)) : null;
     return {
       dataset,
       latest_ds: ds,

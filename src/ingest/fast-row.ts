@@ -12,6 +12,7 @@
 import type { DatasetConfig } from "../config/load.js";
 import type { EventRow } from "../shared/types.js";
 import { dsToEpochMs } from "../shared/dates.js";
+import { ownCopy } from "../shared/strings.js";
 import { ActionResolver, isWellFormedHost } from "./values.js";
 import { REQUIRED_COLUMNS } from "./validate.js";
 
@@ -143,7 +144,7 @@ export class FastRowParser {
         let dims = this.dimCache.get(text);
         if (dims === undefined) {
           dims = this.readDims(s, p, end, run.from, run.to);
-          if (this.dimCache.size < DIM_CACHE_MAX) this.dimCache.set(own(text), dims);
+          if (this.dimCache.size < DIM_CACHE_MAX) this.dimCache.set(ownCopy(text), dims);
         }
         if (dims === false) return false;
         this.host = dims.host;
@@ -177,7 +178,7 @@ export class FastRowParser {
     const action = this.checkDims(this.host, this.country, this.device, this.action);
     if (action === null) return false;
     const device = this.device;
-    return { host: own(this.host!), country: own(this.country!), device: device == null ? null : own(device), action };
+    return { host: ownCopy(this.host!), country: ownCopy(this.country!), device: device == null ? null : ownCopy(device), action };
   }
 
   /** The canonical action when the dimension values pass what the general path checks, else null. */
@@ -402,10 +403,6 @@ interface Dims {
 const DIM_CACHE_MAX = 50_000;
 const DIM_FIELDS = new Set([F_HOST, F_COUNTRY, F_DEVICE, F_ACTION]);
 
-/** A copy of a string: a cached key must not pin the chunk text it was sliced from. */
-function own(v: string): string {
-  return (" " + v).slice(1);
-}
 
 /**
  * The run of consecutive dimension fields in a shape, with the key that

@@ -10,6 +10,7 @@
 import { CsvError } from "csv-parse";
 import type { EventRow } from "../shared/types.js";
 import { UserError, isUserError } from "../shared/errors.js";
+import { ownCopy } from "../shared/strings.js";
 import { isValidDs } from "../shared/dates.js";
 import { deriveChannel } from "../aggregate/channel.js";
 import { csvRecords, detectFormat, readText, SourceError, type Format, type ReadCounters } from "./source.js";
@@ -30,10 +31,6 @@ const DAY_MS = 86_400_000;
 const WINDOW = 4;
 
 
-/** A copy of a string: a cached key must not pin the chunk text it was sliced from. */
-function own(v: string): string {
-  return (" " + v).slice(1);
-}
 
 export class Producer {
   private ds: string | null = null;
@@ -329,7 +326,7 @@ export class Producer {
     let c = this.dict.get(v);
     if (c === undefined) {
       c = this.dict.size;
-      const copy = own(v);
+      const copy = ownCopy(v);
       this.dict.set(copy, c);
       this.values.push(copy);
       this.newDict.push(copy);
@@ -356,14 +353,14 @@ export class Producer {
       if (++this.channelCacheSize > 50_000) {
         this.channelCache = new Map();
         this.channelCacheSize = 0;
-      } else byReferrer.set(own(referrer), c);
+      } else byReferrer.set(ownCopy(referrer), c);
     }
     return c;
   }
 
   private cacheLevel<T>(parent: Map<string, Map<string, T>>, key: string): Map<string, T> {
     const m = new Map<string, T>();
-    parent.set(own(key), m);
+    parent.set(ownCopy(key), m);
     return m;
   }
 
@@ -411,8 +408,8 @@ export class Producer {
       // Our own buffers (or a block that outgrew its slot): sent, not shared; the slot stays free.
       if (this.slot >= 0) this.freeSlots.push(this.slot);
       const nums = this.nums.slice(0, this.rows * NUMS);
-      const own = <T extends Int32Array | Buffer>(a: T): T => (a.buffer instanceof SharedArrayBuffer ? (a.slice() as T) : a);
-      const block = { body: own(body), offsets: own(offsets), dict };
+      const unshared = <T extends Int32Array | Buffer>(a: T): T => (a.buffer instanceof SharedArrayBuffer ? (a.slice() as T) : a);
+      const block = { body: unshared(body), offsets: unshared(offsets), dict };
       this.send({ type: "batch", ...fields, nums, block }, [
         nums.buffer as ArrayBuffer,
         block.offsets.buffer as ArrayBuffer,

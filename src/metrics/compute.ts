@@ -9,6 +9,7 @@
  * rather than a wrong sum.
  */
 import type { DB } from "../store/db.js";
+import { latestPublishedDs } from "../store/partitions.js";
 import type { DatasetConfig } from "../config/load.js";
 import type { CountMetricDef, Dimension, MetricDef } from "../config/schema.js";
 import type { AggRow, MetricReport, Report } from "../shared/types.js";
@@ -184,15 +185,9 @@ export function storeMetricValues(db: DB, batchId: number, report: Report): void
   })();
 }
 
-/** The latest published ds of a dataset, or null. */
-export function latestPublishedDay(db: DB, dataset: string): string | null {
-  const row = db.prepare("SELECT MAX(ds) AS ds FROM partitions WHERE dataset = ? AND status = 'published'").get(dataset) as { ds: string | null };
-  return row.ds;
-}
-
 /** The stored report of a published day (default: the latest published day); null if none. */
 export function loadReport(db: DB, dataset: string, ds?: string): Report | null {
-  const day = ds ?? latestPublishedDay(db, dataset);
+  const day = ds ?? latestPublishedDs(db, dataset);
   if (!day) return null;
   const batch = db.prepare("SELECT id FROM partitions WHERE dataset = ? AND ds = ? AND status = 'published'").get(dataset, day) as { id: number } | undefined;
   if (!batch) return null;

@@ -18,6 +18,11 @@ export function epochMsToDs(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
+/** Hours from the end of day `ds` (midnight UTC after it) to `now`; negative while the day lasts. Staleness is measured this way. */
+export function hoursSinceDayEnd(ds: string, now: Date): number {
+  return (now.getTime() - dsToEpochMs(ds) - DAY_MS) / 3_600_000;
+}
+
 export function addDays(ds: string, days: number): string {
   return epochMsToDs(dsToEpochMs(ds) + days * DAY_MS);
 }
