@@ -176,8 +176,10 @@ export class Producer {
     const format: Format = f && f !== "auto" ? f : detectFormat(first.value);
     if (format === "ndjson") await this.readNdjson(first.value, chunks);
     else await this.readCsv(first.value, chunks);
-    // Rows of one batch come from one file (reject reasons name it).
-    this.flushBatch();
+    // Rows of one batch come from one file (reject reasons name it). Before any
+    // record decided the ds the writer has no batch to file rejects under: they
+    // wait for the next file's rows, or for run() to open the partition.
+    if (this.ds !== null) this.flushBatch();
   }
 
   private async readNdjson(first: string, rest: AsyncGenerator<string>): Promise<void> {

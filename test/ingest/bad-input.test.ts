@@ -68,6 +68,15 @@ describe("bad input", () => {
     assertStillPublished(db, batch);
   });
 
+  it("a file of nothing but malformed lines → exit 3 with the audit sentence, rejects filed under the day", async () => {
+    const { db, batch } = await withPublishedDay();
+    const file = writeFile(tmpDir(), "all-bad.ndjson", '{"bad json\n{"also bad\n');
+    expect(await guardrail("ingest", file, "--ds", DS, "--db", db, "--json")).toBe(3);
+    expect(JSON.parse(out)).toMatchObject({ ds: DS, published: false, rows_read: 2, rows_loaded: 0, rows_rejected: 2 });
+    expect(oneLine()).toMatch(/NOT published.*row_format: 2 of 2 rows malformed.*first at all-bad\.ndjson line 1/);
+    assertStillPublished(db, batch);
+  });
+
   it("CSV header missing a column → exit 2", async () => {
     const { db, batch } = await withPublishedDay();
     expect(await guardrail("ingest", join(BAD, "missing-column.csv"), "--db", db)).toBe(2);
