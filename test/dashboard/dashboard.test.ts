@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdirSync, existsSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { launchBrowser } from "../support/browser.js";
 import { generateFixtures } from "../../src/fixtures/generate.js";
 import { ingestFiles } from "../../src/ingest/pipeline.js";
 import { evaluateDay } from "../../src/evaluate/index.js";
@@ -33,10 +34,7 @@ beforeAll(async () => {
     last = evaluateDay(deps.db, cfg, { ds: f.ds, now: new Date(dsToEpochMs(addDays(f.ds, 1)) + 3_600_000) });
   }
   srv = await listen(guardrailHandler(null, deps));
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  ({ browser } = await launchBrowser());
 }, 180_000);
 
 afterAll(async () => {
