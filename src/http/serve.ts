@@ -15,7 +15,7 @@
  *   link's `sig` masked), status and time: never a header.
  * Configuration is Probot's (APP_ID, PRIVATE_KEY / PRIVATE_KEY_PATH,
  * WEBHOOK_SECRET, WEBHOOK_PATH, GHE_HOST, LOG_LEVEL, LOG_FORMAT, PORT, HOST)
- * plus Guardrail's variables (README, "Running the service").
+ * plus Guardrail's variables (docs/service.md).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";

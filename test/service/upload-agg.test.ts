@@ -1,5 +1,5 @@
 /**
- * README "Scaling out": the warehouse uploads its aggregate export to the
+ * docs/warehouse.md: the warehouse uploads its aggregate export to the
  * running service with `kind=agg`, and the job loads it with
  * `guardrail ingest-agg` (child process, compiled CLI): the day is published
  * as an aggregate batch and gives the same metrics as the raw path.

@@ -1,5 +1,5 @@
 /**
- * The README's "Scaling out" path, end to end: the generated GROUPING SETS
+ * docs/warehouse.md's path, end to end: the generated GROUPING SETS
  * query runs on a real analytical engine (DuckDB) over the same exports the
  * bot ingests; its result must equal the bot's own aggregate row for row, and
  * once loaded with `guardrail ingest-agg` it must give the same metrics and
