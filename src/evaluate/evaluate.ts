@@ -16,7 +16,7 @@ import { countEstimate, judge, ratioEstimate, type Estimate, type Fraction, type
 import { bestDimension, localiseCount, localiseRatio, type DimensionLocalisation } from "./localise.js";
 import { versionVerdicts, VERSION_DIMENSION } from "./versions.js";
 import { failingSegment, type SegmentFailure, type SegmentSeries } from "./segments.js";
-import { dimensionWord, fmtCount, fmtPct, fmtSigned, fmtValue, fmtWeekdays } from "./format.js";
+import { dimensionWord, fmtCount, fmtPct, fmtSigned, fmtValue, fmtWeekdays } from "../present/format.js";
 
 const DAY_MS = 86_400_000;
 

@@ -2,7 +2,7 @@
 import type { RegisterCommand } from "./types.js";
 import { addGlobalOptions, makeContext, type GlobalOptions } from "../common.js";
 import { evaluateDay, type DayEvaluation } from "../../evaluate/index.js";
-import { fmtSigned, fmtValue } from "../../evaluate/format.js";
+import { fmtSigned, fmtValue } from "../../present/format.js";
 import type { VerdictKind } from "../../shared/types.js";
 import { dayAlerts, flushNotifications, freshnessEvent, notifyUrl, syncChat } from "../../alerts/index.js";
 import { batchChecks, latestAttempt, latestPublishedDs } from "../../store/partitions.js";

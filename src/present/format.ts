@@ -1,4 +1,4 @@
-/** Human wording of verdicts: numbers, percentages, the one-sentence messages. */
+/** The one place numbers and labels are worded for people: CLI, checks, issues, chat, dashboard. */
 import { WEEKDAY_NAMES, weekday } from "../shared/dates.js";
 
 const MINUS = "\u2212";
