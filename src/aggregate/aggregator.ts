@@ -15,7 +15,7 @@ import type { AggRow, EventRow } from "../shared/types.js";
 import { UserError } from "../shared/errors.js";
 import { ownCopy } from "../shared/strings.js";
 import { DEFAULT_LEVELS, GROUP_COLUMNS, emptyAggRow, type GroupColumn, type LevelDef } from "./levels.js";
-import { IdTable } from "./id-table.js";
+import { IdTable, STRING_ID } from "./id-table.js";
 import { countLevel, type LevelCounts, type LevelJob, type SortedEvents } from "./level-count.js";
 import type { LevelOffload } from "./level-thread.js";
 
@@ -44,6 +44,8 @@ export class Aggregator {
   private result: Map<string, AggRow[]> | null = null;
   /** addCodedSplit(): the shared dictionary, and per column the local index + 1 of each dictionary code (0 = not seen yet). */
   private dictionary: readonly string[] = [];
+  /** addCodedSplit(): the current batch's opaque string ids. */
+  private strIds: readonly string[] = [];
   private readonly byCode: Int32Array[] = [];
 
   constructor(readonly levels: LevelDef[] = DEFAULT_LEVELS) {
@@ -88,6 +90,11 @@ export class Aggregator {
     this.userChunks[c][o] = e.user_id == null ? -1 : this.users.intern(e.user_id);
   }
 
+  /** The opaque string ids that addCodedSplit()'s string ids index (one batch's). */
+  useStringIds(ids: readonly string[]): void {
+    this.strIds = ids;
+  }
+
   /** The dictionary that addCodedSplit()'s codes index (it may grow while adding). */
   useDictionary(values: readonly string[]): void {
     this.dictionary = values;
@@ -97,8 +104,9 @@ export class Aggregator {
    * add() for an event whose dimensions are already codes of the shared
    * dictionary (-1 = NULL), in GROUP_COLUMNS order without the hour (a code
    * lookup per column instead of a string hash), and whose visitor (and user)
-   * ids are already split by splitId():
-   * ids[at..at+2] the visitor, ids[at+3..at+5] the user when `hasUser`.
+   * ids are already split by splitIntId():
+   * ids[at..at+2] the visitor, ids[at+3..at+5] the user when `hasUser`
+   * (an opaque id is [STRING_ID, index into useStringIds()' ids, 0]).
    */
   addCodedSplit(codes: ArrayLike<number>, offset: number, hour: number, ids: ArrayLike<number>, at: number, hasUser: boolean): void {
     this.advance();
@@ -107,8 +115,13 @@ export class Aggregator {
     const ch = this.chunks;
     for (let col = 0; col < STRING_COLS; col++) ch[col][c][o] = this.local(col, codes[offset + col]);
     ch[HOUR_COL][c][o] = hour;
-    this.visitorChunks[c][o] = this.visitors.internSplit(ids[at], ids[at + 1], ids[at + 2]);
-    this.userChunks[c][o] = hasUser ? this.users.internSplit(ids[at + 3], ids[at + 4], ids[at + 5]) : -1;
+    const v = ids[at];
+    this.visitorChunks[c][o] = v === STRING_ID ? this.visitors.internString(this.strIds[ids[at + 1]]) : this.visitors.internSplit(v, ids[at + 1], ids[at + 2]);
+    if (!hasUser) this.userChunks[c][o] = -1;
+    else {
+      const u = ids[at + 3];
+      this.userChunks[c][o] = u === STRING_ID ? this.users.internString(this.strIds[ids[at + 4]]) : this.users.internSplit(u, ids[at + 4], ids[at + 5]);
+    }
   }
 
   private local(col: number, code: number): number {

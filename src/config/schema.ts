@@ -4,6 +4,7 @@
  * Validation errors are turned into one sentence by `load.ts`.
  */
 import { z } from "zod";
+import { isTimeZone } from "../shared/dates.js";
 
 export const DIMENSIONS = ["dim_country", "dim_device_brand", "dim_channel", "dim_hostname", "dim_product_type", "dim_app_version"] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
@@ -12,6 +13,10 @@ export const DEFAULT_BREAKDOWNS: Dimension[] = ["dim_country", "dim_device_brand
 
 const severity = z.enum(["error", "warn"]);
 const fraction = z.number().min(0).max(1);
+/** An IANA time-zone name: the zone whose calendar day a partition's ds is (docs/ingest.md, "Time zones"). */
+const timeZone = z.string().refine(isTimeZone, "an IANA time-zone name such as UTC, America/Los_Angeles or Europe/Berlin");
+/** How a timestamp without `Z` or an offset is read: the dataset's local time (default) or UTC. */
+const naiveTimestamps = z.enum(["local", "utc"]);
 const hostname = z.string().regex(/^[a-z0-9.-]+$/, "a lower-case host name such as linkedin.com");
 
 /** A row-level check: rows that fail are rejected (kept with line + reason); if more than
@@ -168,6 +173,8 @@ export const evaluationSchema = z
 
 export const datasetSchema = z
   .object({
+    timezone: timeZone.optional(),
+    naive_timestamps: naiveTimestamps.optional(),
     action_types: z.array(z.string()).min(1).optional(),
     action_aliases: z.record(z.string(), z.string()).optional(),
     event_key: z.array(z.string()).min(1).optional(),
@@ -181,6 +188,9 @@ export const datasetSchema = z
 
 export const configSchema = z
   .object({
+    /** The zone whose calendar day `ds` is (IANA name); datasets may override it. */
+    timezone: timeZone.default("UTC"),
+    naive_timestamps: naiveTimestamps.default("local"),
     action_types: z.array(z.string()).min(1).default(["page_visit", "login", "signup", "purchase", "watch_video"]),
     /** Raw spellings → canonical action; matched case-insensitively after trimming. */
     action_aliases: z.record(z.string(), z.string()).default({

@@ -242,6 +242,7 @@ class IngestRun {
     const { nums, rejects } = m;
     const n = nums.length / NUMS;
     const agg = this.aggregator;
+    agg.useStringIds(m.strIds);
     const dups = this.dups;
     const blocks = this.blocks!;
     blocks.open(n > 0 ? nums[0] : 0, m.lineBase, m.block);
