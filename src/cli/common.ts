@@ -1,5 +1,5 @@
 /**
- * What every command shares: the global options of DESIGN §11, opening the
+ * What every command shares: the global options of docs/cli.md, opening the
  * store and the config, and the rule that stdout carries only the result
  * (one JSON document with --json) while logs go to stderr.
  */

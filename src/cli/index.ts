@@ -1,5 +1,5 @@
 /**
- * `guardrail` command line (DESIGN §11). Each command lives in its own file
+ * `guardrail` command line (docs/cli.md). Each command lives in its own file
  * under commands/; this file wires them and maps errors to exit codes:
  * a UserError prints its one sentence, anything else is a bug and says so.
  */

@@ -1,5 +1,5 @@
 /**
- * `POST /api/guardrail/exports?dataset=NAME&ds=D[&kind=raw|agg]` (DESIGN §9):
+ * `POST /api/guardrail/exports?dataset=NAME&ds=D[&kind=raw|agg]` (docs/service.md):
  * the warehouse job's upload. `kind=agg` is a warehouse-built aggregate
  * export, loaded with `guardrail ingest-agg` instead of `ingest`. The body (NDJSON or CSV, gzip or not: the ingest detects it)
  * is streamed to a file under the data folder, never held in memory, counted

@@ -27,7 +27,7 @@ export interface JobRow {
   error: string | null;
 }
 
-/** The public shape of a job (DESIGN §9), as `GET /api/guardrail/jobs/:id` answers it. */
+/** The public shape of a job (docs/service.md), as `GET /api/guardrail/jobs/:id` answers it. */
 export interface JobView {
   id: string;
   state: JobState;

@@ -1,5 +1,5 @@
 /**
- * `guardrail demo` (DESIGN §11): the whole flow with no credentials. Six weeks
+ * `guardrail demo` (docs/cli.md): the whole flow with no credentials. Six weeks
  * of fixtures with a signup-conversion incident on iPhone on the last day →
  * ingest each day → evaluate the last day → report, verdicts and a static
  * dashboard snapshot, all under ./data/demo.

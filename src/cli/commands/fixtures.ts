@@ -1,5 +1,5 @@
 /**
- * `guardrail fixtures` (DESIGN §11): realistic daily exports with weekly and
+ * `guardrail fixtures` (docs/cli.md): realistic daily exports with weekly and
  * hourly seasonality, funnel rates and optional incidents. Never opens the store.
  */
 import { addGlobalOptions, toJson } from "../common.js";

@@ -1,6 +1,6 @@
 /**
  * `guardrail gate --repo O/R --sha SHA [--url URL] [--token T] [--fail-on-unknown]`
- * (DESIGN §11): asks a running bot whether a deploy may go. Exit 0 open,
+ * (docs/cli.md): asks a running bot whether a deploy may go. Exit 0 open,
  * 1 blocked, 2 unknown or error (`--fail-on-unknown`: unknown is 1), so a
  * workflow step can gate on it directly.
  */
