@@ -10,6 +10,7 @@ import { loadConfig } from "./config/load.js";
 import { registerAppHandlers } from "./app/handlers.js";
 import type { AppOptions } from "./app/pr-check.js";
 import { registerDeployGate } from "./app/deploy-gate.js";
+import { registerPushHandler } from "./app/push.js";
 import { registerRoutes } from "./http/routes.js";
 import { startBackground } from "./jobs/background.js";
 import { isUserError } from "./shared/errors.js";
@@ -37,6 +38,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): ApplicationF
   return (app: Probot, { addHandler }: ApplicationFunctionOptions) => {
     registerAppHandlers(app, deps, options);
     registerDeployGate(app, deps);
+    registerPushHandler(app, deps, options);
     if (addHandler) registerRoutes(addHandler, app, deps);
     if (options.background !== false) stopOnSigterm(startBackground(app, deps));
   };
