@@ -42,6 +42,8 @@ export interface Service {
   dbPath: string;
   opts: ServiceOptions;
   log: QueueLog;
+  /** Settles when the jobs a previous run left `running` are recovered (src/jobs/recover.ts). */
+  recovered?: Promise<void>;
   /** Installation Octokit factory; null without a GitHub App (tests, local runs). */
   auth: ((installationId: number) => Promise<InstallationOctokit>) | null;
 }
