@@ -14,10 +14,10 @@ import { registerPushHandler } from "./app/push.js";
 import { registerRoutes } from "./http/routes.js";
 import { startBackground } from "./jobs/background.js";
 import { isUserError } from "./shared/errors.js";
-import { linkSecretFromEnv } from "./http/auth.js";
+import { linkSecretFromEnv } from "./shared/links.js";
 import { redactLoggerOutput } from "./http/log-redaction.js";
 
-export { reposForDataset, recordRepo, isOverridden } from "./app/store.js";
+export { reposForDataset, recordRepo, isOverridden } from "./store/repos.js";
 export { refreshPullRequestChecks, publishRegressionChecks } from "./app/pr-check.js";
 export { findSuspects } from "./suspects/index.js";
 export { revertedShas } from "./github/pulls.js";

@@ -7,7 +7,8 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AppDeps } from "../app/deps.js";
-import { authorize, signLink, verifySignedLink } from "./auth.js";
+import { authorize } from "./auth.js";
+import { signLink, verifySignedLink } from "../shared/links.js";
 import { matchRoute, readQuery, sendHtml } from "./respond.js";
 import { DATASET_RE } from "./exports-route.js";
 import { isValidDs, DS_BOUNDS } from "../shared/dates.js";

@@ -15,7 +15,7 @@ import type { AppDeps } from "../app/deps.js";
 import { authorize } from "./auth.js";
 import { matchRoute, readQuery, sendJson } from "./respond.js";
 import { isValidDs, DS_BOUNDS } from "../shared/dates.js";
-import { insertJob, newJobId, type UploadKind } from "../jobs/store.js";
+import { insertJob, newJobId, type UploadKind } from "../store/jobs.js";
 import type { Service } from "../jobs/service.js";
 
 export const DATASET_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;

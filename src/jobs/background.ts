@@ -7,7 +7,7 @@ import type { Probot } from "probot";
 import type { AppDeps } from "../app/deps.js";
 import { describeError } from "../shared/errors.js";
 import { rmSync } from "node:fs";
-import { releaseOldFailedUploads } from "./store.js";
+import { releaseOldFailedUploads } from "../store/jobs.js";
 import { recoverInterruptedJobs } from "./recover.js";
 import { serviceFor, type ServiceOptions } from "./service.js";
 import { checkStaleness } from "./freshness.js";

@@ -3,7 +3,7 @@
  * no processes: the queue and the routes share these helpers.
  */
 import { randomUUID } from "node:crypto";
-import type { DB } from "../store/db.js";
+import type { DB } from "./db.js";
 import type { IngestResult } from "../shared/types.js";
 
 export type JobState = "queued" | "running" | "published" | "rejected" | "failed";
