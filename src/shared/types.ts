@@ -45,6 +45,9 @@ export interface IngestResult {
   duplicates: number;
   checks: CheckResult[];
   rejects_sample: { line: number; reason: string }[];
+  /** Added: the day was published marked partial (docs/ingest.md, "Completeness"), and why. */
+  partial?: boolean;
+  partial_reason?: string | null;
   /** Added: the batch id in the partition registry. */
   batch_id?: number;
   source_files?: string[];
