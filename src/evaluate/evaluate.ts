@@ -8,7 +8,7 @@ import type { DatasetConfig } from "../config/load.js";
 import type { MetricDef } from "../config/schema.js";
 import type { Evaluation, Verdict, VerdictKind, VersionVerdict } from "../shared/types.js";
 import { UserError } from "../shared/errors.js";
-import { addDays, epochMsToDs, hoursSinceDayEnd, isValidDs, weekday, WEEKDAY_NAMES, DS_BOUNDS } from "../shared/dates.js";
+import { addDays, dsInZone, hoursSinceZoneDayEnd, isValidDs, weekday, WEEKDAY_NAMES, DS_BOUNDS } from "../shared/dates.js";
 import { dayStates, latestAttemptedDay, metricRowsByBatch, metricTotalsByBatch, type DayState, type MetricRow } from "./days.js";
 import { latestPublishedDs } from "../store/partitions.js";
 import { countRelativeSpread, ratioRelativeBetweenVariance, type RatioPair } from "./spread.js";
@@ -18,7 +18,6 @@ import { versionVerdicts, VERSION_DIMENSION } from "./versions.js";
 import { failingSegment, type SegmentFailure, type SegmentSeries } from "./segments.js";
 import { dimensionWord, fmtCount, fmtPct, fmtSigned, fmtValue, fmtWeekdays } from "../present/format.js";
 
-const DAY_MS = 86_400_000;
 
 export interface EvaluateOptions {
   /** Day to judge; default: the newest day with a published or audit-rejected export. */
@@ -35,13 +34,15 @@ export interface EvaluateOptions {
 
 /** Why the day could (not) be judged; added to the evaluate JSON as `data`. */
 export interface DataState {
-  state: "published" | "missing" | "staged" | "rejected" | "stale";
+  state: "published" | "missing" | "staged" | "rejected" | "stale" | "partial";
   /** Newest published day of the dataset, if any. */
   latest_published: string | null;
   /** Hours between the end of latest_published and `now`. */
   age_hours: number | null;
   /** Error checks that failed, for a rejected day. */
   failed_checks?: string[];
+  /** Why a published day is partial (docs/ingest.md, "Completeness"). */
+  partial_reason?: string;
   message: string;
 }
 
@@ -68,21 +69,22 @@ export function judgeDay(db: DB, cfg: DatasetConfig, opts: EvaluateOptions = {})
   const now = opts.now ?? new Date();
   const ev = cfg.evaluation;
   if (opts.ds !== undefined && !isValidDs(opts.ds)) throw new UserError(`--ds: expected a date as YYYY-MM-DD ${DS_BOUNDS}, got "${opts.ds}".`);
-  const ds = opts.ds ?? latestAttemptedDay(db, cfg.name) ?? epochMsToDs(now.getTime() - DAY_MS);
+  const ds = opts.ds ?? latestAttemptedDay(db, cfg.name) ?? addDays(dsInZone(now.getTime(), cfg.timezone), -1);
 
   const lookback = Array.from({ length: 2 * ev.weeks }, (_, i) => addDays(ds, -7 * (i + 1)));
   // The spread window: every day of the last spread_weeks weeks, each paired with the same weekday a week earlier.
   const windowDays = ev.spread_weeks > 0 ? Array.from({ length: 7 * ev.spread_weeks + 7 }, (_, i) => addDays(ds, -(i + 1))) : [];
   const states = dayStates(db, cfg.name, [...new Set([ds, ...lookback, ...windowDays])]);
   const data = dataState(db, cfg, ds, states.get(ds)!, now);
-  const publishedBefore = lookback.filter((d) => states.get(d)!.state === "published");
+  // A partial day is never a baseline day (docs/ingest.md, "Completeness").
+  const publishedBefore = lookback.filter((d) => isComplete(states.get(d)));
   // Every published same weekday of the look-back: each metric takes the newest `weeks` of them that have a value for it.
   const baselineDays = publishedBefore;
 
   let verdicts: JudgedVerdict[];
   let versions: VersionVerdict[] = [];
   if (data.state !== "published") {
-    const kind: VerdictKind = data.state === "rejected" ? "inconclusive" : "no_data";
+    const kind: VerdictKind = data.state === "rejected" || data.state === "partial" ? "inconclusive" : "no_data";
     verdicts = cfg.metrics.map((m) => emptyVerdict(m, kind, data.message));
   } else {
     const batchOf = (d: string) => (states.get(d) as Extract<DayState, { state: "published" }>).batchId;
@@ -98,7 +100,7 @@ export function judgeDay(db: DB, cfg: DatasetConfig, opts: EvaluateOptions = {})
   }
 
   const enforced = verdicts.filter((v) => v.guardrail && v.enforced !== false);
-  const fallback: VerdictKind = data.state === "published" ? "pass" : data.state === "rejected" ? "inconclusive" : "no_data";
+  const fallback: VerdictKind = data.state === "published" ? "pass" : data.state === "rejected" || data.state === "partial" ? "inconclusive" : "no_data";
   const status = worst(enforced.map((v) => v.verdict), fallback);
   return { ds, dataset: cfg.name, status, verdicts, versions, summary: summarise(ds, status, enforced, versions, data), data };
 }
@@ -116,8 +118,13 @@ interface SpreadWindow {
   pairs: [MetricRow[], MetricRow[]][];
 }
 
+/** Published and complete: a day that may teach a baseline. */
+function isComplete(state: DayState | undefined): boolean {
+  return state?.state === "published" && state.partial === null;
+}
+
 function spreadWindow(db: DB, windowDays: string[], states: Map<string, DayState>, cache?: Map<number, MetricRow[]>): SpreadWindow {
-  const published = windowDays.filter((d) => states.get(d)?.state === "published");
+  const published = windowDays.filter((d) => isComplete(states.get(d)));
   const batchOf = (d: string) => (states.get(d) as Extract<DayState, { state: "published" }>).batchId;
   const missing = published.map(batchOf).filter((id) => !cache?.has(id));
   const loaded = metricTotalsByBatch(db, missing);
@@ -135,7 +142,7 @@ function spreadWindow(db: DB, windowDays: string[], states: Map<string, DayState
 
 function dataState(db: DB, cfg: DatasetConfig, ds: string, state: DayState, now: Date): DataState {
   const latest = latestPublishedDs(db, cfg.name);
-  const age = latest === null ? null : hoursSinceDayEnd(latest, now);
+  const age = latest === null ? null : hoursSinceZoneDayEnd(latest, cfg.timezone, now);
   const base = { latest_published: latest, age_hours: age === null ? null : Math.round(age * 10) / 10 };
   const hint = latest ? ` (newest published day: ${latest})` : " (nothing is published for this dataset yet)";
   switch (state.state) {
@@ -151,6 +158,13 @@ function dataState(db: DB, cfg: DatasetConfig, ds: string, state: DayState, now:
     case "missing":
       return { ...base, state: "missing", message: `No export for ${ds} has been published${hint}.` };
     case "published":
+      if (state.partial !== null)
+        return {
+          ...base,
+          state: "partial",
+          partial_reason: state.partial,
+          message: `The export for ${ds} was published partial (${state.partial}), so its verdicts are inconclusive until a complete export replaces it.`,
+        };
       // Only the newest day can be stale: an older day is history, judged on its own data.
       if (latest === ds && age !== null && age > cfg.evaluation.freshness_hours)
         return {

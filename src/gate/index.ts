@@ -10,7 +10,7 @@ import { applyRepoOverrides } from "../config/repo-schema.js";
 import { resolveDataset, type DatasetConfig } from "../config/load.js";
 import { evaluateDay, latestEvaluation } from "../evaluate/index.js";
 import { describeError } from "../shared/errors.js";
-import { hoursSinceDayEnd } from "../shared/dates.js";
+import { hoursSinceZoneDayEnd } from "../shared/dates.js";
 import type { Evaluation } from "../shared/types.js";
 import { dashboardLink } from "../shared/links.js";
 import { decideGate, type GateAnswer } from "./decide.js";
@@ -55,9 +55,9 @@ export function currentEvaluation(deps: GateDeps, cfg: DatasetConfig, now?: Date
   }
 }
 
-/** Whether day `ds` ended (midnight UTC) less than the dataset's freshness window ago, as evaluate judges staleness. */
+/** Whether day `ds` ended (midnight in the dataset's zone) less than the dataset's freshness window ago, as evaluate judges staleness. */
 function isFresh(ds: string, cfg: DatasetConfig, now: Date): boolean {
-  return hoursSinceDayEnd(ds, now) <= cfg.evaluation.freshness_hours;
+  return hoursSinceZoneDayEnd(ds, cfg.timezone, now) <= cfg.evaluation.freshness_hours;
 }
 
 function unknown(repo: string, sha: string, reason: string, ds: string | null = null, detailsUrl: string | null = null): GateAnswer {

@@ -29,11 +29,6 @@ export function epochMsToDs(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
-/** Hours from the end of day `ds` (midnight UTC after it) to `now`; negative while the day lasts. Staleness is measured this way. */
-export function hoursSinceDayEnd(ds: string, now: Date): number {
-  return (now.getTime() - dsToEpochMs(ds) - DAY_MS) / 3_600_000;
-}
-
 /** Years 0000–9999 only: past them `toISOString` grows a sign (`+010000-…`) that sorts before every day, so a loop `d <= to` would never end. */
 const EPOCH_MIN_MS = Date.parse("0000-01-01T00:00:00Z");
 const EPOCH_MAX_MS = Date.parse("9999-12-31T00:00:00Z");
