@@ -61,10 +61,10 @@ function failedChecks(db: DB, batchId: number): string[] {
  * the default day to judge: if the newest export failed its audit, the
  * honest answer is "inconclusive", not yesterday's pass.
  */
-export function latestAttemptedDay(db: DB, dataset: string): string | null {
+export function latestAttemptedDay(db: DB, dataset: string, atMost = "9999-12-31"): string | null {
   const row = db
-    .prepare(`SELECT MAX(ds) AS ds FROM partitions WHERE dataset = ? AND status IN ('published', 'rejected')`)
-    .get(dataset) as { ds: string | null };
+    .prepare(`SELECT MAX(ds) AS ds FROM partitions WHERE dataset = ? AND status IN ('published', 'rejected') AND ds <= ?`)
+    .get(dataset, atMost) as { ds: string | null };
   return row.ds;
 }
 

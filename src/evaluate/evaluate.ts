@@ -24,6 +24,11 @@ export interface EvaluateOptions {
   ds?: string;
   /** Clock for freshness (tests, backtest). */
   now?: Date;
+  /**
+   * Judge as of this time (`--as-of`): the clock for staleness, and only days
+   * that had ended by then count as loaded (the default day, the newest published one).
+   */
+  asOf?: Date;
   /** Store the evaluation in history (default true). */
   persist?: boolean;
   /** Metric values per batch id, shared between the days of a backtest. */
@@ -46,9 +51,13 @@ export interface DataState {
   message: string;
 }
 
-/** A verdict as judged here; `low_volume` (added to the JSON) marks a pass that was not judged for lack of volume. */
+/**
+ * A verdict as judged here; `low_volume` (added to the JSON) marks a pass that
+ * was not judged for lack of volume, `no_baseline` a metric without enough history.
+ */
 export interface JudgedVerdict extends Verdict {
   low_volume?: boolean;
+  no_baseline?: boolean;
 }
 
 export interface DayEvaluation extends Evaluation {
@@ -66,16 +75,18 @@ export function worst(kinds: VerdictKind[], empty: VerdictKind = "pass"): Verdic
 }
 
 export function judgeDay(db: DB, cfg: DatasetConfig, opts: EvaluateOptions = {}): DayEvaluation {
-  const now = opts.now ?? new Date();
+  const now = opts.asOf ?? opts.now ?? new Date();
+  // As of a past time, days that had not ended then did not exist yet.
+  const atMost = opts.asOf ? addDays(dsInZone(opts.asOf.getTime(), cfg.timezone), -1) : undefined;
   const ev = cfg.evaluation;
   if (opts.ds !== undefined && !isValidDs(opts.ds)) throw new UserError(`--ds: expected a date as YYYY-MM-DD ${DS_BOUNDS}, got "${opts.ds}".`);
-  const ds = opts.ds ?? latestAttemptedDay(db, cfg.name) ?? addDays(dsInZone(now.getTime(), cfg.timezone), -1);
+  const ds = opts.ds ?? latestAttemptedDay(db, cfg.name, atMost) ?? addDays(dsInZone(now.getTime(), cfg.timezone), -1);
 
   const lookback = Array.from({ length: 2 * ev.weeks }, (_, i) => addDays(ds, -7 * (i + 1)));
   // The spread window: every day of the last spread_weeks weeks, each paired with the same weekday a week earlier.
   const windowDays = ev.spread_weeks > 0 ? Array.from({ length: 7 * ev.spread_weeks + 7 }, (_, i) => addDays(ds, -(i + 1))) : [];
   const states = dayStates(db, cfg.name, [...new Set([ds, ...lookback, ...windowDays])]);
-  const data = dataState(db, cfg, ds, states.get(ds)!, now);
+  const data = dataState(db, cfg, ds, states.get(ds)!, now, atMost);
   // A partial day is never a baseline day (docs/ingest.md, "Completeness").
   const publishedBefore = lookback.filter((d) => isComplete(states.get(d)));
   // Every published same weekday of the look-back: each metric takes the newest `weeks` of them that have a value for it.
@@ -140,8 +151,8 @@ function spreadWindow(db: DB, windowDays: string[], states: Map<string, DayState
   return { pairs };
 }
 
-function dataState(db: DB, cfg: DatasetConfig, ds: string, state: DayState, now: Date): DataState {
-  const latest = latestPublishedDs(db, cfg.name);
+function dataState(db: DB, cfg: DatasetConfig, ds: string, state: DayState, now: Date, atMost?: string): DataState {
+  const latest = latestPublishedDs(db, cfg.name, atMost);
   const age = latest === null ? null : hoursSinceZoneDayEnd(latest, cfg.timezone, now);
   const base = { latest_published: latest, age_hours: age === null ? null : Math.round(age * 10) / 10 };
   const hint = latest ? ` (newest published day: ${latest})` : " (nothing is published for this dataset yet)";
@@ -243,6 +254,7 @@ function judgeMetric(ctx: MetricContext, m: MetricDef): JudgedVerdict {
         : `only ${n} of the previous ${days} have a value for it`;
     // Today's value and the history that exists are still reported: the verdict says what it has, not only what it lacks.
     return verdict("no_data", `${m.name} has too little history to judge: ${have} (need ${cfg.evaluation.min_weeks}).`, {
+      no_baseline: true,
       observed,
       baseline_days: usable.map((b) => b.ds),
     });

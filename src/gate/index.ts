@@ -24,6 +24,8 @@ export type GateDeps = Pick<AppDeps, "db" | "config" | "publicUrl" | "linkSecret
 export interface GateOptions {
   /** Clock for the evaluation's freshness (tests). */
   now?: Date;
+  /** Decide as of this past time (`as_of`): staleness, and only days that had ended by then. */
+  asOf?: Date;
   /** The repo record when the caller already has it (saves a query). */
   record?: RepoRecord | null;
   /**
@@ -41,9 +43,9 @@ export interface GateOptions {
  * to the newest stored evaluation if judging fails — but only while that day
  * is inside the freshness window: an old stored pass must never open the gate.
  */
-export function currentEvaluation(deps: GateDeps, cfg: DatasetConfig, now?: Date): { evaluation: Evaluation | null; error: string | null } {
+export function currentEvaluation(deps: GateDeps, cfg: DatasetConfig, now?: Date, asOf?: Date): { evaluation: Evaluation | null; error: string | null } {
   try {
-    return { evaluation: evaluateDay(deps.db, cfg, { persist: false, now }), error: null };
+    return { evaluation: evaluateDay(deps.db, cfg, { persist: false, now, asOf }), error: null };
   } catch (err) {
     try {
       const stored = latestEvaluation(deps.db, cfg.name);
@@ -69,7 +71,7 @@ export type RepoView =
   | { ok: true; record: RepoRecord; cfg: DatasetConfig; evaluation: Evaluation | null; error: string | null; detailsUrl: string | null }
   | { ok: false; record: RepoRecord | null; reason: string | null };
 
-export function repoView(deps: GateDeps, record: RepoRecord | null, now?: Date): RepoView {
+export function repoView(deps: GateDeps, record: RepoRecord | null, now?: Date, asOf?: Date): RepoView {
   if (!record) return { ok: false, record, reason: null };
   if (record.configError) return { ok: false, record, reason: record.configError };
   let cfg: DatasetConfig;
@@ -80,13 +82,13 @@ export function repoView(deps: GateDeps, record: RepoRecord | null, now?: Date):
   } catch (err) {
     return { ok: false, record, reason: describeError(err) };
   }
-  const { evaluation, error } = currentEvaluation(deps, cfg, now);
+  const { evaluation, error } = asOf ? currentEvaluation(deps, cfg, asOf, asOf) : currentEvaluation(deps, cfg, now);
   const detailsUrl = dashboardLink(deps, cfg.name, evaluation?.ds ?? null, record.repo);
   return { ok: true, record, cfg, evaluation, error, detailsUrl };
 }
 
 export async function gateFor(deps: GateDeps, repo: string, sha: string, opts: GateOptions = {}): Promise<GateAnswer> {
-  const view = opts.view ?? repoView(deps, opts.record !== undefined ? opts.record : getRepo(deps.db, repo), opts.now);
+  const view = opts.view ?? repoView(deps, opts.record !== undefined ? opts.record : getRepo(deps.db, repo), opts.now, opts.asOf);
   if (!view.ok) {
     if (view.reason) return unknown(repo, sha, view.reason);
     return decideGate({ repo, sha, repoConfig: null, evaluation: null, detailsUrl: null });

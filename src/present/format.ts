@@ -47,3 +47,14 @@ const DIMENSION_WORDS: Record<string, string> = {
 export function dimensionWord(dimension: string): string {
   return DIMENSION_WORDS[dimension] ?? dimension;
 }
+
+/**
+ * The verdict column of a text table: a metric that was not judged says so
+ * (`not judged: volume`, `no baseline`) instead of PASS or NO_DATA; the JSON
+ * carries the same reason as `low_volume` / `no_baseline`.
+ */
+export function verdictLabel(v: { verdict: string; low_volume?: boolean; no_baseline?: boolean }): string {
+  if (v.low_volume) return "not judged: volume";
+  if (v.no_baseline) return "no baseline";
+  return v.verdict.toUpperCase();
+}

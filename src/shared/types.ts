@@ -82,6 +82,8 @@ export interface Report {
   ds: string;
   dataset: string;
   metrics: Record<string, MetricReport>;
+  /** Added: the day was published partial (docs/ingest.md, "Completeness"): why. Absent for a complete day. */
+  partial_reason?: string;
 }
 
 export type VerdictKind = "pass" | "warn" | "fail" | "no_data" | "inconclusive";

@@ -289,8 +289,9 @@ export function latestAttempt(db: DB, dataset: string, ds: string): Batch | null
   );
 }
 
-export function latestPublishedDs(db: DB, dataset: string): string | null {
-  const row = db.prepare(`SELECT MAX(ds) AS ds FROM partitions WHERE dataset = ? AND status = 'published'`).get(dataset) as {
+/** The newest published day (at most `atMost` when given: the newest as of a past time). */
+export function latestPublishedDs(db: DB, dataset: string, atMost = "9999-12-31"): string | null {
+  const row = db.prepare(`SELECT MAX(ds) AS ds FROM partitions WHERE dataset = ? AND status = 'published' AND ds <= ?`).get(dataset, atMost) as {
     ds: string | null;
   };
   return row.ds;
