@@ -15,6 +15,11 @@ export interface Dialect {
   bigintNull: string;
   /** The input table, with its placeholder day. */
   table: string;
+  /**
+   * A UTC timestamp `e` as the wall-clock time of zone `tz` (docs/warehouse.md):
+   * each engine's own time-zone function, so DST days get their 23 or 25 hours.
+   */
+  localTime(e: string, tz: string): string;
 }
 
 const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
@@ -28,6 +33,7 @@ export const DIALECTS: Record<DialectName, Dialect> = {
     regexLike: (e, p) => `regexp_like(${e}, ${quote(p)})`,
     bigintNull: "CAST(NULL AS BIGINT)",
     table: "core.fct_website_events",
+    localTime: (e, tz) => `CAST(with_timezone(${e}, 'UTC') AT TIME ZONE ${quote(tz)} AS TIMESTAMP)`,
   },
   // Identical text: Spark 3.2+ has regexp_like, and element_at on a missing map key is NULL
   // (Spark 3.4+ even with spark.sql.ansi.enabled; on older Spark with ANSI on, use try_element_at).
@@ -40,6 +46,7 @@ export const DIALECTS: Record<DialectName, Dialect> = {
     regexLike: (e, p) => `REGEXP_CONTAINS(${e}, r${quote(p)})`,
     bigintNull: "CAST(NULL AS INT64)",
     table: "`core.fct_website_events`",
+    localTime: (e, tz) => `DATETIME(${e}, ${quote(tz)})`,
   },
   // For the equivalence test: DuckDB reads the export with other_properties as JSON.
   duckdb: {
@@ -49,7 +56,8 @@ export const DIALECTS: Record<DialectName, Dialect> = {
     regexLike: (e, p) => `regexp_matches(${e}, ${quote(p)})`,
     bigintNull: "CAST(NULL AS BIGINT)",
     table: "fct_website_events",
+    localTime: (e, tz) => `((${e} AT TIME ZONE 'UTC') AT TIME ZONE ${quote(tz)})`,
   },
 };
 
-DIALECTS.spark = { ...DIALECTS.trino, name: "spark" };
+DIALECTS.spark = { ...DIALECTS.trino, name: "spark", localTime: (e, tz) => `from_utc_timestamp(${e}, ${quote(tz)})` };
