@@ -51,6 +51,8 @@ export interface DashboardData {
   breakdowns: Map<string, Map<string, Map<string, number | null>>>;
   checks: CheckResult[];
   batchStatus: string | null;
+  /** Why the published day is partial (docs/ingest.md, "Completeness"), or null. */
+  partialReason: string | null;
   suspects: SuspectRow[];
   overrides: OverrideRow[];
   publishedDays: string[];
@@ -150,6 +152,7 @@ export function loadDashboardData(db: DB, config: GuardrailConfig, opts: { datas
     breakdowns: new Map(),
     checks: [],
     batchStatus: null,
+    partialReason: null,
     suspects: [],
     overrides: overridesOf(db, dataset),
     publishedDays: [],
@@ -189,6 +192,7 @@ export function loadDashboardData(db: DB, config: GuardrailConfig, opts: { datas
     breakdowns: dayBreakdowns(db, dataset, ds),
     checks: batch ? batchChecks(db, batch.id) : [],
     batchStatus: batch?.status ?? null,
+    partialReason: batch?.status === "published" ? (batch.partial_reason ?? null) : null,
     suspects: suspectsOf(db, dataset, ds),
     publishedDays,
   };

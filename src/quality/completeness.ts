@@ -9,7 +9,7 @@
 import type { DB } from "../store/db.js";
 import type { DatasetConfig } from "../config/load.js";
 import type { AggRow, CheckResult } from "../shared/types.js";
-import { completeDayShapes, type DayShape } from "../store/partitions.js";
+import { completeDayShapes, completeDayTotals, type DayShape } from "../store/partitions.js";
 import { addDays, dayClock, WEEKDAY_NAMES, weekday } from "../shared/dates.js";
 import { fmtCount, fmtPct, fmtSigned, fmtWeekdays } from "../present/format.js";
 
@@ -42,7 +42,26 @@ export function completenessChecks(db: DB, cfg: DatasetConfig, ds: string, rows:
   const today = dayShapeOf(ds, rows);
   const c = cfg.checks.completeness;
   const past = c.enabled ? history(db, cfg, ds, c.weeks) : [];
-  return [dayVolume(cfg, today, past), hourCoverage(cfg, today, past), hourDistribution(db, cfg, today)];
+  return [dayVolume(cfg, today, past, c.enabled ? weekOverWeek(db, cfg, ds, c.weeks) : { events: [], page_visits: [] }), hourCoverage(cfg, today, past), hourDistribution(db, cfg, today)];
+}
+
+/**
+ * How much a complete day's volume ordinarily moves: the log ratios of every
+ * complete day of the last `weeks` weeks to the same weekday a week before
+ * (up to 7 per week, so far more points than the same-weekday history alone:
+ * four days that happen to agree must not make a bound too tight).
+ */
+function weekOverWeek(db: DB, cfg: DatasetConfig, ds: string, weeks: number): { events: number[]; page_visits: number[] } {
+  const totals = completeDayTotals(db, cfg.name, addDays(ds, -7 * weeks - 7), addDays(ds, -1));
+  const out = { events: [] as number[], page_visits: [] as number[] };
+  for (let i = 1; i <= 7 * weeks; i++) {
+    const a = totals.get(addDays(ds, -i));
+    const b = totals.get(addDays(ds, -i - 7));
+    if (!a || !b) continue;
+    if (a.events > 0 && b.events > 0) out.events.push(Math.log(a.events / b.events));
+    if (a.page_visits > 0 && b.page_visits > 0) out.page_visits.push(Math.log(a.page_visits / b.page_visits));
+  }
+  return out;
 }
 
 function skipped(name: string, severity: "error" | "warn", message: string): CheckResult {
@@ -62,29 +81,32 @@ const median = (xs: number[]) => {
 
 /**
  * The lowest count history makes plausible: on the log scale, the median
- * less `k` spreads, the spread being the larger of the robust one (MAD), the
- * standard deviation and counting noise, widened for a prediction from few days.
+ * less `k` spreads, the spread being the largest of the robust one (MAD), the
+ * standard deviation, counting noise and the week-over-week spread of every
+ * recent day, widened for a prediction from few days.
  */
-export function volumeBound(values: number[], k: number): { median: number; lower: number } {
+export function volumeBound(values: number[], k: number, wowLogRatios: number[] = []): { median: number; lower: number } {
   const logs = values.map((x) => Math.log(Math.max(x, 1)));
   const center = median(logs);
   const mad = 1.4826 * median(logs.map((l) => Math.abs(l - center)));
   const mean = logs.reduce((s, l) => s + l, 0) / logs.length;
   const sd = Math.sqrt(logs.reduce((s, l) => s + (l - mean) ** 2, 0) / Math.max(1, logs.length - 1));
   const poisson = 1 / Math.sqrt(Math.max(Math.exp(center), 1));
-  const spread = Math.max(mad, sd, poisson) * Math.sqrt(1 + 1 / logs.length);
+  // A week-over-week log ratio is the difference of two days' noise: its spread / √2 is one day's.
+  const wow = wowLogRatios.length >= 7 ? (1.4826 * median(wowLogRatios.map((r) => Math.abs(r - median(wowLogRatios))))) / Math.SQRT2 : 0;
+  const spread = Math.max(mad, sd, poisson, wow) * Math.sqrt(1 + 1 / logs.length);
   return { median: Math.exp(center), lower: Math.exp(center - k * spread) };
 }
 
-function dayVolume(cfg: DatasetConfig, today: DayShape, past: DayShape[]): CheckResult {
+function dayVolume(cfg: DatasetConfig, today: DayShape, past: DayShape[], wow: { events: number[]; page_visits: number[] }): CheckResult {
   const c = cfg.checks.completeness;
   const name = "day_volume";
   if (!c.enabled) return skipped(name, c.severity, "completeness is disabled in the configuration.");
   if (past.length < c.min_days) return skipped(name, c.severity, tooFew(cfg, today.ds, past, "the day's usual volume"));
   const versus = `the previous ${fmtWeekdays(past.map((d) => d.ds), today.ds)}`;
   const judged = [
-    { what: "events", value: today.events, ...volumeBound(past.map((d) => d.events), c.sensitivity) },
-    { what: "page visits", value: today.page_visits, ...volumeBound(past.map((d) => d.page_visits), c.sensitivity) },
+    { what: "events", value: today.events, ...volumeBound(past.map((d) => d.events), c.sensitivity, wow.events) },
+    { what: "page visits", value: today.page_visits, ...volumeBound(past.map((d) => d.page_visits), c.sensitivity, wow.page_visits) },
   ].filter((j) => j.median >= 1);
   const low = judged.filter((j) => j.value < j.lower);
   const worst = judged.reduce((w, j) => (j.value / j.lower < w.value / w.lower ? j : w), judged[0]);
@@ -93,7 +115,7 @@ function dayVolume(cfg: DatasetConfig, today: DayShape, past: DayShape[]): Check
     return {
       ...base,
       status: "pass",
-      message: `${judged.map((j) => `${capital(j.what)} ${fmtCount(j.value)} (lower bound ${fmtCount(j.lower)})`).join(" and ")} are within the usual volume of ${versus}, bounds learnt from their spread.`,
+      message: `${judged.map((j, i) => `${i === 0 ? capital(j.what) : j.what} ${fmtCount(j.value)} (lower bound ${fmtCount(j.lower)})`).join(" and ")} are within the usual volume of ${versus}, bounds learnt from their spread.`,
     };
   return {
     ...base,

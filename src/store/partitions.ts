@@ -451,3 +451,17 @@ export function partialReason(db: DB, dataset: string, ds: string): string | nul
     .get(dataset, ds) as { partial_reason: string | null } | undefined;
   return row?.partial_reason ?? null;
 }
+
+/** Events and page visits of every complete published day in [from, to] (the overall level), by ds. */
+export function completeDayTotals(db: DB, dataset: string, from: string, to: string): Map<string, { events: number; page_visits: number }> {
+  const rows = db
+    .prepare(
+      `SELECT p.ds AS ds, SUM(a.m_total_events) AS events, SUM(CASE WHEN a.action_type = 'page_visit' THEN a.m_total_events ELSE 0 END) AS page_visits
+         FROM partitions p JOIN agg_website_events a ON a.batch_id = p.id
+        WHERE p.dataset = ? AND p.ds >= ? AND p.ds <= ? AND p.status = 'published' AND p.partial_reason IS NULL
+          AND a.aggregation_level = 'overall' AND a.event_hour IS NOT NULL
+        GROUP BY p.ds`,
+    )
+    .all(dataset, from, to) as { ds: string; events: number; page_visits: number }[];
+  return new Map(rows.map((r) => [r.ds, { events: r.events, page_visits: r.page_visits }]));
+}
