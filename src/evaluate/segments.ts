@@ -9,7 +9,7 @@
  * alarms. Small segments are never judged alone: too noisy, too many.
  */
 import { cumulativeStdNormalProbability, probit } from "simple-statistics";
-import { judge, ratioEstimate, type Fraction, type RatioEstimate, type Thresholds } from "./stats.js";
+import { exactRatioZ, judge, ratioEstimate, type Fraction, type RatioEstimate, type Thresholds } from "./stats.js";
 
 export interface SegmentSeries {
   dimension: string;
@@ -34,8 +34,12 @@ export function correctedSensitivity(sensitivity: number, k: number): number {
   return -probit(cumulativeStdNormalProbability(-sensitivity) / k);
 }
 
-/** The worst big segment that fails on its own, or null. */
-export function failingSegment(series: SegmentSeries[], t: Thresholds, minWeeks: number, minShare: number): SegmentFailure | null {
+/**
+ * The worst big segment that fails on its own, or null. `tau2` (the total's relative between-day variance) is a
+ * floor under each segment's own: four baseline days of one segment are too few to trust alone. Small segments
+ * are judged on exact tails, and one where even a collapse could not be significant is not judged.
+ */
+export function failingSegment(series: SegmentSeries[], t: Thresholds, minWeeks: number, minShare: number, tau2: number | null = null): SegmentFailure | null {
   const totals = new Map<string, number>();
   for (const s of series) totals.set(s.dimension, (totals.get(s.dimension) ?? 0) + s.base.reduce((a, f) => a + f.den, 0));
   const big = series.filter((s) => {
@@ -47,7 +51,9 @@ export function failingSegment(series: SegmentSeries[], t: Thresholds, minWeeks:
   for (const s of big) {
     const days = s.base.filter((f) => f.den > 0);
     if (days.length < minWeeks || s.today.den <= 0) continue;
-    const estimate = ratioEstimate(s.today, days);
+    const estimate = ratioEstimate(s.today, days, { relativeBetweenVariance: tau2 });
+    estimate.z = exactRatioZ(s.today.num, s.today, estimate);
+    if (t.bad_direction === "decrease" && exactRatioZ(0, s.today, estimate) > -sensitivity) continue;
     if (judge(estimate.z, estimate.change, s.today.den, { ...t, sensitivity }) !== "fail") continue;
     const badness = t.bad_direction === "decrease" ? estimate.z : -estimate.z;
     const worstBadness = worst ? (t.bad_direction === "decrease" ? worst.estimate.z : -worst.estimate.z) : Infinity;

@@ -52,50 +52,61 @@ export interface SequentialState {
   cause: "single_day" | "sequential" | "not_recovered" | null;
 }
 
+export const INITIAL_STATE: SequentialState & { runSum: number } = {
+  cusum: 0,
+  runDays: 0,
+  runSum: 0,
+  runChange: null,
+  alarm: false,
+  failing: false,
+  since: null,
+  cause: null,
+};
+
+export type SequentialCarry = typeof INITIAL_STATE;
+
+/** One day more: the state after day `d`. */
+export function stepSequential(prev: SequentialCarry, d: DayScore, p: SequentialParams): SequentialCarry {
+  if (d.marked || d.badZ === null) {
+    // Not judged: the evidence neither grows nor fades; a failure stays (recovery is not shown).
+    return { ...prev, alarm: false, cause: prev.failing ? "not_recovered" : null };
+  }
+  const change = d.badChange ?? 0;
+  const recovered = d.badZ > -p.recoverZ && change > -p.materialChange / 2;
+  let s = Math.max(0, prev.cusum - d.badZ - p.k);
+  let runDays = prev.runDays;
+  let runSum = prev.runSum;
+  if (s === 0 || (prev.failing && recovered && !d.fail)) {
+    // No evidence left, or a failing episode ends on a day that shows recovery: start afresh.
+    s = 0;
+    runDays = 0;
+    runSum = 0;
+  } else {
+    runDays++;
+    runSum += change;
+  }
+  const runChange = runDays > 0 ? runSum / runDays : null;
+  const alarm = s >= p.h && runChange !== null && runChange <= -p.minChange;
+  const carried = prev.failing && !recovered;
+  const failing = d.fail || alarm || carried;
+  return {
+    cusum: s,
+    runDays,
+    runSum,
+    runChange,
+    alarm,
+    failing,
+    since: failing ? (prev.failing ? prev.since : d.ds) : null,
+    cause: d.fail ? "single_day" : alarm ? "sequential" : carried ? "not_recovered" : null,
+  };
+}
+
 /** Runs the days oldest first; the state after the last one (today). */
 export function sequentialState(days: DayScore[], p: SequentialParams): SequentialState {
-  let s = 0;
-  let runDays = 0;
-  let runSum = 0;
-  let failing = false;
-  let since: string | null = null;
-  let state: SequentialState = { cusum: 0, runDays: 0, runChange: null, alarm: false, failing: false, since: null, cause: null };
-  for (const d of days) {
-    if (d.marked || d.badZ === null) {
-      // Not judged: the evidence neither grows nor fades; a failure stays (recovery is not shown).
-      state = { ...state, alarm: false, cause: failing ? "not_recovered" : null };
-      continue;
-    }
-    const change = d.badChange ?? 0;
-    const recovered = d.badZ > -p.recoverZ && change > -p.materialChange / 2;
-    s = Math.max(0, s - d.badZ - p.k);
-    if (s === 0 || (failing && recovered && !d.fail)) {
-      // No evidence left, or a failing episode ends on a day that shows recovery: start afresh.
-      s = 0;
-      runDays = 0;
-      runSum = 0;
-    } else {
-      runDays++;
-      runSum += change;
-    }
-    const runChange = runDays > 0 ? runSum / runDays : null;
-    const alarm = s >= p.h && runChange !== null && runChange <= -p.minChange;
-    const carried: boolean = failing && !recovered;
-    const nowFailing: boolean = d.fail || alarm || carried;
-    if (nowFailing && !failing) since = d.ds;
-    if (!nowFailing) since = null;
-    failing = nowFailing;
-    state = {
-      cusum: s,
-      runDays,
-      runChange,
-      alarm,
-      failing,
-      since,
-      cause: d.fail ? "single_day" : alarm ? "sequential" : carried ? "not_recovered" : null,
-    };
-  }
-  return state;
+  let state = INITIAL_STATE;
+  for (const d of days) state = stepSequential(state, d, p);
+  const { runSum: _sum, ...out } = state;
+  return out;
 }
 
 /** The per-day z a sustained decline needs to alarm within `days` days: k + h/days. */

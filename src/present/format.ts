@@ -47,3 +47,8 @@ const DIMENSION_WORDS: Record<string, string> = {
 export function dimensionWord(dimension: string): string {
   return DIMENSION_WORDS[dimension] ?? dimension;
 }
+
+/** Hour of the day as a clock time: 10 → "10:00", 24 → "24:00" (the end of the day). */
+export function fmtHour(h: number): string {
+  return `${String(h).padStart(2, "0")}:00`;
+}
