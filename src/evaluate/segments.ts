@@ -28,6 +28,23 @@ export interface SegmentFailure {
   sensitivity: number;
 }
 
+/**
+ * The segment against the rest of its dimension on the same day, relative to the same contrast in the baseline:
+ * ln(r_seg / r_rest)_today − ln(r_seg / r_rest)_baseline, in units of its Poisson noise (numerators, +½ each).
+ */
+export function contrastZ(seg: SegmentSeries, rest: SegmentSeries[]): number {
+  const sum = (fs: Fraction[]) => fs.reduce((a, f) => ({ num: a.num + f.num, den: a.den + f.den }), { num: 0, den: 0 });
+  const tSeg = seg.today;
+  const tRest = sum(rest.map((r) => r.today));
+  const bSeg = sum(seg.base);
+  const bRest = sum(rest.flatMap((r) => r.base));
+  if (tSeg.den <= 0 || tRest.den <= 0 || bSeg.den <= 0 || bRest.den <= 0) return 0;
+  const lr = (f: Fraction) => Math.log((f.num + 0.5) / f.den);
+  const d = lr(tSeg) - lr(tRest) - (lr(bSeg) - lr(bRest));
+  const v = 1 / (tSeg.num + 0.5) + 1 / (tRest.num + 0.5) + 1 / (bSeg.num + 0.5) + 1 / (bRest.num + 0.5);
+  return d / Math.sqrt(v);
+}
+
 /** z a segment must pass when k segments are tested at once (one-sided Bonferroni). */
 export function correctedSensitivity(sensitivity: number, k: number): number {
   if (k <= 1) return sensitivity;
@@ -46,7 +63,9 @@ export function failingSegment(series: SegmentSeries[], t: Thresholds, minWeeks:
     const total = totals.get(s.dimension) ?? 0;
     return total > 0 && s.base.reduce((a, f) => a + f.den, 0) / total >= minShare;
   });
-  const sensitivity = correctedSensitivity(t.sensitivity, big.length);
+  // The family is every segment the rule looked at to find the worst one, small ones included: a bar over only the
+  // big ones let an unlucky baseline plus an unlucky day fail a guardrail about once a season per segment.
+  const sensitivity = correctedSensitivity(t.sensitivity, series.length);
   let worst: SegmentFailure | null = null;
   for (const s of big) {
     const days = s.base.filter((f) => f.den > 0);
@@ -55,6 +74,10 @@ export function failingSegment(series: SegmentSeries[], t: Thresholds, minWeeks:
     estimate.z = exactRatioZ(s.today.num, s.today, estimate);
     if (t.bad_direction === "decrease" && exactRatioZ(0, s.today, estimate) > -sensitivity) continue;
     if (judge(estimate.z, estimate.change, s.today.den, { ...t, sensitivity }) !== "fail") continue;
+    // It must also have fallen against the rest of the same day: what moved the whole day, or a baseline that
+    // happened to run high for this segment, is not a decline confined to it.
+    const rest = series.filter((o) => o.dimension === s.dimension && o.value !== s.value);
+    if (t.bad_direction === "decrease" ? contrastZ(s, rest) > -sensitivity : contrastZ(s, rest) < sensitivity) continue;
     const badness = t.bad_direction === "decrease" ? estimate.z : -estimate.z;
     const worstBadness = worst ? (t.bad_direction === "decrease" ? worst.estimate.z : -worst.estimate.z) : Infinity;
     if (badness < worstBadness) {
