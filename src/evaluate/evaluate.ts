@@ -457,7 +457,8 @@ function judgeMetric(ctx: MetricContext, m: MetricDef): JudgedVerdict {
   let hourly: HourlyRun | null = null;
   if (m.guardrail && cfg.evaluation.hourly_scan && t.bad_direction === "decrease") {
     hourly = hourlyRule(ctx, m, used, t);
-    if (hourly && kind !== "fail") {
+    // A run of hours explains a whole-day failure better than the day's total does, so it is named either way.
+    if (hourly && (kind !== "fail" || reason === "single_day")) {
       kind = "fail";
       reason = "hourly";
     }

@@ -52,10 +52,20 @@ export interface SequentialState {
   cause: "single_day" | "sequential" | "not_recovered" | null;
 }
 
-export const INITIAL_STATE: SequentialState & { runSum: number } = {
+/**
+ * Evidence of recovery a failing guardrail needs: the sum over its days of how far each day's z lies above the
+ * midpoint between normal (0) and the failing episode's mean z. One normal day after a −6 z incident gives 3 and
+ * recovers; at a small site failing at −2 z, a day at −0.2 gives 0.8, and it takes three such days.
+ */
+export const RECOVERY_EVIDENCE = 2;
+
+export const INITIAL_STATE: SequentialState & { runSum: number; episodeSum: number; episodeDays: number; recovery: number } = {
   cusum: 0,
   runDays: 0,
   runSum: 0,
+  episodeSum: 0,
+  episodeDays: 0,
+  recovery: 0,
   runChange: null,
   alarm: false,
   failing: false,
@@ -72,7 +82,9 @@ export function stepSequential(prev: SequentialCarry, d: DayScore, p: Sequential
     return { ...prev, alarm: false, cause: prev.failing ? "not_recovered" : null };
   }
   const change = d.badChange ?? 0;
-  const recovered = d.badZ > -p.recoverZ && change > -p.materialChange / 2;
+  const episodeMean = prev.episodeDays > 0 ? prev.episodeSum / prev.episodeDays : 0;
+  const recovery = prev.failing ? Math.max(0, prev.recovery + d.badZ - episodeMean / 2) : 0;
+  const recovered = d.badZ > -p.recoverZ && change > -p.materialChange / 2 && recovery >= RECOVERY_EVIDENCE;
   let s = Math.max(0, prev.cusum - d.badZ - p.k);
   let runDays = prev.runDays;
   let runSum = prev.runSum;
@@ -93,6 +105,9 @@ export function stepSequential(prev: SequentialCarry, d: DayScore, p: Sequential
     cusum: s,
     runDays,
     runSum,
+    episodeSum: failing ? (prev.failing ? prev.episodeSum : 0) + d.badZ : 0,
+    episodeDays: failing ? (prev.failing ? prev.episodeDays : 0) + 1 : 0,
+    recovery: failing ? recovery : 0,
     runChange,
     alarm,
     failing,
@@ -105,7 +120,7 @@ export function stepSequential(prev: SequentialCarry, d: DayScore, p: Sequential
 export function sequentialState(days: DayScore[], p: SequentialParams): SequentialState {
   let state = INITIAL_STATE;
   for (const d of days) state = stepSequential(state, d, p);
-  const { runSum: _sum, ...out } = state;
+  const { runSum: _sum, episodeSum: _e, episodeDays: _d, recovery: _r, ...out } = state;
   return out;
 }
 
