@@ -306,3 +306,8 @@ export function daySummary(ds: string, status: VerdictKind, enforced: SummaryVer
       );
   }
 }
+
+/** One line per guardrail: "signup_conversion_rate: at this volume a one-day drop of 24 % or a 7-day drop of 9 % fails". */
+export function powerLines(verdicts: ReadonlyArray<{ metric: string; guardrail: boolean; power?: { one_day: number | null; seven_day: number | null } | null }>): string[] {
+  return verdicts.filter((v) => v.guardrail && v.power !== undefined && v.power !== null).map((v) => `${v.metric}: ${powerSentence(v.power)}`);
+}
