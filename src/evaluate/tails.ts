@@ -4,7 +4,8 @@
  * purchases where 3 were expected is z ≈ −1.7 on the normal curve, but its
  * Poisson probability is 5 %, and 0 where 0.4 was expected is not evidence of
  * anything. So below `EXACT_LIMIT` expected events the verdict's z is the
- * normal quantile of an exact tail probability:
+ * normal quantile of an exact tail probability (the limit is 300: there the
+ * normal curve is off by well under a tenth of a z, skewness being ~1/√300):
  *
  * - binomial and Poisson: simple-statistics' tables;
  * - beta-binomial (a rate whose own day-to-day variance is known) and negative
@@ -17,7 +18,7 @@
 import { binomialDistribution, cumulativeStdNormalProbability, gammaln, poissonDistribution, probit } from "simple-statistics";
 
 /** Expected events above which a tail is taken from the normal curve. */
-export const EXACT_LIMIT = 1000;
+export const EXACT_LIMIT = 300;
 
 /** Smallest probability a z is derived from (z ≈ ±8): beyond it the numbers only say "certainly". */
 const P_FLOOR = 1e-15;
