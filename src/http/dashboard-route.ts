@@ -12,7 +12,7 @@ import { matchRoute, readQuery, sendHtml } from "./respond.js";
 import { DATASET_RE } from "./exports-route.js";
 import { isValidDs } from "../shared/dates.js";
 import { describeError } from "../shared/errors.js";
-import { renderDashboard } from "../dashboard/render.js";
+import { renderDashboard, type PageLinks } from "../dashboard/render.js";
 import { esc } from "../dashboard/svg.js";
 
 export const DASHBOARD_PATH = "/guardrail";
@@ -26,6 +26,11 @@ function securityHeaders(res: ServerResponse): void {
   res.setHeader("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
   res.setHeader("x-content-type-options", "nosniff");
   res.setHeader("referrer-policy", "no-referrer");
+}
+
+/** GitHub's web address: GitHub Enterprise Server through Probot's GHE_HOST / GHE_PROTOCOL, else github.com. */
+function githubWebUrl(env: NodeJS.ProcessEnv = process.env): string {
+  return env.GHE_HOST ? `${env.GHE_PROTOCOL || "https"}://${env.GHE_HOST}` : "https://github.com";
 }
 
 export async function handleDashboard(
@@ -55,14 +60,18 @@ export async function handleDashboard(
   // Only a link the service signed itself passes its expiry on: a token holder adding
   // a made-up `sig` and a far `exp` must not mint links that outlive the token.
   const viaSignedLink = query.sig !== undefined && verifySignedLink(req.url ?? "/", deps.linkSecret, now);
-  const linkFor = viaSignedLink
-    ? (path: string) => {
-        const signed = signLink({ publicUrl: "", linkSecret: deps.linkSecret }, path, exp - Math.floor(now / 1000), now);
-        return signed;
+  const path = (dataset: string, ds: string | null) => `${DASHBOARD_PATH}?dataset=${encodeURIComponent(dataset)}${ds ? `&ds=${encodeURIComponent(ds)}` : ""}`;
+  // A signed link is bound to its dataset: the page it opens mints links to that dataset's days only.
+  const links: PageLinks = viaSignedLink
+    ? {
+        kind: "service",
+        sameDatasetOnly: true,
+        href: (dataset, ds) =>
+          query.dataset !== undefined && dataset !== query.dataset ? null : signLink({ publicUrl: "", linkSecret: deps.linkSecret }, path(dataset, ds), exp - Math.floor(now / 1000), now),
       }
-    : undefined;
+    : { kind: "service", href: path };
   try {
-    sendHtml(res, 200, renderDashboard(deps.db, deps.config, { dataset: query.dataset, ds: query.ds, linkFor }));
+    sendHtml(res, 200, renderDashboard(deps.db, deps.config, { dataset: query.dataset, ds: query.ds, links, githubUrl: githubWebUrl() }));
   } catch (err) {
     // Internal messages (SQL, file paths) stay in the log.
     log.error(`guardrail dashboard ${query.dataset ?? "default"} ${query.ds ?? "latest"} failed: ${describeError(err)}`);
