@@ -34,8 +34,9 @@ import { bandFrom, computedBand, type Band, type BandParams, type DayValue } fro
 
 export const HISTORY_DAYS = 56;
 export const BREAKDOWN_DIMENSIONS = ["dim_country", "dim_device_brand", "dim_channel"] as const;
-/** How many localised segments get a line of their own over time. */
+/** How many localised segments get a line of their own over time, and the share of the change each beyond the first must explain. */
 export const SEGMENT_LINES = 3;
+export const SEGMENT_MIN_SHARE = 0.15;
 
 export interface SeriesPoint extends DayValue {
   band: Band | null;
@@ -384,7 +385,8 @@ function breakdownBars(db: DB, cfg: DatasetConfig, def: MetricDef, ds: string): 
 
 /** Lines of the top localised segments over the window, and the rest of the top segment's dimension. */
 function segmentChart(db: DB, cfg: DatasetConfig, def: MetricDef, verdict: Verdict, days: string[], totals: Map<string, DayValue>): SegmentChart | null {
-  const top = verdict.segments.slice(0, SEGMENT_LINES);
+  // The top segment always; the next ones only when they explain a real part of the change (noise lines hide the fall).
+  const top = verdict.segments.slice(0, SEGMENT_LINES).filter((s, i) => i === 0 || s.contribution >= SEGMENT_MIN_SHARE);
   if (top.length === 0) return null;
   const rows = metricSegments(db, cfg.name, def.name, days, [...new Set(top.map((s) => s.dimension))]);
   const lookup = new Map(rows.map((r) => [`${r.dimension}\u0000${r.value_key === "" ? "(unknown)" : r.value_key}\u0000${r.ds}`, r]));

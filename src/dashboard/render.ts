@@ -57,7 +57,7 @@ a{color:var(--accent)}nav ul{list-style:none;padding:0;margin:.4em 0;display:fle
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(260px,1fr));gap:12px}
 .card{border:1px solid var(--line);border-left:8px solid var(--c);border-radius:6px;padding:12px 14px;background:var(--bg)}
 .verdict{font-size:1.7rem;font-weight:700;color:var(--c);margin:.1em 0}
-.grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,520px),1fr));gap:16px}
+.grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,520px),1fr));gap:16px}.wide .chart{max-width:760px}
 figure{margin:0;border:1px solid var(--line);border-radius:6px;padding:10px;background:var(--bg);min-width:0}figcaption{font-weight:600;margin-bottom:2px}
 figure.failing{border-color:#c62828;box-shadow:0 0 0 1px #c62828}
 .chart{width:100%;height:auto;display:block}.chart .grid{stroke:#eaeef2}.chart .axis{font-size:12px;fill:var(--muted)}.chart .tick,.chart .baseline{stroke:#8c959f}
@@ -138,7 +138,7 @@ function verdictTable(d: DashboardData): string {
     const k = kindOf(defs.get(v.metric));
     return `<tr><th scope="row">${esc(v.metric)}${v.guardrail ? " (guardrail)" : ""}</th><td class="num">${esc(fmtValue(v.observed, k))}</td><td class="num">${esc(fmtValue(v.expected, k))}</td><td class="num">${esc(fmtChange(v.change))}</td><td class="num">${esc(fmtZ(v.z))}</td><td>${tag(v.verdict)}</td></tr>`;
   });
-  return `<div class="table-wrap"><table><caption class="muted">Every metric on ${esc(ev.ds)} against its seasonal baseline</caption><thead><tr><th scope="col">metric</th><th scope="col">today</th><th scope="col">expected</th><th scope="col">change</th><th scope="col">z</th><th scope="col">verdict</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
+  return `<div class="table-wrap" tabindex="0"><table><caption class="muted">Every metric on ${esc(ev.ds)} against its seasonal baseline</caption><thead><tr><th scope="col">metric</th><th scope="col">today</th><th scope="col">expected</th><th scope="col">change</th><th scope="col">z</th><th scope="col">verdict</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
 }
 
 function segmentsBlock(v: Verdict, def: MetricDef | undefined): string {
@@ -147,7 +147,7 @@ function segmentsBlock(v: Verdict, def: MetricDef | undefined): string {
   const rows = v.segments
     .slice(0, 8)
     .map((s) => `<tr><td>${esc(dimensionWord(s.dimension))}</td><td>${esc(s.value)}</td><td class="num">${esc(fmtValue(s.observed, k))}</td><td class="num">${esc(fmtValue(s.expected, k))}</td><td class="num">${esc(fmtChange(s.change))}</td><td class="num">${esc(fmtShare(s.contribution))}</td></tr>`);
-  return `<div class="table-wrap"><table><caption>Where ${esc(v.metric)} moved (segments ranked by their share of the change)</caption><thead><tr><th scope="col">dimension</th><th scope="col">segment</th><th scope="col">today</th><th scope="col">expected</th><th scope="col">change</th><th scope="col">share of change</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
+  return `<div class="table-wrap" tabindex="0"><table><caption>Where ${esc(v.metric)} moved (segments ranked by their share of the change)</caption><thead><tr><th scope="col">dimension</th><th scope="col">segment</th><th scope="col">today</th><th scope="col">expected</th><th scope="col">change</th><th scope="col">share of change</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
 }
 
 function metricFigure(d: DashboardData, i: number): string {
@@ -178,7 +178,7 @@ function metricFigure(d: DashboardData, i: number): string {
 <p class="note" data-band-words>${esc(coverage.join(" "))}</p>
 ${legend([KEY.observed, KEY.expected, KEY.band, KEY.failing, ...deployKeys(deploys)])}
 ${timeChart({ id: `c${i}`, title: `${s.def.name}: ${days.length} days to ${d.ds}`, desc, kind, days, selectedDs: d.ds ?? "", series: s.points, deploys })}
-<details><summary>Values of ${esc(s.def.name)}</summary><div class="table-wrap"><table><thead><tr><th scope="col">day</th><th scope="col">value</th><th scope="col">expected</th><th scope="col">normal range</th><th scope="col">verdict</th></tr></thead><tbody>${rows.join("")}</tbody></table></div></details>
+<details><summary>Values of ${esc(s.def.name)}</summary><div class="table-wrap" tabindex="0"><table><thead><tr><th scope="col">day</th><th scope="col">value</th><th scope="col">expected</th><th scope="col">normal range</th><th scope="col">verdict</th></tr></thead><tbody>${rows.join("")}</tbody></table></div></details>
 </figure>`;
 }
 
@@ -199,7 +199,7 @@ function segmentFigures(d: DashboardData): string {
 <p class="note">The top segments of the localisation on ${esc(d.ds)}${c.lines.some((l) => l.rest) ? `, and all traffic but ${esc(first.value)}` : ""}, over the same weeks: a fall inside one segment shows as its line dropping while the rest holds.</p>
 ${legend(keys)}
 ${timeChart({ id: `s${n}`, title: `${c.metric} by segment, ${days.length} days to ${d.ds}`, desc, kind, days, selectedDs: d.ds ?? "", lines, deploys: d.deployments })}
-<details><summary>Values of ${esc(c.metric)} by segment</summary><div class="table-wrap"><table><thead><tr><th scope="col">day</th>${c.lines.map((l) => `<th scope="col">${esc(l.label)}</th>`).join("")}</tr></thead><tbody>${rows.join("")}</tbody></table></div></details>
+<details><summary>Values of ${esc(c.metric)} by segment</summary><div class="table-wrap" tabindex="0"><table><thead><tr><th scope="col">day</th>${c.lines.map((l) => `<th scope="col">${esc(l.label)}</th>`).join("")}</tr></thead><tbody>${rows.join("")}</tbody></table></div></details>
 </figure>`;
     })
     .join("");
@@ -225,7 +225,7 @@ function hourlyFigures(d: DashboardData): string {
 <p class="note">Normal range: ${esc(base)}.${esc(flagged)}</p>
 ${legend([KEY.observed, KEY.expected, KEY.band, ...(h.flagged ? [KEY.hours] : []), ...deployKeys(today)])}
 ${hourChart({ id: `h${n}`, title: `${h.metric} by the hour on ${d.ds}`, desc, kind, hours: h.hours, flagged: h.flagged, deploys: today })}
-<details><summary>Hourly values of ${esc(h.metric)}</summary><div class="table-wrap"><table><thead><tr><th scope="col">hour</th><th scope="col">value</th>${kind === "ratio" ? `<th scope="col">sample</th>` : ""}<th scope="col">expected</th><th scope="col">normal range</th></tr></thead><tbody>${rows.join("")}</tbody></table></div></details>
+<details><summary>Hourly values of ${esc(h.metric)}</summary><div class="table-wrap" tabindex="0"><table><thead><tr><th scope="col">hour</th><th scope="col">value</th>${kind === "ratio" ? `<th scope="col">sample</th>` : ""}<th scope="col">expected</th><th scope="col">normal range</th></tr></thead><tbody>${rows.join("")}</tbody></table></div></details>
 </figure>`;
     })
     .join("");
@@ -248,7 +248,7 @@ function breakdownFigures(d: DashboardData): string {
           (b) =>
             `<tr${b.tooSmall ? ` class="muted"` : ""}><td>${esc(b.label)}</td><td class="num">${esc(fmtValue(b.value, kind))}</td>${kind === "ratio" ? `<td class="num">${esc(fmtSample(b.numerator, b.denominator))}</td>` : ""}<td class="num">${esc(fmtValue(b.expected, kind))}</td><td>${b.tooSmall ? "too small to judge" : ""}</td></tr>`,
         );
-      const table = `<details><summary>Values of ${esc(title)}</summary><div class="table-wrap"><table><thead><tr><th scope="col">${esc(dimensionWord(dim))}</th><th scope="col">${esc(metric)}</th>${kind === "ratio" ? `<th scope="col">sample</th>` : ""}<th scope="col">expected</th><th scope="col">note</th></tr></thead><tbody>${rows.join("")}</tbody></table></div></details>`;
+      const table = `<details><summary>Values of ${esc(title)}</summary><div class="table-wrap" tabindex="0"><table><thead><tr><th scope="col">${esc(dimensionWord(dim))}</th><th scope="col">${esc(metric)}</th>${kind === "ratio" ? `<th scope="col">sample</th>` : ""}<th scope="col">expected</th><th scope="col">note</th></tr></thead><tbody>${rows.join("")}</tbody></table></div></details>`;
       const keys = [`<i class="k-bar"></i>${esc(fmtShortDate(d.ds!))}`, `<i class="k-mark"></i>expected (${esc(bandWords(d))})`];
       if (bars.some((b) => b.tooSmall)) keys.push(`<i class="k-small"></i>too small to judge`);
       figs.push(`<figure data-breakdown="${esc(metric)}:${esc(dim)}"><figcaption>${esc(title)}</figcaption>${kind === "ratio" ? `<p class="note">Each bar: the rate, then its sample (${esc(sampleWords(defs.get(metric)))}).</p>` : ""}${legend(keys)}${barChart(`b${n++}`, title, bars, kind)}${table}</figure>`);
@@ -267,7 +267,7 @@ function checksTable(d: DashboardData): string {
     const colour = c.status === "fail" ? VERDICT_COLOURS.fail : c.status === "warn" ? VERDICT_COLOURS.warn : c.status === "pass" ? VERDICT_COLOURS.pass : "#57606a";
     return `<tr><th scope="row">${esc(c.name)}</th><td>${esc(c.table)}</td><td>${esc(c.severity)}</td><td><span class="tag" style="--c:${colour}">${esc(c.status)}</span></td><td class="num">${esc(c.observed ?? "–")}</td><td class="num">${esc(c.threshold ?? "–")}</td><td>${esc(c.message)}</td></tr>`;
   });
-  return `<div class="table-wrap"><table><caption class="muted">Audit of the ${d.batchStatus === "published" ? "published" : esc(d.batchStatus ?? "latest")} export for ${esc(d.ds)}</caption><thead><tr><th scope="col">check</th><th scope="col">table</th><th scope="col">severity</th><th scope="col">status</th><th scope="col">observed</th><th scope="col">threshold</th><th scope="col">message</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
+  return `<div class="table-wrap" tabindex="0"><table><caption class="muted">Audit of the ${d.batchStatus === "published" ? "published" : esc(d.batchStatus ?? "latest")} export for ${esc(d.ds)}</caption><thead><tr><th scope="col">check</th><th scope="col">table</th><th scope="col">severity</th><th scope="col">status</th><th scope="col">observed</th><th scope="col">threshold</th><th scope="col">message</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
 }
 
 function checkLinks(gh: string, repo: string, checks: SuspectView["checks"]): string {
@@ -290,11 +290,11 @@ function shippedSection(d: DashboardData, gh: string): string {
         : `<span class="muted">none found</span>`;
       return `<tr><td>${esc(s.repo)}</td><td>${ghLink(gh, `${s.repo}/commit/${s.sha}`, s.sha.slice(0, 7))}${s.ref ? ` <span class="muted">${esc(s.ref)}</span>` : ""}</td><td>${esc(s.evidence)}</td><td>${prs}</td><td>${checkLinks(gh, s.repo, s.checks)}</td></tr>`;
     });
-    out.push(`<div class="table-wrap"><table data-suspects><caption>Suspect commits for ${esc(d.ds)}</caption><thead><tr><th scope="col">repository</th><th scope="col">commit</th><th scope="col">why</th><th scope="col">pull requests</th><th scope="col">check runs</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`);
+    out.push(`<div class="table-wrap" tabindex="0"><table data-suspects><caption>Suspect commits for ${esc(d.ds)}</caption><thead><tr><th scope="col">repository</th><th scope="col">commit</th><th scope="col">why</th><th scope="col">pull requests</th><th scope="col">check runs</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`);
   } else out.push(`<p class="muted">No suspect commits recorded for this day.</p>`);
   if (d.deployments.length) {
     const rows = [...d.deployments].reverse().map((m) => `<tr data-deploy-row="${m.kind}"><td>${esc(m.at.slice(0, 16).replace("T", " "))} UTC</td><td><i class="k-glyph ${DEPLOY_GLYPHS[m.kind].shape}" style="--c:${DEPLOY_GLYPHS[m.kind].colour};display:inline-block;width:12px;height:12px"></i> ${esc(m.kind)}</td><td>${esc(m.environment)}</td><td>${esc(m.repo)}</td><td>${ghLink(gh, `${m.repo}/commit/${m.sha}`, m.sha.slice(0, 7))}</td></tr>`);
-    out.push(`<details${d.deployments.some((m) => m.ds === d.ds) ? " open" : ""}><summary>${d.deployments.length} deployment${d.deployments.length === 1 ? "" : "s"} from ${esc(d.from)} to ${esc(d.ds)} (marked on every chart)</summary><div class="table-wrap"><table><thead><tr><th scope="col">when</th><th scope="col">kind</th><th scope="col">environment</th><th scope="col">repository</th><th scope="col">commit</th></tr></thead><tbody>${rows.join("")}</tbody></table></div></details>`);
+    out.push(`<details${d.deployments.some((m) => m.ds === d.ds) ? " open" : ""}><summary>${d.deployments.length} deployment${d.deployments.length === 1 ? "" : "s"} from ${esc(d.from)} to ${esc(d.ds)} (marked on every chart)</summary><div class="table-wrap" tabindex="0"><table><thead><tr><th scope="col">when</th><th scope="col">kind</th><th scope="col">environment</th><th scope="col">repository</th><th scope="col">commit</th></tr></thead><tbody>${rows.join("")}</tbody></table></div></details>`);
   } else out.push(`<p class="muted">No deployments recorded from ${esc(d.from)} to ${esc(d.ds)}.</p>`);
   return out.join("");
 }
@@ -306,13 +306,13 @@ function canariesSection(d: DashboardData): string {
     (c) =>
       `<tr><td>${esc(c.repo)}${c.pr !== null ? `#${c.pr}` : ""}</td><td><code>${esc(c.sha.slice(0, 7))}</code></td><td class="num">${c.share === null ? "–" : esc(fmtShare(c.share))}</td><td>${c.hours ? esc(fmtHourRange(c.hours.from, c.hours.to)) : "–"}</td><td>${tag(c.verdict)}</td><td>${esc(c.message)}</td></tr>`,
   );
-  return `<div class="table-wrap"><table data-canaries><caption>Canaries judged on ${esc(d.ds)}</caption><thead><tr><th scope="col">pull request</th><th scope="col">build</th><th scope="col">traffic</th><th scope="col">hours</th><th scope="col">verdict</th><th scope="col">why</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
+  return `<div class="table-wrap" tabindex="0"><table data-canaries><caption>Canaries judged on ${esc(d.ds)}</caption><thead><tr><th scope="col">pull request</th><th scope="col">build</th><th scope="col">traffic</th><th scope="col">hours</th><th scope="col">verdict</th><th scope="col">why</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
 }
 
 function overridesTable(d: DashboardData): string {
   if (!d.overrides.length) return `<p class="muted">No overrides.</p>`;
   const rows = d.overrides.map((o) => `<tr><td>${esc(o.repo)}#${esc(o.pr_number)}</td><td><code>${esc(o.sha.slice(0, 12))}</code></td><td>${esc(o.actor)}</td><td>${esc(o.created_at)}</td><td>${esc(o.reason)}</td></tr>`);
-  return `<div class="table-wrap"><table><thead><tr><th scope="col">pull request</th><th scope="col">commit</th><th scope="col">by</th><th scope="col">when</th><th scope="col">reason</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
+  return `<div class="table-wrap" tabindex="0"><table><thead><tr><th scope="col">pull request</th><th scope="col">commit</th><th scope="col">by</th><th scope="col">when</th><th scope="col">reason</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
 }
 
 /**
@@ -403,13 +403,13 @@ export function renderPage(d: DashboardData, opts: Pick<DashboardOptions, "links
           (vv) =>
             `<tr><td>${esc(vv.version)}</td><td>${esc(vv.metric)}</td><td class="num">${esc(fmtValue(vv.observed, "ratio"))}</td><td class="num">${esc(fmtValue(vv.expected, "ratio"))}</td><td class="num">${esc(fmtChange(vv.change))}</td><td>${tag(vv.verdict)}</td></tr>`,
         );
-        body.push(`<div class="table-wrap"><table><caption>App versions compared with the rest of the day's traffic</caption><thead><tr><th scope="col">version</th><th scope="col">metric</th><th scope="col">rate</th><th scope="col">rest of traffic</th><th scope="col">change</th><th scope="col">verdict</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`);
+        body.push(`<div class="table-wrap" tabindex="0"><table><caption>App versions compared with the rest of the day's traffic</caption><thead><tr><th scope="col">version</th><th scope="col">metric</th><th scope="col">rate</th><th scope="col">rest of traffic</th><th scope="col">change</th><th scope="col">verdict</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`);
       }
       body.push(canariesSection(d));
     } else body.push(`<p class="summary">No verdicts for this day${d.evaluationError ? `: ${esc(d.evaluationError)}` : ""}.</p>`);
     body.push(`</section>`);
     body.push(`<section aria-labelledby="s-shipped"><h2 id="s-shipped">When code shipped</h2>${shippedSection(d, gh)}</section>`);
-    if (d.segmentCharts.length) body.push(`<section aria-labelledby="s-segments"><h2 id="s-segments">Segments over time</h2><div class="grid2">${segmentFigures(d)}</div></section>`);
+    if (d.segmentCharts.length) body.push(`<section aria-labelledby="s-segments"><h2 id="s-segments">Segments over time</h2><div class="wide">${segmentFigures(d)}</div></section>`);
     if (d.hourly.length) body.push(`<section aria-labelledby="s-hours"><h2 id="s-hours">Today by the hour</h2><div class="grid2">${hourlyFigures(d)}</div></section>`);
     // Guardrails first, failing ones first of all: that is what someone clicking "Details" came to see.
     const order = d.series
