@@ -10,7 +10,7 @@ import { resolveDataset } from "../../src/config/load.js";
 import { addDays, dsRange, weekday } from "../../src/shared/dates.js";
 import { fmtShortDate } from "../../src/present/format.js";
 import { guardrailHandler } from "../../src/http/routes.js";
-import { signLink } from "../../src/http/auth.js";
+import { signLink } from "../../src/shared/links.js";
 import { renderDashboard } from "../../src/dashboard/render.js";
 import { loadDashboardData } from "../../src/dashboard/data.js";
 import type { AppDeps } from "../../src/app/deps.js";
