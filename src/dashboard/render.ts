@@ -78,7 +78,8 @@ th{background:var(--panel)}td.num{text-align:right;font-variant-numeric:tabular-
 .cal{width:auto;font-size:.85rem}.cal td,.cal th{padding:2px 6px;text-align:center;border:0}.cal td.on{font-weight:700;outline:2px solid #8250df}.cal td.off{color:#8c959f}
 details{margin-top:6px}summary{cursor:pointer;color:var(--accent)}
 footer{color:var(--muted);font-size:.85rem;padding:24px 16px}
-@media (max-width:600px){body{font-size:15px}h1{font-size:1.3rem}.verdict{font-size:1.4rem}th,td{padding:4px 5px}}
+td.num{white-space:nowrap}
+@media (max-width:600px){body{font-size:15px}h1{font-size:1.3rem}.verdict{font-size:1.4rem}th,td{padding:4px 5px}.chart:not(.bars) .axis{font-size:18px}}
 `;
 
 function tag(verdict: string): string {

@@ -71,7 +71,7 @@ describe("1. legend and words", () => {
 describe("2. honest axes", () => {
   it("y ticks are round and evenly spaced; x has one tick per week, on the day's weekday", () => {
     const fig = block(html(), `<figure id="metric-${METRIC}"`, "figure");
-    const ys = [...fig.matchAll(/text-anchor="end" class="axis">([^<]+)</g)].map((m) => Number(m[1]!.replace(" %", "").replace("−", "-")));
+    const ys = [...fig.matchAll(/class="axis y">([^<]+)</g)].map((m) => Number(m[1]!.replace(" %", "").replace("−", "-")));
     expect(ys.length).toBeGreaterThanOrEqual(3);
     const steps = ys.slice(1).map((y, i) => Math.round((y - ys[i]!) * 1e6) / 1e6);
     expect(new Set(steps).size).toBe(1);
@@ -79,7 +79,7 @@ describe("2. honest axes", () => {
     const mantissa = step / 10 ** Math.floor(Math.log10(step));
     expect([1, 2, 5]).toContain(Math.round(mantissa * 1000) / 1000);
     for (const y of ys) expect(Math.abs(y / step - Math.round(y / step))).toBeLessThan(1e-6);
-    const xs = [...fig.matchAll(/text-anchor="middle" class="axis">([^<]+)</g)].map((m) => m[1]);
+    const xs = [...fig.matchAll(/class="axis x">([^<]+)</g)].map((m) => m[1]);
     const from = addDays(END, -55);
     expect(xs).toEqual(dsRange(from, END).filter((d) => weekday(d) === weekday(END)).map(fmtShortDate));
   });
@@ -302,7 +302,7 @@ describe("8. in a real browser", () => {
         if (process.env.GUARDRAIL_DOC_IMAGES) {
           const doc = `docs/images/dashboard-${view.name}-${size.name}.png`;
           await page.setViewportSize(size.name === "phone" ? { width: 390, height: 844 } : { width: 1100, height: 760 });
-          await page.screenshot({ path: doc });
+          await page.screenshot({ path: doc, scale: "css" });
           if (view.name === "failing" && size.name === "desktop") {
             for (const [sel, name] of [
               [`figure#metric-${METRIC}`, "daily"],
@@ -311,7 +311,7 @@ describe("8. in a real browser", () => {
               [`figure[data-breakdown="${METRIC}:dim_device_brand"]`, "bars"],
               [`section[aria-labelledby="s-shipped"]`, "shipped"],
             ] as const)
-              await page.locator(sel).screenshot({ path: `docs/images/dashboard-${name}.png` });
+              await page.locator(sel).screenshot({ path: `docs/images/dashboard-${name}.png`, scale: "css" });
           }
         }
         await page.context().close();
