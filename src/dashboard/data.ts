@@ -203,11 +203,12 @@ function baselineCandidates(cfg: DatasetConfig, ds: string): string[] {
 }
 
 /**
- * Hours the intraday rule named in a verdict, read from the verdict itself
- * (docs/verdicts.md, "Within the day"): `hours: {from, to}` with `to` exclusive.
+ * Hours the intraday rule named in a verdict (docs/verdicts.md, "Within the
+ * day"): its `hourly` run, [from, to). Present only when the scan found a
+ * significant run.
  */
 export function intradayHours(v: Verdict | undefined): HourRange | null {
-  const h = (v as { hours?: unknown } | undefined)?.hours as { from?: unknown; to?: unknown } | null | undefined;
+  const h = (v as { hourly?: unknown } | undefined)?.hourly as { from?: unknown; to?: unknown } | null | undefined;
   if (!h || typeof h.from !== "number" || typeof h.to !== "number" || !(h.to > h.from)) return null;
   return { from: Math.max(0, h.from), to: Math.min(24, h.to) };
 }

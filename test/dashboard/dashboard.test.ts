@@ -33,7 +33,7 @@ beforeAll(async () => {
   // The intraday rule's verdict names the hours it found; store one that does, as the evaluation would.
   const withHours = structuredClone(last);
   const v = withHours.verdicts.find((x) => x.metric === METRIC)!;
-  Object.assign(v, { hours: { from: 10, to: 16 } });
+  Object.assign(v, { hourly: { from: 10, to: 16, observed: 20, expected: 61, change: -0.67, z: -5.1, threshold: 4.3 } });
   saveEvaluation(deps.db, withHours);
   const young = resolveDataset(deps.config, YOUNG);
   for (const f of built.files.filter((x) => x.ds >= addDays(END, -20))) await ingestFiles(deps.db, young, [f.path], { ds: f.ds });

@@ -49,9 +49,10 @@ describe("time chart", () => {
 describe("reading the data", () => {
   const v = (extra: object) => ({ metric: "m", segments: [], ...extra }) as unknown as Verdict;
   it("reads the hours the intraday rule named from the verdict, and nothing else", () => {
-    expect(intradayHours(v({ hours: { from: 10, to: 16 } }))).toEqual({ from: 10, to: 16 });
+    expect(intradayHours(v({ hourly: { from: 10, to: 16, observed: 0, expected: 41, change: -1, z: -7.9, threshold: 4.3 } }))).toEqual({ from: 10, to: 16 });
     expect(intradayHours(v({}))).toBeNull();
-    expect(intradayHours(v({ hours: { from: 16, to: 10 } }))).toBeNull();
+    expect(intradayHours(v({ hourly: null }))).toBeNull();
+    expect(intradayHours(v({ hourly: { from: 16, to: 10 } }))).toBeNull();
     expect(intradayHours(undefined)).toBeNull();
   });
 
