@@ -30,6 +30,7 @@ import {
 } from "../store/dashboard.js";
 import { evaluateDay, thresholdsOf } from "../evaluate/index.js";
 import { describeError } from "../shared/errors.js";
+import { cumulativeStdNormalProbability } from "simple-statistics";
 import { bandFrom, computedBand, type Band, type BandParams, type DayValue } from "./band.js";
 
 export const HISTORY_DAYS = 56;
@@ -348,12 +349,25 @@ function suspectViews(db: DB, dataset: string, ds: string): SuspectView[] {
   });
 }
 
+/**
+ * Whether even a total collapse of the segment (zero today) would be
+ * significant: the exact chance of zero (binomial at today's denominator, or
+ * Poisson at the expected count) below the tail the sensitivity allows. When it
+ * is not, the segment is too small to judge (docs/verdicts.md). Without an
+ * expectation there is nothing to judge against.
+ */
+export function collapseIsSignificant(kind: "count" | "ratio", volume: number, expected: number | null, sensitivity: number): boolean {
+  if (expected === null || !(expected > 0)) return false;
+  const logZero = kind === "ratio" ? (expected >= 1 ? -Infinity : volume * Math.log1p(-expected)) : -expected;
+  return Math.exp(logZero) <= cumulativeStdNormalProbability(-sensitivity);
+}
+
 /** The bars of each breakdown of `metric` on `ds`, each with its own baseline expectation. */
 function breakdownBars(db: DB, cfg: DatasetConfig, def: MetricDef, ds: string): Map<string, BreakdownBar[]> {
   const candidates = baselineCandidates(cfg, ds);
   const rows = metricSegments(db, cfg.name, def.name, [ds, ...candidates], [...BREAKDOWN_DIMENSIONS]);
   const p = bandParams(cfg, def);
-  const minVolume = thresholdsOf(cfg, def).min_denominator;
+  const t = thresholdsOf(cfg, def);
   const byKey = new Map<string, Map<string, DayValue>>();
   for (const r of rows) {
     const key = `${r.dimension}\u0000${r.value_key}`;
@@ -369,13 +383,14 @@ function breakdownBars(db: DB, cfg: DatasetConfig, def: MetricDef, ds: string): 
     const band = computedBand(history, ds, p);
     // The judge's volume: today's denominator for a ratio, the expected value for a count (docs/verdicts.md).
     const volume = def.kind === "ratio" ? today.denominator ?? 0 : band?.expected ?? today.value ?? 0;
+    const expected = band?.expected ?? null;
     const bar: BreakdownBar = {
       label: valueKey === "" ? "(unknown)" : valueKey,
       value: today.value,
       numerator: today.numerator,
       denominator: today.denominator,
       expected: band?.expected ?? null,
-      tooSmall: volume < minVolume,
+      tooSmall: volume < t.min_denominator || !collapseIsSignificant(def.kind, volume, expected, t.sensitivity),
     };
     let list = out.get(dimension);
     if (!list) out.set(dimension, (list = []));

@@ -134,11 +134,13 @@ describe("4. bars carry their evidence", () => {
     for (const r of today) {
       const bar = bars.find((b) => b.label === (r.value_key || "(unknown)"))!;
       expect([bar.numerator, bar.denominator]).toEqual([r.numerator, r.denominator]);
-      expect(bar.tooSmall).toBe(r.denominator < 500);
-      if (bar.tooSmall) small++;
       // Expected: the segment's rate pooled over the same weekday of the 4 previous weeks.
       const same = baseline.flatMap((day) => day.filter((x) => x.value_key === r.value_key));
-      expect(bar.expected).toBeCloseTo(same.reduce((s, x) => s + x.numerator, 0) / same.reduce((s, x) => s + x.denominator, 0), 12);
+      const expected = same.reduce((s, x) => s + x.numerator, 0) / same.reduce((s, x) => s + x.denominator, 0);
+      expect(bar.expected).toBeCloseTo(expected, 12);
+      // Too small: below min_denominator (500), or even zero signups would not be 3 sigma unlikely (Φ(−3) = 0.00135).
+      expect(bar.tooSmall).toBe(r.denominator < 500 || (1 - expected) ** r.denominator > 0.0013499);
+      if (bar.tooSmall) small++;
     }
     expect(small).toBeGreaterThan(0);
     const fig = block(html(), `<figure data-breakdown="${METRIC}:dim_device_brand"`, "figure");
