@@ -9,7 +9,7 @@ import { authorize } from "./auth.js";
 import { matchRoute, readQuery, sendJson, requestUrl } from "./respond.js";
 import { gateFor } from "../gate/index.js";
 import { commitReverts, type GitHubClient } from "../github/deploy.js";
-import { getRepo } from "../app/store.js";
+import { getRepo } from "../store/repos.js";
 import { describeError } from "../shared/errors.js";
 
 export const GATE_PATH = "/api/guardrail/gate";

@@ -11,7 +11,7 @@ import { resolveDataset } from "../config/load.js";
 import { hoursSinceDayEnd } from "../shared/dates.js";
 import { authorize } from "./auth.js";
 import { matchRoute, sendJson } from "./respond.js";
-import { jobView, lastJob, type JobView } from "../jobs/store.js";
+import { jobView, lastJob, type JobView } from "../store/jobs.js";
 
 export interface DatasetHealth {
   dataset: string;

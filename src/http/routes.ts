@@ -24,6 +24,11 @@ export function guardrailHandler(app: Probot | null, deps: AppDeps, overrides: P
   const log = service.log;
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     try {
+      if (isPing(req)) {
+        // Every entry point answers the health probe (Probot's own server does too; `npm run serve` and plain mounts need this).
+        res.writeHead(200, { "content-type": "text/plain" }).end(req.method === "HEAD" ? undefined : "PONG");
+        return true;
+      }
       return (
         (await handleExports(req, res, deps, service)) ||
         (await handleJobs(req, res, deps, service)) ||
@@ -39,6 +44,10 @@ export function guardrailHandler(app: Probot | null, deps: AppDeps, overrides: P
       return true;
     }
   };
+}
+
+function isPing(req: IncomingMessage): boolean {
+  return (req.method === "GET" || req.method === "HEAD") && (req.url ?? "").split("?")[0] === "/ping";
 }
 
 /** Every HTTP route of docs/service.md. */

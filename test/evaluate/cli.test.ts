@@ -82,7 +82,7 @@ describe("guardrail evaluate", () => {
     const s = seed(null);
     const r = await run(["evaluate", "--db", s.file, "--config", s.config, "--ds", "yesterday"]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('guardrail: --ds: expected a date as YYYY-MM-DD, got "yesterday".\n');
+    expect(r.stderr).toBe('guardrail: --ds: expected a date as YYYY-MM-DD between 2000-01-01 and 2100-12-31, got "yesterday".\n');
     expect(r.stdout).toBe("");
   });
 });
