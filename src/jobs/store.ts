@@ -161,3 +161,8 @@ export function jobView(row: JobRow): JobView {
     finished_at: row.finished_at,
   };
 }
+
+/** Every upload file a job still points at (queued, running, or failed and kept for a retry). */
+export function referencedUploads(db: DB): Set<string> {
+  return new Set((db.prepare(`SELECT file_path FROM jobs WHERE file_path IS NOT NULL`).all() as { file_path: string }[]).map((r) => r.file_path));
+}
