@@ -1,7 +1,7 @@
 /**
  * Reads a warehouse-built aggregate export (`guardrail ingest-agg`): CSV with
  * a header or NDJSON, gzip ok (H1's text reader detects it by magic bytes).
- * Columns are those of agg_website_events (DESIGN §4 plus dim_product_type and
+ * Columns are those of agg_website_events (docs/metrics.md plus dim_product_type and
  * dim_app_version). An aggregate cannot drop a bad row the way raw ingest
  * does (every total would be silently wrong), so the first bad row refuses
  * the whole file with one sentence naming file, line and field.

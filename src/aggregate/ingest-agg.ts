@@ -1,6 +1,6 @@
 /**
  * `ingest-agg`: a warehouse-built aggregate export goes through the same
- * write-audit-publish as raw events (DESIGN §4: "the bot then treats it
+ * write-audit-publish as raw events (docs/metrics.md: "the bot then treats it
  * exactly like one it built"): staged as a batch of kind 'agg', audited with
  * the aggregate checks plus the raw check that only needs aggregates
  * (host volume week over week), then metrics are stored and the batch is

@@ -1,5 +1,5 @@
 /**
- * `GET /guardrail?dataset=&ds=` (DESIGN §9): the dashboard. Business metrics
+ * `GET /guardrail?dataset=&ds=` (docs/service.md): the dashboard. Business metrics
  * are private: the READ token (bearer or `guardrail_token` cookie) or a
  * signed, unexpired link to exactly this URL, else 401. Links inside a page
  * opened through a signed link are signed too (same expiry), so a person who
@@ -7,7 +7,8 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AppDeps } from "../app/deps.js";
-import { authorize, signLink, verifySignedLink } from "./auth.js";
+import { authorize } from "./auth.js";
+import { signLink, verifySignedLink } from "../shared/links.js";
 import { matchRoute, readQuery, sendHtml } from "./respond.js";
 import { DATASET_RE } from "./exports-route.js";
 import { isValidDs, DS_BOUNDS } from "../shared/dates.js";

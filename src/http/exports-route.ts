@@ -1,5 +1,5 @@
 /**
- * `POST /api/guardrail/exports?dataset=NAME&ds=D[&kind=raw|agg]` (DESIGN §9):
+ * `POST /api/guardrail/exports?dataset=NAME&ds=D[&kind=raw|agg]` (docs/service.md):
  * the warehouse job's upload. `kind=agg` is a warehouse-built aggregate
  * export, loaded with `guardrail ingest-agg` instead of `ingest`. The body (NDJSON or CSV, gzip or not: the ingest detects it)
  * is streamed to a file under the data folder, never held in memory, counted
@@ -15,7 +15,7 @@ import type { AppDeps } from "../app/deps.js";
 import { authorize } from "./auth.js";
 import { matchRoute, readQuery, sendJson } from "./respond.js";
 import { isValidDs, DS_BOUNDS } from "../shared/dates.js";
-import { insertJob, newJobId, type UploadKind } from "../jobs/store.js";
+import { insertJob, newJobId, type UploadKind } from "../store/jobs.js";
 import type { Service } from "../jobs/service.js";
 
 export const DATASET_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;

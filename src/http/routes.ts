@@ -1,5 +1,5 @@
 /**
- * Every HTTP route of DESIGN §9, composed into one Probot handler. Each route
+ * Every HTTP route of docs/service.md, composed into one Probot handler. Each route
  * handler returns false when the request is not for it, so the order only
  * matters for speed; unknown paths fall through to Probot's 404.
  */
@@ -50,7 +50,7 @@ function isPing(req: IncomingMessage): boolean {
   return (req.method === "GET" || req.method === "HEAD") && (req.url ?? "").split("?")[0] === "/ping";
 }
 
-/** Every HTTP route of DESIGN §9. */
+/** Every HTTP route of docs/service.md. */
 export function registerRoutes(addHandler: AddHandler, app: Probot, deps: AppDeps, overrides: Partial<ServiceOptions> = {}): void {
   addHandler(guardrailHandler(app, deps, overrides));
 }

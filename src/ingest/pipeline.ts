@@ -1,5 +1,5 @@
 /**
- * Write-audit-publish of one partition (DESIGN §2). Threads share the work:
+ * Write-audit-publish of one partition (docs/architecture.md). Threads share the work:
  * a Producer (a worker thread, see producer.ts; two of them on byte ranges
  * of one large NDJSON file, see chunked.ts) parses, validates, hashes event
  * keys and derives channels; this side owns SQLite and stages the rows it

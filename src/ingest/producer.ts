@@ -438,7 +438,7 @@ export class Producer {
     while (this.inFlight >= WINDOW) await new Promise<void>((r) => (this.wake = r));
   }
 
-  /** Decides the partition's ds from the first record (DESIGN §3) and tells the writer. */
+  /** Decides the partition's ds from the first record (docs/ingest.md) and tells the writer. */
   private open(rec: Record<string, unknown>, line: number): void {
     const { init } = this;
     let ds = init.ds ?? null;

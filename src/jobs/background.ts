@@ -8,7 +8,7 @@ import type { AppDeps } from "../app/deps.js";
 import { describeError } from "../shared/errors.js";
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { referencedUploads, releaseOldFailedUploads } from "./store.js";
+import { referencedUploads, releaseOldFailedUploads } from "../store/jobs.js";
 import { recoverInterruptedJobs } from "./recover.js";
 import { serviceFor, type ServiceOptions } from "./service.js";
 import { checkStaleness } from "./freshness.js";

@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { IngestResult } from "../shared/types.js";
-import type { JobRow } from "./store.js";
+import type { JobRow } from "../store/jobs.js";
 
 /** Same depth from src/jobs and lib/jobs, so this resolves in tests and in production. */
 export const GUARDRAIL_BIN = fileURLToPath(new URL("../../bin/guardrail.js", import.meta.url));

@@ -8,7 +8,7 @@
 import { existsSync, rmSync } from "node:fs";
 import type { DB } from "../store/db.js";
 import { describeError } from "../shared/errors.js";
-import { finishJob, getJob, markRunning, nextQueuedJob, type JobRow } from "./store.js";
+import { finishJob, getJob, markRunning, nextQueuedJob, type JobRow } from "../store/jobs.js";
 import { runIngestChild, type IngestOutcome, type IngestRunner } from "./ingest-child.js";
 
 export interface QueueLog {

@@ -10,7 +10,7 @@
 import type { DB } from "../store/db.js";
 import { batchFromSource, batchOwnerAlive, getBatch } from "../store/partitions.js";
 import type { IngestResult } from "../shared/types.js";
-import { INTERRUPTED_MESSAGE, runningJobs, type JobRow } from "./store.js";
+import { INTERRUPTED_MESSAGE, runningJobs, type JobRow } from "../store/jobs.js";
 import type { IngestOutcome } from "./ingest-child.js";
 import type { QueueLog } from "./queue.js";
 

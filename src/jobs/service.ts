@@ -13,7 +13,7 @@ import { describeError } from "../shared/errors.js";
 import { latestPublishedDs } from "../store/partitions.js";
 import { JobQueue, type QueueLog } from "./queue.js";
 import type { IngestOutcome, IngestRunner } from "./ingest-child.js";
-import type { JobRow } from "./store.js";
+import type { JobRow } from "../store/jobs.js";
 import { fanOut, type FanOutEvent, type FanOutTargets, type InstallationOctokit } from "./fan-out.js";
 import { defaultTargets } from "./targets.js";
 import { DEFAULT_MAX_UPLOAD_BYTES } from "../ingest/limits.js";

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { generateFixtures } from "../../src/fixtures/generate.js";
 import { guardrailHandler } from "../../src/http/routes.js";
 import { serviceFor } from "../../src/jobs/service.js";
-import { publicResult } from "../../src/jobs/store.js";
+import { publicResult } from "../../src/store/jobs.js";
 import type { AppDeps } from "../../src/app/deps.js";
 import { INGEST, READ, bearer, listen, makeDeps, requireLib, send, tempDir, until } from "../service/helpers.js";
 

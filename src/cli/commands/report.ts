@@ -6,7 +6,7 @@ import { loadReport } from "../../metrics/compute.js";
 import { renderReport } from "../../metrics/render.js";
 import { dayStatus } from "../../store/partitions.js";
 
-/** `guardrail report [--ds D]`: the stored metric values of a published day (DESIGN §11). */
+/** `guardrail report [--ds D]`: the stored metric values of a published day (docs/cli.md). */
 export const report: RegisterCommand = (program, setExit) => {
   addGlobalOptions(
     program

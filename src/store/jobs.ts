@@ -3,7 +3,7 @@
  * no processes: the queue and the routes share these helpers.
  */
 import { randomUUID } from "node:crypto";
-import type { DB } from "../store/db.js";
+import type { DB } from "./db.js";
 import type { IngestResult } from "../shared/types.js";
 
 export type JobState = "queued" | "running" | "published" | "rejected" | "failed";
@@ -27,7 +27,7 @@ export interface JobRow {
   error: string | null;
 }
 
-/** The public shape of a job (DESIGN §9), as `GET /api/guardrail/jobs/:id` answers it. */
+/** The public shape of a job (docs/service.md), as `GET /api/guardrail/jobs/:id` answers it. */
 export interface JobView {
   id: string;
   state: JobState;
