@@ -45,15 +45,15 @@ export function daysWithVersions(db: DB, dataset: string, sha: string, versions:
     .prepare(
       `SELECT ds, dim_app_version AS version, SUM(m_unique_visitors) AS visitors, SUM(m_total_events) AS events
        FROM published_agg
-       WHERE dataset = ? AND aggregation_level = 'daily_app_version_total' AND dim_app_version IS NOT NULL
-         AND ((length(dim_app_version) >= 7 AND length(dim_app_version) <= length(?2)
-               AND lower(dim_app_version) = substr(lower(?2), 1, length(dim_app_version)))
-              OR dim_app_version IN (SELECT value FROM json_each(?3)))
+       WHERE dataset = @dataset AND aggregation_level = 'daily_app_version_total' AND dim_app_version IS NOT NULL
+         AND ((length(dim_app_version) >= 7 AND length(dim_app_version) <= length(@sha)
+               AND lower(dim_app_version) = substr(lower(@sha), 1, length(dim_app_version)))
+              OR dim_app_version IN (SELECT value FROM json_each(@list)))
        GROUP BY ds, dim_app_version
        ORDER BY ds DESC, dim_app_version
-       LIMIT ?4`,
+       LIMIT @limit`,
     )
-    .all(dataset, sha, list, limit) as VersionDay[];
+    .all({ dataset, sha, list, limit }) as VersionDay[];
 }
 
 export interface CanaryDeployment {
@@ -100,10 +100,10 @@ export function recordCanaryDeployment(db: DB, d: CanaryDeployment): void {
 export function canaryDeploymentsOf(db: DB, repo: string, sha: string): CanaryDeployment[] {
   const rows = db
     .prepare(
-      `SELECT * FROM canary_deployments WHERE repo = ?1 AND version IN (SELECT version FROM canary_deployments WHERE repo = ?1 AND sha = lower(?2))
+      `SELECT * FROM canary_deployments WHERE repo = @repo AND version IN (SELECT version FROM canary_deployments WHERE repo = @repo AND sha = lower(@sha))
        ORDER BY deployed_at, deployment_id`,
     )
-    .all(repo, sha) as CanaryDeploymentRow[];
+    .all({ repo, sha }) as CanaryDeploymentRow[];
   return rows.map(toDeployment);
 }
 
