@@ -1,7 +1,7 @@
 /**
  * Reads a warehouse-built aggregate export (`guardrail ingest-agg`): CSV with
  * a header or NDJSON, gzip ok (H1's text reader detects it by magic bytes).
- * Columns are those of agg_website_events (DESIGN §4 plus dim_product_type and
+ * Columns are those of agg_website_events (docs/metrics.md plus dim_product_type and
  * dim_app_version). An aggregate cannot drop a bad row the way raw ingest
  * does (every total would be silently wrong), so the first bad row refuses
  * the whole file with one sentence naming file, line and field.
@@ -10,7 +10,7 @@ import { CsvError } from "csv-parse";
 import type { DatasetConfig } from "../config/load.js";
 import type { AggRow } from "../shared/types.js";
 import { UserError } from "../shared/errors.js";
-import { isValidDs } from "../shared/dates.js";
+import { isValidDs, DS_BOUNDS } from "../shared/dates.js";
 import { csvRecords, detectFormat, readText, SourceError } from "../ingest/source.js";
 import { ActionResolver, isWellFormedHost, shown } from "../ingest/values.js";
 import { DEFAULT_LEVELS, GROUP_COLUMNS, emptyAggRow, type LevelDef } from "./levels.js";
@@ -55,7 +55,7 @@ class RowParser {
     if (!isNull(rec.logged_out_user_id)) bad("logged_out_user_id", "must be empty on every aggregation level (a visitor-level row would make the aggregate as large as the raw table)");
     if (!isNull(rec.ds)) {
       const ds = String(rec.ds).trim();
-      if (!isValidDs(ds)) bad("ds", `expected a date YYYY-MM-DD, got ${shown(rec.ds)}`);
+      if (!isValidDs(ds)) bad("ds", `expected a date YYYY-MM-DD ${DS_BOUNDS}, got ${shown(rec.ds)}`);
       if (this.rowDs && ds !== this.rowDs) bad("ds", `is ${ds} but earlier rows say ${this.rowDs}; one export is one day`);
       this.rowDs = ds;
     }

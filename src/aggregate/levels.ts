@@ -1,5 +1,5 @@
 /**
- * Aggregation levels of agg_website_events (DESIGN §4). A level is a grouping
+ * Aggregation levels of agg_website_events (docs/metrics.md). A level is a grouping
  * set: the columns it keeps; every other dimension is NULL on its rows.
  * Every level covers every event exactly once, so each one sums to the same
  * m_total_events as `overall` (the rollup check relies on that).

@@ -6,7 +6,7 @@
  */
 import type { Evaluation, Verdict, VerdictKind } from "../shared/types.js";
 import type { RepoConfig } from "../config/repo-schema.js";
-import type { Override } from "./store.js";
+import type { Override } from "../store/repos.js";
 import type { Suspect, SuspectPr } from "../suspects/index.js";
 import { failingGuardrails } from "../suspects/index.js";
 import type { Conclusion } from "../github/checks.js";

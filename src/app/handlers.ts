@@ -9,7 +9,7 @@ import type { AppDeps } from "./deps.js";
 import { logGitHubError, type Log, type Octokit } from "../github/octokit.js";
 import { canMaintain, react, reply } from "../github/comments.js";
 import { getPullRequest } from "../github/pulls.js";
-import { forgetRepo, getRepo, prHeadAt, recordOverride, recordPrHead } from "./store.js";
+import { forgetRepo, getRepo, prHeadAt, recordOverride, recordPrHead } from "../store/repos.js";
 import { recordDeployment } from "../suspects/index.js";
 import { HELP_TEXT, missingReasonText, newerHeadText, parseCommand, refusalText, unknownCommandText } from "./commands.js";
 import { CHECK_NAME } from "./check-content.js";

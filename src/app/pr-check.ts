@@ -10,13 +10,13 @@ import { resolveDataset, type DatasetConfig } from "../config/load.js";
 import { applyRepoOverrides, DEFAULT_REPO_CONFIG, type RepoConfig, type RepoConfigResult } from "../config/repo-schema.js";
 import { describeError } from "../shared/errors.js";
 import { evaluateDay } from "../evaluate/index.js";
-import { signLink } from "../http/auth.js";
+import { dashboardLink } from "../shared/links.js";
 import { fetchRepoConfig } from "../github/repo-config.js";
 import { upsertCheckRun, type Conclusion } from "../github/checks.js";
 import { listOpenPullRequests, pullRequestsForCommit, resolveCommit, revertTargets, type PullHead } from "../github/pulls.js";
 import { listSuccessfulDeployments } from "../github/deployments.js";
 import { logGitHubError, type Log, type Octokit } from "../github/octokit.js";
-import { getRepo, isOverridden, recordRepo, type RepoRecord } from "./store.js";
+import { getRepo, isOverridden, recordRepo, type RepoRecord } from "../store/repos.js";
 import {
   buildGuardrailCheck,
   buildRegressionCheck,
@@ -97,13 +97,6 @@ export function evaluateForRepo(deps: AppDeps, repoCfg: RepoConfig, evaluate: Ev
   } catch (err) {
     return { evaluation: null, evaluationError: describeError(err), configError: null, kinds };
   }
-}
-
-function dashboardLink(deps: AppDeps, dataset: string, ds?: string): string | null {
-  // GitHub rejects a relative details_url; without a public URL there is no link to give.
-  if (!deps.publicUrl || !deps.linkSecret) return null;
-  const q = new URLSearchParams({ dataset, ...(ds ? { ds } : {}) });
-  return signLink(deps, `/guardrail?${q.toString()}`);
 }
 
 export interface GuardrailCheckRequest {

@@ -1,5 +1,5 @@
 /**
- * The per-repository configuration `.github/guardrail.yml` (DESIGN §8, §10),
+ * The per-repository configuration `.github/guardrail.yml` (docs/github-app.md, docs/configuration.md),
  * read from the repo's default branch. Everything has a default, so a missing
  * file means "watch dataset `default` with the server's thresholds".
  */

@@ -1,6 +1,6 @@
 /**
  * A baseline band for days that have no stored evaluation (e.g. history
- * loaded before the service ran). Same method as DESIGN §7, simplified to the
+ * loaded before the service ran). Same method as docs/verdicts.md, simplified to the
  * day's total: the same weekday of the previous published weeks; counts use
  * median ± sensitivity·max(1.4826·MAD, √median), ratios the pooled rate ±
  * sensitivity·sd (binomial at today's denominator plus between-day variance).

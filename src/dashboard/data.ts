@@ -12,7 +12,7 @@ import { batchChecks, dayStatus, latestAttempt, latestPublishedDs, listDatasets,
 import { evaluateDay } from "../evaluate/index.js";
 import { describeError } from "../shared/errors.js";
 import { computedBand, type Band, type DayValue } from "./band.js";
-import type { OverrideRow } from "../app/store.js";
+import type { OverrideRow } from "../store/repos.js";
 
 export const HISTORY_DAYS = 56;
 export const BREAKDOWN_DIMENSIONS = ["dim_country", "dim_device_brand", "dim_channel"] as const;
@@ -36,7 +36,7 @@ export interface SuspectRow {
   evidence: string;
 }
 
-export type { OverrideRow } from "../app/store.js";
+export type { OverrideRow } from "../store/repos.js";
 
 export interface DashboardData {
   datasets: string[];

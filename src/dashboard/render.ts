@@ -1,5 +1,5 @@
 /**
- * The dashboard page (DESIGN §9, issue 7): one self-contained HTML document,
+ * The dashboard page (docs/service.md, issue 7): one self-contained HTML document,
  * server-rendered, inline CSS and SVG, no scripts. Per dataset it shows the
  * day's guardrail verdicts first (what people come for), then every metric's
  * 8-week line against its baseline band, the day's breakdowns, quality

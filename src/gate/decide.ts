@@ -1,5 +1,5 @@
 /**
- * The deploy decision for one (repo, sha), DESIGN §8: pure, so every surface
+ * The deploy decision for one (repo, sha), docs/deploy-gate.md: pure, so every surface
  * (protection rule, commit status, HTTP gate) answers the same thing.
  *
  * - open: the enforced guardrails pass (a warn is open, with a note).
@@ -13,7 +13,7 @@ import type { Evaluation, Verdict } from "../shared/types.js";
 export type GateState = "open" | "blocked" | "unknown";
 export type OnMissingData = "neutral" | "success" | "failure";
 
-/** The HTTP gate's JSON (DESIGN §9): fields may be added, never renamed. */
+/** The HTTP gate's JSON (docs/deploy-gate.md): fields may be added, never renamed. */
 export interface GateAnswer {
   state: GateState;
   reasons: string[];

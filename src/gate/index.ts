@@ -5,14 +5,14 @@
  * gate) goes through `gateFor`, so they can never disagree.
  */
 import type { AppDeps } from "../app/deps.js";
-import { getRepo, isOverridden, type RepoRecord } from "../app/store.js";
+import { getRepo, isOverridden, type RepoRecord } from "../store/repos.js";
 import { applyRepoOverrides } from "../config/repo-schema.js";
 import { resolveDataset, type DatasetConfig } from "../config/load.js";
 import { evaluateDay, latestEvaluation } from "../evaluate/index.js";
 import { describeError } from "../shared/errors.js";
 import { hoursSinceDayEnd } from "../shared/dates.js";
 import type { Evaluation } from "../shared/types.js";
-import { signLink } from "../http/auth.js";
+import { dashboardLink } from "../shared/links.js";
 import { decideGate, type GateAnswer } from "./decide.js";
 import { suspectShasFor, matchReverts } from "./suspects.js";
 
@@ -33,15 +33,6 @@ export interface GateOptions {
   revertsOf?: (sha: string) => Promise<string[]>;
   /** A view computed once for many SHAs of the same repo (commit statuses). */
   view?: RepoView;
-}
-
-/** The signed dashboard link for a dataset's day. */
-export function dashboardLink(deps: Pick<AppDeps, "publicUrl" | "linkSecret">, dataset: string, ds: string | null, repo?: string): string | null {
-  if (!deps.publicUrl || !deps.linkSecret) return null;
-  const q = new URLSearchParams({ dataset });
-  if (ds) q.set("ds", ds);
-  if (repo) q.set("repo", repo);
-  return signLink(deps, `/guardrail?${q.toString()}`);
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * `GET /guardrail?dataset=&ds=` (DESIGN §9): the dashboard. Business metrics
+ * `GET /guardrail?dataset=&ds=` (docs/service.md): the dashboard. Business metrics
  * are private: the READ token (bearer or `guardrail_token` cookie) or a
  * signed, unexpired link to exactly this URL, else 401. Links inside a page
  * opened through a signed link are signed too (same expiry), so a person who
@@ -7,10 +7,11 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AppDeps } from "../app/deps.js";
-import { authorize, signLink, verifySignedLink } from "./auth.js";
+import { authorize } from "./auth.js";
+import { signLink, verifySignedLink } from "../shared/links.js";
 import { matchRoute, readQuery, sendHtml } from "./respond.js";
 import { DATASET_RE } from "./exports-route.js";
-import { isValidDs } from "../shared/dates.js";
+import { isValidDs, DS_BOUNDS } from "../shared/dates.js";
 import { describeError } from "../shared/errors.js";
 import { renderDashboard } from "../dashboard/render.js";
 import { esc } from "../dashboard/svg.js";
@@ -48,7 +49,7 @@ export async function handleDashboard(
     return true;
   }
   if (query.ds !== undefined && !isValidDs(query.ds)) {
-    sendHtml(res, 400, page("Guardrail: bad request", `Query parameter ds: expected a date as YYYY-MM-DD, got "${query.ds.slice(0, 80)}".`));
+    sendHtml(res, 400, page("Guardrail: bad request", `Query parameter ds: expected a date as YYYY-MM-DD ${DS_BOUNDS}, got "${query.ds.slice(0, 80)}".`));
     return true;
   }
   const exp = Number(query.exp);

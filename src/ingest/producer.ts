@@ -11,7 +11,7 @@ import { CsvError } from "csv-parse";
 import type { EventRow } from "../shared/types.js";
 import { UserError, isUserError } from "../shared/errors.js";
 import { ownCopy } from "../shared/strings.js";
-import { isValidDs } from "../shared/dates.js";
+import { isValidDs, DS_BOUNDS } from "../shared/dates.js";
 import { deriveChannel } from "../aggregate/channel.js";
 import { csvRecords, detectFormat, readText, SourceError, type Format, type ReadCounters } from "./source.js";
 import { RowValidator, REQUIRED_COLUMNS, isNull, type RowCheck } from "./validate.js";
@@ -431,7 +431,7 @@ export class Producer {
     while (this.inFlight >= WINDOW) await new Promise<void>((r) => (this.wake = r));
   }
 
-  /** Decides the partition's ds from the first record (DESIGN §3) and tells the writer. */
+  /** Decides the partition's ds from the first record (docs/ingest.md) and tells the writer. */
   private open(rec: Record<string, unknown>, line: number): void {
     const { init } = this;
     let ds = init.ds ?? null;
@@ -446,7 +446,7 @@ export class Producer {
     // Rows whose ds is not a date do have a ds column: say what is wrong with it rather than "no ds".
     if (!ds && !isNull(rec.ds))
       throw new UserError(
-        `${this.file}: line ${line}: ds ${shown(rec.ds)} is not a date YYYY-MM-DD; fix the rows or pass --ds YYYY-MM-DD to choose the partition.`,
+        `${this.file}: line ${line}: ds ${shown(rec.ds)} is not a date YYYY-MM-DD ${DS_BOUNDS}; fix the rows or pass --ds YYYY-MM-DD to choose the partition.`,
       );
     if (!ds)
       throw new UserError(

@@ -7,7 +7,8 @@ import type { Probot } from "probot";
 import type { AppDeps } from "../app/deps.js";
 import { describeError } from "../shared/errors.js";
 import { rmSync } from "node:fs";
-import { failInterruptedJobs, releaseOldFailedUploads } from "./store.js";
+import { releaseOldFailedUploads } from "../store/jobs.js";
+import { recoverInterruptedJobs } from "./recover.js";
 import { serviceFor, type ServiceOptions } from "./service.js";
 import { checkStaleness } from "./freshness.js";
 
@@ -20,11 +21,16 @@ export function sweepFailedUploads(deps: Pick<AppDeps, "db">, olderThanMs: numbe
 }
 
 /** Recovers jobs left running by a crash, starts the freshness timer. Returns a stop function. */
-export function startBackground(app: Probot, deps: AppDeps, overrides: Partial<ServiceOptions> = {}): () => void {
+export function startBackground(app: Probot | null, deps: AppDeps, overrides: Partial<ServiceOptions> = {}): () => void {
   const service = serviceFor(app, deps, overrides);
-  const interrupted = failInterruptedJobs(deps.db);
-  for (const id of interrupted) service.log.warn(`guardrail job ${id} was running when the service stopped; marked failed (retry with POST /api/guardrail/jobs/${id}/retry)`);
-  service.queue.kick();
+  // Jobs left running are settled from the partitions table before any new job starts.
+  const recovered = recoverInterruptedJobs(deps.db, service.log)
+    .then((jobs) => {
+      for (const { job, outcome } of jobs) service.queue.settle(job, outcome);
+    })
+    .catch((err) => service.log.error(`guardrail: recovering interrupted jobs failed: ${describeError(err)}`))
+    .finally(() => service.queue.kick());
+  service.recovered = recovered;
   // One pass at a time: a slow GitHub must not pile ticks up.
   let running: Promise<unknown> | null = null;
   const tick = () => {

@@ -13,7 +13,7 @@ import { describeError } from "../shared/errors.js";
 import { latestPublishedDs } from "../store/partitions.js";
 import { JobQueue, type QueueLog } from "./queue.js";
 import type { IngestOutcome, IngestRunner } from "./ingest-child.js";
-import type { JobRow } from "./store.js";
+import type { JobRow } from "../store/jobs.js";
 import { fanOut, type FanOutEvent, type FanOutTargets, type InstallationOctokit } from "./fan-out.js";
 import { defaultTargets } from "./targets.js";
 
@@ -42,6 +42,8 @@ export interface Service {
   dbPath: string;
   opts: ServiceOptions;
   log: QueueLog;
+  /** Settles when the jobs a previous run left `running` are recovered (src/jobs/recover.ts). */
+  recovered?: Promise<void>;
   /** Installation Octokit factory; null without a GitHub App (tests, local runs). */
   auth: ((installationId: number) => Promise<InstallationOctokit>) | null;
 }

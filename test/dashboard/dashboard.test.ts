@@ -9,7 +9,7 @@ import { evaluateDay } from "../../src/evaluate/index.js";
 import { resolveDataset } from "../../src/config/load.js";
 import { addDays, dsToEpochMs } from "../../src/shared/dates.js";
 import { guardrailHandler } from "../../src/http/routes.js";
-import { signLink } from "../../src/http/auth.js";
+import { signLink } from "../../src/shared/links.js";
 import { renderDashboard } from "../../src/dashboard/render.js";
 import type { AppDeps } from "../../src/app/deps.js";
 import type { Evaluation } from "../../src/shared/types.js";

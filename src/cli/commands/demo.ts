@@ -1,5 +1,5 @@
 /**
- * `guardrail demo` (DESIGN §11): the whole flow with no credentials. Six weeks
+ * `guardrail demo` (docs/cli.md): the whole flow with no credentials. Six weeks
  * of fixtures with a signup-conversion incident on iPhone on the last day →
  * ingest each day → evaluate the last day → report, verdicts and a static
  * dashboard snapshot, all under ./data/demo.
@@ -7,6 +7,7 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { addGlobalOptions, makeContext } from "../common.js";
+import { fmtValue } from "../../present/format.js";
 import { intFlag } from "./fixtures.js";
 import { generateFixtures, parseIncident, type Incident } from "../../fixtures/generate.js";
 import { ingestFiles } from "../../ingest/pipeline.js";
@@ -100,7 +101,8 @@ function describeIncident(i: Incident): string {
   return `${i.metric} ${i.change > 0 ? "+" : "−"}${Math.abs(i.change * 100).toFixed(0)} %${i.segment ? ` on ${i.segment.dimension}=${i.segment.value}` : " site-wide"} on ${i.ds}`;
 }
 
-const pct = (x: number | null | undefined, digits = 2): string => (x === null || x === undefined ? "undefined" : `${(x * 100).toFixed(digits)} %`);
+// A ratio with no baseline (a short history) has no expected value: a dash, as everywhere else.
+const pct = (x: number | null | undefined): string => fmtValue(x ?? null, "ratio");
 const num = (x: number | null | undefined): string =>
   x === null || x === undefined ? "—" : Math.abs(x) >= 100 || Number.isInteger(x) ? Math.round(x).toLocaleString("en-US") : x.toFixed(2);
 const signedPct = (x: number | null | undefined): string => (x === null || x === undefined ? "—" : `${x > 0 ? "+" : ""}${(x * 100).toFixed(1)} %`);

@@ -1,8 +1,8 @@
 /**
- * `guardrail fixtures` (DESIGN §11): realistic daily exports with weekly and
+ * `guardrail fixtures` (docs/cli.md): realistic daily exports with weekly and
  * hourly seasonality, funnel rates and optional incidents. Never opens the store.
  */
-import { addGlobalOptions, toJson } from "../common.js";
+import { addJsonOption, toJson } from "../common.js";
 import { UserError } from "../../shared/errors.js";
 import { generateFixtures, parseCanary, parseIncident } from "../../fixtures/generate.js";
 import type { RegisterCommand } from "./types.js";
@@ -32,7 +32,7 @@ export function intFlag(name: string, text: string | undefined, fallback?: numbe
 }
 
 export const fixtures: RegisterCommand = (program, setExit) => {
-  addGlobalOptions(
+  addJsonOption(
     program
       .command("fixtures")
       .description("Write realistic daily exports (one file per day under OUT/ds=YYYY-MM-DD/) with weekly and hourly seasonality.")
