@@ -48,6 +48,13 @@ export function dimensionWord(dimension: string): string {
   return DIMENSION_WORDS[dimension] ?? dimension;
 }
 
+/** 1048576 → "1 MiB", 42949672960 → "40 GiB", 1500 → "1,500 bytes". */
+export function fmtBytes(n: number): string {
+  const units: [string, number][] = [["TiB", 1024 ** 4], ["GiB", 1024 ** 3], ["MiB", 1024 ** 2], ["KiB", 1024]];
+  for (const [unit, size] of units) if (n >= size) return `${Number((n / size).toFixed(n % size === 0 ? 0 : 1))} ${unit}`;
+  return `${fmtCount(n)} bytes`;
+}
+
 /** A signed relative change: −0.383 → "−38 %", 0.004 → "+0.4 %"; null → "–". */
 export function fmtChange(x: number | null | undefined): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return "–";
