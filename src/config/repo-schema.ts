@@ -26,6 +26,13 @@ export const repoConfigSchema = z
     hostnames: z.array(z.string().regex(/^[a-z0-9.-]+$/, "a lower-case host name such as www.example.com")).optional(),
     /** Deployments to these environments are production (suspects, deploy gate). */
     production_environments: z.array(z.string().min(1)).min(1).default(["production"]),
+    /**
+     * Deployments to these environments serve a build to part of the traffic
+     * before it merges: their ref (or payload.app_version) is an app_version of
+     * that commit, judged on its PR (docs/canary.md).
+     */
+    canary_environments: z.array(z.string().min(1)).default([]),
+    preview_environments: z.array(z.string().min(1)).default([]),
     /** The check's conclusion when there is no verdict (missing/stale data, failed audit). */
     on_missing_data: z.enum(["neutral", "success", "failure"]).default("neutral"),
     metrics: z.record(z.string(), metricOverride).default({}),
