@@ -101,17 +101,22 @@ export function escapeMarkdown(text) {
     .replace(/\r?\n/g, " ");
 }
 
-/** Only an http(s) link goes into the summary, and nothing in it can close the Markdown link. */
-export function safeLink(url) {
-  if (typeof url !== "string" || !url) return null;
+/** The link as an http(s) URL, or "" for anything else (a javascript: link never reaches an output). */
+export function httpUrl(url) {
+  if (typeof url !== "string" || !url) return "";
   let parsed;
   try {
     parsed = new URL(url);
   } catch {
-    return null;
+    return "";
   }
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return null;
-  return parsed.href.replace(/\(/g, "%28").replace(/\)/g, "%29");
+  return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : "";
+}
+
+/** Only an http(s) link goes into the summary, and nothing in it can close the Markdown link. */
+export function safeLink(url) {
+  const href = httpUrl(url);
+  return href ? href.replace(/\(/g, "%28").replace(/\)/g, "%29") : null;
 }
 
 const HEADLINE = {
@@ -153,7 +158,7 @@ export async function run(env = process.env, out = process.stdout) {
     inputs = readInputs(env);
     const answer = await decide(inputs);
     const passed = answer.state === "open" || (answer.state === "unknown" && inputs.onUnknown === "pass");
-    outcome = { state: answer.state, reasons: answer.reasons, detailsUrl: typeof answer.details_url === "string" ? answer.details_url : "", ds: answer.ds ?? null, passed };
+    outcome = { state: answer.state, reasons: answer.reasons, detailsUrl: httpUrl(answer.details_url), ds: answer.ds ?? null, passed };
   } catch (err) {
     if (!(err instanceof GateError)) throw err;
     outcome = { state: "error", reasons: [err.message], detailsUrl: "", ds: null, passed: false };
@@ -161,9 +166,11 @@ export async function run(env = process.env, out = process.stdout) {
   if (env.GITHUB_OUTPUT)
     appendFileSync(env.GITHUB_OUTPUT, outputEntry("state", outcome.state) + outputEntry("reasons", outcome.reasons.join("\n")) + outputEntry("details-url", outcome.detailsUrl));
   if (env.GITHUB_STEP_SUMMARY) appendFileSync(env.GITHUB_STEP_SUMMARY, summary(outcome, inputs));
+  // The runner reads every stdout line that starts with "::" as a command: what the service sent stays on its own line.
+  const oneLine = (text) => String(text).replace(/[\r\n]+/g, " ");
   out.write(`Guardrail gate: ${HEADLINE[outcome.state]}\n`);
-  for (const r of outcome.reasons) out.write(`  - ${r}\n`);
-  if (outcome.detailsUrl) out.write(`  details: ${outcome.detailsUrl}\n`);
+  for (const r of outcome.reasons) out.write(`  - ${oneLine(r)}\n`);
+  if (outcome.detailsUrl) out.write(`  details: ${oneLine(outcome.detailsUrl)}\n`);
   if (outcome.state === "error") out.write(command("error", `Guardrail gate: ${outcome.reasons[0]}`));
   else if (outcome.state === "blocked") out.write(command("error", `Guardrail gate: blocked. ${outcome.reasons.join(" ")}`));
   else if (outcome.state === "unknown") out.write(command(outcome.passed ? "warning" : "error", `Guardrail gate: unknown (on-unknown: ${inputs.onUnknown}). ${outcome.reasons.join(" ")}`));

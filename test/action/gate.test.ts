@@ -262,9 +262,16 @@ describe("the deploy-gate action against a stand-in gate", () => {
     expect(run.summary).not.toContain("<img");
     expect(run.summary).toContain("&lt;img src=x onerror=alert\\(1\\)&gt; \\[click\\]\\(https://evil\\.example\\) \\| \\*bold\\* second line");
     expect(run.summary).not.toContain("javascript:");
-    expect(run.outputs["details-url"]).toBe("javascript:alert(1)");
+    expect(run.outputs["details-url"]).toBe("");
     // a reason with new lines stays one output value
     expect(run.outputs.reasons).toBe("<img src=x onerror=alert(1)> [click](https://evil.example) | *bold*\nsecond line");
+  });
+
+  it("what the service sent cannot start a workflow command on the runner", async () => {
+    gate.reply({ state: "unknown", reasons: ["No verdict.\n::add-mask::x\r\n::warning::injected"], ds: null, details_url: "https://g.example.com/\n::error::also" });
+    const run = await runAction({ url: gate.base, token: TOKEN, "on-unknown": "pass" });
+    const commands = run.stdout.split("\n").filter((l) => l.startsWith("::"));
+    expect(commands).toEqual(["::warning::Guardrail gate: unknown (on-unknown: pass). No verdict.%0A::add-mask::x%0D%0A::warning::injected"]);
   });
 
   it("a details link with parentheses cannot close the Markdown link", async () => {
