@@ -13,7 +13,12 @@ const GATE_PATH = "/api/guardrail/gate";
 const STATES = new Set(["open", "blocked", "unknown"]);
 
 /** A failure the step reports in one sentence (state "error"). */
-class GateError extends Error {}
+class GateError extends Error {
+  constructor(message, { timedOut = false } = {}) {
+    super(message);
+    this.timedOut = timedOut;
+  }
+}
 
 /** The runner passes input `on-unknown` as INPUT_ON-UNKNOWN (upper case, spaces as underscores). */
 export function input(env, name) {
@@ -61,8 +66,9 @@ export async function askGate(gateUrl, token, timeoutMs) {
     res = await fetch(gateUrl, { headers: { authorization: `Bearer ${token}`, accept: "application/json" }, signal });
     text = await res.text();
   } catch (err) {
-    const why = err?.name === "TimeoutError" ? `no answer within ${Math.round(timeoutMs) / 1000} s` : (err?.cause?.code ?? err?.cause?.message ?? err?.message);
-    throw new GateError(`cannot reach the Guardrail gate at ${where} (${why}).`);
+    const timedOut = err?.name === "TimeoutError";
+    const why = timedOut ? `no answer within ${Math.round(timeoutMs) / 1000} s` : (err?.cause?.code ?? err?.cause?.message ?? err?.message);
+    throw new GateError(`cannot reach the Guardrail gate at ${where} (${why}).`, { timedOut });
   }
   if (res.status === 401) throw new GateError(`the Guardrail gate at ${where} refused the token (HTTP 401): pass the service's read token (GUARDRAIL_READ_TOKEN) as input "token".`);
   let body;
@@ -80,13 +86,24 @@ export async function askGate(gateUrl, token, timeoutMs) {
   return body;
 }
 
-/** Asks once, or with `wait` until the answer is not unknown or the time is up (then the last unknown stands). */
+/**
+ * Asks once, or with `wait` until the answer is not unknown or the time is up. Then the last unknown
+ * stands: a later question cut off by the deadline does not turn the service's honest "unknown" into an
+ * error (any other failure of a later question still does).
+ */
 export async function decide(inputs, now = () => Date.now()) {
   const deadline = now() + inputs.timeoutMs;
+  let last = null;
   for (;;) {
-    const answer = await askGate(inputs.gateUrl, inputs.token, Math.max(deadline - now(), 1));
-    // Ask again only when, after the pause, at least one more interval is left for the question itself.
-    if (answer.state !== "unknown" || !inputs.wait || deadline - now() <= 2 * inputs.intervalMs) return answer;
+    let answer;
+    try {
+      answer = await askGate(inputs.gateUrl, inputs.token, Math.max(deadline - now(), 1));
+    } catch (err) {
+      if (last && err instanceof GateError && err.timedOut) return last;
+      throw err;
+    }
+    if (answer.state !== "unknown" || !inputs.wait || deadline - now() <= inputs.intervalMs) return answer;
+    last = answer;
     await new Promise((resolve) => setTimeout(resolve, inputs.intervalMs));
   }
 }
