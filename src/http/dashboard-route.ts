@@ -13,7 +13,7 @@ import { matchRoute, readQuery, sendHtml } from "./respond.js";
 import { DATASET_RE } from "./exports-route.js";
 import { isValidDs, DS_BOUNDS } from "../shared/dates.js";
 import { describeError } from "../shared/errors.js";
-import { renderDashboard } from "../dashboard/render.js";
+import { renderDashboard, type PageLinks } from "../dashboard/render.js";
 import { esc } from "../dashboard/svg.js";
 
 export const DASHBOARD_PATH = "/guardrail";
@@ -27,6 +27,11 @@ function securityHeaders(res: ServerResponse): void {
   res.setHeader("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
   res.setHeader("x-content-type-options", "nosniff");
   res.setHeader("referrer-policy", "no-referrer");
+}
+
+/** GitHub's web address: GitHub Enterprise Server through Probot's GHE_HOST / GHE_PROTOCOL, else github.com. */
+function githubWebUrl(env: NodeJS.ProcessEnv = process.env): string {
+  return env.GHE_HOST ? `${env.GHE_PROTOCOL || "https"}://${env.GHE_HOST}` : "https://github.com";
 }
 
 export async function handleDashboard(
@@ -64,9 +69,13 @@ export async function handleDashboard(
     sendHtml(res, 401, page("Guardrail: sign-in needed", "This signed link names no dataset; a signed link opens the one dataset it was made for. Open the link of a guardrail check, or send the read token."));
     return true;
   }
-  const linkFor = viaSignedLink ? boundLinkFor(deps.linkSecret, query.dataset!, exp - Math.floor(now / 1000), now) : undefined;
+  const path = (dataset: string, ds: string | null) => `${DASHBOARD_PATH}?dataset=${encodeURIComponent(dataset)}${ds ? `&ds=${encodeURIComponent(ds)}` : ""}`;
+  const signBound = viaSignedLink ? boundLinkFor(deps.linkSecret, query.dataset!, exp - Math.floor(now / 1000), now) : null;
+  const links: PageLinks = signBound
+    ? { kind: "service", sameDatasetOnly: true, href: (dataset, ds) => (dataset === query.dataset ? signBound(path(dataset, ds)) : null) }
+    : { kind: "service", href: path };
   try {
-    sendHtml(res, 200, renderDashboard(deps.db, deps.config, { dataset: query.dataset, ds: query.ds, linkFor }));
+    sendHtml(res, 200, renderDashboard(deps.db, deps.config, { dataset: query.dataset, ds: query.ds, links, githubUrl: githubWebUrl() }));
   } catch (err) {
     // Internal messages (SQL, file paths) stay in the log.
     log.error(`guardrail dashboard ${query.dataset ?? "default"} ${query.ds ?? "latest"} failed: ${describeError(err)}`);
