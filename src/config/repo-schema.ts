@@ -4,6 +4,7 @@
  * file means "watch dataset `default` with the server's thresholds".
  */
 import { z } from "zod";
+import { parse as parseYaml, YAMLParseError } from "yaml";
 import { describeZodError } from "./load.js";
 import type { DatasetConfig } from "./load.js";
 
@@ -45,6 +46,23 @@ export type MetricOverride = z.infer<typeof metricOverride>;
 export const DEFAULT_REPO_CONFIG: RepoConfig = repoConfigSchema.parse({});
 
 export type RepoConfigResult = { ok: true; config: RepoConfig } | { ok: false; error: string };
+
+/** The sentence for a file that is not YAML or not a mapping: the check run and `guardrail check-config` say the same. */
+export function invalidRepoYaml(source: string, detail: string): string {
+  return `${source}: is not valid YAML or not a mapping of settings (${detail}).`;
+}
+
+/** Parses and validates the file's text, as the app does with what it reads from the default branch. Never throws. */
+export function parseRepoConfigText(text: string, source = REPO_CONFIG_PATH): RepoConfigResult {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    const line = err instanceof YAMLParseError && err.linePos ? `line ${err.linePos[0].line}: ` : "";
+    return { ok: false, error: invalidRepoYaml(source, line + (err as Error).message.split("\n")[0]) };
+  }
+  return parseRepoConfig(raw, source);
+}
 
 /** Validates the parsed YAML (null = no file → defaults). Never throws. */
 export function parseRepoConfig(raw: unknown, source = REPO_CONFIG_PATH): RepoConfigResult {

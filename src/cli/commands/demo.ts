@@ -16,6 +16,8 @@ import { ingestFiles } from "../../ingest/pipeline.js";
 import { evaluateDay } from "../../evaluate/index.js";
 import { loadReport } from "../../metrics/compute.js";
 import { renderDashboard } from "../../dashboard/render.js";
+import { EXAMPLE_REPO, exampleDeployments } from "../../fixtures/deployments.js";
+import { findSuspects, recordDeployment, storeSuspect } from "../../suspects/index.js";
 import { addDays, dsToEpochMs, epochMsToDs } from "../../shared/dates.js";
 import type { RegisterCommand } from "./types.js";
 import type { MetricDef } from "../../config/schema.js";
@@ -83,7 +85,12 @@ export const demo: RegisterCommand = (program, setExit) => {
       }
       // With an explicit --end the demo pretends "today" is the day after it, so old data is not stale.
       const now = flags.end ? new Date(dsToEpochMs(end) + 36 * 3_600_000) : undefined;
+      // An example repository's deployments put "when code shipped" on the snapshot; its production releases are the suspects.
+      for (const d of exampleDeployments(end, days)) recordDeployment(db, d);
       const evaluation = evaluateDay(db, ctx.dataset, { ds: end, now });
+      for (const s of findSuspects(db, EXAMPLE_REPO, ctx.dataset.name, evaluation))
+        if (s.sha && s.environment === "production")
+          storeSuspect(db, { repo: EXAMPLE_REPO, dataset: ctx.dataset.name, ds: end, sha: s.sha, ref: s.ref, reason: s.reason, evidence: s.evidence, prs: s.prs });
       const report = loadReport(db, ctx.dataset.name, end);
       writeFileSync(dashboardPath, renderDashboard(db, ctx.config, { dataset: ctx.dataset.name, ds: end }));
 
