@@ -15,6 +15,7 @@ import type { Evaluation } from "../shared/types.js";
 import { dashboardLink } from "../shared/links.js";
 import { decideGate, type GateAnswer } from "./decide.js";
 import { suspectShasFor, matchReverts } from "./suspects.js";
+import { judgeCanaryForSha } from "../canary/index.js";
 
 export type { GateAnswer, GateState } from "./decide.js";
 export { decideGate } from "./decide.js";
@@ -92,7 +93,9 @@ export async function gateFor(deps: GateDeps, repo: string, sha: string, opts: G
     return decideGate({ repo, sha, repoConfig: null, evaluation: null, detailsUrl: null });
   }
   const { record, cfg, evaluation, error, detailsUrl } = view;
-  if (!evaluation && error) return unknown(repo, sha, `No verdict for dataset "${cfg.name}": ${error}`, null, detailsUrl);
+  // The commit's own traffic (docs/canary.md): a failing canary holds it even without a site-wide verdict.
+  const canary = judgeCanaryForSha(deps.db, cfg, repo, sha);
+  if (!evaluation && error && canary?.status !== "fail") return unknown(repo, sha, `No verdict for dataset "${cfg.name}": ${error}`, null, detailsUrl);
 
   const input = {
     repo,
@@ -102,6 +105,7 @@ export async function gateFor(deps: GateDeps, repo: string, sha: string, opts: G
     detailsUrl,
     override: null as null | { actor: string; reason: string; created_at: string },
     revertsSuspects: [] as string[],
+    canary,
   };
   const first = decideGate(input);
   // Exemptions only matter when something holds the deploy; skip their queries (and GitHub calls) otherwise.
