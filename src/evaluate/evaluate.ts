@@ -14,7 +14,7 @@ import type { DatasetConfig } from "../config/load.js";
 import type { CountMetricDef, MetricDef } from "../config/schema.js";
 import type { Evaluation, Verdict, VerdictKind, VerdictReason, VersionVerdict } from "../shared/types.js";
 import { UserError } from "../shared/errors.js";
-import { addDays, epochMsToDs, hoursSinceDayEnd, isValidDs } from "../shared/dates.js";
+import { addDays, epochMsToDs, hoursSinceDayEnd, isValidDs, DS_BOUNDS } from "../shared/dates.js";
 import { dayStates, latestAttemptedDay, metricRowsByBatch, metricTotalsByBatch, type DayState, type MetricRow } from "./days.js";
 import { latestPublishedDs } from "../store/partitions.js";
 import { markedDays } from "../store/marks.js";
@@ -81,7 +81,7 @@ export function worst(kinds: VerdictKind[], empty: VerdictKind = "pass"): Verdic
 export function judgeDay(db: DB, cfg: DatasetConfig, opts: EvaluateOptions = {}): DayEvaluation {
   const now = opts.now ?? new Date();
   const ev = cfg.evaluation;
-  if (opts.ds !== undefined && !isValidDs(opts.ds)) throw new UserError(`--ds: expected a date as YYYY-MM-DD, got "${opts.ds}".`);
+  if (opts.ds !== undefined && !isValidDs(opts.ds)) throw new UserError(`--ds: expected a date as YYYY-MM-DD ${DS_BOUNDS}, got "${opts.ds}".`);
   const ds = opts.ds ?? latestAttemptedDay(db, cfg.name) ?? epochMsToDs(now.getTime() - DAY_MS);
 
   const lookback = lookbackOf(ds, ev.weeks);

@@ -15,7 +15,8 @@
  * Above the limit the normal approximation is used; its error there is far
  * below the noise being judged.
  */
-import { binomialDistribution, cumulativeStdNormalProbability, gammaln, poissonDistribution, probit } from "simple-statistics";
+import { binomialDistribution, cumulativeStdNormalProbability, gammaln, poissonDistribution } from "simple-statistics";
+import { zOfLowerTail as quantileZ } from "./exact.js";
 
 /** Expected events above which a tail is taken from the normal curve. */
 export const EXACT_LIMIT = 300;
@@ -27,14 +28,14 @@ function clampP(p: number): number {
   return Math.min(1 - P_FLOOR, Math.max(P_FLOOR, p));
 }
 
-/** The z with the same lower-tail probability: Φ⁻¹(p). */
+/** The z with the same lower-tail probability: Φ⁻¹(p) (exact.ts' quantile, accurate where verdicts are decided). */
 export function zOfLowerTail(p: number): number {
-  return probit(clampP(p));
+  return quantileZ(clampP(p));
 }
 
 /** The z with the same upper-tail probability: −Φ⁻¹(p). */
 export function zOfUpperTail(p: number): number {
-  return -probit(clampP(p));
+  return -quantileZ(clampP(p));
 }
 
 function sumCells(cells: number[] | undefined, k: number): number | null {

@@ -2,7 +2,7 @@
 import type { RegisterCommand } from "./types.js";
 import { addGlobalOptions, makeContext, type GlobalOptions } from "../common.js";
 import { UserError } from "../../shared/errors.js";
-import { isValidDs } from "../../shared/dates.js";
+import { isValidDs, DS_BOUNDS } from "../../shared/dates.js";
 import { markDay } from "../../store/marks.js";
 
 export const mark: RegisterCommand = (program, setExit) => {
@@ -13,7 +13,7 @@ export const mark: RegisterCommand = (program, setExit) => {
       .requiredOption("--ds <date>", "the day, YYYY-MM-DD")
       .requiredOption("--reason <text>", 'why the day is special, e.g. "Black Friday"'),
   ).action((o: GlobalOptions & { ds: string; reason: string }) => {
-    if (!isValidDs(o.ds)) throw new UserError(`--ds: expected a date as YYYY-MM-DD, got "${o.ds}".`);
+    if (!isValidDs(o.ds)) throw new UserError(`--ds: expected a date as YYYY-MM-DD ${DS_BOUNDS}, got "${o.ds}".`);
     const reason = o.reason.trim();
     if (!reason) throw new UserError(`--reason: say why ${o.ds} is special, e.g. --reason "Black Friday".`);
     const ctx = makeContext(o);

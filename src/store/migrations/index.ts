@@ -8,7 +8,8 @@ import { alerts } from "./006-alerts.js";
 import { rawBlocks } from "./007-raw-blocks.js";
 import { prHeads } from "./008-pr-heads.js";
 import { ownerStart } from "./009-owner-start.js";
-import { markedDays } from "./010-marked-days.js";
+import { canary } from "./010-canary.js";
+import { markedDays } from "./011-marked-days.js";
 
 /** In version order. A migration, once shipped, is never edited: add a new one. */
-export const MIGRATIONS: Migration[] = [core, evaluations, github, gate, service, alerts, rawBlocks, prHeads, ownerStart, markedDays];
+export const MIGRATIONS: Migration[] = [core, evaluations, github, gate, service, alerts, rawBlocks, prHeads, ownerStart, canary, markedDays];

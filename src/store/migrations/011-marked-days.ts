@@ -7,7 +7,7 @@ import type { Migration } from "./types.js";
  * said what when.
  */
 export const markedDays: Migration = {
-  version: 10,
+  version: 11,
   name: "marked-days",
   sql: `
 CREATE TABLE marked_days (
