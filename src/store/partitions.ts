@@ -225,8 +225,8 @@ export function insertRejects(db: DB, batchId: number, rejects: { line: number; 
 export function insertAggRows(db: DB, batchId: number, rows: AggRow[]): void {
   const stmt = db.prepare(
     `INSERT INTO agg_website_events (batch_id, ds, aggregation_level, action_type, dim_hostname, dim_country, dim_device_brand,
-       dim_channel, dim_product_type, dim_app_version, event_hour, m_total_events, m_unique_visitors, m_unique_users)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       dim_channel, dim_product_type, dim_app_version, event_hour, m_total_events, m_unique_visitors, m_unique_users, m_visits)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   db.transaction(() => {
     for (const r of rows)
@@ -245,6 +245,7 @@ export function insertAggRows(db: DB, batchId: number, rows: AggRow[]): void {
         r.m_total_events,
         r.m_unique_visitors,
         r.m_unique_users,
+        r.m_visits ?? null,
       );
   })();
 }
