@@ -389,3 +389,18 @@ function parseStored(text: string | null): string | number | null {
     return text;
   }
 }
+
+/** Published raw batches of a dataset between two days (inclusive), oldest first. */
+export function publishedRawBatches(db: DB, dataset: string, from: string, to: string): Batch[] {
+  return db
+    .prepare(`SELECT * FROM partitions WHERE dataset = ? AND kind = 'raw' AND status = 'published' AND ds >= ? AND ds <= ? ORDER BY ds`)
+    .all(dataset, from, to) as Batch[];
+}
+
+/** Replaces a batch's aggregate rows and aggregate checks (`guardrail reaggregate`); the caller holds the transaction. */
+export function replaceAggregate(db: DB, batchId: number, rows: AggRow[], checks: CheckResult[]): void {
+  db.prepare(`DELETE FROM agg_website_events WHERE batch_id = ?`).run(batchId);
+  db.prepare(`DELETE FROM quality_results WHERE batch_id = ? AND table_name = 'agg_website_events'`).run(batchId);
+  insertAggRows(db, batchId, rows);
+  insertChecks(db, batchId, checks);
+}

@@ -372,3 +372,55 @@ export class BlockStager {
     return null;
   }
 }
+
+/**
+ * Every stored row of a batch, in sequence order, block by block: `onBlock`
+ * gets each block's extent (its dropped rows as null) and its rows
+ * (null where a duplicate was dropped). Reads one block at a time.
+ */
+export function forEachRawBlock(db: DB, batchId: number, onBlock: (extent: BlockExtent, rows: (StoredRow | null)[]) => void): number {
+  const stmt = db.prepare(`SELECT id, line_base, dict, body FROM raw_blocks WHERE id >= ? AND id < ? ORDER BY id`);
+  let blocks = 0;
+  for (const r of stmt.iterate(rawRowid(batchId, 0), rawRowid(batchId + 1, 0)) as Iterable<{ id: number; line_base: number; dict: string; body: string }>) {
+    const dict = JSON.parse(r.dict) as string[];
+    // Each row is decoded from its own text: ids beyond 2^53 must keep their digits.
+    const texts = splitTopLevel(r.body);
+    const dropped: number[] = [];
+    const rows = texts.map((t, i) => {
+      const row = decodeRow(t, dict, r.line_base);
+      if (row === null) dropped.push(i);
+      return row;
+    });
+    onBlock({ first: r.id - rawRowid(batchId, 0), rows: texts.length, dropped }, rows);
+    blocks++;
+  }
+  return blocks;
+}
+
+/** The texts of the elements of a JSON array of arrays/nulls (strings inside may hold brackets). */
+function splitTopLevel(body: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = -1;
+  let inString = false;
+  for (let i = 0; i < body.length; i++) {
+    const c = body.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+      continue;
+    }
+    if (c === 34) inString = true;
+    else if (c === 91) {
+      depth++;
+      if (depth === 2) start = i;
+    } else if (c === 93) {
+      if (depth === 2) out.push(body.slice(start, i + 1));
+      depth--;
+    } else if (depth === 1 && c === 110 && body.startsWith("null", i)) {
+      out.push("null");
+      i += 3;
+    }
+  }
+  return out;
+}
