@@ -10,12 +10,16 @@ import { loadConfig } from "./config/load.js";
 import { registerAppHandlers } from "./app/handlers.js";
 import type { AppOptions } from "./app/pr-check.js";
 import { registerDeployGate } from "./app/deploy-gate.js";
+import { registerPushHandler } from "./app/push.js";
 import { registerRoutes } from "./http/routes.js";
 import { startBackground } from "./jobs/background.js";
 import { isUserError } from "./shared/errors.js";
-import { linkSecretFromEnv } from "./http/auth.js";
+import { linkSecretFromEnv } from "./shared/links.js";
+import { redactLoggerOutput } from "./http/log-redaction.js";
+import { instrumentApp } from "./app/instrument.js";
+import { metricsPortFromEnv } from "./http/metrics-route.js";
 
-export { reposForDataset, recordRepo, isOverridden } from "./app/store.js";
+export { reposForDataset, recordRepo, isOverridden } from "./store/repos.js";
 export { refreshPullRequestChecks, publishRegressionChecks } from "./app/pr-check.js";
 export { findSuspects } from "./suspects/index.js";
 export { revertedShas } from "./github/pulls.js";
@@ -35,10 +39,21 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): AppDeps {
 /** The app function for given dependencies (tests pass a temp DB and, if they like, a fake evaluator). */
 export function createApp(deps: AppDeps, options: AppOptions = {}): ApplicationFunction {
   return (app: Probot, { addHandler }: ApplicationFunctionOptions) => {
+    // Probot's request log would hold tokens, cookies and link signatures (docs/operations.md#logs).
+    redactLoggerOutput(app.log);
+    instrumentApp(app);
     registerAppHandlers(app, deps, options);
     registerDeployGate(app, deps);
+    registerPushHandler(app, deps, options);
     if (addHandler) registerRoutes(addHandler, app, deps);
-    if (options.background !== false) stopOnSigterm(startBackground(app, deps));
+    if (options.background !== false) {
+      const stopBackground = startBackground(app, deps);
+      const stopMetrics = metricsPortFromEnv(deps, { info: (m) => app.log.info(m), error: (m) => app.log.error(m) });
+      stopOnSigterm(() => {
+        stopMetrics();
+        stopBackground();
+      });
+    }
   };
 }
 

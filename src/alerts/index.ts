@@ -1,5 +1,5 @@
 /**
- * Alerts (DESIGN §8, issue 9): the incident issue of each repo and the
+ * Alerts (docs/alerts.md, issue 9): the incident issue of each repo and the
  * dataset's chat notifications, driven by one lifecycle (plan.ts).
  *
  * Callers:
@@ -11,7 +11,7 @@
  */
 import type { AppDeps } from "../app/deps.js";
 import { resolveDataset } from "../config/load.js";
-import { signLink } from "../http/auth.js";
+import { dashboardLink } from "../shared/links.js";
 import type { Octokit } from "../github/octokit.js";
 import { httpStatus } from "../github/octokit.js";
 import { closeIssue, commentOnIssue, createIncidentIssue, ensureIncidentLabel, findIncidentIssue, issueHasComment } from "../github/incidents.js";
@@ -21,7 +21,7 @@ import { eventDataset, evaluationOutcome, planIncident, type Enforcement } from 
 import { dayMarker, incidentMarker, renderComment, renderIssue } from "./render.js";
 import { buildChatMessage } from "./chat.js";
 import { defaultNotifier, stderrLog, type DeliveryResult, type Notifier } from "./notifier.js";
-import { applyDecision, CHAT_TARGET, loadIncidents } from "./state.js";
+import { applyDecision, CHAT_TARGET, loadIncidents } from "../store/incidents.js";
 import type { AlertEvent, AlertLog, IncidentDecision, IncidentState, RenderContext, RepoAlertConfig, SuspectLine } from "./types.js";
 
 export type { AlertEvent, IncidentDecision, IncidentState, RepoAlertConfig } from "./types.js";
@@ -29,7 +29,7 @@ export { planIncident, evaluationOutcome, failingGuardrails } from "./plan.js";
 export { checkFreshness, freshnessEvent, type Freshness } from "./freshness.js";
 export { Notifier, flushNotifications, type DeliveryResult } from "./notifier.js";
 export { buildChatMessage, type ChatMessage } from "./chat.js";
-export { openIncidents } from "./state.js";
+export { openIncidents } from "../store/incidents.js";
 export { INCIDENT_LABEL } from "../github/incidents.js";
 
 export type AlertDeps = Pick<AppDeps, "db" | "config" | "publicUrl" | "linkSecret"> & {
@@ -94,9 +94,7 @@ function ratioMetrics(deps: Pick<AlertDeps, "config">): Set<string> | undefined 
 }
 
 function dashboardUrl(deps: AlertDeps, dataset: string, ds: string | undefined): string | undefined {
-  if (!deps.publicUrl || !deps.linkSecret) return undefined;
-  const q = new URLSearchParams({ dataset, ...(ds ? { ds } : {}) });
-  return signLink(deps, `/guardrail?${q.toString()}`);
+  return dashboardLink(deps, dataset, ds) ?? undefined;
 }
 
 /** H5's suspects, shown in the issue; a store without their tables simply shows none. */

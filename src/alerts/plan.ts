@@ -6,7 +6,8 @@
 import type { Evaluation, Verdict } from "../shared/types.js";
 import type { AlertEvent, IncidentDecision, IncidentKind, IncidentState } from "./types.js";
 
-export type IncidentStates = Partial<Record<IncidentKind, IncidentState | null>>;
+export type { IncidentStates } from "../store/incidents.js";
+import type { IncidentStates } from "../store/incidents.js";
 
 /** A repo's `metrics.<name>.enforce` overrides: metric → enforced or not. */
 export type Enforcement = ReadonlyMap<string, boolean>;

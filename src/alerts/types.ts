@@ -1,4 +1,4 @@
-/** The shapes of the alert lifecycle (DESIGN §8 "Alerts"). */
+/** The shapes of the alert lifecycle (docs/alerts.md). */
 import type { CheckResult, Evaluation } from "../shared/types.js";
 import type { Enforcement } from "./plan.js";
 
@@ -25,32 +25,8 @@ export type AlertEvent =
   /** A partition was published (`ds`) or fresh data is present: closes data problems it fixes. */
   | { kind: "data_ok"; dataset: string; ds?: string };
 
-export type IncidentKind = "breach" | "audit_failed" | "stale";
-export const INCIDENT_KINDS: IncidentKind[] = ["breach", "audit_failed", "stale"];
-
-/** A row of the `incidents` table. */
-export interface IncidentState {
-  repo: string;
-  dataset: string;
-  kind: IncidentKind;
-  state: "open" | "closed";
-  issue_number: number | null;
-  opened_ds: string;
-  last_ds: string;
-  data_ds: string | null;
-  opened_at: string;
-  updated_at: string;
-  closed_at: string | null;
-}
-
-/** What the lifecycle decided; `day` is the ds the action reports (its idempotency key). */
-export interface IncidentDecision {
-  type: "open" | "comment" | "close";
-  kind: IncidentKind;
-  day: string;
-  /** For stale incidents: the newest published ds at that moment. */
-  dataDs?: string | null;
-}
+export type { IncidentKind, IncidentState, IncidentDecision } from "../store/incidents.js";
+export { INCIDENT_KINDS } from "../store/incidents.js";
 
 /** The part of `.github/guardrail.yml` the alerts read (RepoConfig of src/config/repo-schema.ts). */
 export interface RepoAlertConfig {

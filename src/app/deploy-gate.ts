@@ -1,5 +1,5 @@
 /**
- * The deploy gate on GitHub (DESIGN §8): answers custom deployment protection
+ * The deploy gate on GitHub (docs/deploy-gate.md): answers custom deployment protection
  * rules and keeps the `guardrail/deploy` commit status current.
  *
  * How a request lives (GitHub accepts one answer per request):
@@ -18,7 +18,7 @@
  */
 import type { Probot } from "probot";
 import type { AppDeps } from "./deps.js";
-import { getRepo, recordRepo, type RepoRecord } from "./store.js";
+import { getRepo, recordRepo, type RepoRecord } from "../store/repos.js";
 import { parseRepoConfig } from "../config/repo-schema.js";
 import { gateFor, repoView, type GateAnswer } from "../gate/index.js";
 import { protectionComment, statusDescription, statusStateFor, type ProtectionDecision } from "../gate/text.js";
@@ -29,7 +29,7 @@ import {
   recordRequest,
   type ProtectionRequest,
   type RequestState,
-} from "../gate/requests.js";
+} from "../store/protection-requests.js";
 import {
   answerProtectionRule,
   commitReverts,

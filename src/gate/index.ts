@@ -5,16 +5,18 @@
  * gate) goes through `gateFor`, so they can never disagree.
  */
 import type { AppDeps } from "../app/deps.js";
-import { getRepo, isOverridden, type RepoRecord } from "../app/store.js";
+import { getRepo, isOverridden, type RepoRecord } from "../store/repos.js";
 import { applyRepoOverrides } from "../config/repo-schema.js";
 import { resolveDataset, type DatasetConfig } from "../config/load.js";
 import { evaluateDay, latestEvaluation } from "../evaluate/index.js";
 import { describeError } from "../shared/errors.js";
 import { hoursSinceDayEnd } from "../shared/dates.js";
 import type { Evaluation } from "../shared/types.js";
-import { signLink } from "../http/auth.js";
+import { dashboardLink } from "../shared/links.js";
 import { decideGate, type GateAnswer } from "./decide.js";
 import { suspectShasFor, matchReverts } from "./suspects.js";
+import { gateAnswers } from "../shared/telemetry.js";
+import { judgeCanaryForSha } from "../canary/index.js";
 
 export type { GateAnswer, GateState } from "./decide.js";
 export { decideGate } from "./decide.js";
@@ -33,15 +35,6 @@ export interface GateOptions {
   revertsOf?: (sha: string) => Promise<string[]>;
   /** A view computed once for many SHAs of the same repo (commit statuses). */
   view?: RepoView;
-}
-
-/** The signed dashboard link for a dataset's day. */
-export function dashboardLink(deps: Pick<AppDeps, "publicUrl" | "linkSecret">, dataset: string, ds: string | null, repo?: string): string | null {
-  if (!deps.publicUrl || !deps.linkSecret) return null;
-  const q = new URLSearchParams({ dataset });
-  if (ds) q.set("ds", ds);
-  if (repo) q.set("repo", repo);
-  return signLink(deps, `/guardrail?${q.toString()}`);
 }
 
 /**
@@ -94,14 +87,23 @@ export function repoView(deps: GateDeps, record: RepoRecord | null, now?: Date):
   return { ok: true, record, cfg, evaluation, error, detailsUrl };
 }
 
+/** The deploy decision for (repo, sha); every answer is counted by state (docs/operations.md#metrics). */
 export async function gateFor(deps: GateDeps, repo: string, sha: string, opts: GateOptions = {}): Promise<GateAnswer> {
+  const answer = await decideFor(deps, repo, sha, opts);
+  gateAnswers.inc({ state: answer.state });
+  return answer;
+}
+
+async function decideFor(deps: GateDeps, repo: string, sha: string, opts: GateOptions): Promise<GateAnswer> {
   const view = opts.view ?? repoView(deps, opts.record !== undefined ? opts.record : getRepo(deps.db, repo), opts.now);
   if (!view.ok) {
     if (view.reason) return unknown(repo, sha, view.reason);
     return decideGate({ repo, sha, repoConfig: null, evaluation: null, detailsUrl: null });
   }
   const { record, cfg, evaluation, error, detailsUrl } = view;
-  if (!evaluation && error) return unknown(repo, sha, `No verdict for dataset "${cfg.name}": ${error}`, null, detailsUrl);
+  // The commit's own traffic (docs/canary.md): a failing canary holds it even without a site-wide verdict.
+  const canary = judgeCanaryForSha(deps.db, cfg, repo, sha);
+  if (!evaluation && error && canary?.status !== "fail") return unknown(repo, sha, `No verdict for dataset "${cfg.name}": ${error}`, null, detailsUrl);
 
   const input = {
     repo,
@@ -111,6 +113,7 @@ export async function gateFor(deps: GateDeps, repo: string, sha: string, opts: G
     detailsUrl,
     override: null as null | { actor: string; reason: string; created_at: string },
     revertsSuspects: [] as string[],
+    canary,
   };
   const first = decideGate(input);
   // Exemptions only matter when something holds the deploy; skip their queries (and GitHub calls) otherwise.

@@ -1,6 +1,6 @@
 /** Check runs: create `in_progress` then complete, or update the one already made for (repo, sha, name). */
 import type { DB } from "../store/db.js";
-import { forgetCheckRun, storeCheckRun, storedCheckRunId } from "../app/store.js";
+import { forgetCheckRun, storeCheckRun, storedCheckRunId } from "../store/repos.js";
 import { httpStatus, type Octokit } from "./octokit.js";
 import { splitRepo } from "../shared/repo.js";
 

@@ -1,19 +1,19 @@
 /**
- * Authentication for every HTTP route (DESIGN §9). Least privilege: the
+ * Authentication for every HTTP route (docs/service.md). Least privilege: the
  * INGEST token grants upload + jobs, the READ token grants gate, health
  * details and dashboard. An unset token never matches, so an unconfigured
- * route answers 401 instead of opening. Signed, expiring links let a check
- * run's details link open the dashboard without handing out the token.
+ * route answers 401 instead of opening. Signed, expiring links (src/shared/links.ts)
+ * let a check run's details link open the dashboard without handing out the token.
  */
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { AppDeps } from "../app/deps.js";
+import { verifySignedLink } from "../shared/links.js";
 
 export type Grant = "ingest" | "read";
 
 export type AuthDeps = Pick<AppDeps, "publicUrl" | "linkSecret" | "ingestToken" | "readToken">;
 
-export const DEFAULT_LINK_TTL_SECONDS = 7 * 24 * 3600;
 export const TOKEN_COOKIE = "guardrail_token";
 
 /** The token of an `Authorization: Bearer …` header, or null. */
@@ -55,65 +55,6 @@ export function readCookie(req: IncomingMessage, name: string): string | null {
 }
 
 /**
- * The string that is signed: the path (without a trailing slash) plus the
- * query without `sig`, re-encoded canonically so a proxy that re-escapes the
- * URL does not break the link.
- */
-function canonical(url: URL): string {
-  const params = new URLSearchParams(url.searchParams);
-  params.delete("sig");
-  const query = params.toString();
-  // The routes accept a trailing slash, so the signature does too.
-  const path = url.pathname.length > 1 && url.pathname.endsWith("/") ? url.pathname.slice(0, -1) : url.pathname;
-  return query ? `${path}?${query}` : path;
-}
-
-function hmacHex(secret: string, message: string): string {
-  return createHmac("sha256", secret).update(message, "utf8").digest("hex");
-}
-
-/**
- * An absolute link to `pathWithQuery` (e.g. `/guardrail?dataset=default&ds=2024-05-01`)
- * under `deps.publicUrl`, valid for `ttlSeconds`. The signature covers the
- * path, every query parameter and the expiry, so none can be changed.
- */
-export function signLink(
-  deps: Pick<AuthDeps, "publicUrl" | "linkSecret">,
-  pathWithQuery: string,
-  ttlSeconds: number = DEFAULT_LINK_TTL_SECONDS,
-  now: number = Date.now(),
-): string {
-  const url = new URL(pathWithQuery.startsWith("/") ? pathWithQuery : `/${pathWithQuery}`, "http://localhost");
-  url.searchParams.delete("sig");
-  url.searchParams.set("exp", String(Math.floor(now / 1000) + Math.max(1, Math.floor(ttlSeconds))));
-  const message = canonical(url);
-  const base = (deps.publicUrl || "").replace(/\/+$/, "");
-  return `${base}${message}&sig=${hmacHex(deps.linkSecret, message)}`;
-}
-
-/**
- * True when `url` (absolute, or a request's path + query) carries a valid
- * signature made with `secret` and its `exp` is still in the future.
- * Rejects expired, tampered or unsigned links; an empty secret verifies nothing.
- */
-export function verifySignedLink(url: string, secret: string, now: number | Date = Date.now()): boolean {
-  if (!secret) return false;
-  let parsed: URL;
-  try {
-    parsed = new URL(url, "http://localhost");
-  } catch {
-    return false;
-  }
-  const sig = parsed.searchParams.get("sig");
-  const exp = parsed.searchParams.get("exp");
-  if (!sig || !exp || !/^[0-9a-f]{64}$/.test(sig) || !/^\d{1,12}$/.test(exp)) return false;
-  const nowMs = now instanceof Date ? now.getTime() : now;
-  if (Number(exp) * 1000 <= nowMs) return false;
-  const expected = Buffer.from(hmacHex(secret, canonical(parsed)), "hex");
-  return timingSafeEqual(expected, Buffer.from(sig, "hex"));
-}
-
-/**
  * Whether the request may use a route of `grant`. 'ingest': the ingest bearer
  * token only. 'read': the read bearer token, the `guardrail_token` cookie
  * holding it, or a valid signed link to exactly this URL.
@@ -125,9 +66,3 @@ export function authorize(req: IncomingMessage, deps: AuthDeps, grant: Grant, no
   return verifySignedLink(req.url ?? "/", deps.linkSecret, now);
 }
 
-/** The link key: GUARDRAIL_LINK_SECRET, else derived from WEBHOOK_SECRET so links survive restarts; "" signs nothing. */
-export function linkSecretFromEnv(env: Record<string, string | undefined> = process.env): string {
-  if (env.GUARDRAIL_LINK_SECRET) return env.GUARDRAIL_LINK_SECRET;
-  if (env.WEBHOOK_SECRET) return createHmac("sha256", env.WEBHOOK_SECRET).update("guardrail-link").digest("hex");
-  return "";
-}

@@ -1,5 +1,5 @@
 /**
- * `GET /api/guardrail/gate?repo=O/R&sha=SHA` (DESIGN §9): may this commit be
+ * `GET /api/guardrail/gate?repo=O/R&sha=SHA` (docs/deploy-gate.md): may this commit be
  * deployed now? Answers `{state: open|blocked|unknown, reasons, ds, details_url}`.
  * Needs the READ token; an unset token means 401 for everyone.
  */
@@ -9,7 +9,7 @@ import { authorize } from "./auth.js";
 import { matchRoute, readQuery, sendJson, requestUrl } from "./respond.js";
 import { gateFor } from "../gate/index.js";
 import { commitReverts, type GitHubClient } from "../github/deploy.js";
-import { getRepo } from "../app/store.js";
+import { getRepo } from "../store/repos.js";
 import { describeError } from "../shared/errors.js";
 
 export const GATE_PATH = "/api/guardrail/gate";

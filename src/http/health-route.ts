@@ -1,5 +1,5 @@
 /**
- * `GET /api/guardrail/health` (DESIGN §9). Anyone gets `{ok}` (for load
+ * `GET /api/guardrail/health` (docs/service.md). Anyone gets `{ok}` (for load
  * balancers); the READ token also sees what is in the store: latest published
  * day per dataset, how old it is, whether it is stale, and the last job.
  */
@@ -11,7 +11,7 @@ import { resolveDataset } from "../config/load.js";
 import { hoursSinceDayEnd } from "../shared/dates.js";
 import { authorize } from "./auth.js";
 import { matchRoute, sendJson } from "./respond.js";
-import { jobView, lastJob, type JobView } from "../jobs/store.js";
+import { jobView, lastJob, type JobView } from "../store/jobs.js";
 
 export interface DatasetHealth {
   dataset: string;

@@ -1,6 +1,6 @@
 /**
  * `GET /api/guardrail/jobs/:id` and `POST /api/guardrail/jobs/:id/retry`
- * (DESIGN §9), both for the ingest token: the warehouse job polls its upload.
+ * (docs/service.md), both for the ingest token: the warehouse job polls its upload.
  */
 import { existsSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -8,7 +8,7 @@ import type { AppDeps } from "../app/deps.js";
 import { authorize } from "./auth.js";
 import { matchRoute, sendJson } from "./respond.js";
 import { refuse } from "./exports-route.js";
-import { getJob, jobView, requeueJob } from "../jobs/store.js";
+import { getJob, jobView, requeueJob } from "../store/jobs.js";
 import type { Service } from "../jobs/service.js";
 
 const JOB_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

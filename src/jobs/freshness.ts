@@ -9,7 +9,7 @@ import type { AppDeps } from "../app/deps.js";
 import { resolveDataset } from "../config/load.js";
 import { listDatasets } from "../store/partitions.js";
 import { freshnessEvent, syncChat, syncIncident, type AlertEvent } from "../alerts/index.js";
-import { reposForDataset } from "../app/store.js";
+import { reposForDataset } from "../store/repos.js";
 import { describeError } from "../shared/errors.js";
 import type { InstallationOctokit } from "./fan-out.js";
 import type { QueueLog } from "./queue.js";

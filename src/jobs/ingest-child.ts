@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { IngestResult } from "../shared/types.js";
-import type { JobRow } from "./store.js";
+import type { JobRow } from "../store/jobs.js";
 
 /** Same depth from src/jobs and lib/jobs, so this resolves in tests and in production. */
 export const GUARDRAIL_BIN = fileURLToPath(new URL("../../bin/guardrail.js", import.meta.url));
@@ -62,12 +62,13 @@ export const runIngestChild: IngestRunner = (job, ctx) =>
     const command = job.kind === "agg" ? "ingest-agg" : "ingest";
     const args = [GUARDRAIL_BIN, command, job.file_path, "--ds", job.ds, "--dataset", job.dataset, "--db", ctx.dbPath, "--json"];
     if (ctx.configFile) args.push("--config", ctx.configFile);
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GUARDRAIL_PROGRESS: "" } });
+    // The IPC channel is how the child notices the service died (src/cli/parent-watch.ts).
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe", "ipc"], env: { ...process.env, GUARDRAIL_PROGRESS: "" } });
     let stdout = "";
     let stderr = "";
     let timedOut = false;
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => {
+    child.stdout!.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+    child.stderr!.setEncoding("utf8").on("data", (c: string) => {
       stderr = (stderr + c).slice(-STDERR_TAIL);
     });
     const timer = setTimeout(() => {

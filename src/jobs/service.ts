@@ -13,9 +13,11 @@ import { describeError } from "../shared/errors.js";
 import { latestPublishedDs } from "../store/partitions.js";
 import { JobQueue, type QueueLog } from "./queue.js";
 import type { IngestOutcome, IngestRunner } from "./ingest-child.js";
-import type { JobRow } from "./store.js";
+import type { JobRow } from "../store/jobs.js";
 import { fanOut, type FanOutEvent, type FanOutTargets, type InstallationOctokit } from "./fan-out.js";
 import { defaultTargets } from "./targets.js";
+import { DEFAULT_MAX_UPLOAD_BYTES } from "../ingest/limits.js";
+import { verdicts } from "../shared/telemetry.js";
 
 export interface ServiceOptions {
   /** Largest accepted upload (GUARDRAIL_MAX_UPLOAD_BYTES, default 2 GiB). */
@@ -42,11 +44,13 @@ export interface Service {
   dbPath: string;
   opts: ServiceOptions;
   log: QueueLog;
+  /** Settles when the jobs a previous run left `running` are recovered (src/jobs/recover.ts). */
+  recovered?: Promise<void>;
   /** Installation Octokit factory; null without a GitHub App (tests, local runs). */
   auth: ((installationId: number) => Promise<InstallationOctokit>) | null;
 }
 
-export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
+export { DEFAULT_MAX_UPLOAD_BYTES };
 
 function positiveEnv(name: string): number | undefined {
   const raw = process.env[name];
@@ -117,6 +121,7 @@ export async function afterJob(
     try {
       // Stored even for an older day, so the dashboard's history has its verdict.
       const evaluation = evaluateDay(deps.db, resolveDataset(deps.config, job.dataset), { ds: job.ds });
+      for (const v of evaluation.verdicts) verdicts.inc({ dataset: job.dataset, metric: v.metric, verdict: v.verdict });
       // A backfilled or corrected older day is history: failing regression checks on
       // long-shipped commits, incident issues and chat messages about it would be noise.
       const latest = latestPublishedDs(deps.db, job.dataset);

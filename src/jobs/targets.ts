@@ -6,7 +6,7 @@
  * deployment protection rules (H6).
  */
 import type { AppDeps } from "../app/deps.js";
-import { reposForDataset, type RepoRecord } from "../app/store.js";
+import { reposForDataset, type RepoRecord } from "../store/repos.js";
 import { publishRegressionChecks, refreshPullRequestChecks } from "../app/pr-check.js";
 import { answerPendingProtectionRules, refreshDeployStatuses } from "../app/deploy-gate.js";
 import { dayAlerts, syncChat, syncIncident } from "../alerts/index.js";

@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, afterAll, beforeEach, describe, expect, it } from "vitest";
 import nock from "nock";
 import { syncIncident, freshnessEvent, INCIDENT_LABEL, type AlertDeps } from "../../src/alerts/index.js";
-import { verifySignedLink } from "../../src/http/auth.js";
+import { verifySignedLink } from "../../src/shared/links.js";
 import { recordDeployment } from "../../src/suspects/index.js";
 import { resolveDataset, parseConfig } from "../../src/config/load.js";
 import type { CheckResult } from "../../src/shared/types.js";

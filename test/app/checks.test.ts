@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { verifySignedLink } from "../../src/http/auth.js";
-import { prHeadAt } from "../../src/app/store.js";
+import { verifySignedLink } from "../../src/shared/links.js";
+import { prHeadAt } from "../../src/store/repos.js";
 import {
   API,
   REPO,

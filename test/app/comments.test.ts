@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { isOverridden, recordPrHead } from "../../src/app/store.js";
+import { isOverridden, recordPrHead } from "../../src/store/repos.js";
 import { API, REPO, commentPayload, deliver, failingEvaluation, harness, mockRepoConfig, nock, type Harness } from "./helpers.js";
 
 const HEAD = "3333333333333333333333333333333333333333";

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { findSuspects, recordDeployment } from "../../src/suspects/index.js";
 import { publishRegressionChecks, refreshPullRequestChecks } from "../../src/app/pr-check.js";
-import { recordRepo, reposForDataset } from "../../src/app/store.js";
+import { recordRepo, reposForDataset } from "../../src/store/repos.js";
 import {
   API,
   INSTALLATION,

@@ -6,7 +6,7 @@ import { defaultDatasetConfig } from "../../src/config/load.js";
 import { parseRevertTargets, revertedSuspect, shaMatches, type Suspect } from "../../src/suspects/index.js";
 import { failingEvaluation, noDataEvaluation, passingEvaluation, verdict } from "./helpers.js";
 import { openDb } from "../../src/store/db.js";
-import { prHeadAt, recordPrHead } from "../../src/app/store.js";
+import { prHeadAt, recordPrHead } from "../../src/store/repos.js";
 
 const kinds = { signup_conversion_rate: "ratio", purchase_conversion_rate: "ratio", daily_visitors: "count" } as const;
 
@@ -15,7 +15,7 @@ describe("repo config", () => {
     const r = parseRepoConfig(null);
     expect(r).toEqual({
       ok: true,
-      config: { dataset: "default", production_environments: ["production"], on_missing_data: "neutral", metrics: {}, alerts: { issue: true } },
+      config: { dataset: "default", production_environments: ["production"], canary_environments: [], preview_environments: [], on_missing_data: "neutral", metrics: {}, alerts: { issue: true } },
     });
   });
   it("an invalid field is one sentence naming the file, the field and what was expected", () => {

@@ -1,6 +1,7 @@
 import { describe, it, expect } from "vitest";
 import type { IncomingMessage } from "node:http";
-import { authorize, bearerToken, signLink, tokenMatches, verifySignedLink } from "../../src/http/auth.js";
+import { authorize, bearerToken, tokenMatches } from "../../src/http/auth.js";
+import { signLink, verifySignedLink } from "../../src/shared/links.js";
 import { matchRoute, readQuery } from "../../src/http/respond.js";
 
 const req = (url: string, headers: Record<string, string> = {}, method = "GET") => ({ url, headers, method }) as unknown as IncomingMessage;

@@ -1,6 +1,6 @@
 import { describe, it, expect, afterEach } from "vitest";
 import { gateFor, decideGate } from "../../src/gate/index.js";
-import { verifySignedLink } from "../../src/http/auth.js";
+import { verifySignedLink } from "../../src/shared/links.js";
 import { evaluateDay } from "../../src/evaluate/index.js";
 import { resolveDataset } from "../../src/config/load.js";
 import { CONFIG } from "./helpers.js";

@@ -1,7 +1,7 @@
 import { describe, it, expect, afterEach, beforeAll, afterAll } from "vitest";
 import nock from "nock";
 import { handleProtectionRuleRequest, answerPendingProtectionRules, updateDeployStatuses } from "../../src/app/deploy-gate.js";
-import { verifySignedLink } from "../../src/http/auth.js";
+import { verifySignedLink } from "../../src/shared/links.js";
 import { addDays } from "../../src/shared/dates.js";
 import { makeEnv, seedHistory, seedDay, addRepo, addSuspect, expectedChange, octokit, REPO, SHA, OTHER_SHA, SUSPECT_SHA, DAY, NOW, INSTALLATION, BASELINE_HITS, type Env } from "./helpers.js";
 

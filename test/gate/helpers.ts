@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { ProbotOctokit } from "probot";
 import { openDb, type DB } from "../../src/store/db.js";
 import { parseConfig } from "../../src/config/load.js";
-import { recordRepo } from "../../src/app/store.js";
+import { recordRepo } from "../../src/store/repos.js";
 import { parseRepoConfig } from "../../src/config/repo-schema.js";
 import { addDays } from "../../src/shared/dates.js";
 import type { AppDeps } from "../../src/app/deps.js";

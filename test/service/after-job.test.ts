@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { afterJob } from "../../src/jobs/service.js";
 import type { FanOutTargets, InstallationOctokit } from "../../src/jobs/fan-out.js";
-import type { JobRow } from "../../src/jobs/store.js";
+import type { JobRow } from "../../src/store/jobs.js";
 import { makeDeps, tempDir } from "./helpers.js";
 import { startChatHook } from "../support/chat-hook.js";
 import { defaultTargets } from "../../src/jobs/targets.js";

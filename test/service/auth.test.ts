@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { guardrailHandler } from "../../src/http/routes.js";
-import { signLink } from "../../src/http/auth.js";
+import { signLink } from "../../src/shared/links.js";
 import type { AppDeps } from "../../src/app/deps.js";
 import { INGEST, READ, bearer, listen, makeDeps, send, tempDir } from "./helpers.js";
 

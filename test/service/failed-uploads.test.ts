@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sweepFailedUploads } from "../../src/jobs/background.js";
-import { finishJob, getJob, insertJob } from "../../src/jobs/store.js";
+import { finishJob, getJob, insertJob } from "../../src/store/jobs.js";
 import { makeDeps, tempDir } from "./helpers.js";
 
 const DAY = 86_400_000;

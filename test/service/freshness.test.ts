@@ -10,7 +10,7 @@ import { rmSync } from "node:fs";
 import nock from "nock";
 import { Probot, ProbotOctokit } from "probot";
 import { parseConfig } from "../../src/config/load.js";
-import { recordRepo } from "../../src/app/store.js";
+import { recordRepo } from "../../src/store/repos.js";
 import { DEFAULT_REPO_CONFIG } from "../../src/config/repo-schema.js";
 import { startBackground } from "../../src/jobs/background.js";
 import { checkStaleness } from "../../src/jobs/freshness.js";

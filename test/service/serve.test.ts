@@ -12,7 +12,7 @@ import { Probot } from "probot";
 import { sign } from "@octokit/webhooks-methods";
 import { serve, loggablePath, requestTimeoutFromEnv, DEFAULT_REQUEST_TIMEOUT_SECONDS } from "../../src/http/serve.js";
 import { registerRoutes } from "../../src/http/routes.js";
-import { signLink } from "../../src/http/auth.js";
+import { signLink } from "../../src/shared/links.js";
 import type { AppDeps } from "../../src/app/deps.js";
 import { INGEST, READ, bearer, makeDeps, send, tempDir } from "./helpers.js";
 

@@ -1,4 +1,4 @@
-/** `guardrail evaluate [--ds D]` (DESIGN §11): verdicts vs the seasonal baseline. */
+/** `guardrail evaluate [--ds D]` (docs/cli.md): verdicts vs the seasonal baseline. */
 import type { RegisterCommand } from "./types.js";
 import { addGlobalOptions, makeContext, type GlobalOptions } from "../common.js";
 import { evaluateDay, type DayEvaluation } from "../../evaluate/index.js";
@@ -6,7 +6,7 @@ import { fmtSigned, fmtValue } from "../../present/format.js";
 import type { VerdictKind } from "../../shared/types.js";
 import { dayAlerts, flushNotifications, freshnessEvent, notifyUrl, syncChat } from "../../alerts/index.js";
 import { batchChecks, latestAttempt, latestPublishedDs } from "../../store/partitions.js";
-import { linkSecretFromEnv } from "../../http/auth.js";
+import { linkSecretFromEnv } from "../../shared/links.js";
 import type { CommandContext } from "../common.js";
 import type { DB } from "../../store/db.js";
 

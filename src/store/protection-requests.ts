@@ -3,7 +3,7 @@
  * keyed by (repo, run, environment): GitHub asks again with the same run id
  * when the run is re-run, and that new ask replaces the old row.
  */
-import type { DB } from "../store/db.js";
+import type { DB } from "./db.js";
 
 export type RequestState = "pending" | "approved" | "rejected" | "rerun" | "superseded" | "rerun_failed" | "gone";
 

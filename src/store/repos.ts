@@ -3,7 +3,7 @@
  * and the check run ids that make redelivered webhooks idempotent.
  * `repo` is always "owner/name".
  */
-import type { DB } from "../store/db.js";
+import type { DB } from "./db.js";
 import { DEFAULT_REPO_CONFIG, parseRepoConfig, type RepoConfig } from "../config/repo-schema.js";
 import { splitRepo } from "../shared/repo.js";
 

@@ -12,7 +12,7 @@ import type { Migration } from "./types.js";
  * blocks staged before this version.
  */
 export const visits: Migration = {
-  version: 10,
+  version: 11,
   name: "visits",
   sql: `
 ALTER TABLE agg_website_events ADD COLUMN m_visits INTEGER;

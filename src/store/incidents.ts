@@ -1,7 +1,35 @@
 /** The `incidents` table (migration 006): one row per repo (or '' = chat) + dataset + kind. */
-import type { DB } from "../store/db.js";
-import type { IncidentDecision, IncidentKind, IncidentState } from "./types.js";
-import type { IncidentStates } from "./plan.js";
+import type { DB } from "./db.js";
+
+
+export type IncidentKind = "breach" | "audit_failed" | "stale";
+export const INCIDENT_KINDS: IncidentKind[] = ["breach", "audit_failed", "stale"];
+
+/** A row of the `incidents` table. */
+export interface IncidentState {
+  repo: string;
+  dataset: string;
+  kind: IncidentKind;
+  state: "open" | "closed";
+  issue_number: number | null;
+  opened_ds: string;
+  last_ds: string;
+  data_ds: string | null;
+  opened_at: string;
+  updated_at: string;
+  closed_at: string | null;
+}
+
+/** What the lifecycle decided; `day` is the ds the action reports (its idempotency key). */
+export interface IncidentDecision {
+  type: "open" | "comment" | "close";
+  kind: IncidentKind;
+  day: string;
+  /** For stale incidents: the newest published ds at that moment. */
+  dataDs?: string | null;
+}
+
+export type IncidentStates = Partial<Record<IncidentKind, IncidentState | null>>;
 
 /** The `repo` value of the dataset's chat-channel lifecycle. */
 export const CHAT_TARGET = "";
