@@ -15,6 +15,7 @@ import type { Evaluation } from "../shared/types.js";
 import { dashboardLink } from "../shared/links.js";
 import { decideGate, type GateAnswer } from "./decide.js";
 import { suspectShasFor, matchReverts } from "./suspects.js";
+import { gateAnswers } from "../shared/telemetry.js";
 import { judgeCanaryForSha } from "../canary/index.js";
 
 export type { GateAnswer, GateState } from "./decide.js";
@@ -86,7 +87,14 @@ export function repoView(deps: GateDeps, record: RepoRecord | null, now?: Date):
   return { ok: true, record, cfg, evaluation, error, detailsUrl };
 }
 
+/** The deploy decision for (repo, sha); every answer is counted by state (docs/operations.md#metrics). */
 export async function gateFor(deps: GateDeps, repo: string, sha: string, opts: GateOptions = {}): Promise<GateAnswer> {
+  const answer = await decideFor(deps, repo, sha, opts);
+  gateAnswers.inc({ state: answer.state });
+  return answer;
+}
+
+async function decideFor(deps: GateDeps, repo: string, sha: string, opts: GateOptions): Promise<GateAnswer> {
   const view = opts.view ?? repoView(deps, opts.record !== undefined ? opts.record : getRepo(deps.db, repo), opts.now);
   if (!view.ok) {
     if (view.reason) return unknown(repo, sha, view.reason);

@@ -10,7 +10,8 @@ import { addGlobalOptions, makeContext } from "../common.js";
 import { fmtValue } from "../../present/format.js";
 import { intFlag } from "./fixtures.js";
 import { generateFixtures, parseIncident, type CanarySpec, type Incident } from "../../fixtures/generate.js";
-import { judgeCanaryForSha, type CanaryJudgement } from "../../canary/index.js";
+import { judgeCanaryForSha, recordCanaryJudgement, type CanaryJudgement } from "../../canary/index.js";
+import { recordCanaryDeployment } from "../../store/canary.js";
 import { canarySection } from "../../present/canary.js";
 import { buildGuardrailCheck } from "../../app/check-content.js";
 import { DEFAULT_REPO_CONFIG } from "../../config/repo-schema.js";
@@ -88,15 +89,18 @@ export const demo: RegisterCommand = (program, setExit) => {
       // With an explicit --end the demo pretends "today" is the day after it, so old data is not stale.
       const now = flags.end ? new Date(dsToEpochMs(end) + 36 * 3_600_000) : undefined;
       // An example repository's deployments put "when code shipped" on the snapshot; its production releases are the suspects.
-      for (const d of exampleDeployments(end, days)) recordDeployment(db, d);
+      const shipped = exampleDeployments(end, days);
+      for (const d of shipped.production) recordDeployment(db, d);
+      for (const d of shipped.canary) recordCanaryDeployment(db, d);
       const evaluation = evaluateDay(db, ctx.dataset, { ds: end, now });
       for (const s of findSuspects(db, EXAMPLE_REPO, ctx.dataset.name, evaluation))
-        if (s.sha && s.environment === "production")
-          storeSuspect(db, { repo: EXAMPLE_REPO, dataset: ctx.dataset.name, ds: end, sha: s.sha, ref: s.ref, reason: s.reason, evidence: s.evidence, prs: s.prs });
+        if (s.sha) storeSuspect(db, { repo: EXAMPLE_REPO, dataset: ctx.dataset.name, ds: end, sha: s.sha, ref: s.ref, reason: s.reason, evidence: s.evidence, prs: s.prs });
       const report = loadReport(db, ctx.dataset.name, end);
+      const judged: CanaryJudgement | null = canary ? judgeCanaryForSha(db, ctx.dataset, "demo/shop", DEMO_CANARY_SHA) : null;
+      // The dashboard lists the canaries judged that day, as the service does after writing the check.
+      if (judged) recordCanaryJudgement(db, "demo/shop", judged);
       writeFileSync(dashboardPath, renderDashboard(db, ctx.config, { dataset: ctx.dataset.name, ds: end }));
 
-      const judged: CanaryJudgement | null = canary ? judgeCanaryForSha(db, ctx.dataset, "demo/shop", DEMO_CANARY_SHA) : null;
       const events = files.reduce((s, f) => s + f.events, 0);
       const human = [
         `Guardrail demo: ${files.length} days (${addDays(end, -(days - 1))} … ${end}), ${events.toLocaleString("en-US")} events, database ${dbPath}`,

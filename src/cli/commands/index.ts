@@ -10,5 +10,6 @@ import { demo } from "./demo.js";
 import { sql } from "./sql.js";
 import { checkConfig } from "./check-config.js";
 import { upload } from "./upload.js";
+import { backup, restore, migrate } from "./backup.js";
 
-export const COMMANDS: RegisterCommand[] = [ingest, ingestAgg, report, evaluate, backtest, gate, fixtures, demo, sql, checkConfig, upload];
+export const COMMANDS: RegisterCommand[] = [ingest, ingestAgg, report, evaluate, backtest, gate, fixtures, demo, sql, checkConfig, upload, backup, restore, migrate];
