@@ -86,7 +86,7 @@ function checkMetricGraph(metrics: MetricDef[], actions: string[], source: strin
         for (const a of m.actions)
           if (!actions.includes(a))
             throw new UserError(`${source}: field metrics[${i}].actions: "${a}" is not one of the action types (${actions.join(", ")}).`);
-        if (m.measure !== "events" && m.actions.length !== 1)
+        if (m.measure !== "events" && m.measure !== "visits" && m.actions.length !== 1)
           throw new UserError(`${source}: field metrics[${i}].actions: a ${m.measure} metric needs "all" or exactly one action (distinct counts do not add up across actions).`);
       }
     }

@@ -96,6 +96,10 @@ export const channelsSchema = z
     direct: z.string().default("direct"),
     /** A source or referrer that no rule knows. */
     other: z.string().default("other"),
+    /** A visitor's visit ends after this many minutes without an event (docs/metrics.md, "Visits"). */
+    visit_timeout_minutes: z.number().positive().max(1440).default(30),
+    /** Hosts of the site besides the day's dim_hostname values; a referrer on one of them (or a subdomain) is navigation, not a source. */
+    own_hosts: z.array(hostname).default([]),
   })
   .strict();
 
@@ -114,7 +118,8 @@ export const metricSchema = z.discriminatedUnion("kind", [
       description: z.string().optional(),
       /** `all`, or the action types counted. A distinct measure needs `all` or exactly one action. */
       actions: z.union([z.literal("all"), z.array(z.string()).min(1)]).default("all"),
-      measure: z.enum(["events", "unique_visitors", "unique_users"]).default("events"),
+      /** `visits`: visits started (docs/metrics.md, "Channels and visits"); they add up like events. */
+      measure: z.enum(["events", "unique_visitors", "unique_users", "visits"]).default("events"),
       breakdowns: z.array(z.enum(DIMENSIONS)).default(DEFAULT_BREAKDOWNS),
       guardrail: z.boolean().default(false),
       enforce: z.boolean().default(true),

@@ -65,6 +65,8 @@ export interface AggRow {
   m_total_events: number;
   m_unique_visitors: number;
   m_unique_users: number;
+  /** Added: visits started in the slice (docs/metrics.md, "Channels and visits"); null when an aggregate export lacks it. */
+  m_visits: number | null;
 }
 
 /** `guardrail report --json` metric entry. `value` is null when undefined (zero denominator). */

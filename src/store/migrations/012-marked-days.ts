@@ -7,7 +7,7 @@ import type { Migration } from "./types.js";
  * said what when.
  */
 export const markedDays: Migration = {
-  version: 11,
+  version: 12,
   name: "marked-days",
   sql: `
 CREATE TABLE marked_days (
