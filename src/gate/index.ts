@@ -16,6 +16,7 @@ import { dashboardLink } from "../shared/links.js";
 import { decideGate, type GateAnswer } from "./decide.js";
 import { suspectShasFor, matchReverts } from "./suspects.js";
 import { gateAnswers } from "../shared/telemetry.js";
+import { judgeCanaryForSha } from "../canary/index.js";
 
 export type { GateAnswer, GateState } from "./decide.js";
 export { decideGate } from "./decide.js";
@@ -100,7 +101,9 @@ async function decideFor(deps: GateDeps, repo: string, sha: string, opts: GateOp
     return decideGate({ repo, sha, repoConfig: null, evaluation: null, detailsUrl: null });
   }
   const { record, cfg, evaluation, error, detailsUrl } = view;
-  if (!evaluation && error) return unknown(repo, sha, `No verdict for dataset "${cfg.name}": ${error}`, null, detailsUrl);
+  // The commit's own traffic (docs/canary.md): a failing canary holds it even without a site-wide verdict.
+  const canary = judgeCanaryForSha(deps.db, cfg, repo, sha);
+  if (!evaluation && error && canary?.status !== "fail") return unknown(repo, sha, `No verdict for dataset "${cfg.name}": ${error}`, null, detailsUrl);
 
   const input = {
     repo,
@@ -110,6 +113,7 @@ async function decideFor(deps: GateDeps, repo: string, sha: string, opts: GateOp
     detailsUrl,
     override: null as null | { actor: string; reason: string; created_at: string },
     revertsSuspects: [] as string[],
+    canary,
   };
   const first = decideGate(input);
   // Exemptions only matter when something holds the deploy; skip their queries (and GitHub calls) otherwise.

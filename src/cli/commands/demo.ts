@@ -10,8 +10,11 @@ import { addGlobalOptions, makeContext } from "../common.js";
 import { fmtValue } from "../../present/format.js";
 import { intFlag } from "./fixtures.js";
 import { generateFixtures, parseIncident, type CanarySpec, type Incident } from "../../fixtures/generate.js";
-import { judgeCanaryForSha, type CanaryJudgement } from "../../canary/index.js";
+import { judgeCanaryForSha, recordCanaryJudgement, type CanaryJudgement } from "../../canary/index.js";
+import { recordCanaryDeployment } from "../../store/canary.js";
 import { canarySection } from "../../present/canary.js";
+import { buildGuardrailCheck } from "../../app/check-content.js";
+import { DEFAULT_REPO_CONFIG } from "../../config/repo-schema.js";
 import { ingestFiles } from "../../ingest/pipeline.js";
 import { evaluateDay } from "../../evaluate/index.js";
 import { loadReport } from "../../metrics/compute.js";
@@ -86,15 +89,18 @@ export const demo: RegisterCommand = (program, setExit) => {
       // With an explicit --end the demo pretends "today" is the day after it, so old data is not stale.
       const now = flags.end ? new Date(dsToEpochMs(end) + 36 * 3_600_000) : undefined;
       // An example repository's deployments put "when code shipped" on the snapshot; its production releases are the suspects.
-      for (const d of exampleDeployments(end, days)) recordDeployment(db, d);
+      const shipped = exampleDeployments(end, days);
+      for (const d of shipped.production) recordDeployment(db, d);
+      for (const d of shipped.canary) recordCanaryDeployment(db, d);
       const evaluation = evaluateDay(db, ctx.dataset, { ds: end, now });
       for (const s of findSuspects(db, EXAMPLE_REPO, ctx.dataset.name, evaluation))
-        if (s.sha && s.environment === "production")
-          storeSuspect(db, { repo: EXAMPLE_REPO, dataset: ctx.dataset.name, ds: end, sha: s.sha, ref: s.ref, reason: s.reason, evidence: s.evidence, prs: s.prs });
+        if (s.sha) storeSuspect(db, { repo: EXAMPLE_REPO, dataset: ctx.dataset.name, ds: end, sha: s.sha, ref: s.ref, reason: s.reason, evidence: s.evidence, prs: s.prs });
       const report = loadReport(db, ctx.dataset.name, end);
+      const judged: CanaryJudgement | null = canary ? judgeCanaryForSha(db, ctx.dataset, "demo/shop", DEMO_CANARY_SHA) : null;
+      // The dashboard lists the canaries judged that day, as the service does after writing the check.
+      if (judged) recordCanaryJudgement(db, "demo/shop", judged);
       writeFileSync(dashboardPath, renderDashboard(db, ctx.config, { dataset: ctx.dataset.name, ds: end }));
 
-      const judged: CanaryJudgement | null = canary ? judgeCanaryForSha(db, ctx.dataset, "demo/shop", DEMO_CANARY_SHA) : null;
       const events = files.reduce((s, f) => s + f.events, 0);
       const human = [
         `Guardrail demo: ${files.length} days (${addDays(end, -(days - 1))} … ${end}), ${events.toLocaleString("en-US")} events, database ${dbPath}`,
@@ -104,7 +110,7 @@ export const demo: RegisterCommand = (program, setExit) => {
         "",
         formatEvaluation(evaluation, ctx.dataset.metrics),
         "",
-        ...(canary ? [formatCanary(judged), ""] : []),
+        ...(canary ? [formatCanary(judged, evaluation, ctx.dataset.metrics), ""] : []),
         `Dashboard snapshot: ${dashboardPath}`,
         `Try: npx guardrail evaluate --db ${dbPath} --ds ${end}`,
       ].join("\n");
@@ -116,10 +122,16 @@ export const demo: RegisterCommand = (program, setExit) => {
   });
 };
 
-/** What the PR check of the canary's commit says (its Markdown is readable as plain text). */
-function formatCanary(j: CanaryJudgement | null): string {
+/** What the PR check of the canary's commit says: the real check content, its Canary section as Markdown (readable as text). */
+function formatCanary(j: CanaryJudgement | null, evaluation: Evaluation, metrics: MetricDef[]): string {
   if (!j) return `No published day holds traffic of ${DEMO_CANARY_SHA.slice(0, 7)}.`;
-  return [`PR check of commit ${DEMO_CANARY_SHA.slice(0, 7)} (guardrail): ${j.status === "fail" ? "FAILURE" : "not blocked by its canary"}`, canarySection(j)].join("\n");
+  const check = buildGuardrailCheck({
+    evaluation,
+    repoConfig: DEFAULT_REPO_CONFIG,
+    metricKinds: Object.fromEntries(metrics.map((m) => [m.name, m.kind])),
+    canary: { judgement: j, expected: true },
+  });
+  return [`PR check of commit ${DEMO_CANARY_SHA.slice(0, 7)} (guardrail): ${check.conclusion.toUpperCase()} — ${check.title}`, canarySection(j)].join("\n");
 }
 
 // Plain-text rendering of the report and the evaluation.
