@@ -26,9 +26,11 @@ import {
   suspectsOf,
   type HourlyActionRow,
   type IncidentRow,
-  type OverrideRecord,
+  type SuspectRecord,
+  type DeploymentRow,
 } from "../store/dashboard.js";
 import { evaluateDay, thresholdsOf } from "../evaluate/index.js";
+import type { OverrideRow } from "../store/repos.js";
 import { describeError } from "../shared/errors.js";
 import { cumulativeStdNormalProbability } from "simple-statistics";
 import { canaryJudgementsOfDay } from "../store/canary.js";
@@ -104,11 +106,7 @@ export interface HourlyChart {
 
 export type DeployKind = "production" | "canary" | "preview";
 
-export interface DeployMarker {
-  repo: string;
-  sha: string;
-  ref: string | null;
-  environment: string;
+export interface DeployMarker extends Pick<DeploymentRow, "repo" | "sha" | "ref" | "environment"> {
   kind: DeployKind;
   at: string;
   /** Day and hour in the dataset's time zone. */
@@ -123,12 +121,7 @@ export interface CheckRunLink {
   sha: string;
 }
 
-export interface SuspectView {
-  repo: string;
-  sha: string;
-  ref: string | null;
-  reason: string;
-  evidence: string;
+export interface SuspectView extends Omit<SuspectRecord, "prs_json"> {
   prs: { number: number; title: string; url: string; checks: CheckRunLink[] }[];
   checks: CheckRunLink[];
 }
@@ -166,7 +159,7 @@ export interface DashboardData {
   suspects: SuspectView[];
   incidents: IncidentRow[];
   canaries: CanaryView[];
-  overrides: OverrideRecord[];
+  overrides: OverrideRow[];
   publishedDays: string[];
 }
 
