@@ -12,6 +12,7 @@ import type { AggRow } from "../shared/types.js";
 import { UserError } from "../shared/errors.js";
 import { isValidDs, DS_BOUNDS } from "../shared/dates.js";
 import { csvRecords, detectFormat, readText, SourceError } from "../ingest/source.js";
+import { inputLimitsFromEnv, lineTooLongError } from "../ingest/limits.js";
 import { ActionResolver, isWellFormedHost, shown } from "../ingest/values.js";
 import { DEFAULT_LEVELS, GROUP_COLUMNS, emptyAggRow, type LevelDef } from "./levels.js";
 
@@ -89,6 +90,14 @@ class RowParser {
       if (n === null || n < 0) return bad(m, `expected a non-negative integer, got ${shown(rec[m])}`);
       row[m] = n;
     }
+    // m_visits is optional: exports from a query generated before visits existed lack it (the visits metric is then undefined).
+    if (isNull(rec.m_visits)) row.m_visits = null;
+    else {
+      const n = toInt(rec.m_visits);
+      if (n === null || n < 0) bad("m_visits", `expected a non-negative integer or nothing, got ${shown(rec.m_visits)}`);
+      if (n! > row.m_total_events) bad("m_visits", `${n} visits exceeds m_total_events ${row.m_total_events}; a visit starts at one of the slice's events`);
+      row.m_visits = n;
+    }
     // Every event has a logged_out_user_id, so a slice with events has at least one visitor.
     if (row.m_total_events > 0 && row.m_unique_visitors === 0)
       bad("m_unique_visitors", `is 0 but the slice has ${row.m_total_events} events; every event has a visitor (was the distinct count taken over the right column?)`);
@@ -113,11 +122,12 @@ function toInt(v: unknown): number | null {
 /** Reads every file of one day's aggregate export. */
 export async function readAggExport(cfg: DatasetConfig, files: string[], levels: LevelDef[] = DEFAULT_LEVELS): Promise<AggExport> {
   const parser = new RowParser(cfg, levels);
+  const limits = inputLimitsFromEnv();
   let rowsRead = 0;
   for (const file of files) {
     let lineNo = 0;
     try {
-      const chunks = readText(file, { bytes: 0 });
+      const chunks = readText(file, { bytes: 0 }, undefined, limits.maxDecompressedBytes);
       const first = await chunks.next();
       if (first.done) continue;
       if (detectFormat(first.value) === "ndjson") {
@@ -126,11 +136,13 @@ export async function readAggExport(cfg: DatasetConfig, files: string[], levels:
           const all = carry + text;
           const parts = all.split("\n");
           carry = final ? "" : parts.pop()!;
+          if (carry.length > limits.maxLineBytes) throw lineTooLongError(file, lineNo + parts.length + 1, limits.maxLineBytes);
           yield* parts;
         };
         const take = (text: string, final: boolean) => {
           for (const raw of lines(text, final)) {
             lineNo++;
+            if (raw.length > limits.maxLineBytes) throw lineTooLongError(file, lineNo, limits.maxLineBytes);
             const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
             if (!line.trim()) continue;
             let rec: unknown;
@@ -148,10 +160,11 @@ export async function readAggExport(cfg: DatasetConfig, files: string[], levels:
         for await (const chunk of chunks) take(chunk, false);
         take("", true);
       } else {
-        rowsRead += await readCsv(file, first.value, chunks, parser);
+        rowsRead += await readCsv(file, first.value, chunks, parser, limits.maxLineBytes);
       }
     } catch (err) {
       if (err instanceof SourceError) throw new UserError(`${file}: ${err.message}.`);
+      if (err instanceof CsvError && err.code === "CSV_MAX_RECORD_SIZE") throw lineTooLongError(file, lineNo + 1, limits.maxLineBytes);
       if (err instanceof CsvError) throw new UserError(`${file}: not valid CSV (${err.message.replace(/\.$/, "")}).`);
       throw err;
     }
@@ -159,11 +172,11 @@ export async function readAggExport(cfg: DatasetConfig, files: string[], levels:
   return { rows: parser.rows, rowDs: parser.rowDs, rowsRead };
 }
 
-async function readCsv(file: string, first: string, rest: AsyncGenerator<string>, parser: RowParser): Promise<number> {
+async function readCsv(file: string, first: string, rest: AsyncGenerator<string>, parser: RowParser, maxRecordBytes: number): Promise<number> {
   let header: string[] | null = null;
   let columns = new Set<string>();
   let n = 0;
-  for await (const { record, info } of csvRecords(first, rest, { skipEmptyRecords: false })) {
+  for await (const { record, info } of csvRecords(first, rest, { skipEmptyRecords: false, maxRecordBytes })) {
     if (!header) {
       header = record.map((h) => h.trim().toLowerCase());
       columns = new Set(header);

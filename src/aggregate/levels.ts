@@ -52,7 +52,13 @@ export const DAILY_LEVELS: LevelDef[] = [
   ...DAILY_DIMS.map((d) => ({ name: `daily_${DIMENSION_LEVEL[d]}_total`, columns: [d] as GroupColumn[] })),
 ];
 
-export const DEFAULT_LEVELS: LevelDef[] = [...CONTRACT_LEVELS, ...DAILY_LEVELS];
+/**
+ * Each app_version's traffic by hour: a canary or preview build judged on its
+ * own PR is compared with the rest of the same hours (docs/canary.md).
+ */
+export const VERSION_HOURLY_LEVEL: LevelDef = { name: "app_version", columns: ["action_type", "dim_app_version", "event_hour"] };
+
+export const DEFAULT_LEVELS: LevelDef[] = [...CONTRACT_LEVELS, ...DAILY_LEVELS, VERSION_HOURLY_LEVEL];
 
 /** A row of `level` with every dimension NULL and zero measures; callers fill in what the level groups. */
 export function emptyAggRow(level: string): AggRow {
@@ -70,5 +76,6 @@ export function emptyAggRow(level: string): AggRow {
     m_total_events: 0,
     m_unique_visitors: 0,
     m_unique_users: 0,
+    m_visits: 0,
   };
 }

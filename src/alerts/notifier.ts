@@ -4,6 +4,7 @@
  * the channel): it never appears in a log line or an error, only "chat webhook".
  */
 import type { AlertLog } from "./types.js";
+import { chatDeliveries } from "../shared/telemetry.js";
 
 export interface NotifierOptions {
   /** Total tries per message (default 3). */
@@ -61,6 +62,7 @@ export class Notifier {
   /** Starts the delivery and returns at once; the promise never rejects. */
   send(url: string, payload: unknown, label = "notification"): Promise<DeliveryResult> {
     const p = this.deliver(url, JSON.stringify(payload), label).then((r) => {
+      chatDeliveries.inc({ outcome: r.ok ? "delivered" : "failed" });
       this.pending.delete(p);
       this.history.push(r);
       if (this.history.length > 100) this.history.shift();

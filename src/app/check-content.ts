@@ -11,6 +11,9 @@ import type { Suspect, SuspectPr } from "../suspects/index.js";
 import { failingGuardrails } from "../suspects/index.js";
 import type { Conclusion } from "../github/checks.js";
 import { verdictLabel } from "../present/format.js";
+import { mdCode, mdText } from "../present/neutralise.js";
+import type { CanaryForHead } from "../canary/index.js";
+import { canaryFell, canaryNoTraffic, canarySection, canaryTitle } from "../present/canary.js";
 
 export const CHECK_NAME = "guardrail";
 export const REGRESSION_CHECK_NAME = "guardrail/regression";
@@ -34,6 +37,8 @@ export interface GuardrailCheckInput {
   metricKinds: MetricKinds;
   exemption?: Exemption;
   detailsUrl?: string | null;
+  /** The PR head's own traffic, judged (docs/canary.md); null when the site has no build-tagged traffic. */
+  canary?: CanaryForHead | null;
 }
 
 export interface CheckOutput {
@@ -57,9 +62,8 @@ export function formatValue(value: number | null | undefined, kind: "count" | "r
 }
 
 /** Table cells and titles must stay on one line and not break the table. */
-function cell(text: string): string {
-  return text.replace(/\r?\n/g, " ").replace(/\|/g, "\\|");
-}
+/** Text from data or commenters in the check's Markdown (src/present/neutralise.ts). */
+const cell = mdText;
 
 export function oneLine(text: string, limit = TITLE_LIMIT): string {
   const flat = text.replace(/\s+/g, " ").trim();
@@ -127,7 +131,27 @@ function missingConclusion(cfg: RepoConfig): Conclusion {
   return cfg.on_missing_data;
 }
 
+/**
+ * The `guardrail` check: the site-wide verdicts, and the PR's canary. A failing
+ * canary fails the check even when the site-wide guardrails pass (only an
+ * override passes it; a revert is exempt from the freeze, not from its own
+ * canary); a passing canary never lifts a merge freeze.
+ */
 export function buildGuardrailCheck(input: GuardrailCheckInput): CheckOutput {
+  const c = input.canary ?? null;
+  const j = c?.judgement ?? null;
+  const ex = input.exemption;
+  let md = j ? canarySection(j) : c?.expected ? canaryNoTraffic() : "";
+  if (j?.status === "fail" && ex?.kind === "override")
+    md += `\n\n> **Overridden** by @${ex.override.actor} at ${ex.override.createdAt}: ${cell(ex.override.reason)}\n>\n> The canary fails; this PR may merge.`;
+  const site = buildSiteCheck(input, md);
+  if (input.configError || !j) return site;
+  if (j.status !== "fail") return { ...site, title: oneLine(`${site.title}; ${canaryTitle(j)}`) };
+  if (ex?.kind === "override") return { ...site, title: oneLine(`Passing by override of @${ex.override.actor}: canary ${canaryFell(j)}`) };
+  return { ...site, conclusion: "failure", title: oneLine(canaryTitle(j)) };
+}
+
+function buildSiteCheck(input: GuardrailCheckInput, canaryMd: string): CheckOutput {
   const { evaluation, repoConfig: cfg, detailsUrl } = input;
   const link = detailsUrl ? `\n\n[Open the Guardrail dashboard](${detailsUrl})` : "";
 
@@ -147,7 +171,7 @@ export function buildGuardrailCheck(input: GuardrailCheckInput): CheckOutput {
       conclusion,
       title: `No guardrail verdict for dataset ${cfg.dataset}`,
       summary: capSummary(
-        `Guardrail could not evaluate dataset \`${cfg.dataset}\`: ${input.evaluationError ?? "no evaluation is available yet"}.\n\nThe conclusion follows \`on_missing_data: ${cfg.on_missing_data}\`.${exemptionNote(input.exemption)}${link}`,
+        `Guardrail could not evaluate dataset \`${cfg.dataset}\`: ${input.evaluationError ?? "no evaluation is available yet"}.\n\nThe conclusion follows \`on_missing_data: ${cfg.on_missing_data}\`.${exemptionNote(input.exemption)}${canaryMd ? `\n\n${canaryMd}` : ""}${link}`,
         SUMMARY_LIMIT,
         detailsUrl,
       ),
@@ -159,7 +183,7 @@ export function buildGuardrailCheck(input: GuardrailCheckInput): CheckOutput {
   const table = verdictTable(evaluation, input.metricKinds);
   const where = localisation(evaluation, input.metricKinds, cfg.hostnames);
   const body = (extra: string) =>
-    capSummary([header, extra, table, where ? `### Where the change is\n${where}` : ""].filter(Boolean).join("\n\n") + link, SUMMARY_LIMIT, detailsUrl);
+    capSummary([header, extra, canaryMd, table, where ? `### Where the change is\n${where}` : ""].filter(Boolean).join("\n\n") + link, SUMMARY_LIMIT, detailsUrl);
 
   if (failing.length > 0) {
     const fell = describeFall(failing);
@@ -231,7 +255,7 @@ export function buildRegressionCheck(input: RegressionCheckInput): CheckOutput {
   const lines: string[] = [];
   lines.push(`This commit is a suspect for the guardrail decline of dataset \`${evaluation.dataset}\` on ${evaluation.ds}.`);
   lines.push(`**Evidence:** ${cell(s.evidence)}`);
-  if (s.version) lines.push(`**app_version:** \`${cell(s.version)}\``);
+  if (s.version) lines.push(`**app_version:** ${mdCode(s.version)}`);
   if (s.deployedAt) lines.push(`**Deployed:** ${s.deployedAt} to ${s.environment ?? "production"}${s.ref ? ` (ref \`${cell(s.ref)}\`)` : ""}`);
   if (s.window) lines.push(`**Window:** deployments from ${s.window.from} to ${s.window.to}`);
   const table = ["| metric | today | expected | change | verdict |", "|---|---:|---:|---:|---|"];

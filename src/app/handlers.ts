@@ -11,6 +11,8 @@ import { canMaintain, react, reply } from "../github/comments.js";
 import { getPullRequest } from "../github/pulls.js";
 import { forgetRepo, getRepo, prHeadAt, recordOverride, recordPrHead } from "../store/repos.js";
 import { recordDeployment } from "../suspects/index.js";
+import { recordCanaryDeployment } from "../store/canary.js";
+import { deploymentVersion, isCanaryEnvironment } from "../canary/traffic.js";
 import { HELP_TEXT, missingReasonText, newerHeadText, parseCommand, refusalText, unknownCommandText } from "./commands.js";
 import { CHECK_NAME } from "./check-content.js";
 import { refreshRepoConfig, runGuardrailCheck, type AppOptions } from "./pr-check.js";
@@ -85,12 +87,14 @@ export function registerAppHandlers(app: Probot, deps: AppDeps, options: AppOpti
         await reply(octokit, repo, issue.number, HELP_TEXT);
         return;
       }
+      const maintainer = await canMaintain(octokit, repo, user);
       if (command.kind === "unknown") {
         await react(octokit, repo, comment.id, "confused");
-        await reply(octokit, repo, issue.number, unknownCommandText(command.word));
+        // Only people who may run commands get the explanation: anyone else could make the bot post at will.
+        if (maintainer) await reply(octokit, repo, issue.number, unknownCommandText(command.word));
         return;
       }
-      if (!(await canMaintain(octokit, repo, user))) {
+      if (!maintainer) {
         await react(octokit, repo, comment.id, "confused");
         await reply(octokit, repo, issue.number, refusalText(user, command.kind));
         return;
@@ -125,6 +129,12 @@ export function registerAppHandlers(app: Probot, deps: AppDeps, options: AppOpti
       const cfgResult = known && !known.configError ? { ok: true as const, config: known.config } : await refreshRepoConfig(context.octokit, deps, repo, context.payload.installation?.id);
       const envs = cfgResult.ok ? cfgResult.config.production_environments : ["production"];
       const environment = status.environment ?? deployment.environment;
+      const deployedAt = new Date(status.created_at).toISOString();
+      if (cfgResult.ok && isCanaryEnvironment(cfgResult.config, environment)) {
+        // A canary / preview build: which app_version its events carry (docs/canary.md).
+        const version = deploymentVersion(deployment.payload, deployment.ref ?? null, deployment.sha);
+        recordCanaryDeployment(deps.db, { repo, deploymentId: deployment.id, sha: deployment.sha, version, environment, deployedAt });
+      }
       if (!envs.includes(environment)) return;
       recordDeployment(deps.db, {
         repo,
@@ -132,7 +142,7 @@ export function registerAppHandlers(app: Probot, deps: AppDeps, options: AppOpti
         sha: deployment.sha,
         ref: deployment.ref ?? null,
         environment,
-        deployedAt: new Date(status.created_at).toISOString(),
+        deployedAt,
         source: "webhook",
       });
     });

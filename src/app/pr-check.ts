@@ -9,6 +9,7 @@ import type { Evaluation } from "../shared/types.js";
 import { resolveDataset, type DatasetConfig } from "../config/load.js";
 import { applyRepoOverrides, DEFAULT_REPO_CONFIG, type RepoConfig, type RepoConfigResult } from "../config/repo-schema.js";
 import { describeError } from "../shared/errors.js";
+import { canaryForHead, recordCanaryJudgement } from "../canary/index.js";
 import { evaluateDay } from "../evaluate/index.js";
 import { dashboardLink } from "../shared/links.js";
 import { fetchRepoConfig } from "../github/repo-config.js";
@@ -75,6 +76,8 @@ function metricKinds(cfg: DatasetConfig): MetricKinds {
 }
 
 export interface RepoEvaluation {
+  /** The dataset config with the repo's overrides, when they apply. */
+  datasetConfig?: DatasetConfig | null;
   evaluation: Evaluation | null;
   evaluationError: string | null;
   configError: string | null;
@@ -93,9 +96,9 @@ export function evaluateForRepo(deps: AppDeps, repoCfg: RepoConfig, evaluate: Ev
   if (!applied.ok) return { evaluation: null, evaluationError: null, configError: applied.error, kinds: metricKinds(dsCfg) };
   const kinds = metricKinds(applied.config);
   try {
-    return { evaluation: evaluate(deps.db, applied.config), evaluationError: null, configError: null, kinds };
+    return { datasetConfig: applied.config, evaluation: evaluate(deps.db, applied.config), evaluationError: null, configError: null, kinds };
   } catch (err) {
-    return { evaluation: null, evaluationError: describeError(err), configError: null, kinds };
+    return { datasetConfig: applied.config, evaluation: null, evaluationError: describeError(err), configError: null, kinds };
   }
 }
 
@@ -115,6 +118,12 @@ export async function runGuardrailCheck(octokit: Octokit, deps: AppDeps, req: Gu
   const repoCfg = cfgResult.ok ? cfgResult.config : DEFAULT_REPO_CONFIG;
   const ev = cfgResult.ok ? evaluateForRepo(deps, repoCfg, options.evaluate) : null;
   const evaluation = ev?.evaluation ?? null;
+
+  // The head's own traffic (docs/canary.md), judged with the repo's thresholds.
+  const dsCfg = ev?.datasetConfig ?? null;
+  const declared = repoCfg.canary_environments.length + repoCfg.preview_environments.length > 0;
+  const canary = dsCfg ? canaryForHead(deps.db, dsCfg, req.repo, req.sha, declared) : null;
+  if (canary?.judgement) recordCanaryJudgement(deps.db, req.repo, canary.judgement);
 
   let exemption: Exemption = null;
   const override = isOverridden(deps.db, req.repo, req.sha);
@@ -137,6 +146,7 @@ export async function runGuardrailCheck(octokit: Octokit, deps: AppDeps, req: Gu
     metricKinds: ev?.kinds ?? {},
     exemption,
     detailsUrl,
+    canary,
   });
   await upsertCheckRun(octokit, deps.db, req.repo, req.sha, {
     name: CHECK_NAME,

@@ -9,6 +9,8 @@
  *   configured) — unless the repo's `on_missing_data` maps it to open/blocked.
  */
 import type { Evaluation, Verdict } from "../shared/types.js";
+import type { CanaryJudgement } from "../canary/index.js";
+import { canaryGateReason } from "../present/canary.js";
 
 export type GateState = "open" | "blocked" | "unknown";
 export type OnMissingData = "neutral" | "success" | "failure";
@@ -25,6 +27,8 @@ export interface GateAnswer {
   exemption?: "override" | "revert" | null;
   /** Added: the enforced guardrails that fail (empty when none). */
   failing?: string[];
+  /** Added: the commit's own canary, when a published day holds its traffic (docs/canary.md). */
+  canary?: { ds: string; status: string; versions: string[]; failing: string[] } | null;
 }
 
 /** The part of the repo's `.github/guardrail.yml` the gate reads. */
@@ -51,6 +55,8 @@ export interface GateInput {
   /** Suspect commits this SHA reverts (full or short SHAs). */
   revertsSuspects?: string[];
   detailsUrl: string | null;
+  /** The commit's canary judgement (docs/canary.md): a failing one holds the deploy unless overridden. */
+  canary?: CanaryJudgement | null;
 }
 
 const MISSING: ReadonlySet<string> = new Set(["no_data", "inconclusive"]);
@@ -107,7 +113,27 @@ function overrideSentence(o: OverrideInfo): string {
   return `Exempt: a maintainer overrode the guardrail for this commit${who}${when}${why}.`;
 }
 
+/**
+ * The site-wide decision, then the commit's own canary: a failing canary
+ * holds the deploy whatever the site-wide guardrails say (a revert is exempt
+ * from a freeze, not from its own canary); an override of the commit opens it.
+ */
 export function decideGate(input: GateInput): GateAnswer {
+  const site = decideSite(input);
+  const j = input.canary ?? null;
+  if (!j || !input.repoConfig) return site;
+  const canary = { ds: j.ds, status: j.status, versions: j.versions, failing: j.metrics.filter((m) => m.verdict === "fail").map((m) => m.metric) };
+  if (j.status !== "fail") return { ...site, canary };
+  const reason = canaryGateReason(j);
+  if (input.override) {
+    const note = overrideSentence(input.override);
+    const reasons = [reason, ...site.reasons.filter((r) => r !== note), note];
+    return { ...site, reasons, exemption: "override", canary };
+  }
+  return { ...site, state: "blocked", reasons: [reason, ...site.reasons], exemption: null, canary };
+}
+
+function decideSite(input: GateInput): GateAnswer {
   const { repo, sha, repoConfig, evaluation, detailsUrl } = input;
   const base = { repo, sha, details_url: detailsUrl, ds: evaluation?.ds ?? null };
 

@@ -15,6 +15,8 @@ import type { Evaluation } from "../shared/types.js";
 import { dashboardLink } from "../shared/links.js";
 import { decideGate, type GateAnswer } from "./decide.js";
 import { suspectShasFor, matchReverts } from "./suspects.js";
+import { gateAnswers } from "../shared/telemetry.js";
+import { judgeCanaryForSha } from "../canary/index.js";
 
 export type { GateAnswer, GateState } from "./decide.js";
 export { decideGate } from "./decide.js";
@@ -87,14 +89,23 @@ export function repoView(deps: GateDeps, record: RepoRecord | null, now?: Date, 
   return { ok: true, record, cfg, evaluation, error, detailsUrl };
 }
 
+/** The deploy decision for (repo, sha); every answer is counted by state (docs/operations.md#metrics). */
 export async function gateFor(deps: GateDeps, repo: string, sha: string, opts: GateOptions = {}): Promise<GateAnswer> {
+  const answer = await decideFor(deps, repo, sha, opts);
+  gateAnswers.inc({ state: answer.state });
+  return answer;
+}
+
+async function decideFor(deps: GateDeps, repo: string, sha: string, opts: GateOptions): Promise<GateAnswer> {
   const view = opts.view ?? repoView(deps, opts.record !== undefined ? opts.record : getRepo(deps.db, repo), opts.now, opts.asOf);
   if (!view.ok) {
     if (view.reason) return unknown(repo, sha, view.reason);
     return decideGate({ repo, sha, repoConfig: null, evaluation: null, detailsUrl: null });
   }
   const { record, cfg, evaluation, error, detailsUrl } = view;
-  if (!evaluation && error) return unknown(repo, sha, `No verdict for dataset "${cfg.name}": ${error}`, null, detailsUrl);
+  // The commit's own traffic (docs/canary.md): a failing canary holds it even without a site-wide verdict.
+  const canary = judgeCanaryForSha(deps.db, cfg, repo, sha);
+  if (!evaluation && error && canary?.status !== "fail") return unknown(repo, sha, `No verdict for dataset "${cfg.name}": ${error}`, null, detailsUrl);
 
   const input = {
     repo,
@@ -104,6 +115,7 @@ export async function gateFor(deps: GateDeps, repo: string, sha: string, opts: G
     detailsUrl,
     override: null as null | { actor: string; reason: string; created_at: string },
     revertsSuspects: [] as string[],
+    canary,
   };
   const first = decideGate(input);
   // Exemptions only matter when something holds the deploy; skip their queries (and GitHub calls) otherwise.

@@ -12,11 +12,12 @@ import type { EventRow } from "../shared/types.js";
 import { UserError, isUserError } from "../shared/errors.js";
 import { ownCopy } from "../shared/strings.js";
 import { isValidDs, DS_BOUNDS } from "../shared/dates.js";
-import { deriveChannel } from "../aggregate/channel.js";
+import { deriveChannel, sourceKey, sourceParts } from "../aggregate/channel.js";
 import { csvRecords, detectFormat, readText, SourceError, type Format, type ReadCounters } from "./source.js";
 import { RowValidator, REQUIRED_COLUMNS, isNull, type RowCheck } from "./validate.js";
 import { ActionResolver, shown } from "./values.js";
 import { FastRowParser } from "./fast-row.js";
+import { inputLimitsFromEnv, lineTooLongError, type InputLimits } from "./limits.js";
 import { makeKeyHashFn } from "./event-key.js";
 import { ID_INT64, ID_STRING, splitIntId } from "../aggregate/id-table.js";
 import { dayClock, localHour, type DayClock } from "../shared/dates.js";
@@ -31,6 +32,11 @@ const WINDOW = 4;
 
 
 
+interface Sourced {
+  channel: string;
+  key: string;
+}
+
 export class Producer {
   private ds: string | null = null;
   private validator: RowValidator | null = null;
@@ -41,8 +47,8 @@ export class Producer {
   private fast: FastRowParser | null = null;
   private readonly keyHash: (e: EventRow) => number;
   private readonly dupOn: boolean;
-  /** dim_hostname → utm_medium → utm_source → referrer → channel (few distinct combinations; no per-row key string). */
-  private channelCache = new Map<string, Map<string, Map<string, Map<string, string>>>>();
+  /** dim_hostname → utm_medium → utm_source → referrer → the event's own channel and its raw source key (few distinct combinations; no per-row key string). */
+  private channelCache = new Map<string, Map<string, Map<string, Map<string, Sourced>>>>();
   private channelCacheSize = 0;
   private readonly dict = new Map<string, number>();
   /** Code → value of `dict`. */
@@ -67,6 +73,8 @@ export class Producer {
   private rejects: RejectItem[] = [];
   private inFlight = 0;
   private wake: (() => void) | null = null;
+  /** The worker inherits the ingest's environment, so the CLI's and the service's caps apply here. */
+  private readonly limits: InputLimits = inputLimitsFromEnv();
 
   constructor(
     private readonly init: ProducerInit,
@@ -160,6 +168,7 @@ export class Producer {
   private describe(err: unknown): ToWriter {
     if (isUserError(err)) return { type: "error", message: err.message, exitCode: err.exitCode };
     if (err instanceof SourceError) return { type: "error", message: `${this.file}: ${err.message} after line ${this.fileLine}.`, exitCode: 2 };
+    if (err instanceof CsvError && err.code === "CSV_MAX_RECORD_SIZE") return { type: "error", message: lineTooLongError(this.file, this.fileLine + 1, this.limits.maxLineBytes).message, exitCode: 2 };
     if (err instanceof CsvError) {
       const line = (err as CsvError & { lines?: number }).lines;
       return { type: "error", message: `${this.file}:${line ? ` line ${line}:` : ""} not valid CSV (${err.message.replace(/\.$/, "")}).`, exitCode: 2 };
@@ -173,7 +182,7 @@ export class Producer {
   private async readFile(file: string): Promise<void> {
     this.file = file;
     this.fileLine = 0;
-    const chunks = readText(file, this.counters);
+    const chunks = readText(file, this.counters, undefined, this.limits.maxDecompressedBytes);
     const first = await chunks.next();
     if (first.done) return; // empty file: contributes no rows
     const f = this.init.format;
@@ -197,6 +206,8 @@ export class Producer {
         await this.flushAndWait();
       }
       carry = text.slice(start);
+      // A line with no end in sight (a gzip bomb of zeros is one): stop before it fills memory.
+      if (carry.length > this.limits.maxLineBytes) throw lineTooLongError(this.file, this.fileLine + 1, this.limits.maxLineBytes);
       if (final && carry) {
         this.fileLine++;
         this.ndjsonLine(carry, 0, carry.length);
@@ -221,6 +232,7 @@ export class Producer {
   }
 
   private ndjsonLine(text: string, start: number, end: number): void {
+    if (end - start > this.limits.maxLineBytes) throw lineTooLongError(this.file, this.fileLine, this.limits.maxLineBytes);
     if (end > start && text.charCodeAt(end - 1) === 13) end--;
     if (end === start) return;
     const line = text.slice(start, end);
@@ -246,7 +258,7 @@ export class Producer {
 
   private async readCsv(first: string, rest: AsyncGenerator<string>): Promise<void> {
     let header: string[] | null = null;
-    for await (const { record, info } of csvRecords(first, rest, { skipEmptyRecords: true })) {
+    for await (const { record, info } of csvRecords(first, rest, { skipEmptyRecords: true, maxRecordBytes: this.limits.maxLineBytes })) {
       this.fileLine = info.lines;
       if (!header) {
         header = record.map((h) => h.trim().toLowerCase());
@@ -282,7 +294,7 @@ export class Producer {
   private accept(e: EventRow, propsText: string): void {
     if (this.rows === 0) this.beginBatch();
     const seq = this.seq++;
-    const channel = this.channel(e);
+    const sourced = this.channel(e);
     const props = e.other_properties;
     const o = this.rows * NUMS;
     const nums = this.nums;
@@ -293,7 +305,9 @@ export class Producer {
     nums[o + 4] = this.code(e.dim_hostname);
     nums[o + 5] = this.code(e.dim_country);
     nums[o + 6] = e.dim_device_brand === null ? -1 : this.code(e.dim_device_brand);
-    nums[o + 7] = this.code(channel);
+    // The aggregator wants the raw source key (the visit decides the channel); the block keeps the event's own channel.
+    nums[o + 7] = sourced.key ? this.code(sourced.key) : -1;
+    const channelCode = this.code(sourced.channel);
     const product = props.product_type;
     const version = props.app_version;
     nums[o + 8] = product == null ? -1 : this.code(product);
@@ -314,7 +328,7 @@ export class Producer {
       this.local(nums[o + 4]),
       this.local(nums[o + 5]),
       device < 0 ? -1 : this.local(device),
-      this.local(nums[o + 7]),
+      this.local(channelCode),
       e.event_ms,
       propsText,
     );
@@ -359,7 +373,7 @@ export class Producer {
     return c;
   }
 
-  private channel(e: EventRow): string {
+  private channel(e: EventRow): Sourced {
     const p = e.other_properties;
     const byMedium = this.channelCache.get(e.dim_hostname) ?? this.cacheLevel(this.channelCache, e.dim_hostname);
     const medium = p.utm_medium ?? "";
@@ -369,7 +383,7 @@ export class Producer {
     const referrer = p.referrer ?? "";
     let c = byReferrer.get(referrer);
     if (c === undefined) {
-      c = deriveChannel(p, e.dim_hostname, this.init.cfg.channels);
+      c = { channel: deriveChannel(p, e.dim_hostname, this.init.cfg.channels), key: ownCopy(sourceKey(sourceParts(p))) };
       if (++this.channelCacheSize > 50_000) {
         this.channelCache = new Map();
         this.channelCacheSize = 0;

@@ -6,9 +6,14 @@
 import type { Probot } from "probot";
 import type { AppDeps } from "../app/deps.js";
 import { describeError } from "../shared/errors.js";
-import { rmSync } from "node:fs";
-import { releaseOldFailedUploads } from "../store/jobs.js";
+import { readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { referencedUploads, releaseOldFailedUploads } from "../store/jobs.js";
 import { recoverInterruptedJobs } from "./recover.js";
+import { holdLease } from "../store/lease.js";
+import { reconcileInstallations } from "./reconcile.js";
+import { describeFailure } from "./fan-out.js";
+import type { Octokit } from "../github/octokit.js";
 import { serviceFor, type ServiceOptions } from "./service.js";
 import { checkStaleness } from "./freshness.js";
 
@@ -20,9 +25,31 @@ export function sweepFailedUploads(deps: Pick<AppDeps, "db">, olderThanMs: numbe
   return files.length;
 }
 
+/**
+ * At start, no upload is in progress: every `.part` file is what a crash cut
+ * short, and an `.upload` no job points at was stored just before a crash
+ * (between the rename and the job row). Both only fill the disk.
+ */
+export function sweepUploadDir(deps: Pick<AppDeps, "db">, uploadDir: string, log: { info(msg: string): void }): string[] {
+  const keep = referencedUploads(deps.db);
+  const removed: string[] = [];
+  for (const name of readdirSync(uploadDir)) {
+    const path = join(uploadDir, name);
+    if (name.endsWith(".part") || (name.endsWith(".upload") && !keep.has(path))) {
+      rmSync(path, { force: true });
+      removed.push(name);
+    }
+  }
+  if (removed.length) log.info(`guardrail: removed ${removed.length} leftover upload file(s) a crash left behind: ${removed.join(", ")}`);
+  return removed;
+}
+
 /** Recovers jobs left running by a crash, starts the freshness timer. Returns a stop function. */
 export function startBackground(app: Probot | null, deps: AppDeps, overrides: Partial<ServiceOptions> = {}): () => void {
   const service = serviceFor(app, deps, overrides);
+  // Announce that this service holds the database: `guardrail restore` refuses meanwhile.
+  const releaseLease = holdLease(service.dbPath);
+  sweepUploadDir(deps, service.uploadDir, service.log);
   // Jobs left running are settled from the partitions table before any new job starts.
   const recovered = recoverInterruptedJobs(deps.db, service.log)
     .then((jobs) => {
@@ -31,6 +58,18 @@ export function startBackground(app: Probot | null, deps: AppDeps, overrides: Pa
     .catch((err) => service.log.error(`guardrail: recovering interrupted jobs failed: ${describeError(err)}`))
     .finally(() => service.queue.kick());
   service.recovered = recovered;
+  // Repositories installed while the service was down, or before this database existed.
+  let reconciling: Promise<unknown> | null = null;
+  const reconcile = () => {
+    if (!app || !(service.opts.reconcile ?? !!process.env.APP_ID) || reconciling) return;
+    reconciling = reconcileInstallations((id) => app.auth(id) as Promise<Octokit>, deps, service.log)
+      .catch((err) => service.log.error(`guardrail reconcile failed: ${describeFailure(err)}`))
+      .finally(() => (reconciling = null));
+  };
+  reconcile();
+  service.reconciled = reconciling ?? Promise.resolve();
+  const hourly = setInterval(reconcile, 60 * 60 * 1000);
+  hourly.unref();
   // One pass at a time: a slow GitHub must not pile ticks up.
   let running: Promise<unknown> | null = null;
   const tick = () => {
@@ -48,6 +87,8 @@ export function startBackground(app: Probot | null, deps: AppDeps, overrides: Pa
   return () => {
     clearTimeout(first);
     clearInterval(timer);
+    clearInterval(hourly);
     service.queue.stop();
+    releaseLease();
   };
 }

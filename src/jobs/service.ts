@@ -16,6 +16,8 @@ import type { IngestOutcome, IngestRunner } from "./ingest-child.js";
 import type { JobRow } from "../store/jobs.js";
 import { fanOut, type FanOutEvent, type FanOutTargets, type InstallationOctokit } from "./fan-out.js";
 import { defaultTargets } from "./targets.js";
+import { DEFAULT_MAX_UPLOAD_BYTES } from "../ingest/limits.js";
+import { verdicts } from "../shared/telemetry.js";
 
 export interface ServiceOptions {
   /** Largest accepted upload (GUARDRAIL_MAX_UPLOAD_BYTES, default 2 GiB). */
@@ -29,6 +31,11 @@ export interface ServiceOptions {
   failedUploadMs: number;
   /** Delay of the first freshness check after start (default 60 s). */
   freshnessFirstDelayMs: number;
+  /**
+   * List the app's installations and repositories at start and hourly
+   * (src/jobs/reconcile.ts). Default: on when the GitHub App is configured (APP_ID).
+   */
+  reconcile?: boolean;
   /** Tests: replace the child-process ingest or the GitHub fan-out. */
   runIngest?: IngestRunner;
   targets?: FanOutTargets<unknown>;
@@ -44,11 +51,13 @@ export interface Service {
   log: QueueLog;
   /** Settles when the jobs a previous run left `running` are recovered (src/jobs/recover.ts). */
   recovered?: Promise<void>;
+  /** Settles when the reconciliation at start has run (src/jobs/reconcile.ts). */
+  reconciled?: Promise<unknown>;
   /** Installation Octokit factory; null without a GitHub App (tests, local runs). */
   auth: ((installationId: number) => Promise<InstallationOctokit>) | null;
 }
 
-export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
+export { DEFAULT_MAX_UPLOAD_BYTES };
 
 function positiveEnv(name: string): number | undefined {
   const raw = process.env[name];
@@ -119,6 +128,7 @@ export async function afterJob(
     try {
       // Stored even for an older day, so the dashboard's history has its verdict.
       const evaluation = evaluateDay(deps.db, resolveDataset(deps.config, job.dataset), { ds: job.ds });
+      for (const v of evaluation.verdicts) verdicts.inc({ dataset: job.dataset, metric: v.metric, verdict: v.verdict });
       // A backfilled or corrected older day is history: failing regression checks on
       // long-shipped commits, incident issues and chat messages about it would be noise.
       const latest = latestPublishedDs(deps.db, job.dataset);

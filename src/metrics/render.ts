@@ -73,7 +73,7 @@ export function renderReport(report: Report, metricDefs: MetricDef[] = []): stri
       const cells = rows.slice(0, TOP).map(([k, v]) => {
         if (ratio) return `${k} ${formatPercent(v)}`;
         // Shares only for event counts: distinct visitors do not add up across segments.
-        const share = total && v != null && def?.kind === "count" && def.measure === "events" ? ` (${formatPercent(v / total)})` : "";
+        const share = total && v != null && def?.kind === "count" && (def.measure === "events" || def.measure === "visits") ? ` (${formatPercent(v / total)})` : "";
         return `${k} ${formatCount(v)}${share}`;
       });
       const more = rows.length > TOP ? ` · … ${rows.length - TOP} more` : "";

@@ -18,8 +18,8 @@ export function fmtCount(x: number): string {
   return Math.round(x).toLocaleString("en-US");
 }
 
-export function fmtValue(x: number | null, kind: "count" | "ratio"): string {
-  if (x === null) return "–";
+export function fmtValue(x: number | null | undefined, kind: "count" | "ratio"): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return "–";
   return kind === "ratio" ? fmtRate(x) : fmtCount(x);
 }
 
@@ -57,4 +57,66 @@ export function verdictLabel(v: { verdict: string; low_volume?: boolean; no_base
   if (v.low_volume) return "not judged: volume";
   if (v.no_baseline) return "no baseline";
   return v.verdict.toUpperCase();
+}
+
+/** 1048576 → "1 MiB", 42949672960 → "40 GiB", 1500 → "1,500 bytes". */
+export function fmtBytes(n: number): string {
+  const units: [string, number][] = [["TiB", 1024 ** 4], ["GiB", 1024 ** 3], ["MiB", 1024 ** 2], ["KiB", 1024]];
+  for (const [unit, size] of units) if (n >= size) return `${Number((n / size).toFixed(n % size === 0 ? 0 : 1))} ${unit}`;
+  return `${fmtCount(n)} bytes`;
+}
+
+/** A signed relative change: −0.383 → "−38 %", 0.004 → "+0.4 %"; null → "–". */
+export function fmtChange(x: number | null | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return "–";
+  const body = fmtPct(x);
+  if (body === "0 %") return body;
+  return `${x < 0 ? MINUS : "+"}${body}`;
+}
+
+/**
+ * An axis tick, with just the decimals its step needs: ratio ticks 0.025 apart
+ * read "2.5 %", count ticks 2,000 apart read "12,000".
+ */
+export function fmtTick(x: number, kind: "count" | "ratio", step: number): string {
+  const unit = kind === "ratio" ? 100 : 1;
+  const s = Math.abs(step * unit);
+  const digits = s > 0 && Number.isFinite(s) ? Math.min(6, Math.max(0, -Math.floor(Math.log10(s) + 1e-9))) : 0;
+  const v = x * unit;
+  const text = Math.abs(v) >= 1000 && digits === 0 ? fmtCount(v) : fmtSigned(v, digits);
+  return kind === "ratio" ? `${text} %` : text;
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** "2026-03-03" → "Mar 3". */
+export function fmtShortDate(ds: string): string {
+  const [, m, d] = ds.split("-");
+  return `${MONTHS[Number(m) - 1] ?? m} ${Number(d)}`;
+}
+
+/** 9 → "09:00". */
+export function fmtHour(h: number): string {
+  return `${String(h).padStart(2, "0")}:00`;
+}
+
+/** Hours [from, to) of a day: {from: 10, to: 16} → "10:00–16:00". */
+export function fmtHourRange(from: number, to: number): string {
+  return `${fmtHour(from)}–${fmtHour(to)}`;
+}
+
+/** The evidence behind a rate: 3 purchases of 8 signups → "3 / 8". */
+export function fmtSample(numerator: number | null | undefined, denominator: number | null | undefined): string {
+  if (numerator === null || numerator === undefined || denominator === null || denominator === undefined) return "–";
+  return `${fmtCount(numerator)} / ${fmtCount(denominator)}`;
+}
+
+/** A z score: −4.23 → "−4.2". */
+export function fmtZ(z: number | null | undefined): string {
+  return z === null || z === undefined || !Number.isFinite(z) ? "–" : fmtSigned(z, 1);
+}
+
+/** A share: 0.4 → "40 %". */
+export function fmtShare(x: number): string {
+  return `${Math.round(x * 100)} %`;
 }

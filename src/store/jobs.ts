@@ -135,6 +135,18 @@ export function requeueJob(db: DB, id: string): boolean {
   return r.changes === 1;
 }
 
+/**
+ * The ingest result as the API shows it: no server paths. The CLI's
+ * `source_files` (the upload's path on the server) is dropped, and the path
+ * wherever a message quotes it becomes "the upload" (docs/service.md).
+ */
+export function publicResult(resultJson: string, jobId: string): IngestResult {
+  const upload = new RegExp(`(?:[A-Za-z]:)?[^\\s"'\`]*[\\\\/]${jobId.replace(/[^A-Za-z0-9-]/g, "")}\\.upload(?:\\.part)?`, "g");
+  const result = JSON.parse(resultJson.replace(upload, "the upload")) as IngestResult;
+  delete result.source_files;
+  return result;
+}
+
 export function jobView(row: JobRow): JobView {
   return {
     id: row.id,
@@ -142,7 +154,7 @@ export function jobView(row: JobRow): JobView {
     dataset: row.dataset,
     ds: row.ds,
     kind: row.kind,
-    result: row.result_json ? (JSON.parse(row.result_json) as IngestResult) : null,
+    result: row.result_json ? publicResult(row.result_json, row.id) : null,
     error: row.error,
     bytes: row.bytes,
     attempts: row.attempts,
@@ -150,4 +162,9 @@ export function jobView(row: JobRow): JobView {
     started_at: row.started_at,
     finished_at: row.finished_at,
   };
+}
+
+/** Every upload file a job still points at (queued, running, or failed and kept for a retry). */
+export function referencedUploads(db: DB): Set<string> {
+  return new Set((db.prepare(`SELECT file_path FROM jobs WHERE file_path IS NOT NULL`).all() as { file_path: string }[]).map((r) => r.file_path));
 }

@@ -13,6 +13,10 @@ export interface Dialect {
   regexExtract(expr: string, pattern: string): string;
   regexLike(expr: string, pattern: string): string;
   bigintNull: string;
+  /** A duration of `ms` milliseconds, to add to a timestamp. */
+  interval(ms: number): string;
+  /** `last_value(expr)` skipping NULLs, over `window` (the text inside OVER (…)). */
+  lastNonNull(expr: string, window: string): string;
   /** The input table, with its placeholder day. */
   table: string;
   /**
@@ -32,6 +36,8 @@ export const DIALECTS: Record<DialectName, Dialect> = {
     regexExtract: (e, p) => `regexp_extract(${e}, ${quote(p)}, 1)`,
     regexLike: (e, p) => `regexp_like(${e}, ${quote(p)})`,
     bigintNull: "CAST(NULL AS BIGINT)",
+    interval: (ms) => `INTERVAL '${ms / 1000}' SECOND`,
+    lastNonNull: (e, w) => `last_value(${e}) IGNORE NULLS OVER (${w})`,
     table: "core.fct_website_events",
     localTime: (e, tz) => `CAST(with_timezone(${e}, 'UTC') AT TIME ZONE ${quote(tz)} AS TIMESTAMP)`,
   },
@@ -45,6 +51,8 @@ export const DIALECTS: Record<DialectName, Dialect> = {
     regexExtract: (e, p) => `REGEXP_EXTRACT(${e}, r${quote(p)})`,
     regexLike: (e, p) => `REGEXP_CONTAINS(${e}, r${quote(p)})`,
     bigintNull: "CAST(NULL AS INT64)",
+    interval: (ms) => `INTERVAL ${ms} MILLISECOND`,
+    lastNonNull: (e, w) => `LAST_VALUE(${e} IGNORE NULLS) OVER (${w})`,
     table: "`core.fct_website_events`",
     localTime: (e, tz) => `DATETIME(${e}, ${quote(tz)})`,
   },
@@ -55,6 +63,8 @@ export const DIALECTS: Record<DialectName, Dialect> = {
     regexExtract: (e, p) => `NULLIF(regexp_extract(${e}, ${quote(p)}, 1), '')`,
     regexLike: (e, p) => `regexp_matches(${e}, ${quote(p)})`,
     bigintNull: "CAST(NULL AS BIGINT)",
+    interval: (ms) => `to_milliseconds(${ms})`,
+    lastNonNull: (e, w) => `last_value(${e} IGNORE NULLS) OVER (${w})`,
     table: "fct_website_events",
     localTime: (e, tz) => `((${e} AT TIME ZONE 'UTC') AT TIME ZONE ${quote(tz)})`,
   },

@@ -15,7 +15,7 @@ describe("repo config", () => {
     const r = parseRepoConfig(null);
     expect(r).toEqual({
       ok: true,
-      config: { dataset: "default", production_environments: ["production"], on_missing_data: "neutral", metrics: {}, alerts: { issue: true } },
+      config: { dataset: "default", production_environments: ["production"], canary_environments: [], preview_environments: [], on_missing_data: "neutral", metrics: {}, alerts: { issue: true } },
     });
   });
   it("an invalid field is one sentence naming the file, the field and what was expected", () => {

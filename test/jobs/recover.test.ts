@@ -17,7 +17,7 @@ import { defaultDatasetConfig } from "../../src/config/load.js";
 import { startBackground } from "../../src/jobs/background.js";
 import { serviceFor } from "../../src/jobs/service.js";
 import type { FanOutEvent, FanOutTargets } from "../../src/jobs/fan-out.js";
-import { getJob } from "../../src/jobs/store.js";
+import { getJob } from "../../src/store/jobs.js";
 import { event, ndjsonLine, ndjsonText, days } from "../ingest/helpers.js";
 import { INGEST, bearer, makeDeps, requireLib, send, tempDir, until } from "../service/helpers.js";
 

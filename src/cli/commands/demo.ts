@@ -9,11 +9,18 @@ import { join, resolve } from "node:path";
 import { addGlobalOptions, makeContext } from "../common.js";
 import { fmtValue, verdictLabel } from "../../present/format.js";
 import { intFlag } from "./fixtures.js";
-import { generateFixtures, parseIncident, type Incident } from "../../fixtures/generate.js";
+import { generateFixtures, parseIncident, type CanarySpec, type Incident } from "../../fixtures/generate.js";
+import { judgeCanaryForSha, recordCanaryJudgement, type CanaryJudgement } from "../../canary/index.js";
+import { recordCanaryDeployment } from "../../store/canary.js";
+import { canarySection } from "../../present/canary.js";
+import { buildGuardrailCheck } from "../../app/check-content.js";
+import { DEFAULT_REPO_CONFIG } from "../../config/repo-schema.js";
 import { ingestFiles } from "../../ingest/pipeline.js";
 import { evaluateDay } from "../../evaluate/index.js";
 import { loadReport } from "../../metrics/compute.js";
 import { renderDashboard } from "../../dashboard/render.js";
+import { EXAMPLE_REPO, exampleDeployments } from "../../fixtures/deployments.js";
+import { findSuspects, recordDeployment, storeSuspect } from "../../suspects/index.js";
 import { addDays, dsToEpochMs, epochMsToDs } from "../../shared/dates.js";
 import type { RegisterCommand } from "./types.js";
 import type { MetricDef } from "../../config/schema.js";
@@ -30,7 +37,11 @@ interface DemoFlags {
   dataset: string;
   config?: string;
   json?: boolean;
+  canary?: boolean;
 }
+
+/** The demo canary's commit: its events carry the short SHA, as a build stamped with `git rev-parse --short HEAD` would. */
+export const DEMO_CANARY_SHA = "3f2a9c1d5e7b8a6c4d2e0f1a3b5c7d9e1f2a4b6c";
 
 export const demo: RegisterCommand = (program, setExit) => {
   addGlobalOptions(
@@ -42,8 +53,9 @@ export const demo: RegisterCommand = (program, setExit) => {
       .option("--events-per-day <n>", "events on an ordinary weekday", "20000")
       .option("--seed <n>", "random seed", "1")
       .option("--end <ds>", "last day (default: yesterday, UTC, so the data is fresh)")
-      .option("--incident <spec>", "METRIC:CHANGE[:DIM=VALUE] injected on the last day", "signup_conversion_rate:-0.6:dim_device_brand=iPhone"),
-  ).action(async (flags: DemoFlags) => {
+      .option("--incident <spec>", "METRIC:CHANGE[:DIM=VALUE] injected on the last day", "signup_conversion_rate:-0.6:dim_device_brand=iPhone")
+      .option("--canary", "serve a PR's build to 30 % of the visitors of 08–20 h on the last day, with signup conversion −40 % inside it only, and show its PR check (docs/canary.md)"),
+  ).action(async (flags: DemoFlags, cmd: { getOptionValueSource(name: string): string | undefined }) => {
     const out = resolve(flags.out);
     const days = intFlag("--days", flags.days);
     const eventsPerDay = intFlag("--events-per-day", flags.eventsPerDay);
@@ -57,9 +69,13 @@ export const demo: RegisterCommand = (program, setExit) => {
     const ctx = makeContext({ db: dbPath, dataset: flags.dataset, config: flags.config, json: flags.json });
     const end = flags.end ?? epochMsToDs(Date.now() - 86_400_000);
     // A release that breaks the signup form on iPhone: big enough to fail the guardrail at demo volume.
-    const incident: Incident = parseIncident(`${end}:${flags.incident}`);
+    // With --canary the default incident happens inside the canary only, so the site-wide guardrails pass and the PR's own check fails.
+    const canary: CanarySpec | null = flags.canary ? { ds: end, version: DEMO_CANARY_SHA.slice(0, 7), share: 0.3, from: 8, to: 20 } : null;
+    const incidentSpec =
+      canary && cmd.getOptionValueSource("incident") !== "cli" ? `signup_conversion_rate:-0.4:dim_app_version=${canary.version}` : flags.incident;
+    const incident: Incident = parseIncident(`${end}:${incidentSpec}`);
     ctx.log(`demo: writing ${days} days of fixtures (${eventsPerDay} events per weekday) ending ${end}, incident ${describeIncident(incident)}…`);
-    const files = await generateFixtures({ outDir: exportsDir, days, eventsPerDay, seed, end, incidents: [incident] });
+    const files = await generateFixtures({ outDir: exportsDir, days, eventsPerDay, seed, end, incidents: [incident], canaries: canary ? [canary] : [] });
 
     const db = ctx.db();
     try {
@@ -72,8 +88,17 @@ export const demo: RegisterCommand = (program, setExit) => {
       }
       // With an explicit --end the demo pretends "today" is the day after it, so old data is not stale.
       const now = flags.end ? new Date(dsToEpochMs(end) + 36 * 3_600_000) : undefined;
+      // An example repository's deployments put "when code shipped" on the snapshot; its production releases are the suspects.
+      const shipped = exampleDeployments(end, days);
+      for (const d of shipped.production) recordDeployment(db, d);
+      for (const d of shipped.canary) recordCanaryDeployment(db, d);
       const evaluation = evaluateDay(db, ctx.dataset, { ds: end, now });
+      for (const s of findSuspects(db, EXAMPLE_REPO, ctx.dataset.name, evaluation))
+        if (s.sha) storeSuspect(db, { repo: EXAMPLE_REPO, dataset: ctx.dataset.name, ds: end, sha: s.sha, ref: s.ref, reason: s.reason, evidence: s.evidence, prs: s.prs });
       const report = loadReport(db, ctx.dataset.name, end);
+      const judged: CanaryJudgement | null = canary ? judgeCanaryForSha(db, ctx.dataset, "demo/shop", DEMO_CANARY_SHA) : null;
+      // The dashboard lists the canaries judged that day, as the service does after writing the check.
+      if (judged) recordCanaryJudgement(db, "demo/shop", judged);
       writeFileSync(dashboardPath, renderDashboard(db, ctx.config, { dataset: ctx.dataset.name, ds: end }));
 
       const events = files.reduce((s, f) => s + f.events, 0);
@@ -85,16 +110,29 @@ export const demo: RegisterCommand = (program, setExit) => {
         "",
         formatEvaluation(evaluation, ctx.dataset.metrics),
         "",
+        ...(canary ? [formatCanary(judged, evaluation, ctx.dataset.metrics), ""] : []),
         `Dashboard snapshot: ${dashboardPath}`,
         `Try: npx guardrail evaluate --db ${dbPath} --ds ${end}`,
       ].join("\n");
-      ctx.out(human, { dir: out, db: dbPath, from: files[0].ds, to: end, events, incident, ingests, report, evaluation, dashboard: dashboardPath });
+      ctx.out(human, { dir: out, db: dbPath, from: files[0].ds, to: end, events, incident, ingests, report, evaluation, dashboard: dashboardPath, ...(canary ? { canary: judged } : {}) });
     } finally {
       db.close();
     }
     setExit(0);
   });
 };
+
+/** What the PR check of the canary's commit says: the real check content, its Canary section as Markdown (readable as text). */
+function formatCanary(j: CanaryJudgement | null, evaluation: Evaluation, metrics: MetricDef[]): string {
+  if (!j) return `No published day holds traffic of ${DEMO_CANARY_SHA.slice(0, 7)}.`;
+  const check = buildGuardrailCheck({
+    evaluation,
+    repoConfig: DEFAULT_REPO_CONFIG,
+    metricKinds: Object.fromEntries(metrics.map((m) => [m.name, m.kind])),
+    canary: { judgement: j, expected: true },
+  });
+  return [`PR check of commit ${DEMO_CANARY_SHA.slice(0, 7)} (guardrail): ${check.conclusion.toUpperCase()} — ${check.title}`, canarySection(j)].join("\n");
+}
 
 // Plain-text rendering of the report and the evaluation.
 function describeIncident(i: Incident): string {

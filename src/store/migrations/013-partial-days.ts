@@ -8,7 +8,7 @@ import type { Migration } from "./types.js";
  * An upload may ask for it (`allow_partial=true`): the job keeps that wish.
  */
 export const partialDays: Migration = {
-  version: 10,
+  version: 13,
   name: "partial-days",
   sql: `
 ALTER TABLE partitions ADD COLUMN partial_reason TEXT;
