@@ -114,19 +114,11 @@ export function neededDenominator(p: number, share: number, delta: number, sensi
   return Math.ceil(n - 1e-6);
 }
 
-function judgeRatio(m: RatioMetricDef, counts: Map<string, CountMetricDef>, sides: Sides, t: Thresholds): CanaryMetricResult {
-  const num = counts.get(m.numerator);
-  const den = counts.get(m.denominator);
-  const base = {
+/** A guardrail the canary cannot judge, and why. */
+function notJudged(m: MetricDef, t: Thresholds, reason: NotJudgedReason, canary: Fraction = { num: 0, den: 0 }, rest: Fraction = { num: 0, den: 0 }): CanaryMetricResult {
+  return {
     metric: m.name,
     bad_direction: t.bad_direction,
-    min_relative_change: t.min_relative_change,
-    sensitivity: t.sensitivity,
-    denominator_metric: m.denominator,
-  };
-  const empty = { num: 0, den: 0 };
-  const notJudged = (reason: NotJudgedReason, canary = empty, rest = empty): CanaryMetricResult => ({
-    ...base,
     verdict: "not_judged",
     reason,
     canary,
@@ -137,13 +129,28 @@ function judgeRatio(m: RatioMetricDef, counts: Map<string, CountMetricDef>, side
     z: null,
     p: null,
     method: null,
+    min_relative_change: t.min_relative_change,
+    sensitivity: t.sensitivity,
     needed_denominator: null,
     more_denominator: null,
-  });
-  if (!num || !den || num.measure !== "events" || den.measure !== "events") return notJudged("distinct_measure");
+    denominator_metric: m.kind === "ratio" ? m.denominator : "",
+  };
+}
+
+function judgeRatio(m: RatioMetricDef, counts: Map<string, CountMetricDef>, sides: Sides, t: Thresholds): CanaryMetricResult {
+  const num = counts.get(m.numerator);
+  const den = counts.get(m.denominator);
+  const base = {
+    metric: m.name,
+    bad_direction: t.bad_direction,
+    min_relative_change: t.min_relative_change,
+    sensitivity: t.sensitivity,
+    denominator_metric: m.denominator,
+  };
+  if (!num || !den || num.measure !== "events" || den.measure !== "events") return notJudged(m, t, "distinct_measure");
   const canary = { num: sumActions(sides.canary, actionsOf(num)), den: sumActions(sides.canary, actionsOf(den)) };
   const rest = { num: sumActions(sides.rest, actionsOf(num)), den: sumActions(sides.rest, actionsOf(den)) };
-  if (rest.den <= 0) return notJudged("no_rest", canary, rest);
+  if (rest.den <= 0) return notJudged(m, t, "no_rest", canary, rest);
   const expected = rest.num / rest.den;
   const needed = neededDenominator(expected, canary.den / (canary.den + rest.den), t.min_relative_change, t.sensitivity);
   const more = needed === null ? null : Math.max(0, needed - canary.den);
@@ -196,29 +203,7 @@ export function judgeCanary(input: CanaryInput): CanaryOutcome {
   for (const m of input.metrics) {
     if (!isEnforced(m)) continue;
     const t = input.thresholdsOf(m);
-    if (m.kind === "count") {
-      metrics.push({
-        metric: m.name,
-        bad_direction: t.bad_direction,
-        verdict: "not_judged",
-        reason: "count_metric",
-        canary: { num: 0, den: 0 },
-        rest: { num: 0, den: 0 },
-        observed: null,
-        expected: null,
-        change: null,
-        z: null,
-        p: null,
-        method: null,
-        min_relative_change: t.min_relative_change,
-        sensitivity: t.sensitivity,
-        needed_denominator: null,
-        more_denominator: null,
-        denominator_metric: "",
-      });
-      continue;
-    }
-    metrics.push(judgeRatio(m, counts, sides, t));
+    metrics.push(m.kind === "count" ? notJudged(m, t, "count_metric") : judgeRatio(m, counts, sides, t));
   }
   return {
     status: canaryStatus(metrics),

@@ -26,9 +26,11 @@ import {
   suspectsOf,
   type HourlyActionRow,
   type IncidentRow,
-  type OverrideRecord,
+  type SuspectRecord,
+  type DeploymentRow,
 } from "../store/dashboard.js";
 import { evaluateDay, thresholdsOf } from "../evaluate/index.js";
+import type { OverrideRow } from "../store/repos.js";
 import { describeError } from "../shared/errors.js";
 import { cumulativeStdNormalProbability } from "simple-statistics";
 import { canaryJudgementsOfDay } from "../store/canary.js";
@@ -104,11 +106,7 @@ export interface HourlyChart {
 
 export type DeployKind = "production" | "canary" | "preview";
 
-export interface DeployMarker {
-  repo: string;
-  sha: string;
-  ref: string | null;
-  environment: string;
+export interface DeployMarker extends Pick<DeploymentRow, "repo" | "sha" | "ref" | "environment"> {
   kind: DeployKind;
   at: string;
   /** Day and hour in the dataset's time zone. */
@@ -123,12 +121,7 @@ export interface CheckRunLink {
   sha: string;
 }
 
-export interface SuspectView {
-  repo: string;
-  sha: string;
-  ref: string | null;
-  reason: string;
-  evidence: string;
+export interface SuspectView extends Omit<SuspectRecord, "prs_json"> {
   prs: { number: number; title: string; url: string; checks: CheckRunLink[] }[];
   checks: CheckRunLink[];
 }
@@ -166,7 +159,7 @@ export interface DashboardData {
   suspects: SuspectView[];
   incidents: IncidentRow[];
   canaries: CanaryView[];
-  overrides: OverrideRecord[];
+  overrides: OverrideRow[];
   publishedDays: string[];
 }
 
@@ -203,7 +196,8 @@ function baselineCandidates(cfg: DatasetConfig, ds: string): string[] {
  * significant run.
  */
 export function intradayHours(v: Verdict | undefined): HourRange | null {
-  const h = (v as { hourly?: unknown } | undefined)?.hourly as { from?: unknown; to?: unknown } | null | undefined;
+  const h = v?.hourly;
+  // A stored evaluation is JSON from an older version too: check the shape rather than trust it.
   if (!h || typeof h.from !== "number" || typeof h.to !== "number" || !(h.to > h.from)) return null;
   return { from: Math.max(0, h.from), to: Math.min(24, h.to) };
 }

@@ -116,11 +116,15 @@ export interface TimeLine {
   style: number;
 }
 
-export interface TimeChartInput {
+/** What every chart has: an id for its labels, a title and description for screen readers, the metric's kind. */
+interface ChartLabels {
   id: string;
   title: string;
   desc: string;
   kind: Kind;
+}
+
+export interface TimeChartInput extends ChartLabels {
   /** Days shown, oldest first: the x axis spans exactly these. */
   days: string[];
   selectedDs: string;
@@ -193,11 +197,7 @@ export function timeChart(c: TimeChartInput): string {
   return `<svg class="chart" viewBox="0 0 ${W} ${H}" ${head}>${labels}${parts.join("")}</svg>`;
 }
 
-export interface HourChartInput {
-  id: string;
-  title: string;
-  desc: string;
-  kind: Kind;
+export interface HourChartInput extends ChartLabels {
   hours: HourPoint[];
   flagged: HourRange | null;
   deploys: DeployMarker[];

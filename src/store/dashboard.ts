@@ -5,6 +5,7 @@
  */
 import type { DB } from "./db.js";
 import type { Evaluation } from "../shared/types.js";
+import type { OverrideRow } from "./repos.js";
 
 export interface MetricDayRow {
   ds: string;
@@ -185,16 +186,7 @@ export function incidentsOn(db: DB, dataset: string, ds: string): IncidentRow[] 
     .all(dataset, ds, ds) as IncidentRow[];
 }
 
-export interface OverrideRecord {
-  repo: string;
-  pr_number: number;
-  sha: string;
-  actor: string;
-  reason: string;
-  created_at: string;
-}
-
-export function overridesOf(db: DB, dataset: string): OverrideRecord[] {
+export function overridesOf(db: DB, dataset: string): OverrideRow[] {
   // Before any repo is recorded (a local run), every override is shown.
   return db
     .prepare(
@@ -202,5 +194,5 @@ export function overridesOf(db: DB, dataset: string): OverrideRecord[] {
        WHERE repo IN (SELECT repo FROM repos WHERE dataset = ?) OR NOT EXISTS (SELECT 1 FROM repos)
        ORDER BY created_at DESC LIMIT 20`,
     )
-    .all(dataset) as OverrideRecord[];
+    .all(dataset) as OverrideRow[];
 }

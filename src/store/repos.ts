@@ -68,6 +68,14 @@ export function reposForDataset(db: DB, dataset: string): RepoRecord[] {
   return rows.map(toRecord);
 }
 
+/** Every installed repo of `owner` (GitHub names are case-insensitive): whose config may come from the owner's `.github` repo. */
+export function reposOfOwner(db: DB, owner: string): RepoRecord[] {
+  const rows = db
+    .prepare(`SELECT * FROM repos WHERE repo LIKE ? ESCAPE '\\' AND installation_id IS NOT NULL ORDER BY repo`)
+    .all(`${owner.replace(/[\\%_]/g, (c) => `\\${c}`)}/%`) as RepoRow[];
+  return rows.map(toRecord);
+}
+
 export function getRepo(db: DB, repo: string): RepoRecord | null {
   const row = db.prepare(`SELECT * FROM repos WHERE repo = ?`).get(repo) as RepoRow | undefined;
   return row ? toRecord(row) : null;
@@ -178,4 +186,9 @@ export function storeCheckRun(
 
 export function forgetCheckRun(db: DB, repo: string, sha: string, name: string): void {
   db.prepare(`DELETE FROM check_runs WHERE repo = ? AND sha = ? AND name = ?`).run(repo, sha, name);
+}
+
+/** Every repository the store knows with an installation (reconciliation compares it with GitHub's list). */
+export function installedRepoNames(db: DB): string[] {
+  return (db.prepare(`SELECT repo FROM repos WHERE installation_id IS NOT NULL ORDER BY repo`).all() as { repo: string }[]).map((r) => r.repo);
 }

@@ -13,6 +13,8 @@ import { generateFixtures, parseIncident, type CanarySpec, type Incident } from 
 import { judgeCanaryForSha, recordCanaryJudgement, type CanaryJudgement } from "../../canary/index.js";
 import { recordCanaryDeployment } from "../../store/canary.js";
 import { canarySection } from "../../present/canary.js";
+import { buildGuardrailCheck } from "../../app/check-content.js";
+import { DEFAULT_REPO_CONFIG } from "../../config/repo-schema.js";
 import { ingestFiles } from "../../ingest/pipeline.js";
 import { evaluateDay } from "../../evaluate/index.js";
 import { loadReport } from "../../metrics/compute.js";
@@ -108,7 +110,7 @@ export const demo: RegisterCommand = (program, setExit) => {
         "",
         formatEvaluation(evaluation, ctx.dataset.metrics),
         "",
-        ...(canary ? [formatCanary(judged), ""] : []),
+        ...(canary ? [formatCanary(judged, evaluation, ctx.dataset.metrics), ""] : []),
         `Dashboard snapshot: ${dashboardPath}`,
         `Try: npx guardrail evaluate --db ${dbPath} --ds ${end}`,
       ].join("\n");
@@ -120,10 +122,16 @@ export const demo: RegisterCommand = (program, setExit) => {
   });
 };
 
-/** What the PR check of the canary's commit says (its Markdown is readable as plain text). */
-function formatCanary(j: CanaryJudgement | null): string {
+/** What the PR check of the canary's commit says: the real check content, its Canary section as Markdown (readable as text). */
+function formatCanary(j: CanaryJudgement | null, evaluation: Evaluation, metrics: MetricDef[]): string {
   if (!j) return `No published day holds traffic of ${DEMO_CANARY_SHA.slice(0, 7)}.`;
-  return [`PR check of commit ${DEMO_CANARY_SHA.slice(0, 7)} (guardrail): ${j.status === "fail" ? "FAILURE" : "not blocked by its canary"}`, canarySection(j)].join("\n");
+  const check = buildGuardrailCheck({
+    evaluation,
+    repoConfig: DEFAULT_REPO_CONFIG,
+    metricKinds: Object.fromEntries(metrics.map((m) => [m.name, m.kind])),
+    canary: { judgement: j, expected: true },
+  });
+  return [`PR check of commit ${DEMO_CANARY_SHA.slice(0, 7)} (guardrail): ${check.conclusion.toUpperCase()} — ${check.title}`, canarySection(j)].join("\n");
 }
 
 // Plain-text rendering of the report and the evaluation.

@@ -12,5 +12,6 @@ import { reaggregate } from "./reaggregate.js";
 import { checkConfig } from "./check-config.js";
 import { upload } from "./upload.js";
 import { backup, restore, migrate } from "./backup.js";
+import { mark } from "./mark.js";
 
-export const COMMANDS: RegisterCommand[] = [ingest, ingestAgg, report, evaluate, backtest, gate, fixtures, demo, sql, checkConfig, upload, backup, restore, migrate, reaggregate];
+export const COMMANDS: RegisterCommand[] = [ingest, ingestAgg, report, evaluate, backtest, gate, fixtures, demo, sql, checkConfig, upload, backup, restore, migrate, reaggregate, mark];
