@@ -39,6 +39,7 @@ describe("guardrail.config.yml", () => {
     const cfg = parseConfig(undefined);
     expect(cfg.metrics!.map((m) => m.name)).toEqual([
       "daily_visitors",
+      "visits",
       "website_hits",
       "daily_logged_in_users",
       "signups",
