@@ -138,8 +138,8 @@ describe("4. bars carry their evidence", () => {
       const same = baseline.flatMap((day) => day.filter((x) => x.value_key === r.value_key));
       const expected = same.reduce((s, x) => s + x.numerator, 0) / same.reduce((s, x) => s + x.denominator, 0);
       expect(bar.expected).toBeCloseTo(expected, 12);
-      // Too small: below min_denominator (500), or even zero signups would not be 3 sigma unlikely (Φ(−3) = 0.00135).
-      expect(bar.tooSmall).toBe(r.denominator < 500 || (1 - expected) ** r.denominator > 0.0013499);
+      // Too small: below the optional min_denominator floor (default 0), or even zero signups would not be 3 sigma unlikely (Φ(−3) = 0.00135).
+      expect(bar.tooSmall).toBe(r.denominator < deps.config.evaluation.min_denominator || (1 - expected) ** r.denominator > 0.0013499);
       if (bar.tooSmall) small++;
     }
     expect(small).toBeGreaterThan(0);
