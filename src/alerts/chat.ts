@@ -7,16 +7,15 @@ import { failingGuardrails } from "./plan.js";
 import { formatChange, formatValue, hoursText, isRatio, segmentLabel, topSegment } from "./format.js";
 import { auditTitle, failedCheckNames, staleTitle } from "./render.js";
 import type { AlertEvent, IncidentDecision, RenderContext } from "./types.js";
+import { chatText } from "../present/neutralise.js";
 
 export interface ChatMessage {
   text: string;
   blocks: Record<string, unknown>[];
 }
 
-/** Slack mrkdwn treats &, < and > as control characters. */
-export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-}
+/** Slack mrkdwn treats &, < and > as control characters; mentions and URLs from data are broken too (src/present/neutralise.ts). */
+export const escapeMrkdwn = chatText;
 
 function segmentText(v: Verdict): string {
   const s = topSegment(v);

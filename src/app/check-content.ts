@@ -10,6 +10,7 @@ import type { Override } from "../store/repos.js";
 import type { Suspect, SuspectPr } from "../suspects/index.js";
 import { failingGuardrails } from "../suspects/index.js";
 import type { Conclusion } from "../github/checks.js";
+import { mdCode, mdText } from "../present/neutralise.js";
 import type { CanaryForHead } from "../canary/index.js";
 import { canaryFell, canaryNoTraffic, canarySection, canaryTitle } from "../present/canary.js";
 
@@ -60,9 +61,8 @@ export function formatValue(value: number | null | undefined, kind: "count" | "r
 }
 
 /** Table cells and titles must stay on one line and not break the table. */
-function cell(text: string): string {
-  return text.replace(/\r?\n/g, " ").replace(/\|/g, "\\|");
-}
+/** Text from data or commenters in the check's Markdown (src/present/neutralise.ts). */
+const cell = mdText;
 
 export function oneLine(text: string, limit = TITLE_LIMIT): string {
   const flat = text.replace(/\s+/g, " ").trim();
@@ -252,7 +252,7 @@ export function buildRegressionCheck(input: RegressionCheckInput): CheckOutput {
   const lines: string[] = [];
   lines.push(`This commit is a suspect for the guardrail decline of dataset \`${evaluation.dataset}\` on ${evaluation.ds}.`);
   lines.push(`**Evidence:** ${cell(s.evidence)}`);
-  if (s.version) lines.push(`**app_version:** \`${cell(s.version)}\``);
+  if (s.version) lines.push(`**app_version:** ${mdCode(s.version)}`);
   if (s.deployedAt) lines.push(`**Deployed:** ${s.deployedAt} to ${s.environment ?? "production"}${s.ref ? ` (ref \`${cell(s.ref)}\`)` : ""}`);
   if (s.window) lines.push(`**Window:** deployments from ${s.window.from} to ${s.window.to}`);
   const table = ["| metric | today | expected | change | verdict |", "|---|---:|---:|---:|---|"];

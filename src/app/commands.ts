@@ -1,4 +1,5 @@
 /** `/guardrail …` comments on PRs: parsing and the texts the bot answers with. Pure. */
+import { capText, mdCode } from "../present/neutralise.js";
 
 export type Command =
   | { kind: "recheck" }
@@ -16,7 +17,7 @@ export function parseCommand(body: string | null | undefined): Command | null {
     const word = (m[1] ?? "help").toLowerCase();
     const rest = (m[2] ?? "").trim();
     if (word === "recheck") return { kind: "recheck" };
-    if (word === "override") return { kind: "override", reason: rest };
+    if (word === "override") return { kind: "override", reason: capText(rest.replace(/\s+/g, " "), MAX_REASON_CHARS) };
     if (word === "help") return { kind: "help" };
     return { kind: "unknown", word: m[1] ?? "" };
   }
@@ -33,8 +34,13 @@ export const HELP_TEXT = [
   "`recheck` and `override` need write, maintain or admin permission on the repository.",
 ].join("\n");
 
+/** Longest command word or override reason taken from a comment. */
+export const MAX_WORD_CHARS = 40;
+export const MAX_REASON_CHARS = 500;
+
 export function unknownCommandText(word: string): string {
-  return `I don't know \`/guardrail ${word.replace(/`/g, "")}\`.\n\n${HELP_TEXT}`;
+  // The word is the commenter's: shown as code (inert), and short whatever they typed.
+  return `I don't know ${mdCode(`/guardrail ${capText(word, MAX_WORD_CHARS)}`)}.\n\n${HELP_TEXT}`;
 }
 
 export function refusalText(user: string, command: "recheck" | "override"): string {

@@ -87,12 +87,14 @@ export function registerAppHandlers(app: Probot, deps: AppDeps, options: AppOpti
         await reply(octokit, repo, issue.number, HELP_TEXT);
         return;
       }
+      const maintainer = await canMaintain(octokit, repo, user);
       if (command.kind === "unknown") {
         await react(octokit, repo, comment.id, "confused");
-        await reply(octokit, repo, issue.number, unknownCommandText(command.word));
+        // Only people who may run commands get the explanation: anyone else could make the bot post at will.
+        if (maintainer) await reply(octokit, repo, issue.number, unknownCommandText(command.word));
         return;
       }
-      if (!(await canMaintain(octokit, repo, user))) {
+      if (!maintainer) {
         await react(octokit, repo, comment.id, "confused");
         await reply(octokit, repo, issue.number, refusalText(user, command.kind));
         return;

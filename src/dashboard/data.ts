@@ -196,7 +196,8 @@ function baselineCandidates(cfg: DatasetConfig, ds: string): string[] {
  * significant run.
  */
 export function intradayHours(v: Verdict | undefined): HourRange | null {
-  const h = (v as { hourly?: unknown } | undefined)?.hourly as { from?: unknown; to?: unknown } | null | undefined;
+  const h = v?.hourly;
+  // A stored evaluation is JSON from an older version too: check the shape rather than trust it.
   if (!h || typeof h.from !== "number" || typeof h.to !== "number" || !(h.to > h.from)) return null;
   return { from: Math.max(0, h.from), to: Math.min(24, h.to) };
 }
