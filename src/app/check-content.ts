@@ -10,6 +10,7 @@ import type { Override } from "../store/repos.js";
 import type { Suspect, SuspectPr } from "../suspects/index.js";
 import { failingGuardrails } from "../suspects/index.js";
 import type { Conclusion } from "../github/checks.js";
+import { verdictLabel } from "../present/format.js";
 import { mdCode, mdText } from "../present/neutralise.js";
 import type { CanaryForHead } from "../canary/index.js";
 import { canaryFell, canaryNoTraffic, canarySection, canaryTitle } from "../present/canary.js";
@@ -90,8 +91,10 @@ function verdictTable(evaluation: Evaluation, kinds: MetricKinds): string {
   for (const v of sortVerdicts(evaluation.verdicts)) {
     const kind = kinds[v.metric];
     const label = v.guardrail ? `**${v.metric}** (guardrail${v.enforced === false ? ", not enforced" : ""})` : v.metric;
+    const marks = v as { low_volume?: boolean; no_baseline?: boolean };
+    const word = marks.low_volume || marks.no_baseline ? verdictLabel(marks as typeof marks & { verdict: string }) : v.verdict;
     lines.push(
-      `| ${cell(label)} | ${formatValue(v.observed, kind)} | ${formatValue(v.expected, kind)} | ${formatChange(v.change)} | ${ICON[v.verdict]} ${v.verdict} |`,
+      `| ${cell(label)} | ${formatValue(v.observed, kind)} | ${formatValue(v.expected, kind)} | ${formatChange(v.change)} | ${ICON[v.verdict]} ${word} |`,
     );
   }
   return lines.join("\n");

@@ -156,6 +156,8 @@ export interface DashboardData {
   deployments: DeployMarker[];
   checks: CheckResult[];
   batchStatus: string | null;
+  /** Why the published day is partial (docs/ingest.md, "Completeness"), or null. */
+  partialReason: string | null;
   suspects: SuspectView[];
   incidents: IncidentRow[];
   canaries: CanaryView[];
@@ -462,6 +464,7 @@ export function loadDashboardData(db: DB, config: GuardrailConfig, opts: { datas
     deployments: [],
     checks: [],
     batchStatus: null,
+    partialReason: null,
     suspects: [],
     incidents: [],
     canaries: [],
@@ -535,6 +538,7 @@ export function loadDashboardData(db: DB, config: GuardrailConfig, opts: { datas
     deployments: deploymentMarkers(db, cfg, from, ds),
     checks: batch ? batchChecks(db, batch.id) : [],
     batchStatus: batch?.status ?? null,
+    partialReason: batch?.status === "published" ? (batch.partial_reason ?? null) : null,
     suspects: suspectViews(db, dataset, ds),
     incidents: incidentsOn(db, dataset, ds),
     canaries: canariesOf(db, dataset, ds),

@@ -10,7 +10,7 @@ import { applyRepoOverrides } from "../config/repo-schema.js";
 import { resolveDataset, type DatasetConfig } from "../config/load.js";
 import { evaluateDay, latestEvaluation } from "../evaluate/index.js";
 import { describeError } from "../shared/errors.js";
-import { hoursSinceDayEnd } from "../shared/dates.js";
+import { hoursSinceZoneDayEnd } from "../shared/dates.js";
 import type { Evaluation } from "../shared/types.js";
 import { dashboardLink } from "../shared/links.js";
 import { decideGate, type GateAnswer } from "./decide.js";
@@ -26,6 +26,8 @@ export type GateDeps = Pick<AppDeps, "db" | "config" | "publicUrl" | "linkSecret
 export interface GateOptions {
   /** Clock for the evaluation's freshness (tests). */
   now?: Date;
+  /** Decide as of this past time (`as_of`): staleness, and only days that had ended by then. */
+  asOf?: Date;
   /** The repo record when the caller already has it (saves a query). */
   record?: RepoRecord | null;
   /**
@@ -43,9 +45,9 @@ export interface GateOptions {
  * to the newest stored evaluation if judging fails — but only while that day
  * is inside the freshness window: an old stored pass must never open the gate.
  */
-export function currentEvaluation(deps: GateDeps, cfg: DatasetConfig, now?: Date): { evaluation: Evaluation | null; error: string | null } {
+export function currentEvaluation(deps: GateDeps, cfg: DatasetConfig, now?: Date, asOf?: Date): { evaluation: Evaluation | null; error: string | null } {
   try {
-    return { evaluation: evaluateDay(deps.db, cfg, { persist: false, now }), error: null };
+    return { evaluation: evaluateDay(deps.db, cfg, { persist: false, now, asOf }), error: null };
   } catch (err) {
     try {
       const stored = latestEvaluation(deps.db, cfg.name);
@@ -57,9 +59,9 @@ export function currentEvaluation(deps: GateDeps, cfg: DatasetConfig, now?: Date
   }
 }
 
-/** Whether day `ds` ended (midnight UTC) less than the dataset's freshness window ago, as evaluate judges staleness. */
+/** Whether day `ds` ended (midnight in the dataset's zone) less than the dataset's freshness window ago, as evaluate judges staleness. */
 function isFresh(ds: string, cfg: DatasetConfig, now: Date): boolean {
-  return hoursSinceDayEnd(ds, now) <= cfg.evaluation.freshness_hours;
+  return hoursSinceZoneDayEnd(ds, cfg.timezone, now) <= cfg.evaluation.freshness_hours;
 }
 
 function unknown(repo: string, sha: string, reason: string, ds: string | null = null, detailsUrl: string | null = null): GateAnswer {
@@ -71,7 +73,7 @@ export type RepoView =
   | { ok: true; record: RepoRecord; cfg: DatasetConfig; evaluation: Evaluation | null; error: string | null; detailsUrl: string | null }
   | { ok: false; record: RepoRecord | null; reason: string | null };
 
-export function repoView(deps: GateDeps, record: RepoRecord | null, now?: Date): RepoView {
+export function repoView(deps: GateDeps, record: RepoRecord | null, now?: Date, asOf?: Date): RepoView {
   if (!record) return { ok: false, record, reason: null };
   if (record.configError) return { ok: false, record, reason: record.configError };
   let cfg: DatasetConfig;
@@ -82,7 +84,7 @@ export function repoView(deps: GateDeps, record: RepoRecord | null, now?: Date):
   } catch (err) {
     return { ok: false, record, reason: describeError(err) };
   }
-  const { evaluation, error } = currentEvaluation(deps, cfg, now);
+  const { evaluation, error } = asOf ? currentEvaluation(deps, cfg, asOf, asOf) : currentEvaluation(deps, cfg, now);
   const detailsUrl = dashboardLink(deps, cfg.name, evaluation?.ds ?? null, record.repo);
   return { ok: true, record, cfg, evaluation, error, detailsUrl };
 }
@@ -95,7 +97,7 @@ export async function gateFor(deps: GateDeps, repo: string, sha: string, opts: G
 }
 
 async function decideFor(deps: GateDeps, repo: string, sha: string, opts: GateOptions): Promise<GateAnswer> {
-  const view = opts.view ?? repoView(deps, opts.record !== undefined ? opts.record : getRepo(deps.db, repo), opts.now);
+  const view = opts.view ?? repoView(deps, opts.record !== undefined ? opts.record : getRepo(deps.db, repo), opts.now, opts.asOf);
   if (!view.ok) {
     if (view.reason) return unknown(repo, sha, view.reason);
     return decideGate({ repo, sha, repoConfig: null, evaluation: null, detailsUrl: null });

@@ -7,7 +7,7 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { addGlobalOptions, makeContext } from "../common.js";
-import { fmtValue } from "../../present/format.js";
+import { fmtValue, verdictLabel } from "../../present/format.js";
 import { intFlag } from "./fixtures.js";
 import { generateFixtures, parseIncident, type CanarySpec, type Incident } from "../../fixtures/generate.js";
 import { judgeCanaryForSha, recordCanaryJudgement, type CanaryJudgement } from "../../canary/index.js";
@@ -175,7 +175,7 @@ function formatEvaluation(e: Evaluation, metrics: MetricDef[]): string {
   const value = (name: string, x: number | null) => (ratio.has(name) ? pct(x) : num(x));
   const rows = e.verdicts.map((v) => [
     `${v.metric}${v.guardrail ? " *" : ""}`,
-    v.verdict.toUpperCase(),
+    verdictLabel(v),
     value(v.metric, v.observed),
     value(v.metric, v.expected),
     signedPct(v.change),
