@@ -348,10 +348,10 @@ export class Aggregator {
     const n = this.n;
     const { outside, rank, channelOf } = this.sources();
     const direct = this.intern(CHANNEL_COL, this.channels.direct);
-    const ms = new Float64Array(n);
+    // Times relative to the first event while they fit in Int32 (order and gaps are all that matter).
+    const ms = this.msWide ? new Float64Array(n) : new Int32Array(n);
     const source = new Int32Array(n);
     const next = start.slice(0, start.length - 1);
-    const anchor = this.msWide ? 0 : this.msAnchor;
     for (let c = 0; c < this.visitorChunks.length; c++) {
       const va = this.visitorChunks[c];
       const ta = this.msChunks[c];
@@ -359,7 +359,7 @@ export class Aggregator {
       const len = Math.min(CHUNK, n - c * CHUNK);
       for (let o = 0; o < len; o++) {
         const at = next[va[o]]++;
-        ms[at] = ta[o] + anchor;
+        ms[at] = ta[o];
         source[at] = sa[o] < 0 ? -1 : outside[sa[o]];
       }
     }

@@ -246,9 +246,9 @@ describe("7. navigation", () => {
 });
 
 describe("the page's weight", () => {
-  it("stays under 1 MB for 8 weeks of a dataset with 8 metrics", () => {
+  it("stays under 1 MB for 8 weeks of a dataset with 8 metrics (the defaults: 8 or more)", () => {
     const d = loadDashboardData(deps.db, deps.config, { dataset: "default", ds: END });
-    expect(d.series.length).toBe(8);
+    expect(d.series.length).toBeGreaterThanOrEqual(8);
     expect(d.series[0]!.points.length).toBe(56);
     expect(Buffer.byteLength(html(), "utf8")).toBeLessThan(1_000_000);
   });

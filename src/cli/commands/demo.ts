@@ -160,10 +160,10 @@ function formatReport(report: Report, metrics: MetricDef[]): string {
   ]);
   const out = [`Report for ${report.ds} (dataset ${report.dataset})`, table(["metric", "value", "of"], rows)];
   // The four questions of the team: where visitors come from, on what, and how signups convert per device.
-  const visitors = report.metrics.daily_visitors?.breakdown ?? {};
-  for (const dim of ["dim_channel", "dim_country", "dim_device_brand"]) {
-    const values = Object.entries(visitors[dim] ?? {}).sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0)).slice(0, 6);
-    if (values.length) out.push(`daily_visitors by ${dim}: ${values.map(([k, v]) => `${k} ${num(v)}`).join(", ")}`);
+  // Where people come from is a property of the visit (docs/metrics.md, "Channels and visits"): visits by channel add up to the total.
+  for (const [metric, dim] of [["visits", "dim_channel"], ["daily_visitors", "dim_country"], ["daily_visitors", "dim_device_brand"]]) {
+    const values = Object.entries(report.metrics[metric]?.breakdown?.[dim] ?? {}).sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0)).slice(0, 6);
+    if (values.length) out.push(`${metric} by ${dim}: ${values.map(([k, v]) => `${k} ${num(v)}`).join(", ")}`);
   }
   const byDevice = report.metrics.signup_conversion_rate?.breakdown?.dim_device_brand;
   if (byDevice) out.push(`signup_conversion_rate by dim_device_brand: ${Object.entries(byDevice).map(([k, v]) => `${k} ${pct(v)}`).join(", ")}`);
