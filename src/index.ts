@@ -7,18 +7,19 @@ import type { ApplicationFunction, ApplicationFunctionOptions, Probot } from "pr
 import type { AppDeps } from "./app/deps.js";
 import { openDb } from "./store/db.js";
 import { loadConfig } from "./config/load.js";
-import { registerAppHandlers } from "./app/handlers.js";
+import { registerAppHandlers } from "./app/handlers/index.js";
 import type { AppOptions } from "./app/pr-check.js";
-import { registerDeployGate } from "./app/deploy-gate.js";
 import { registerRoutes } from "./http/routes.js";
 import { startBackground } from "./jobs/background.js";
 import { isUserError } from "./shared/errors.js";
 import { linkSecretFromEnv } from "./shared/links.js";
 
 export { reposForDataset, recordRepo, isOverridden } from "./store/repos.js";
-export { refreshPullRequestChecks, publishRegressionChecks } from "./app/pr-check.js";
+export { refreshPullRequestChecks } from "./app/pr-check.js";
+export { publishRegressionChecks } from "./app/regression.js";
+export { buildRepoView, decide } from "./gate/index.js";
 export { findSuspects } from "./suspects/index.js";
-export { revertedShas } from "./github/pulls.js";
+export { revertedShas } from "./app/reverts.js";
 export { linkSecretFromEnv };
 
 export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): AppDeps {
@@ -36,7 +37,6 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): AppDeps {
 export function createApp(deps: AppDeps, options: AppOptions = {}): ApplicationFunction {
   return (app: Probot, { addHandler }: ApplicationFunctionOptions) => {
     registerAppHandlers(app, deps, options);
-    registerDeployGate(app, deps);
     if (addHandler) registerRoutes(addHandler, app, deps);
     if (options.background !== false) stopOnSigterm(startBackground(app, deps));
   };

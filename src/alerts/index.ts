@@ -17,7 +17,7 @@ import { httpStatus } from "../github/octokit.js";
 import { closeIssue, commentOnIssue, createIncidentIssue, ensureIncidentLabel, findIncidentIssue, issueHasComment } from "../github/incidents.js";
 import { findSuspects } from "../suspects/index.js";
 import type { CheckResult, Evaluation } from "../shared/types.js";
-import { eventDataset, evaluationOutcome, planIncident, type Enforcement } from "./plan.js";
+import { eventDataset, evaluationOutcome, failingGuardrails, planIncident, type Enforcement } from "./plan.js";
 import { dayMarker, incidentMarker, renderComment, renderIssue } from "./render.js";
 import { buildChatMessage } from "./chat.js";
 import { defaultNotifier, stderrLog, type DeliveryResult, type Notifier } from "./notifier.js";
@@ -81,12 +81,6 @@ export function notify(deps: AlertDeps, dataset: string, message: unknown, label
   return (deps.notifier ?? defaultNotifier()).send(url, message, label);
 }
 
-/** The repo's `metrics.<name>.enforce` overrides, either way. */
-function enforcementOf(repoConfig: RepoAlertConfig | null | undefined): Enforcement {
-  const out = new Map<string, boolean>();
-  for (const [name, o] of Object.entries(repoConfig?.metrics ?? {})) if (typeof o?.enforce === "boolean") out.set(name, o.enforce);
-  return out;
-}
 
 function ratioMetrics(deps: Pick<AlertDeps, "config">): Set<string> | undefined {
   const metrics = deps.config.metrics;
@@ -97,17 +91,12 @@ function dashboardUrl(deps: AlertDeps, dataset: string, ds: string | undefined):
   return dashboardLink(deps, dataset, ds) ?? undefined;
 }
 
-/** H5's suspects, shown in the issue; a store without their tables simply shows none. */
-function suspectLines(deps: AlertDeps, repo: string, evaluation: Evaluation, log: AlertLog): SuspectLine[] {
-  try {
-    return findSuspects(deps.db, repo, evaluation.dataset, evaluation).map((s) => ({
-      text: `${s.sha ? `commit ${s.sha}` : `release ${s.ref ?? s.version}`}${s.version ? ` (app_version ${s.version})` : ""}: ${s.evidence}`,
-      pulls: s.prs.map((p) => ({ number: p.number, title: p.title, url: p.url })),
-    }));
-  } catch (err) {
-    log.warn(`guardrail alerts: suspects for ${repo} unavailable (${err instanceof Error ? err.message : String(err)})`);
-    return [];
-  }
+/** The suspects of the failing guardrails the repo enforces, shown in the issue. */
+function suspectLines(deps: AlertDeps, repo: string, evaluation: Evaluation, enforcement: Enforcement | null | undefined): SuspectLine[] {
+  return findSuspects(deps.db, repo, evaluation.dataset, evaluation, failingGuardrails(evaluation, enforcement)).map((s) => ({
+    text: `${s.sha ? `commit ${s.sha}` : `release ${s.ref ?? s.version}`}${s.version ? ` (app_version ${s.version})` : ""}: ${s.evidence}`,
+    pulls: s.prs.map((p) => ({ number: p.number, title: p.title, url: p.url })),
+  }));
 }
 
 function eventDs(event: AlertEvent, d: IncidentDecision): string | undefined {
@@ -169,7 +158,7 @@ export async function syncIncident(
   if (repoConfig?.alerts?.issue === false) return [];
   const full = repoName(repo);
   const dataset = eventDataset(event);
-  const enforcement = enforcementOf(repoConfig);
+  const enforcement = repoConfig?.metrics;
   return withLock(`${full}\0${dataset}`, async () => {
     const states = loadIncidents(deps.db, full, dataset);
     const decisions = planIncident(states, event, enforcement);
@@ -178,7 +167,7 @@ export async function syncIncident(
         dashboardUrl: dashboardUrl(deps, dataset, eventDs(event, d)),
         ratioMetrics: ratioMetrics(deps),
         enforcement,
-        suspects: "evaluation" in event && d.type !== "close" ? suspectLines(deps, full, event.evaluation, log) : undefined,
+        suspects: "evaluation" in event && d.type !== "close" ? suspectLines(deps, full, event.evaluation, enforcement) : undefined,
       };
       const number = await carryOut(octokit, deps, full, dataset, d, event, states[d.kind] ?? null, ctx);
       applyDecision(deps.db, full, dataset, d, number);

@@ -17,7 +17,7 @@ export function dayMarker(kind: IncidentKind, day: string): string {
   return `<!-- guardrail-day: kind=${kind} ds=${day} -->`;
 }
 
-export function breachTitle(ev: Evaluation, enforcement?: Enforcement): string {
+export function breachTitle(ev: Evaluation, enforcement?: Enforcement | null): string {
   const failing = failingGuardrails(ev, enforcement);
   const first = failing[0];
   const more = failing.length > 1 ? ` (+${failing.length - 1} more)` : "";

@@ -1,6 +1,6 @@
 /** The shapes of the alert lifecycle (DESIGN §8 "Alerts"). */
 import type { CheckResult, Evaluation } from "../shared/types.js";
-import type { Enforcement } from "./plan.js";
+import type { Enforcement } from "../gate/decide.js";
 
 /**
  * Something that may open, update or close an incident.
@@ -56,5 +56,5 @@ export interface RenderContext {
   /** Metric names that are ratios (shown as percentages). */
   ratioMetrics?: Set<string>;
   /** The repo's `enforce` overrides (a metric not enforced is shown but never opens an issue). */
-  enforcement?: Enforcement;
+  enforcement?: Enforcement | null;
 }

@@ -167,6 +167,7 @@ function emptyVerdict(m: MetricDef, kind: VerdictKind, message: string): Verdict
     metric: m.name,
     guardrail: m.guardrail,
     enforced: m.enforce,
+    kind: m.kind,
     verdict: kind,
     observed: null,
     expected: null,

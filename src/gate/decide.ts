@@ -1,162 +1,103 @@
 /**
- * The deploy decision for one (repo, sha), DESIGN §8: pure, so every surface
- * (protection rule, commit status, HTTP gate) answers the same thing.
+ * "May this commit go?" — the one decision behind every GitHub surface: the
+ * `guardrail` PR check, the `guardrail/regression` checks, the deploy gate
+ * (protection rule, `guardrail/deploy` status, HTTP) and the incident issue
+ * (docs/deploy-gate.md, docs/github-app.md). Pure: it returns a state, the
+ * failing guardrails, the exemption that applied and reason codes; the words
+ * are written in src/present/.
  *
  * - open: the enforced guardrails pass (a warn is open, with a note).
  * - blocked: an enforced guardrail fails, unless the SHA reverts a suspect
  *   commit or a maintainer overrode it (the reasons then say so).
- * - unknown: no verdict to go on (no data, stale, audit failed, repo not
- *   configured) — unless the repo's `on_missing_data` maps it to open/blocked.
+ * - unknown: no verdict to go on (no data, stale, audit failed, evaluation
+ *   failed, repo not configured) — unless the repo's `on_missing_data` maps
+ *   it to open or blocked. A judged day on which the repo enforces no
+ *   guardrail is open: nothing holds the commit.
  */
-import type { Evaluation, Verdict } from "../shared/types.js";
+import type { Evaluation, Verdict, VerdictKind } from "../shared/types.js";
+import type { Decision, DecisionInput, Enforcement, Exemption, Reason } from "../shared/decision.js";
 
-export type GateState = "open" | "blocked" | "unknown";
-export type OnMissingData = "neutral" | "success" | "failure";
+export type { Decision, DecisionInput, Enforcement, Exemption, GateState, OnMissingData, OverrideExemption, Reason, RevertExemption } from "../shared/decision.js";
 
-/** The HTTP gate's JSON (DESIGN §9): fields may be added, never renamed. */
-export interface GateAnswer {
-  state: GateState;
-  reasons: string[];
-  ds: string | null;
-  details_url: string | null;
-  /** Added: the repo and SHA the answer is for, and which exemption applied. */
-  repo?: string;
-  sha?: string;
-  exemption?: "override" | "revert" | null;
-  /** Added: the enforced guardrails that fail (empty when none). */
-  failing?: string[];
-}
-
-/** The part of the repo's `.github/guardrail.yml` the gate reads. */
-export interface GateRepoConfig {
-  dataset: string;
-  on_missing_data: OnMissingData;
-  metrics?: Record<string, { enforce?: boolean } | undefined>;
-}
-
-export interface OverrideInfo {
-  actor?: string | null;
-  reason?: string | null;
-  created_at?: string | null;
-}
-
-export interface GateInput {
-  repo: string;
-  sha: string;
-  /** Null: the repo is unknown (no installation record and no config). */
-  repoConfig: GateRepoConfig | null;
-  /** Null: nothing evaluated yet for the dataset. */
-  evaluation: Evaluation | null;
-  override?: OverrideInfo | null;
-  /** Suspect commits this SHA reverts (full or short SHAs). */
-  revertsSuspects?: string[];
-  detailsUrl: string | null;
-}
-
-const MISSING: ReadonlySet<string> = new Set(["no_data", "inconclusive"]);
-
-/** Whether a verdict can hold a deploy: an enforced guardrail (repo override wins). */
-export function isEnforcedGuardrail(v: Verdict, repoConfig: GateRepoConfig | null): boolean {
+/**
+ * Whether a verdict can hold a commit: a guardrail that is enforced. The
+ * repo's `metrics.<name>.enforce` wins either way; else the server's setting.
+ */
+export function isEnforcedGuardrail(v: Verdict, enforcement?: Enforcement | null): boolean {
   if (!v.guardrail) return false;
-  const override = repoConfig?.metrics?.[v.metric]?.enforce;
-  if (override !== undefined) return override;
-  return v.enforced !== false;
+  return enforcement?.[v.metric]?.enforce ?? v.enforced !== false;
 }
 
-function isRatio(v: Verdict): boolean {
-  return v.denominator != null;
+/** Enforced guardrail verdicts, after the repo's `enforce` overrides. */
+export function enforcedGuardrails(evaluation: Evaluation, enforcement?: Enforcement | null): Verdict[] {
+  return evaluation.verdicts.filter((v) => isEnforcedGuardrail(v, enforcement));
 }
 
-function fmtValue(v: Verdict, x: number | null): string {
-  if (x == null || !Number.isFinite(x)) return "n/a";
-  if (isRatio(v)) return `${(x * 100).toFixed(2)} %`;
-  return Math.round(x).toLocaleString("en-US");
+/** The failing enforced guardrails, in the evaluation's order. */
+export function failingGuardrails(evaluation: Evaluation, enforcement?: Enforcement | null): Verdict[] {
+  return enforcedGuardrails(evaluation, enforcement).filter((v) => v.verdict === "fail");
 }
 
-function fmtChange(change: number | null): string {
-  if (change == null || !Number.isFinite(change)) return "";
-  const pct = Math.abs(change * 100).toFixed(1);
-  return change < 0 ? `fell ${pct} %` : `rose ${pct} %`;
+/**
+ * What the enforced guardrails say about the day: `fails` when one fails,
+ * `passes` when every one was judged (pass or warn), else `missing` (no
+ * evaluation, no enforced guardrail, or missing / inconclusive data).
+ */
+export function outcomeOf(evaluation: Evaluation | null, enforcement?: Enforcement | null): "fails" | "passes" | "missing" {
+  if (!evaluation) return "missing";
+  const enforced = enforcedGuardrails(evaluation, enforcement);
+  if (enforced.some((v) => v.verdict === "fail")) return "fails";
+  if (enforced.length > 0 && enforced.every((v) => v.verdict === "pass" || v.verdict === "warn")) return "passes";
+  return "missing";
 }
 
-/** "signup_conversion_rate fell 38.1 % to 2.41 % (expected 3.89 %, z = -7.2) on 2024-05-07" */
-export function describeVerdict(v: Verdict, ds: string): string {
-  const moved = fmtChange(v.change);
-  const z = v.z != null && Number.isFinite(v.z) ? `, z = ${v.z.toFixed(1)}` : "";
-  const head = moved ? `${v.metric} ${moved} to ${fmtValue(v, v.observed)}` : `${v.metric} is ${fmtValue(v, v.observed)}`;
-  return `${head} (expected ${fmtValue(v, v.expected)}${z}) on ${ds}`;
-}
+const MISSING: ReadonlySet<VerdictKind> = new Set(["no_data", "inconclusive"]);
 
-function missingSentence(evaluation: Evaluation | null, missing: Verdict[]): string {
-  if (!evaluation) return "No evaluation exists yet for this dataset, so there is no verdict to gate on.";
-  const first = missing[0];
-  const why = first?.message ? ` ${first.message}` : "";
-  return `The guardrails have no verdict for ${evaluation.ds} (${evaluation.status}).${why}`.trim();
-}
+/**
+ * The decision for `sha`. `exemption` is looked up by the caller only when
+ * the first answer is blocked (it costs a query and GitHub calls); an
+ * exemption never opens a commit that is not blocked.
+ */
+export function decide(input: DecisionInput, sha: string, exemption: Exemption = null): Decision {
+  const d = (x: Omit<Decision, "sha">): Decision => ({ sha, ...x });
+  if (!input.known && !input.configError) return d({ state: "unknown", failing: [], exemption: null, reasons: [{ code: "not_installed", repo: input.repo }], outcome: "missing" });
+  if (input.configError) return d({ state: "unknown", failing: [], exemption: null, reasons: [{ code: "config_error", message: input.configError }], outcome: "missing" });
 
-function applyMissingPolicy(policy: OnMissingData, reasons: string[]): { state: GateState; reasons: string[] } {
-  if (policy === "success") return { state: "open", reasons: [...reasons, "on_missing_data is success, so the deploy may go."] };
-  if (policy === "failure") return { state: "blocked", reasons: [...reasons, "on_missing_data is failure, so the deploy waits for data."] };
-  return { state: "unknown", reasons };
-}
-
-function overrideSentence(o: OverrideInfo): string {
-  const who = o.actor ? ` by @${o.actor}` : "";
-  const when = o.created_at ? ` on ${o.created_at.slice(0, 10)}` : "";
-  const why = o.reason ? `: “${o.reason}”` : "";
-  return `Exempt: a maintainer overrode the guardrail for this commit${who}${when}${why}.`;
-}
-
-export function decideGate(input: GateInput): GateAnswer {
-  const { repo, sha, repoConfig, evaluation, detailsUrl } = input;
-  const base = { repo, sha, details_url: detailsUrl, ds: evaluation?.ds ?? null };
-
-  if (!repoConfig) {
-    return {
-      ...base,
-      state: "unknown",
-      reasons: [`${repo} is not configured for Guardrail: install the app on it (and add .github/guardrail.yml to pick a dataset).`],
-      exemption: null,
-      failing: [],
-    };
-  }
-
-  const enforced = (evaluation?.verdicts ?? []).filter((v) => isEnforcedGuardrail(v, repoConfig));
+  const { evaluation } = input;
+  const enforced = evaluation ? enforcedGuardrails(evaluation, input.enforcement) : [];
   const failing = enforced.filter((v) => v.verdict === "fail");
   const missing = enforced.filter((v) => MISSING.has(v.verdict));
-  const warns = enforced.filter((v) => v.verdict === "warn");
   const ds = evaluation?.ds ?? "";
+  const outcome = outcomeOf(evaluation, input.enforcement);
 
   if (failing.length > 0) {
-    const reasons = failing.map((v) => `Guardrail ${describeVerdict(v, ds)}.`);
-    const failingNames = failing.map((v) => v.metric);
-    if (input.override) {
-      return { ...base, state: "open", reasons: [...reasons, overrideSentence(input.override)], exemption: "override", failing: failingNames };
-    }
-    const reverted = input.revertsSuspects ?? [];
-    if (reverted.length > 0) {
-      const list = reverted.map((s) => s.slice(0, 7)).join(", ");
-      return {
-        ...base,
-        state: "open",
-        reasons: [...reasons, `Exempt: this commit reverts suspect commit${reverted.length > 1 ? "s" : ""} ${list}.`],
-        exemption: "revert",
-        failing: failingNames,
-      };
-    }
-    return { ...base, state: "blocked", reasons, exemption: null, failing: failingNames };
+    const reasons: Reason[] = failing.map((verdict) => ({ code: "fails", verdict, ds }));
+    if (exemption) return d({ state: "open", failing, exemption, reasons: [...reasons, { code: "exempt", exemption }], outcome });
+    return d({ state: "blocked", failing, exemption: null, reasons, outcome });
   }
 
-  if (!evaluation || enforced.length === 0 || missing.length > 0) {
-    const reasons = [enforced.length === 0 && evaluation ? `No enforced guardrail was evaluated for ${evaluation.ds}.` : missingSentence(evaluation, missing)];
-    const decided = applyMissingPolicy(repoConfig.on_missing_data, reasons);
-    if (decided.state === "blocked" && input.override) {
-      return { ...base, ...decided, state: "open", reasons: [...decided.reasons, overrideSentence(input.override)], exemption: "override", failing: [] };
+  const noVerdict = !evaluation || missing.length > 0 || (enforced.length === 0 && MISSING.has(evaluation.status));
+  if (noVerdict) {
+    const why: Reason = !evaluation
+      ? input.evaluationError
+        ? { code: "evaluation_failed", dataset: input.dataset, error: input.evaluationError }
+        : { code: "no_evaluation" }
+      : { code: "missing", ds, status: evaluation.status, message: missing[0]?.message || null };
+    const policy = input.onMissingData;
+    if (policy === "success") return d({ state: "open", failing, exemption: null, reasons: [why, { code: "policy", policy }], outcome });
+    if (policy === "failure") {
+      const reasons: Reason[] = [why, { code: "policy", policy }];
+      // Only an override vouches for a commit held for lack of data; a revert is no evidence of recovery.
+      if (exemption?.kind === "override") return d({ state: "open", failing, exemption, reasons: [...reasons, { code: "exempt", exemption }], outcome });
+      return d({ state: "blocked", failing, exemption: null, reasons, outcome });
     }
-    return { ...base, ...decided, exemption: null, failing: [] };
+    return d({ state: "unknown", failing, exemption: null, reasons: [why], outcome });
   }
 
-  const reasons = [`All enforced guardrails pass for ${ds}.`];
-  for (const v of warns) reasons.push(`Warning (not blocking): ${describeVerdict(v, ds)}.`);
-  return { ...base, state: "open", reasons, exemption: null, failing: [] };
+  // The repo enforces no guardrail of a judged day (all report-only): nothing holds the commit.
+  if (enforced.length === 0) return d({ state: "open", failing, exemption: null, reasons: [{ code: "none_enforced", ds }], outcome });
+
+  const reasons: Reason[] = [{ code: "passes", ds }];
+  for (const verdict of enforced.filter((v) => v.verdict === "warn")) reasons.push({ code: "warns", verdict, ds });
+  return d({ state: "open", failing, exemption: null, reasons, outcome });
 }

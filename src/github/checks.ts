@@ -4,7 +4,8 @@ import { forgetCheckRun, storeCheckRun, storedCheckRunId } from "../store/repos.
 import { httpStatus, type Octokit } from "./octokit.js";
 import { splitRepo } from "../shared/repo.js";
 
-export type Conclusion = "success" | "failure" | "neutral";
+export type { Conclusion } from "../shared/types.js";
+import type { Conclusion } from "../shared/types.js";
 
 export interface CheckRunContent {
   name: string;

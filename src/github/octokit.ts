@@ -3,12 +3,7 @@ import type { ProbotOctokit } from "probot";
 
 export type Octokit = InstanceType<typeof ProbotOctokit>;
 
-/** Minimal logger shape (Probot's pino logger fits). */
-export interface Log {
-  info(obj: unknown, msg?: string): void;
-  warn(obj: unknown, msg?: string): void;
-  error(obj: unknown, msg?: string): void;
-}
+import type { Log } from "../shared/log.js";
 
 export function httpStatus(err: unknown): number | null {
   const s = (err as { status?: unknown })?.status;
@@ -22,5 +17,5 @@ export function httpStatus(err: unknown): number | null {
 export function logGitHubError(log: Log, err: unknown, context: Record<string, unknown>, what: string): void {
   const status = httpStatus(err);
   const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
-  log.error({ ...context, status, err: message }, `guardrail: ${what} failed${status ? ` (GitHub answered ${status})` : ""}: ${message}`);
+  log.error(`guardrail: ${what} failed${status ? ` (GitHub answered ${status})` : ""}: ${message}`, { ...context, status, err: message });
 }

@@ -1,5 +1,6 @@
 /** The one place numbers and labels are worded for people: CLI, checks, issues, chat, dashboard. */
 import { WEEKDAY_NAMES, weekday } from "../shared/dates.js";
+import type { MetricKind, Verdict } from "../shared/types.js";
 
 const MINUS = "\u2212";
 
@@ -18,8 +19,9 @@ export function fmtCount(x: number): string {
   return Math.round(x).toLocaleString("en-US");
 }
 
-export function fmtValue(x: number | null, kind: "count" | "ratio"): string {
-  if (x === null) return "–";
+/** A metric value as its kind is read: a ratio as a percentage, a count as a whole number; missing → "–". */
+export function fmtValue(x: number | null | undefined, kind: MetricKind | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return NONE;
   return kind === "ratio" ? fmtRate(x) : fmtCount(x);
 }
 
@@ -46,4 +48,37 @@ const DIMENSION_WORDS: Record<string, string> = {
 
 export function dimensionWord(dimension: string): string {
   return DIMENSION_WORDS[dimension] ?? dimension;
+}
+
+/** What a value that does not exist (no data, zero denominator) is shown as, everywhere. */
+export const NONE = "–";
+
+/** A verdict's metric kind: from the verdict (evaluate copies the metric definition), else the definitions given. */
+export function kindOf(v: Pick<Verdict, "metric" | "kind">, kinds?: Readonly<Record<string, MetricKind>>): MetricKind {
+  return v.kind ?? kinds?.[v.metric] ?? "count";
+}
+
+/** Relative change, signed, one decimal: −0.383 → "−38.3 %", 0.02 → "+2.0 %"; missing → "–". */
+export function fmtChange(change: number | null | undefined): string {
+  if (change === null || change === undefined || !Number.isFinite(change)) return NONE;
+  const text = (Math.abs(change) * 100).toFixed(1);
+  if (Number(text) === 0) return "0.0 %";
+  return `${change < 0 ? MINUS : "+"}${text} %`;
+}
+
+/** A change in words: "fell 38.3 %", "rose 2.0 %"; "" when there is none. */
+export function fmtMoved(change: number | null | undefined): string {
+  if (change === null || change === undefined || !Number.isFinite(change)) return "";
+  return `${change < 0 ? "fell" : "rose"} ${(Math.abs(change) * 100).toFixed(1)} %`;
+}
+
+/** A z-score, one decimal with a typographic minus: "−7.2"; missing → "–". */
+export function fmtZ(z: number | null | undefined): string {
+  if (z === null || z === undefined || !Number.isFinite(z)) return NONE;
+  return fmtSigned(z, 1);
+}
+
+/** A share of a change as a whole percentage: 0.62 → "62 %". */
+export function fmtShare(x: number): string {
+  return `${Math.round(x * 100)} %`;
 }

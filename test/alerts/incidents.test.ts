@@ -2,7 +2,7 @@ import { afterEach, beforeAll, afterAll, beforeEach, describe, expect, it } from
 import nock from "nock";
 import { syncIncident, freshnessEvent, INCIDENT_LABEL, type AlertDeps } from "../../src/alerts/index.js";
 import { verifySignedLink } from "../../src/shared/links.js";
-import { recordDeployment } from "../../src/suspects/index.js";
+import { recordDeployment } from "../../src/store/deployments.js";
 import { resolveDataset, parseConfig } from "../../src/config/load.js";
 import type { CheckResult } from "../../src/shared/types.js";
 import { failingEvaluation, insertPartition, makeDeps, noDataEvaluation, passingEvaluation, tempDb, testOctokit } from "./helpers.js";

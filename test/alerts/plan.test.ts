@@ -41,9 +41,9 @@ describe("planIncident", () => {
     const reportOnly = failingEvaluation("2026-11-05");
     reportOnly.verdicts[0].enforced = false;
     expect(planIncident({}, { kind: "breach", evaluation: reportOnly })).toEqual([]);
-    expect(planIncident({}, { kind: "breach", evaluation: failingEvaluation("2026-11-05") }, new Map([["signup_conversion_rate", false]]))).toEqual([]);
+    expect(planIncident({}, { kind: "breach", evaluation: failingEvaluation("2026-11-05") }, { signup_conversion_rate: { enforce: false } })).toEqual([]);
     // A repo that enforces what the server only reports gets its issue, as its PR check fails on it.
-    expect(planIncident({}, { kind: "breach", evaluation: reportOnly }, new Map([["signup_conversion_rate", true]]))).toEqual([
+    expect(planIncident({}, { kind: "breach", evaluation: reportOnly }, { signup_conversion_rate: { enforce: true } })).toEqual([
       { type: "open", kind: "breach", day: "2026-11-05" },
     ]);
   });

@@ -16,7 +16,7 @@ import { openDb, type DB } from "../../src/store/db.js";
 import { parseConfig } from "../../src/config/load.js";
 import { recordRepo } from "../../src/store/repos.js";
 import { DEFAULT_REPO_CONFIG } from "../../src/config/repo-schema.js";
-import { recordDeployment } from "../../src/suspects/index.js";
+import { recordDeployment } from "../../src/store/deployments.js";
 import { serviceFor } from "../../src/jobs/service.js";
 import { insertJob } from "../../src/store/jobs.js";
 import type { IngestRunner } from "../../src/jobs/ingest-child.js";

@@ -1,15 +1,12 @@
 /**
  * What the `guardrail` and `guardrail/regression` check runs say. Pure: given
- * an evaluation, the repo config and any exemption, it returns the conclusion,
- * a one-line title and a Markdown summary that fits GitHub's 65,535-character
- * limit. No GitHub, no store.
+ * a repo's view and the decision (src/gate/decide.ts), it returns the
+ * conclusion, a one-line title and a Markdown summary that fits GitHub's
+ * 65,535-character limit. No GitHub, no store.
  */
-import type { Evaluation, Verdict, VerdictKind } from "../shared/types.js";
-import type { RepoConfig } from "../config/repo-schema.js";
-import type { Override } from "../store/repos.js";
-import type { Suspect, SuspectPr } from "../suspects/index.js";
-import { failingGuardrails } from "../suspects/index.js";
-import type { Conclusion } from "../github/checks.js";
+import type { Conclusion, Evaluation, MetricKind, Suspect, SuspectPr, Verdict, VerdictKind } from "../shared/types.js";
+import type { Decision, Exemption, GateState, OnMissingData } from "../shared/decision.js";
+import { fmtChange, fmtShare, fmtValue, kindOf } from "./format.js";
 
 export const CHECK_NAME = "guardrail";
 export const REGRESSION_CHECK_NAME = "guardrail/regression";
@@ -19,20 +16,19 @@ const TITLE_LIMIT = 200;
 
 export const RECHECK_ACTION = { label: "Recheck", description: "Evaluate the guardrails again", identifier: "recheck" };
 
-export type MetricKinds = Record<string, "count" | "ratio">;
+export type MetricKinds = Readonly<Record<string, MetricKind>>;
 
-export type Exemption = { kind: "override"; override: Override } | { kind: "revert"; suspect: Suspect } | null;
-
-export interface GuardrailCheckInput {
+/** The part of a repo's view (src/gate/view.ts) a check shows. */
+export interface CheckView {
+  dataset: string;
+  repoConfig: { on_missing_data: OnMissingData; hostnames?: string[] };
+  /** An invalid `.github/guardrail.yml`: the check fails and says which field is wrong. */
+  configError: string | null;
   evaluation: Evaluation | null;
   /** Why there is no evaluation (the evaluator threw), shown instead of the table. */
-  evaluationError?: string | null;
-  /** An invalid `.github/guardrail.yml`: the check fails and says which field is wrong. */
-  configError?: string | null;
-  repoConfig: RepoConfig;
-  metricKinds: MetricKinds;
-  exemption?: Exemption;
-  detailsUrl?: string | null;
+  evaluationError: string | null;
+  kinds: MetricKinds;
+  detailsUrl: string | null;
 }
 
 export interface CheckOutput {
@@ -42,18 +38,6 @@ export interface CheckOutput {
 }
 
 const ICON: Record<VerdictKind, string> = { pass: "✅", warn: "⚠️", fail: "❌", no_data: "⬜", inconclusive: "❔" };
-
-export function formatChange(change: number | null | undefined): string {
-  if (change === null || change === undefined || !Number.isFinite(change)) return "–";
-  const v = Math.round(change * 1000) / 10;
-  return `${v > 0 ? "+" : v < 0 ? "−" : ""}${Math.abs(v).toFixed(1)} %`;
-}
-
-export function formatValue(value: number | null | undefined, kind: "count" | "ratio" | undefined): string {
-  if (value === null || value === undefined || !Number.isFinite(value)) return "–";
-  if (kind === "ratio") return `${(value * 100).toFixed(2)} %`;
-  return Math.round(value).toLocaleString("en-US");
-}
 
 /** Table cells and titles must stay on one line and not break the table. */
 function cell(text: string): string {
@@ -84,10 +68,10 @@ function sortVerdicts(verdicts: Verdict[]): Verdict[] {
 function verdictTable(evaluation: Evaluation, kinds: MetricKinds): string {
   const lines = ["| metric | today | expected | change | verdict |", "|---|---:|---:|---:|---|"];
   for (const v of sortVerdicts(evaluation.verdicts)) {
-    const kind = kinds[v.metric];
+    const kind = kindOf(v, kinds);
     const label = v.guardrail ? `**${v.metric}** (guardrail${v.enforced === false ? ", not enforced" : ""})` : v.metric;
     lines.push(
-      `| ${cell(label)} | ${formatValue(v.observed, kind)} | ${formatValue(v.expected, kind)} | ${formatChange(v.change)} | ${ICON[v.verdict]} ${v.verdict} |`,
+      `| ${cell(label)} | ${fmtValue(v.observed, kind)} | ${fmtValue(v.expected, kind)} | ${fmtChange(v.change)} | ${ICON[v.verdict]} ${v.verdict} |`,
     );
   }
   return lines.join("\n");
@@ -99,87 +83,87 @@ function localisation(evaluation: Evaluation, kinds: MetricKinds, hostnames: str
   for (const v of evaluation.verdicts) {
     if (!v.guardrail || (v.verdict !== "fail" && v.verdict !== "warn")) continue;
     out.push(`- ${cell(v.message)}`);
-    const kind = kinds[v.metric];
+    const kind = kindOf(v, kinds);
     const top = v.segments.slice(0, 3);
     for (const s of top)
       out.push(
-        `  - ${s.dimension} = ${cell(s.value)}: ${formatValue(s.observed, kind)} vs ${formatValue(s.expected, kind)} expected (${formatChange(s.change)}), ${Math.round(s.contribution * 100)} % of the change`,
+        `  - ${s.dimension} = ${cell(s.value)}: ${fmtValue(s.observed, kind)} vs ${fmtValue(s.expected, kind)} expected (${fmtChange(s.change)}), ${fmtShare(s.contribution)} of the change`,
       );
     if (v.decomposition)
-      out.push(`  - by ${v.decomposition.dimension}: ${Math.round(v.decomposition.rate * 100)} % from the rate inside segments, ${Math.round(v.decomposition.mix * 100)} % from the traffic mix`);
+      out.push(`  - by ${v.decomposition.dimension}: ${fmtShare(v.decomposition.rate)} from the rate inside segments, ${fmtShare(v.decomposition.mix)} from the traffic mix`);
     if (hostnames?.length) {
       const mine = v.segments.filter((s) => s.dimension === "dim_hostname" && hostnames.includes(s.value));
       for (const s of mine)
-        out.push(`  - your host ${cell(s.value)}: ${formatValue(s.observed, kind)} vs ${formatValue(s.expected, kind)} expected (${formatChange(s.change)})`);
+        out.push(`  - your host ${cell(s.value)}: ${fmtValue(s.observed, kind)} vs ${fmtValue(s.expected, kind)} expected (${fmtChange(s.change)})`);
     }
   }
   return out.join("\n");
 }
 
 function describeFall(failing: Verdict[]): string {
-  return failing.map((v) => `${v.metric} ${formatChange(v.change)}`).join(", ");
+  return failing.map((v) => `${v.metric} ${fmtChange(v.change)}`).join(", ");
 }
 
-function missingConclusion(cfg: RepoConfig): Conclusion {
-  return cfg.on_missing_data;
+/** How a check concludes a decision: open passes, blocked fails, unknown is neutral. */
+export function conclusionOf(state: GateState): Conclusion {
+  return state === "open" ? "success" : state === "blocked" ? "failure" : "neutral";
 }
 
-export function buildGuardrailCheck(input: GuardrailCheckInput): CheckOutput {
-  const { evaluation, repoConfig: cfg, detailsUrl } = input;
+/** The `guardrail` check of a PR head: the decision, its verdict table and where the change is. */
+export function buildGuardrailCheck(view: CheckView, decision: Decision): CheckOutput {
+  const { evaluation, repoConfig: cfg, detailsUrl } = view;
   const link = detailsUrl ? `\n\n[Open the Guardrail dashboard](${detailsUrl})` : "";
+  const conclusion = conclusionOf(decision.state);
+  const ex = decision.exemption;
 
-  if (input.configError) {
+  if (view.configError) {
     return {
       conclusion: "failure",
       title: "Invalid .github/guardrail.yml",
       summary: capSummary(
-        `${input.configError}\n\nFix the file on the default branch, then push or comment \`/guardrail recheck\`. Every field is optional; a missing file means \`dataset: default\`.`,
+        `${view.configError}\n\nFix the file on the default branch, then push or comment \`/guardrail recheck\`. Every field is optional; a missing file means \`dataset: default\`.`,
       ),
     };
   }
 
   if (!evaluation) {
-    const conclusion = overrideOr(input.exemption, missingConclusion(cfg));
     return {
       conclusion,
-      title: `No guardrail verdict for dataset ${cfg.dataset}`,
+      title: `No guardrail verdict for dataset ${view.dataset}`,
       summary: capSummary(
-        `Guardrail could not evaluate dataset \`${cfg.dataset}\`: ${input.evaluationError ?? "no evaluation is available yet"}.\n\nThe conclusion follows \`on_missing_data: ${cfg.on_missing_data}\`.${exemptionNote(input.exemption)}${link}`,
+        `Guardrail could not evaluate dataset \`${view.dataset}\`: ${view.evaluationError ?? "no evaluation is available yet"}.\n\nThe conclusion follows \`on_missing_data: ${cfg.on_missing_data}\`.${exemptionNote(ex)}${link}`,
         SUMMARY_LIMIT,
         detailsUrl,
       ),
     };
   }
 
-  const failing = failingGuardrails(evaluation);
+  const failing = decision.failing;
   const header = `**Dataset** \`${evaluation.dataset}\` · **day** ${evaluation.ds} · **status** ${ICON[evaluation.status]} ${evaluation.status}`;
-  const table = verdictTable(evaluation, input.metricKinds);
-  const where = localisation(evaluation, input.metricKinds, cfg.hostnames);
+  const table = verdictTable(evaluation, view.kinds);
+  const where = localisation(evaluation, view.kinds, cfg.hostnames);
   const body = (extra: string) =>
     capSummary([header, extra, table, where ? `### Where the change is\n${where}` : ""].filter(Boolean).join("\n\n") + link, SUMMARY_LIMIT, detailsUrl);
 
   if (failing.length > 0) {
     const fell = describeFall(failing);
-    const ex = input.exemption;
     if (ex?.kind === "override") {
-      const o = ex.override;
       return {
-        conclusion: "success",
-        title: oneLine(`Passing by override of @${o.actor}: ${fell} on ${evaluation.ds}`),
-        summary: body(`> **Overridden** by @${o.actor} at ${o.createdAt}: ${cell(o.reason)}\n>\n> The guardrails still fail (merge freeze for other PRs); this PR may merge.`),
+        conclusion,
+        title: oneLine(`Passing by override of @${ex.actor}: ${fell} on ${evaluation.ds}`),
+        summary: body(`> **Overridden** by @${ex.actor} at ${ex.createdAt}: ${cell(ex.reason)}\n>\n> The guardrails still fail (merge freeze for other PRs); this PR may merge.`),
       };
     }
     if (ex?.kind === "revert") {
-      const s = ex.suspect;
-      const what = s.sha ? s.sha.slice(0, 7) : (s.ref ?? s.version ?? "a suspect");
+      const what = ex.reverted.join(", ");
       return {
-        conclusion: "success",
+        conclusion,
         title: oneLine(`Passing: this PR reverts suspect ${what} (${fell} on ${evaluation.ds})`),
-        summary: body(`> **Revert of a suspect**: this PR reverts ${what}, suspected of the decline (${cell(s.evidence)}). Reverts may merge during the freeze.`),
+        summary: body(`> **Revert of a suspect**: this PR reverts ${what}, suspected of the decline${ex.evidence ? ` (${cell(ex.evidence)})` : ""}. Reverts may merge during the freeze.`),
       };
     }
     return {
-      conclusion: "failure",
+      conclusion,
       title: oneLine(`Merge freeze: ${fell} on ${evaluation.ds}`),
       summary: body(
         `A guardrail fails, so every PR is blocked until it recovers. To merge anyway: revert the suspect commit (a revert PR passes), or a maintainer comments \`/guardrail override <reason>\`.`,
@@ -187,44 +171,40 @@ export function buildGuardrailCheck(input: GuardrailCheckInput): CheckOutput {
     };
   }
 
-  if (evaluation.status === "no_data" || evaluation.status === "inconclusive") {
+  if (decision.reasons.some((r) => r.code === "missing")) {
     return {
-      conclusion: overrideOr(input.exemption, missingConclusion(cfg)),
+      conclusion,
       title: oneLine(`No guardrail verdict for ${evaluation.ds}: ${evaluation.status.replace("_", " ")}`),
-      summary: body(`${cell(evaluation.summary ?? "The data needed for a verdict is missing, stale or failed its audit.")} The conclusion follows \`on_missing_data: ${cfg.on_missing_data}\`.${exemptionNote(input.exemption)}`),
+      summary: body(`${cell(evaluation.summary ?? "The data needed for a verdict is missing, stale or failed its audit.")} The conclusion follows \`on_missing_data: ${cfg.on_missing_data}\`.${exemptionNote(ex)}`),
     };
   }
 
-  const guardrails = evaluation.verdicts.filter((v) => v.guardrail);
-  const warns = guardrails.filter((v) => v.verdict === "warn").length;
+  const warns = decision.reasons.filter((r) => r.code === "warns").length;
   return {
-    conclusion: "success",
+    conclusion,
     title: oneLine(`Guardrails pass for ${evaluation.ds}${warns ? ` (${warns} warning${warns > 1 ? "s" : ""})` : ""}`),
     summary: body(evaluation.summary ? cell(evaluation.summary) : ""),
   };
 }
 
-function overrideOr(ex: Exemption | undefined, conclusion: Conclusion): Conclusion {
-  return conclusion === "failure" && ex?.kind === "override" ? "success" : conclusion;
-}
-
-function exemptionNote(ex: Exemption | undefined): string {
+function exemptionNote(ex: Exemption): string {
   if (ex?.kind !== "override") return "";
-  return `\n\n> **Overridden** by @${ex.override.actor} at ${ex.override.createdAt}: ${cell(ex.override.reason)}`;
+  return `\n\n> **Overridden** by @${ex.actor} at ${ex.createdAt}: ${cell(ex.reason)}`;
 }
 
 export interface RegressionCheckInput {
   suspect: Suspect;
   evaluation: Evaluation;
+  /** The enforced guardrails that fail (the decision's `failing`). */
+  failing: Verdict[];
   prs: SuspectPr[];
-  metricKinds: MetricKinds;
+  kinds: MetricKinds;
   detailsUrl?: string | null;
 }
 
 /** The failing `guardrail/regression` check on a suspect commit: the evidence and the PRs behind it. */
 export function buildRegressionCheck(input: RegressionCheckInput): CheckOutput {
-  const { suspect: s, evaluation, prs } = input;
-  const failing = failingGuardrails(evaluation);
+  const { suspect: s, evaluation, prs, failing } = input;
   const lines: string[] = [];
   lines.push(`This commit is a suspect for the guardrail decline of dataset \`${evaluation.dataset}\` on ${evaluation.ds}.`);
   lines.push(`**Evidence:** ${cell(s.evidence)}`);
@@ -233,12 +213,12 @@ export function buildRegressionCheck(input: RegressionCheckInput): CheckOutput {
   if (s.window) lines.push(`**Window:** deployments from ${s.window.from} to ${s.window.to}`);
   const table = ["| metric | today | expected | change | verdict |", "|---|---:|---:|---:|---|"];
   for (const v of failing) {
-    const k = input.metricKinds[v.metric];
-    table.push(`| ${v.metric} | ${formatValue(v.observed, k)} | ${formatValue(v.expected, k)} | ${formatChange(v.change)} | ${ICON[v.verdict]} ${v.verdict} |`);
+    const k = kindOf(v, input.kinds);
+    table.push(`| ${v.metric} | ${fmtValue(v.observed, k)} | ${fmtValue(v.expected, k)} | ${fmtChange(v.change)} | ${ICON[v.verdict]} ${v.verdict} |`);
   }
   for (const v of evaluation.versions.filter((x) => x.version === s.version)) {
-    const k = input.metricKinds[v.metric];
-    table.push(`| ${v.metric} on ${cell(v.version)} vs the rest | ${formatValue(v.observed, k)} | ${formatValue(v.expected, k)} | ${formatChange(v.change)} | ${ICON[v.verdict]} ${v.verdict} |`);
+    const k = input.kinds[v.metric];
+    table.push(`| ${v.metric} on ${cell(v.version)} vs the rest | ${fmtValue(v.observed, k)} | ${fmtValue(v.expected, k)} | ${fmtChange(v.change)} | ${ICON[v.verdict]} ${v.verdict} |`);
   }
   lines.push(table.join("\n"));
   lines.push(
