@@ -9,7 +9,7 @@
  * - on the service timer and in `guardrail evaluate`: `freshnessEvent(db, cfg, now)`.
  * Datasets without a repo get their chat messages through `syncChat(deps, event)`.
  */
-import type { AppDeps } from "../app/deps.js";
+import type { ViewDeps } from "../gate/view.js";
 import { resolveDataset } from "../config/load.js";
 import { dashboardLink } from "../shared/links.js";
 import type { Octokit } from "../github/octokit.js";
@@ -32,7 +32,7 @@ export { buildChatMessage, type ChatMessage } from "./chat.js";
 export { openIncidents } from "../store/incidents.js";
 export { INCIDENT_LABEL } from "../github/incidents.js";
 
-export type AlertDeps = Pick<AppDeps, "db" | "config" | "publicUrl" | "linkSecret"> & {
+export type AlertDeps = ViewDeps & {
   /** Chat delivery (default: one notifier per process). */
   notifier?: Notifier;
   log?: AlertLog;

@@ -1,0 +1,98 @@
+/**
+ * Keeps docs/architecture.md true: every import between folders of src/ is
+ * one its "Import boundaries" table allows; SQL lives in src/store/; only the
+ * GitHub-facing folders import Probot, Octokit or node:http.
+ */
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const SRC = join(ROOT, "src");
+
+function walk(dir: string, out: string[] = []): string[] {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) walk(path, out);
+    else if (name.endsWith(".ts")) out.push(path);
+  }
+  return out;
+}
+
+/** "src/app/handlers/x.ts" → "app"; "src/index.ts" → "index.ts". */
+function folderOf(file: string): string {
+  return relative(SRC, file).split("/")[0];
+}
+
+/** Every module specifier a file imports or re-exports, static or dynamic. */
+export function importsOf(text: string): string[] {
+  const out: string[] = [];
+  const code = text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+  for (const m of code.matchAll(/\b(?:import|export)\s+(?:type\s+)?(?:[\w*{}\s,$]+?\s+from\s+)?["']([^"']+)["']/g)) out.push(m[1]);
+  for (const m of code.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g)) out.push(m[1]);
+  return out;
+}
+
+/** The table under "## Import boundaries": folder → folders it may import. */
+export function boundaries(markdown: string): Map<string, Set<string>> {
+  const section = markdown.split(/^## Import boundaries\s*$/m)[1]?.split(/^## /m)[0] ?? "";
+  const table = new Map<string, Set<string>>();
+  for (const line of section.split("\n")) {
+    const cells = line.split("|").map((c) => c.trim());
+    if (cells.length < 4 || !cells[1].startsWith("`")) continue;
+    const names = (cell: string) => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
+    for (const folder of names(cells[1])) table.set(folder, new Set(names(cells[2])));
+  }
+  return table;
+}
+
+const files = walk(SRC);
+const table = boundaries(readFileSync(join(ROOT, "docs/architecture.md"), "utf8"));
+
+describe("import boundaries (docs/architecture.md)", () => {
+  it("the table parses and names every folder of src/", () => {
+    const folders = new Set(files.map(folderOf).filter((f) => !f.endsWith(".ts")));
+    expect([...folders].filter((f) => !table.has(f))).toEqual([]);
+    expect(table.get("shared")).toEqual(new Set());
+    expect(table.get("github")).toEqual(new Set(["shared", "config", "store"]));
+  });
+
+  it("the parser sees static, type-only, re-exported and dynamic imports", () => {
+    const sample = `import a from "./a.js";\nimport type { B } from "../b.js";\nexport { c } from "./c.js";\nconst d = await import("./d.js");\n// import x from "./commented.js";`;
+    expect(importsOf(sample)).toEqual(["./a.js", "../b.js", "./c.js", "./d.js"]);
+  });
+
+  it("every import between folders of src/ points down the layers", () => {
+    const entries = new Set(["src/index.ts", "src/http/serve.ts"]);
+    const violations: string[] = [];
+    for (const file of files) {
+      const from = folderOf(file);
+      if (entries.has(relative(ROOT, file))) continue;
+      for (const spec of importsOf(readFileSync(file, "utf8"))) {
+        if (!spec.startsWith(".")) continue;
+        const to = folderOf(resolve(dirname(file), spec));
+        if (to === from) continue;
+        if (!table.get(from)?.has(to)) violations.push(`${relative(ROOT, file)} imports ${spec} (${from} → ${to})`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it("Probot, Octokit and node:http are imported only by github, app, jobs and http", () => {
+    const edge = new Set(["github", "app", "jobs", "http", "index.ts"]);
+    const violations = files
+      .filter((f) => !edge.has(folderOf(f)))
+      .flatMap((f) => importsOf(readFileSync(f, "utf8")).filter((s) => /^(probot|@octokit\/|node:https?$)/.test(s)).map((s) => `${relative(ROOT, f)} imports ${s}`));
+    expect(violations).toEqual([]);
+  });
+
+  it("SQL statements live in src/store/ (the domain modules below still read their own tables)", () => {
+    // Domain modules that keep their own queries for now: evaluation history, metric values, quality results, the publish step, the dashboard's reads.
+    const stillOwnSql = new Set(["src/evaluate/history.ts", "src/evaluate/days.ts", "src/metrics/compute.ts", "src/quality/agg-checks.ts", "src/ingest/pipeline.ts", "src/dashboard/data.ts"]);
+    const violations = files
+      .filter((f) => folderOf(f) !== "store" && !stillOwnSql.has(relative(ROOT, f)))
+      .filter((f) => /\.(?:prepare|exec)\(\s*[`"']/.test(readFileSync(f, "utf8")))
+      .map((f) => relative(ROOT, f));
+    expect(violations).toEqual([]);
+  });
+});
