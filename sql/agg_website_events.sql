@@ -107,6 +107,7 @@ SELECT
     WHEN GROUPING(action_type) = 1 AND GROUPING(dim_hostname) = 1 AND GROUPING(dim_country) = 1 AND GROUPING(dim_device_brand) = 1 AND GROUPING(dim_channel) = 0 AND GROUPING(dim_product_type) = 1 AND GROUPING(dim_app_version) = 1 AND GROUPING(event_hour) = 1 THEN 'daily_channel_total'
     WHEN GROUPING(action_type) = 1 AND GROUPING(dim_hostname) = 1 AND GROUPING(dim_country) = 1 AND GROUPING(dim_device_brand) = 1 AND GROUPING(dim_channel) = 1 AND GROUPING(dim_product_type) = 0 AND GROUPING(dim_app_version) = 1 AND GROUPING(event_hour) = 1 THEN 'daily_product_type_total'
     WHEN GROUPING(action_type) = 1 AND GROUPING(dim_hostname) = 1 AND GROUPING(dim_country) = 1 AND GROUPING(dim_device_brand) = 1 AND GROUPING(dim_channel) = 1 AND GROUPING(dim_product_type) = 1 AND GROUPING(dim_app_version) = 0 AND GROUPING(event_hour) = 1 THEN 'daily_app_version_total'
+    WHEN GROUPING(action_type) = 0 AND GROUPING(dim_hostname) = 1 AND GROUPING(dim_country) = 1 AND GROUPING(dim_device_brand) = 1 AND GROUPING(dim_channel) = 1 AND GROUPING(dim_product_type) = 1 AND GROUPING(dim_app_version) = 0 AND GROUPING(event_hour) = 0 THEN 'app_version'
   END AS aggregation_level,
   action_type,
   CAST(NULL AS BIGINT) AS logged_out_user_id,
@@ -140,5 +141,6 @@ GROUP BY GROUPING SETS (
     (ds, dim_device_brand),
     (ds, dim_channel),
     (ds, dim_product_type),
-    (ds, dim_app_version)
+    (ds, dim_app_version),
+    (ds, action_type, dim_app_version, event_hour)
 )

@@ -13,6 +13,7 @@ import { registerRoutes } from "./http/routes.js";
 import { startBackground } from "./jobs/background.js";
 import { isUserError } from "./shared/errors.js";
 import { linkSecretFromEnv } from "./shared/links.js";
+import { redactLoggerOutput } from "./http/log-redaction.js";
 
 export { reposForDataset, recordRepo, isOverridden } from "./store/repos.js";
 export { refreshPullRequestChecks } from "./app/pr-check.js";
@@ -36,6 +37,8 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): AppDeps {
 /** The app function for given dependencies (tests pass a temp DB and, if they like, a fake evaluator). */
 export function createApp(deps: AppDeps, options: AppOptions = {}): ApplicationFunction {
   return (app: Probot, { addHandler }: ApplicationFunctionOptions) => {
+    // Probot's request log would hold tokens, cookies and link signatures (docs/operations.md#logs).
+    redactLoggerOutput(app.log);
     registerAppHandlers(app, deps, options);
     if (addHandler) registerRoutes(addHandler, app, deps);
     if (options.background !== false) stopOnSigterm(startBackground(app, deps));

@@ -24,24 +24,30 @@ function folderOf(file: string): string {
   return relative(SRC, file).split("/")[0];
 }
 
-/** Every module specifier a file imports or re-exports, static or dynamic. */
-export function importsOf(text: string): string[] {
-  const out: string[] = [];
+/** Every module specifier a file imports or re-exports, static or dynamic, and whether only types are taken. */
+export function importsOf(text: string): { spec: string; typeOnly: boolean }[] {
+  const out: { spec: string; typeOnly: boolean }[] = [];
   const code = text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
-  for (const m of code.matchAll(/\b(?:import|export)\s+(?:type\s+)?(?:[\w*{}\s,$]+?\s+from\s+)?["']([^"']+)["']/g)) out.push(m[1]);
-  for (const m of code.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g)) out.push(m[1]);
+  for (const m of code.matchAll(/\b(?:import|export)\s+(type\s+)?(?:[\w*{}\s,$]+?\s+from\s+)?["']([^"']+)["']/g)) out.push({ spec: m[2], typeOnly: !!m[1] });
+  for (const m of code.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g)) out.push({ spec: m[1], typeOnly: false });
   return out;
 }
 
-/** The table under "## Import boundaries": folder → folders it may import. */
-export function boundaries(markdown: string): Map<string, Set<string>> {
+interface Allowed {
+  imports: Set<string>;
+  /** Folders it may take types from only (`import type`), never code. */
+  types: Set<string>;
+}
+
+/** The table under "## Import boundaries": folder → what it may import. */
+export function boundaries(markdown: string): Map<string, Allowed> {
   const section = markdown.split(/^## Import boundaries\s*$/m)[1]?.split(/^## /m)[0] ?? "";
-  const table = new Map<string, Set<string>>();
+  const table = new Map<string, Allowed>();
   for (const line of section.split("\n")) {
     const cells = line.split("|").map((c) => c.trim());
-    if (cells.length < 4 || !cells[1].startsWith("`")) continue;
+    if (cells.length < 5 || !cells[1].startsWith("`")) continue;
     const names = (cell: string) => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
-    for (const folder of names(cells[1])) table.set(folder, new Set(names(cells[2])));
+    for (const folder of names(cells[1])) table.set(folder, { imports: new Set(names(cells[2])), types: new Set(names(cells[3])) });
   }
   return table;
 }
@@ -53,13 +59,18 @@ describe("import boundaries (docs/architecture.md)", () => {
   it("the table parses and names every folder of src/", () => {
     const folders = new Set(files.map(folderOf).filter((f) => !f.endsWith(".ts")));
     expect([...folders].filter((f) => !table.has(f))).toEqual([]);
-    expect(table.get("shared")).toEqual(new Set());
-    expect(table.get("github")).toEqual(new Set(["shared", "config", "store"]));
+    expect(table.get("shared")?.imports).toEqual(new Set());
+    expect(table.get("github")?.imports).toEqual(new Set(["shared", "config", "store"]));
   });
 
   it("the parser sees static, type-only, re-exported and dynamic imports", () => {
     const sample = `import a from "./a.js";\nimport type { B } from "../b.js";\nexport { c } from "./c.js";\nconst d = await import("./d.js");\n// import x from "./commented.js";`;
-    expect(importsOf(sample)).toEqual(["./a.js", "../b.js", "./c.js", "./d.js"]);
+    expect(importsOf(sample)).toEqual([
+      { spec: "./a.js", typeOnly: false },
+      { spec: "../b.js", typeOnly: true },
+      { spec: "./c.js", typeOnly: false },
+      { spec: "./d.js", typeOnly: false },
+    ]);
   });
 
   it("every import between folders of src/ points down the layers", () => {
@@ -68,21 +79,22 @@ describe("import boundaries (docs/architecture.md)", () => {
     for (const file of files) {
       const from = folderOf(file);
       if (entries.has(relative(ROOT, file))) continue;
-      for (const spec of importsOf(readFileSync(file, "utf8"))) {
+      for (const { spec, typeOnly } of importsOf(readFileSync(file, "utf8"))) {
         if (!spec.startsWith(".")) continue;
         const to = folderOf(resolve(dirname(file), spec));
         if (to === from) continue;
-        if (!table.get(from)?.has(to)) violations.push(`${relative(ROOT, file)} imports ${spec} (${from} → ${to})`);
+        const allowed = table.get(from);
+        if (!allowed?.imports.has(to) && !(typeOnly && allowed?.types.has(to))) violations.push(`${relative(ROOT, file)} imports ${spec} (${from} → ${to})`);
       }
     }
     expect(violations).toEqual([]);
   });
 
-  it("Probot, Octokit and node:http are imported only by github, app, jobs and http", () => {
-    const edge = new Set(["github", "app", "jobs", "http", "index.ts"]);
+  it("Probot, Octokit and node:http are imported only by github, app, jobs, http and cli", () => {
+    const edge = new Set(["github", "app", "jobs", "http", "cli", "index.ts"]);
     const violations = files
       .filter((f) => !edge.has(folderOf(f)))
-      .flatMap((f) => importsOf(readFileSync(f, "utf8")).filter((s) => /^(probot|@octokit\/|node:https?$)/.test(s)).map((s) => `${relative(ROOT, f)} imports ${s}`));
+      .flatMap((f) => importsOf(readFileSync(f, "utf8")).filter((i) => /^(probot|@octokit\/|node:https?$)/.test(i.spec)).map((i) => `${relative(ROOT, f)} imports ${i.spec}`));
     expect(violations).toEqual([]);
   });
 

@@ -1,7 +1,7 @@
 /**
  * Reads a warehouse-built aggregate export (`guardrail ingest-agg`): CSV with
  * a header or NDJSON, gzip ok (H1's text reader detects it by magic bytes).
- * Columns are those of agg_website_events (DESIGN §4 plus dim_product_type and
+ * Columns are those of agg_website_events (docs/metrics.md plus dim_product_type and
  * dim_app_version). An aggregate cannot drop a bad row the way raw ingest
  * does (every total would be silently wrong), so the first bad row refuses
  * the whole file with one sentence naming file, line and field.
@@ -10,8 +10,9 @@ import { CsvError } from "csv-parse";
 import type { DatasetConfig } from "../config/load.js";
 import type { AggRow } from "../shared/types.js";
 import { UserError } from "../shared/errors.js";
-import { isValidDs } from "../shared/dates.js";
+import { isValidDs, DS_BOUNDS } from "../shared/dates.js";
 import { csvRecords, detectFormat, readText, SourceError } from "../ingest/source.js";
+import { inputLimitsFromEnv, lineTooLongError } from "../ingest/limits.js";
 import { ActionResolver, isWellFormedHost, shown } from "../ingest/values.js";
 import { DEFAULT_LEVELS, GROUP_COLUMNS, emptyAggRow, type LevelDef } from "./levels.js";
 
@@ -55,7 +56,7 @@ class RowParser {
     if (!isNull(rec.logged_out_user_id)) bad("logged_out_user_id", "must be empty on every aggregation level (a visitor-level row would make the aggregate as large as the raw table)");
     if (!isNull(rec.ds)) {
       const ds = String(rec.ds).trim();
-      if (!isValidDs(ds)) bad("ds", `expected a date YYYY-MM-DD, got ${shown(rec.ds)}`);
+      if (!isValidDs(ds)) bad("ds", `expected a date YYYY-MM-DD ${DS_BOUNDS}, got ${shown(rec.ds)}`);
       if (this.rowDs && ds !== this.rowDs) bad("ds", `is ${ds} but earlier rows say ${this.rowDs}; one export is one day`);
       this.rowDs = ds;
     }
@@ -113,11 +114,12 @@ function toInt(v: unknown): number | null {
 /** Reads every file of one day's aggregate export. */
 export async function readAggExport(cfg: DatasetConfig, files: string[], levels: LevelDef[] = DEFAULT_LEVELS): Promise<AggExport> {
   const parser = new RowParser(cfg, levels);
+  const limits = inputLimitsFromEnv();
   let rowsRead = 0;
   for (const file of files) {
     let lineNo = 0;
     try {
-      const chunks = readText(file, { bytes: 0 });
+      const chunks = readText(file, { bytes: 0 }, undefined, limits.maxDecompressedBytes);
       const first = await chunks.next();
       if (first.done) continue;
       if (detectFormat(first.value) === "ndjson") {
@@ -126,11 +128,13 @@ export async function readAggExport(cfg: DatasetConfig, files: string[], levels:
           const all = carry + text;
           const parts = all.split("\n");
           carry = final ? "" : parts.pop()!;
+          if (carry.length > limits.maxLineBytes) throw lineTooLongError(file, lineNo + parts.length + 1, limits.maxLineBytes);
           yield* parts;
         };
         const take = (text: string, final: boolean) => {
           for (const raw of lines(text, final)) {
             lineNo++;
+            if (raw.length > limits.maxLineBytes) throw lineTooLongError(file, lineNo, limits.maxLineBytes);
             const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
             if (!line.trim()) continue;
             let rec: unknown;
@@ -148,10 +152,11 @@ export async function readAggExport(cfg: DatasetConfig, files: string[], levels:
         for await (const chunk of chunks) take(chunk, false);
         take("", true);
       } else {
-        rowsRead += await readCsv(file, first.value, chunks, parser);
+        rowsRead += await readCsv(file, first.value, chunks, parser, limits.maxLineBytes);
       }
     } catch (err) {
       if (err instanceof SourceError) throw new UserError(`${file}: ${err.message}.`);
+      if (err instanceof CsvError && err.code === "CSV_MAX_RECORD_SIZE") throw lineTooLongError(file, lineNo + 1, limits.maxLineBytes);
       if (err instanceof CsvError) throw new UserError(`${file}: not valid CSV (${err.message.replace(/\.$/, "")}).`);
       throw err;
     }
@@ -159,11 +164,11 @@ export async function readAggExport(cfg: DatasetConfig, files: string[], levels:
   return { rows: parser.rows, rowDs: parser.rowDs, rowsRead };
 }
 
-async function readCsv(file: string, first: string, rest: AsyncGenerator<string>, parser: RowParser): Promise<number> {
+async function readCsv(file: string, first: string, rest: AsyncGenerator<string>, parser: RowParser, maxRecordBytes: number): Promise<number> {
   let header: string[] | null = null;
   let columns = new Set<string>();
   let n = 0;
-  for await (const { record, info } of csvRecords(first, rest, { skipEmptyRecords: false })) {
+  for await (const { record, info } of csvRecords(first, rest, { skipEmptyRecords: false, maxRecordBytes })) {
     if (!header) {
       header = record.map((h) => h.trim().toLowerCase());
       columns = new Set(header);

@@ -1,5 +1,5 @@
 /**
- * Builds every aggregation level of agg_website_events (DESIGN §4) from one
+ * Builds every aggregation level of agg_website_events (docs/metrics.md) from one
  * pass over the events, with exact distinct counts per slice.
  *
  * How: `add()` only interns each event into compact columns (small ints in

@@ -1,5 +1,5 @@
 /**
- * `dim_channel` (DESIGN §6): utm_medium rules first (email campaigns are
+ * `dim_channel` (docs/metrics.md): utm_medium rules first (email campaigns are
  * tagged by medium), then utm_source, then the referrer's host; an outside
  * source no rule knows is `other`; nothing at all is `direct`. A referrer on
  * the event's own host is site navigation, not a source. The warehouse SQL

@@ -1,6 +1,6 @@
 /**
  * `ingest-agg`: a warehouse-built aggregate export goes through the same
- * write-audit-publish as raw events (DESIGN §4: "the bot then treats it
+ * write-audit-publish as raw events (docs/metrics.md: "the bot then treats it
  * exactly like one it built"): staged as a batch of kind 'agg', audited with
  * the aggregate checks plus the raw check that only needs aggregates
  * (host volume week over week), then metrics are stored and the batch is
@@ -10,7 +10,7 @@ import type { DB } from "../store/db.js";
 import type { DatasetConfig } from "../config/load.js";
 import type { AggRow, CheckResult, IngestResult } from "../shared/types.js";
 import { UserError } from "../shared/errors.js";
-import { isValidDs } from "../shared/dates.js";
+import { isValidDs, DS_BOUNDS } from "../shared/dates.js";
 import { assertReadable } from "../ingest/source.js";
 import { dsFromPaths } from "../ingest/ds.js";
 import { hostVolumeWow } from "../quality/raw-checks.js";
@@ -35,7 +35,7 @@ export function hostTotals(rows: AggRow[]): Map<string, number> {
 
 export async function ingestAggFiles(db: DB, cfg: DatasetConfig, files: string[], opts: IngestAggOptions = {}): Promise<IngestResult> {
   if (files.length === 0) throw new UserError("ingest-agg: name at least one aggregate export FILE.");
-  if (opts.ds !== undefined && !isValidDs(opts.ds)) throw new UserError(`--ds ${opts.ds}: expected a date YYYY-MM-DD.`);
+  if (opts.ds !== undefined && !isValidDs(opts.ds)) throw new UserError(`--ds ${opts.ds}: expected a date YYYY-MM-DD ${DS_BOUNDS}.`);
   for (const f of files) assertReadable(f);
   const pathDs = dsFromPaths(files);
   const exp = await readAggExport(cfg, files);

@@ -1,5 +1,5 @@
 /**
- * Aggregation levels of agg_website_events (DESIGN §4). A level is a grouping
+ * Aggregation levels of agg_website_events (docs/metrics.md). A level is a grouping
  * set: the columns it keeps; every other dimension is NULL on its rows.
  * Every level covers every event exactly once, so each one sums to the same
  * m_total_events as `overall` (the rollup check relies on that).
@@ -52,7 +52,13 @@ export const DAILY_LEVELS: LevelDef[] = [
   ...DAILY_DIMS.map((d) => ({ name: `daily_${DIMENSION_LEVEL[d]}_total`, columns: [d] as GroupColumn[] })),
 ];
 
-export const DEFAULT_LEVELS: LevelDef[] = [...CONTRACT_LEVELS, ...DAILY_LEVELS];
+/**
+ * Each app_version's traffic by hour: a canary or preview build judged on its
+ * own PR is compared with the rest of the same hours (docs/canary.md).
+ */
+export const VERSION_HOURLY_LEVEL: LevelDef = { name: "app_version", columns: ["action_type", "dim_app_version", "event_hour"] };
+
+export const DEFAULT_LEVELS: LevelDef[] = [...CONTRACT_LEVELS, ...DAILY_LEVELS, VERSION_HOURLY_LEVEL];
 
 /** A row of `level` with every dimension NULL and zero measures; callers fill in what the level groups. */
 export function emptyAggRow(level: string): AggRow {

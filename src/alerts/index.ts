@@ -1,5 +1,5 @@
 /**
- * Alerts (DESIGN §8, issue 9): the incident issue of each repo and the
+ * Alerts (docs/alerts.md, issue 9): the incident issue of each repo and the
  * dataset's chat notifications, driven by one lifecycle (plan.ts).
  *
  * Callers:

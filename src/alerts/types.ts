@@ -1,4 +1,4 @@
-/** The shapes of the alert lifecycle (DESIGN §8 "Alerts"). */
+/** The shapes of the alert lifecycle (docs/alerts.md). */
 import type { CheckResult, Evaluation } from "../shared/types.js";
 import type { Enforcement } from "../gate/decide.js";
 

@@ -1,5 +1,5 @@
 /**
- * The deploy gate on GitHub (DESIGN §8): answers custom deployment protection
+ * The deploy gate on GitHub (docs/deploy-gate.md): answers custom deployment protection
  * rules and keeps the `guardrail/deploy` commit status current.
  *
  * How a request lives (GitHub accepts one answer per request):

@@ -1,5 +1,5 @@
 /**
- * What every command shares: the global options of DESIGN §11, opening the
+ * What every command shares: the global options of docs/cli.md, opening the
  * store and the config, and the rule that stdout carries only the result
  * (one JSON document with --json) while logs go to stderr.
  */
@@ -30,12 +30,25 @@ export interface CommandContext {
   log(line: string): void;
 }
 
+/** Every option of docs/cli.md's global set, for the commands that use the store, a dataset and --json. */
 export function addGlobalOptions(cmd: Command): Command {
+  return addJsonOption(addDatasetOptions(addDbOption(cmd)));
+}
+
+/** `--db`: only for commands that open the store. */
+export function addDbOption(cmd: Command): Command {
+  return cmd.option("--db <path>", "SQLite database (default $GUARDRAIL_DB, else ./data/guardrail.db)");
+}
+
+/** `--dataset` and `--config`: for commands that read a dataset's settings. */
+export function addDatasetOptions(cmd: Command): Command {
   return cmd
-    .option("--db <path>", "SQLite database (default $GUARDRAIL_DB, else ./data/guardrail.db)")
     .option("--dataset <name>", "dataset name", "default")
-    .option("--config <file>", "guardrail.config.yml with datasets, metrics, checks and thresholds")
-    .option("--json", "print one JSON document on stdout and nothing else");
+    .option("--config <file>", "guardrail.config.yml with datasets, metrics, checks and thresholds");
+}
+
+export function addJsonOption(cmd: Command): Command {
+  return cmd.option("--json", "print one JSON document on stdout and nothing else");
 }
 
 /** JSON that keeps bigint values exact (as decimal strings). */

@@ -1,4 +1,4 @@
-/** The metrics the growth team asked for (DESIGN §6). Names are a contract. */
+/** The metrics the growth team asked for (docs/metrics.md). Names are a contract. */
 import type { Dimension } from "./schema.js";
 
 const ALL: Dimension[] = ["dim_country", "dim_device_brand", "dim_channel", "dim_hostname"];

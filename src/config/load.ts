@@ -38,7 +38,7 @@ export function parseConfig(raw: unknown, source = "guardrail.config.yml"): Guar
   return config;
 }
 
-/** The export's columns (DESIGN §3): what the event key and not_null may name. */
+/** The export's columns (docs/ingest.md): what the event key and not_null may name. */
 export const EXPORT_COLUMNS = [
   "user_id",
   "logged_out_user_id",

@@ -1,9 +1,10 @@
 /**
- * The per-repository configuration `.github/guardrail.yml` (DESIGN §8, §10),
+ * The per-repository configuration `.github/guardrail.yml` (docs/github-app.md, docs/configuration.md),
  * read from the repo's default branch. Everything has a default, so a missing
  * file means "watch dataset `default` with the server's thresholds".
  */
 import { z } from "zod";
+import { parse as parseYaml, YAMLParseError } from "yaml";
 import { describeZodError } from "./load.js";
 import type { DatasetConfig } from "./load.js";
 
@@ -25,6 +26,13 @@ export const repoConfigSchema = z
     hostnames: z.array(z.string().regex(/^[a-z0-9.-]+$/, "a lower-case host name such as www.example.com")).optional(),
     /** Deployments to these environments are production (suspects, deploy gate). */
     production_environments: z.array(z.string().min(1)).min(1).default(["production"]),
+    /**
+     * Deployments to these environments serve a build to part of the traffic
+     * before it merges: their ref (or payload.app_version) is an app_version of
+     * that commit, judged on its PR (docs/canary.md).
+     */
+    canary_environments: z.array(z.string().min(1)).default([]),
+    preview_environments: z.array(z.string().min(1)).default([]),
     /** The check's conclusion when there is no verdict (missing/stale data, failed audit). */
     on_missing_data: z.enum(["neutral", "success", "failure"]).default("neutral"),
     metrics: z.record(z.string(), metricOverride).default({}),
@@ -38,6 +46,23 @@ export type MetricOverride = z.infer<typeof metricOverride>;
 export const DEFAULT_REPO_CONFIG: RepoConfig = repoConfigSchema.parse({});
 
 export type RepoConfigResult = { ok: true; config: RepoConfig } | { ok: false; error: string };
+
+/** The sentence for a file that is not YAML or not a mapping: the check run and `guardrail check-config` say the same. */
+export function invalidRepoYaml(source: string, detail: string): string {
+  return `${source}: is not valid YAML or not a mapping of settings (${detail}).`;
+}
+
+/** Parses and validates the file's text, as the app does with what it reads from the default branch. Never throws. */
+export function parseRepoConfigText(text: string, source = REPO_CONFIG_PATH): RepoConfigResult {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    const line = err instanceof YAMLParseError && err.linePos ? `line ${err.linePos[0].line}: ` : "";
+    return { ok: false, error: invalidRepoYaml(source, line + (err as Error).message.split("\n")[0]) };
+  }
+  return parseRepoConfig(raw, source);
+}
 
 /** Validates the parsed YAML (null = no file → defaults). Never throws. */
 export function parseRepoConfig(raw: unknown, source = REPO_CONFIG_PATH): RepoConfigResult {

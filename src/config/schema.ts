@@ -1,5 +1,5 @@
 /**
- * The server-side configuration (`guardrail.config.yml`, DESIGN §10).
+ * The server-side configuration (`guardrail.config.yml`, docs/configuration.md).
  * Everything has a default, so an absent file is a valid configuration.
  * Validation errors are turned into one sentence by `load.ts`.
  */
@@ -7,7 +7,7 @@ import { z } from "zod";
 
 export const DIMENSIONS = ["dim_country", "dim_device_brand", "dim_channel", "dim_hostname", "dim_product_type", "dim_app_version"] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
-/** The four breakdowns every metric gets by default (DESIGN §6). */
+/** The four breakdowns every metric gets by default (docs/metrics.md). */
 export const DEFAULT_BREAKDOWNS: Dimension[] = ["dim_country", "dim_device_brand", "dim_channel", "dim_hostname"];
 
 const severity = z.enum(["error", "warn"]);

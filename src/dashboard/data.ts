@@ -1,21 +1,42 @@
 /**
- * Everything the dashboard shows, read from the store in one place. Tables of
- * other modules (evaluations, suspects, overrides) are optional: a store
- * without them shows "none" instead of failing.
+ * Everything the dashboard shows, gathered in one place (docs/dashboard.md):
+ * the day's verdicts, 8 weeks of every metric with its band, the guardrails'
+ * segments over time and by the hour, the breakdown bars with their evidence,
+ * deployments, suspects, check runs and incidents. Rendering (render.ts) only
+ * draws this; every SQL statement is in src/store/dashboard.ts.
  */
 import type { DB } from "../store/db.js";
 import type { GuardrailConfig, MetricDef } from "../config/schema.js";
 import { resolveDataset, type DatasetConfig } from "../config/load.js";
 import type { CheckResult, Evaluation, Verdict, VerdictKind } from "../shared/types.js";
-import { addDays, dsToEpochMs } from "../shared/dates.js";
+import { addDays, dsRange, dsToEpochMs } from "../shared/dates.js";
 import { batchChecks, dayStatus, latestAttempt, latestPublishedDs, listDatasets, publishedBatch, type DayStatus } from "../store/partitions.js";
-import { evaluateDay } from "../evaluate/index.js";
+import {
+  checkRunsOn,
+  deploymentsOf,
+  hourlyActions,
+  incidentsOn,
+  latestPrHead,
+  metricSegments,
+  metricTotals,
+  overridesOf,
+  publishedDayList,
+  repoConfigs,
+  storedEvaluations,
+  suspectsOf,
+  type HourlyActionRow,
+  type IncidentRow,
+  type OverrideRecord,
+} from "../store/dashboard.js";
+import { evaluateDay, thresholdsOf } from "../evaluate/index.js";
 import { describeError } from "../shared/errors.js";
-import { computedBand, type Band, type DayValue } from "./band.js";
-import type { OverrideRow } from "../store/repos.js";
+import { bandFrom, computedBand, type Band, type BandParams, type DayValue } from "./band.js";
 
 export const HISTORY_DAYS = 56;
 export const BREAKDOWN_DIMENSIONS = ["dim_country", "dim_device_brand", "dim_channel"] as const;
+/** How many localised segments get a line of their own over time, and the share of the change each beyond the first must explain. */
+export const SEGMENT_LINES = 3;
+export const SEGMENT_MIN_SHARE = 0.15;
 
 export interface SeriesPoint extends DayValue {
   band: Band | null;
@@ -29,14 +50,99 @@ export interface MetricSeries {
   points: SeriesPoint[];
 }
 
-export interface SuspectRow {
-  repo: string;
-  sha: string;
-  reason: string;
-  evidence: string;
+/** One line of the segments-over-time chart: a segment, or the rest of the traffic. */
+export interface SegmentLine {
+  label: string;
+  dimension: string;
+  value: string;
+  rest: boolean;
+  points: { ds: string; value: number | null }[];
 }
 
-export type { OverrideRow } from "../store/repos.js";
+export interface SegmentChart {
+  metric: string;
+  def: MetricDef;
+  lines: SegmentLine[];
+}
+
+/** One bar of a breakdown: today's value with the evidence behind it. */
+export interface BreakdownBar {
+  label: string;
+  value: number | null;
+  numerator: number | null;
+  denominator: number | null;
+  /** From the same weekday of the baseline weeks, for this segment alone. */
+  expected: number | null;
+  /** Volume below what the judge needs (`min_denominator`): drawn grey, says so. */
+  tooSmall: boolean;
+}
+
+export interface HourPoint extends DayValue {
+  hour: number;
+  band: Band | null;
+}
+
+/** Hours [from, to) named by the intraday rule of a verdict. */
+export interface HourRange {
+  from: number;
+  to: number;
+}
+
+export interface HourlyChart {
+  metric: string;
+  def: MetricDef;
+  hours: HourPoint[];
+  baselineDays: string[];
+  flagged: HourRange | null;
+  /** Why there is no chart, when hours is empty. */
+  missing: string | null;
+}
+
+export type DeployKind = "production" | "canary" | "preview";
+
+export interface DeployMarker {
+  repo: string;
+  sha: string;
+  ref: string | null;
+  environment: string;
+  kind: DeployKind;
+  at: string;
+  /** Day and hour in the dataset's time zone. */
+  ds: string;
+  hour: number;
+}
+
+export interface CheckRunLink {
+  name: string;
+  conclusion: string | null;
+  checkRunId: number;
+  sha: string;
+}
+
+export interface SuspectView {
+  repo: string;
+  sha: string;
+  ref: string | null;
+  reason: string;
+  evidence: string;
+  prs: { number: number; title: string; url: string; checks: CheckRunLink[] }[];
+  checks: CheckRunLink[];
+}
+
+/**
+ * A PR build judged on its own traffic that day (issue 19). Filled by the
+ * canary module through `DashboardSources.canaries`; the page lists them when present.
+ */
+export interface CanaryView {
+  repo: string;
+  sha: string;
+  pr: number | null;
+  verdict: VerdictKind;
+  /** Share of the day's traffic the build served (0…1). */
+  share: number | null;
+  hours: HourRange | null;
+  message: string;
+}
 
 export interface DashboardData {
   datasets: string[];
@@ -46,73 +152,27 @@ export interface DashboardData {
   dayStatus: DayStatus | null;
   evaluation: Evaluation | null;
   evaluationError: string | null;
+  /** First day drawn: the first with data in the 8-week window. */
+  from: string | null;
   series: MetricSeries[];
-  /** metric → dimension → value → number, for the selected day. */
-  breakdowns: Map<string, Map<string, Map<string, number | null>>>;
+  segmentCharts: SegmentChart[];
+  /** metric → dimension → bars, for the selected day. */
+  breakdowns: Map<string, Map<string, BreakdownBar[]>>;
+  hourly: HourlyChart[];
+  deployments: DeployMarker[];
   checks: CheckResult[];
   batchStatus: string | null;
-  suspects: SuspectRow[];
-  overrides: OverrideRow[];
+  suspects: SuspectView[];
+  incidents: IncidentRow[];
+  canaries: CanaryView[];
+  overrides: OverrideRecord[];
   publishedDays: string[];
 }
 
-/** The newest stored evaluation of each day in [from, to]. */
-function storedEvaluations(db: DB, dataset: string, from: string, to: string): Map<string, Evaluation> {
-  const out = new Map<string, Evaluation>();
-  const rows = db
-    .prepare(
-      `SELECT ds, json FROM evaluations e WHERE dataset = ? AND ds BETWEEN ? AND ?
-         AND id = (SELECT MAX(id) FROM evaluations x WHERE x.dataset = e.dataset AND x.ds = e.ds)`,
-    )
-    .all(dataset, from, to) as { ds: string; json: string }[];
-  for (const r of rows) {
-    try {
-      out.set(r.ds, JSON.parse(r.json) as Evaluation);
-    } catch {
-      /* a corrupt history row only loses its band */
-    }
-  }
-  return out;
-}
-
-function metricHistory(db: DB, dataset: string, metric: string, from: string, to: string): Map<string, DayValue> {
-  const rows = db
-    .prepare(
-      `SELECT ds, value, numerator, denominator FROM published_metrics
-        WHERE dataset = ? AND metric = ? AND dimension = '' AND ds BETWEEN ? AND ? ORDER BY ds`,
-    )
-    .all(dataset, metric, from, to) as DayValue[];
-  return new Map(rows.map((r) => [r.ds, r]));
-}
-
-function dayBreakdowns(db: DB, dataset: string, ds: string): DashboardData["breakdowns"] {
-  const out: DashboardData["breakdowns"] = new Map();
-  const rows = db
-    .prepare(`SELECT metric, dimension, value_key, value FROM published_metrics WHERE dataset = ? AND ds = ? AND dimension <> ''`)
-    .all(dataset, ds) as { metric: string; dimension: string; value_key: string; value: number | null }[];
-  for (const r of rows) {
-    let byDim = out.get(r.metric);
-    if (!byDim) out.set(r.metric, (byDim = new Map()));
-    let byValue = byDim.get(r.dimension);
-    if (!byValue) byDim.set(r.dimension, (byValue = new Map()));
-    byValue.set(r.value_key === "" ? "(unknown)" : r.value_key, r.value);
-  }
-  return out;
-}
-
-function suspectsOf(db: DB, dataset: string, ds: string): SuspectRow[] {
-  return db.prepare(`SELECT repo, sha, reason, evidence FROM suspects WHERE dataset = ? AND ds = ? ORDER BY repo, sha`).all(dataset, ds) as SuspectRow[];
-}
-
-function overridesOf(db: DB, dataset: string): OverrideRow[] {
-  // Before any repo is recorded (a local run), every override is shown.
-  return db
-    .prepare(
-      `SELECT repo, pr_number, sha, actor, reason, created_at FROM overrides
-       WHERE repo IN (SELECT repo FROM repos WHERE dataset = ?) OR NOT EXISTS (SELECT 1 FROM repos)
-       ORDER BY created_at DESC LIMIT 20`,
-    )
-    .all(dataset) as OverrideRow[];
+/** Sources other modules plug in without the dashboard importing them. */
+export interface DashboardSources {
+  /** Canaries judged on a day (issue 19); none by default. */
+  canaries?: (db: DB, dataset: string, ds: string) => CanaryView[];
 }
 
 /** The selected day's verdicts: the stored evaluation, else judged now (not stored) as of that day. */
@@ -128,11 +188,236 @@ function evaluationOf(db: DB, cfg: DatasetConfig, ds: string, stored: Map<string
   }
 }
 
-function verdictFor(evaluation: Evaluation | undefined, metric: string): Verdict | undefined {
+function verdictFor(evaluation: Evaluation | undefined | null, metric: string): Verdict | undefined {
   return evaluation?.verdicts.find((v) => v.metric === metric);
 }
 
-export function loadDashboardData(db: DB, config: GuardrailConfig, opts: { dataset?: string; ds?: string }): DashboardData {
+function bandParams(cfg: DatasetConfig, def: MetricDef): BandParams {
+  const e = cfg.evaluation;
+  return { kind: def.kind, weeks: e.weeks, minWeeks: e.min_weeks, sensitivity: def.sensitivity ?? e.sensitivity };
+}
+
+/** The same weekday of the previous weeks, twice as far back as the baseline needs (a missing week does not shrink it). */
+function baselineCandidates(cfg: DatasetConfig, ds: string): string[] {
+  return Array.from({ length: cfg.evaluation.weeks * 2 }, (_, i) => addDays(ds, -7 * (i + 1)));
+}
+
+/**
+ * Hours the intraday rule named in a verdict, read from the verdict itself
+ * (docs/verdicts.md, "Within the day"): `hours: {from, to}` with `to` exclusive.
+ */
+export function intradayHours(v: Verdict | undefined): HourRange | null {
+  const h = (v as { hours?: unknown } | undefined)?.hours as { from?: unknown; to?: unknown } | null | undefined;
+  if (!h || typeof h.from !== "number" || typeof h.to !== "number" || !(h.to > h.from)) return null;
+  return { from: Math.max(0, h.from), to: Math.min(24, h.to) };
+}
+
+/** A count metric's hourly value from the `overall` level, or null when its measure cannot be split by hour. */
+function hourlyCount(def: MetricDef, rows: HourlyActionRow[]): Map<string, Map<number, number>> | null {
+  if (def.kind !== "count") return null;
+  const actions = def.actions === "all" ? null : new Set(def.actions);
+  // A distinct count over several actions does not add up across actions.
+  if (def.measure !== "events" && (actions === null || actions.size !== 1)) return null;
+  const col = def.measure === "events" ? "events" : def.measure === "unique_visitors" ? "visitors" : "users";
+  const out = new Map<string, Map<number, number>>();
+  for (const r of rows) {
+    if (actions && !actions.has(r.action_type)) continue;
+    let byHour = out.get(r.ds);
+    if (!byHour) out.set(r.ds, (byHour = new Map()));
+    byHour.set(r.event_hour, (byHour.get(r.event_hour) ?? 0) + r[col]);
+  }
+  return out;
+}
+
+function hourlyChart(cfg: DatasetConfig, def: MetricDef, verdict: Verdict | undefined, ds: string, rows: HourlyActionRow[], baselineDays: string[]): HourlyChart {
+  const defs = new Map(cfg.metrics.map((m) => [m.name, m]));
+  const base = { metric: def.name, def, baselineDays, flagged: intradayHours(verdict) };
+  let valueAt: (day: string, hour: number) => DayValue;
+  if (def.kind === "ratio") {
+    const num = defs.get(def.numerator);
+    const den = defs.get(def.denominator);
+    const n = num ? hourlyCount(num, rows) : null;
+    const d = den ? hourlyCount(den, rows) : null;
+    if (!n || !d) return { ...base, hours: [], missing: `${def.name} cannot be split by hour: its parts are not hourly event counts.` };
+    valueAt = (day, hour) => {
+      const numerator = n.get(day)?.get(hour) ?? (d.has(day) ? 0 : null);
+      const denominator = d.get(day)?.get(hour) ?? (d.has(day) ? 0 : null);
+      const value = numerator !== null && denominator ? numerator / denominator : null;
+      return { ds: day, value, numerator, denominator };
+    };
+  } else {
+    const c = hourlyCount(def, rows);
+    if (!c) return { ...base, hours: [], missing: `${def.name} is a distinct count, which cannot be split by hour.` };
+    valueAt = (day, hour) => {
+      const value = c.get(day)?.get(hour) ?? (c.has(day) ? 0 : null);
+      return { ds: day, value, numerator: null, denominator: null };
+    };
+  }
+  if (!rows.some((r) => r.ds === ds)) return { ...base, hours: [], missing: `No hourly aggregate is stored for ${ds}.` };
+  const p = bandParams(cfg, def);
+  const hours: HourPoint[] = [];
+  for (let hour = 0; hour < 24; hour++) {
+    const today = valueAt(ds, hour);
+    const band = bandFrom(
+      baselineDays.map((b) => valueAt(b, hour)),
+      today.denominator,
+      p,
+    );
+    hours.push({ ...today, hour, band });
+  }
+  return { ...base, hours, missing: null };
+}
+
+interface EnvLists {
+  production: string[];
+  canary: string[];
+  preview: string[];
+}
+
+function envLists(configJson: string | null | undefined): EnvLists {
+  let cfg: Record<string, unknown> = {};
+  if (configJson) {
+    try {
+      cfg = JSON.parse(configJson) as Record<string, unknown>;
+    } catch (err) {
+      if (!(err instanceof SyntaxError)) throw err;
+    }
+  }
+  const list = (k: string) => (Array.isArray(cfg[k]) ? (cfg[k] as unknown[]).filter((x): x is string => typeof x === "string") : []);
+  return { production: list("production_environments"), canary: list("canary_environments"), preview: list("preview_environments") };
+}
+
+/** Production, canary or preview: the repository's own lists first (.github/guardrail.yml), then the environment's name. */
+export function deployKind(environment: string, lists: EnvLists): DeployKind {
+  if (lists.canary.includes(environment)) return "canary";
+  if (lists.preview.includes(environment)) return "preview";
+  if (lists.production.includes(environment)) return "production";
+  if (/canary/i.test(environment)) return "canary";
+  if (/preview|review|staging|^pr[-_]?\d|test/i.test(environment)) return "preview";
+  return "production";
+}
+
+/** The day and hour of an instant in the dataset's time zone (UTC unless the dataset names one). */
+export function localDayHour(iso: string, timeZone: string): { ds: string; hour: number } {
+  const parts = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", hourCycle: "h23" }).formatToParts(new Date(iso));
+  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? "00";
+  return { ds: `${get("year")}-${get("month")}-${get("day")}`, hour: Number(get("hour")) % 24 };
+}
+
+function timeZoneOf(cfg: DatasetConfig): string {
+  const tz = (cfg as { timezone?: unknown }).timezone;
+  return typeof tz === "string" && tz ? tz : "UTC";
+}
+
+function deploymentMarkers(db: DB, cfg: DatasetConfig, from: string, to: string): DeployMarker[] {
+  const tz = timeZoneOf(cfg);
+  // A day longer in UTC on both sides: the dataset's day may start before or after midnight UTC.
+  const rows = deploymentsOf(db, cfg.name, new Date(dsToEpochMs(from) - 86_400_000).toISOString(), new Date(dsToEpochMs(to) + 2 * 86_400_000).toISOString());
+  const configs = repoConfigs(db, [...new Set(rows.map((r) => r.repo))]);
+  return rows
+    .map((r) => {
+      const local = localDayHour(r.deployed_at, tz);
+      return { repo: r.repo, sha: r.sha, ref: r.ref, environment: r.environment, kind: deployKind(r.environment, envLists(configs.get(r.repo))), at: r.deployed_at, ...local };
+    })
+    .filter((m) => m.ds >= from && m.ds <= to);
+}
+
+function parsePrs(json: string): { number: number; title: string; url: string }[] {
+  let prs: unknown;
+  try {
+    prs = JSON.parse(json);
+  } catch (err) {
+    if (err instanceof SyntaxError) return [];
+    throw err;
+  }
+  if (!Array.isArray(prs)) return [];
+  return prs
+    .filter((p): p is { number: number; title?: unknown; url?: unknown } => typeof p === "object" && p !== null && typeof (p as { number?: unknown }).number === "number")
+    .map((p) => ({ number: p.number, title: typeof p.title === "string" ? p.title : "", url: typeof p.url === "string" ? p.url : "" }));
+}
+
+function suspectViews(db: DB, dataset: string, ds: string): SuspectView[] {
+  const link = (c: { name: string; conclusion: string | null; check_run_id: number; sha: string }): CheckRunLink => ({ name: c.name, conclusion: c.conclusion, checkRunId: c.check_run_id, sha: c.sha });
+  return suspectsOf(db, dataset, ds).map((s) => {
+    const prs = parsePrs(s.prs_json).map((pr) => {
+      const head = latestPrHead(db, s.repo, pr.number);
+      return { ...pr, checks: head ? checkRunsOn(db, s.repo, [head], ["guardrail"]).map(link) : [] };
+    });
+    return { repo: s.repo, sha: s.sha, ref: s.ref, reason: s.reason, evidence: s.evidence, prs, checks: checkRunsOn(db, s.repo, [s.sha], ["guardrail", "guardrail/regression"]).map(link) };
+  });
+}
+
+/** The bars of each breakdown of `metric` on `ds`, each with its own baseline expectation. */
+function breakdownBars(db: DB, cfg: DatasetConfig, def: MetricDef, ds: string): Map<string, BreakdownBar[]> {
+  const candidates = baselineCandidates(cfg, ds);
+  const rows = metricSegments(db, cfg.name, def.name, [ds, ...candidates], [...BREAKDOWN_DIMENSIONS]);
+  const p = bandParams(cfg, def);
+  const minVolume = thresholdsOf(cfg, def).min_denominator;
+  const byKey = new Map<string, Map<string, DayValue>>();
+  for (const r of rows) {
+    const key = `${r.dimension}\u0000${r.value_key}`;
+    let m = byKey.get(key);
+    if (!m) byKey.set(key, (m = new Map()));
+    m.set(r.ds, r);
+  }
+  const out = new Map<string, BreakdownBar[]>();
+  for (const [key, history] of byKey) {
+    const today = history.get(ds);
+    if (!today) continue;
+    const [dimension, valueKey] = key.split("\u0000") as [string, string];
+    const band = computedBand(history, ds, p);
+    // The judge's volume: today's denominator for a ratio, the expected value for a count (docs/verdicts.md).
+    const volume = def.kind === "ratio" ? today.denominator ?? 0 : band?.expected ?? today.value ?? 0;
+    const bar: BreakdownBar = {
+      label: valueKey === "" ? "(unknown)" : valueKey,
+      value: today.value,
+      numerator: today.numerator,
+      denominator: today.denominator,
+      expected: band?.expected ?? null,
+      tooSmall: volume < minVolume,
+    };
+    let list = out.get(dimension);
+    if (!list) out.set(dimension, (list = []));
+    list.push(bar);
+  }
+  return out;
+}
+
+/** Lines of the top localised segments over the window, and the rest of the top segment's dimension. */
+function segmentChart(db: DB, cfg: DatasetConfig, def: MetricDef, verdict: Verdict, days: string[], totals: Map<string, DayValue>): SegmentChart | null {
+  // The top segment always; the next ones only when they explain a real part of the change (noise lines hide the fall).
+  const top = verdict.segments.slice(0, SEGMENT_LINES).filter((s, i) => i === 0 || s.contribution >= SEGMENT_MIN_SHARE);
+  if (top.length === 0) return null;
+  const rows = metricSegments(db, cfg.name, def.name, days, [...new Set(top.map((s) => s.dimension))]);
+  const lookup = new Map(rows.map((r) => [`${r.dimension}\u0000${r.value_key === "" ? "(unknown)" : r.value_key}\u0000${r.ds}`, r]));
+  const lines: SegmentLine[] = top.map((s) => ({
+    label: s.value,
+    dimension: s.dimension,
+    value: s.value,
+    rest: false,
+    points: days.map((ds) => ({ ds, value: lookup.get(`${s.dimension}\u0000${s.value}\u0000${ds}`)?.value ?? null })),
+  }));
+  const first = top[0]!;
+  // "The rest" only adds up for a ratio of event counts: total minus the segment, on both sides.
+  if (def.kind === "ratio") {
+    lines.push({
+      label: `all but ${first.value}`,
+      dimension: first.dimension,
+      value: first.value,
+      rest: true,
+      points: days.map((ds) => {
+        const seg = lookup.get(`${first.dimension}\u0000${first.value}\u0000${ds}`);
+        const all = totals.get(ds);
+        if (!seg || !all || all.numerator === null || all.denominator === null || seg.numerator === null || seg.denominator === null) return { ds, value: null };
+        const den = all.denominator - seg.denominator;
+        return { ds, value: den > 0 ? (all.numerator - seg.numerator) / den : null };
+      }),
+    });
+  }
+  return { metric: def.name, def, lines };
+}
+
+export function loadDashboardData(db: DB, config: GuardrailConfig, opts: { dataset?: string; ds?: string; sources?: DashboardSources }): DashboardData {
   const known = [...new Set([...listDatasets(db), ...Object.keys(config.datasets)])].sort();
   const dataset = opts.dataset ?? (known.includes("default") || known.length === 0 ? "default" : known[0]!);
   const cfg = resolveDataset(config, dataset);
@@ -146,50 +431,91 @@ export function loadDashboardData(db: DB, config: GuardrailConfig, opts: { datas
     dayStatus: null,
     evaluation: null,
     evaluationError: null,
+    from: null,
     series: [],
+    segmentCharts: [],
     breakdowns: new Map(),
+    hourly: [],
+    deployments: [],
     checks: [],
     batchStatus: null,
     suspects: [],
+    incidents: [],
+    canaries: [],
     overrides: overridesOf(db, dataset),
     publishedDays: [],
   };
   if (!ds) return empty;
 
-  const from = addDays(ds, -(HISTORY_DAYS - 1));
-  // Bands need up to twice `weeks` of history before the first charted day.
+  const windowStart = addDays(ds, -(HISTORY_DAYS - 1));
+  const publishedDays = publishedDayList(db, dataset, addDays(windowStart, -7 * cfg.evaluation.weeks * 2), addDays(ds, HISTORY_DAYS));
+  // The x axis spans the data shown: from the first published day of the window (or the day itself).
+  const from = publishedDays.find((d) => d >= windowStart && d <= ds) ?? ds;
+  const days = dsRange(from, ds);
   const stored = storedEvaluations(db, dataset, from, ds);
   const { evaluation, error } = evaluationOf(db, cfg, ds, stored, latest);
-  const e = cfg.evaluation;
+  const totalsByMetric = new Map<string, Map<string, DayValue>>();
   const series: MetricSeries[] = cfg.metrics.map((def) => {
-    const history = metricHistory(db, dataset, def.name, addDays(from, -7 * e.weeks * 2), ds);
-    const sensitivity = def.sensitivity ?? e.sensitivity;
-    const points: SeriesPoint[] = [];
-    for (let d = from; d <= ds; d = addDays(d, 1)) {
+    const history = new Map(metricTotals(db, dataset, def.name, addDays(from, -7 * cfg.evaluation.weeks * 2), ds).map((r) => [r.ds, r]));
+    totalsByMetric.set(def.name, history);
+    const p = bandParams(cfg, def);
+    const points: SeriesPoint[] = days.map((d) => {
       const v = history.get(d) ?? { ds: d, value: null, numerator: null, denominator: null };
       const verdict = d === ds && evaluation ? verdictFor(evaluation, def.name) : verdictFor(stored.get(d), def.name);
-      if (verdict && verdict.expected !== null && verdict.lower !== null && verdict.upper !== null) {
-        points.push({ ...v, band: { expected: verdict.expected, lower: verdict.lower, upper: verdict.upper }, verdict: verdict.verdict, source: "evaluation" });
-        continue;
-      }
-      const band = v.value === null ? null : computedBand(history, d, { kind: def.kind, weeks: e.weeks, minWeeks: e.min_weeks, sensitivity });
-      points.push({ ...v, band, verdict: verdict?.verdict ?? null, source: band ? "computed" : null });
-    }
+      if (verdict && verdict.expected !== null && verdict.lower !== null && verdict.upper !== null)
+        return { ...v, band: { expected: verdict.expected, lower: verdict.lower, upper: verdict.upper }, verdict: verdict.verdict, source: "evaluation" as const };
+      const band = v.value === null ? null : computedBand(history, d, p);
+      return { ...v, band, verdict: verdict?.verdict ?? null, source: band ? ("computed" as const) : null };
+    });
     return { def, points };
   });
+
+  const guardrails = cfg.metrics.filter((m) => m.guardrail);
+  const segmentCharts: SegmentChart[] = [];
+  for (const def of guardrails) {
+    const v = verdictFor(evaluation, def.name);
+    if (!v || (v.verdict !== "fail" && v.verdict !== "warn")) continue;
+    const chart = segmentChart(db, cfg, def, v, days, totalsByMetric.get(def.name) ?? new Map());
+    if (chart) segmentCharts.push(chart);
+  }
+
+  const breakdowns: DashboardData["breakdowns"] = new Map();
+  for (const name of ["daily_visitors", ...guardrails.map((m) => m.name)]) {
+    const def = cfg.metrics.find((m) => m.name === name);
+    if (def && !breakdowns.has(name)) breakdowns.set(name, breakdownBars(db, cfg, def, ds));
+  }
+
+  const published = new Set(publishedDays);
+  const hourly: HourlyChart[] = [];
+  const rowsCache = new Map<string, HourlyActionRow[]>();
+  for (const def of guardrails) {
+    const v = verdictFor(evaluation, def.name);
+    const baselineDays = v?.baseline_days?.length ? v.baseline_days : baselineCandidates(cfg, ds).filter((d) => published.has(d)).slice(0, cfg.evaluation.weeks);
+    const key = baselineDays.join(",");
+    let rows = rowsCache.get(key);
+    if (!rows) rowsCache.set(key, (rows = hourlyActions(db, dataset, [ds, ...baselineDays])));
+    hourly.push(hourlyChart(cfg, def, v, ds, rows, baselineDays));
+  }
+
   const batch = publishedBatch(db, dataset, ds) ?? latestAttempt(db, dataset, ds);
-  const publishedDays = (db.prepare(`SELECT ds FROM partitions WHERE dataset = ? AND status = 'published' ORDER BY ds`).all(dataset) as { ds: string }[]).map((r) => r.ds);
   return {
     ...empty,
     ds,
     dayStatus: dayStatus(db, dataset, ds),
     evaluation,
     evaluationError: error,
+    from,
     series,
-    breakdowns: dayBreakdowns(db, dataset, ds),
+    segmentCharts,
+    breakdowns,
+    hourly,
+    deployments: deploymentMarkers(db, cfg, from, ds),
     checks: batch ? batchChecks(db, batch.id) : [],
     batchStatus: batch?.status ?? null,
-    suspects: suspectsOf(db, dataset, ds),
-    publishedDays,
+    suspects: suspectViews(db, dataset, ds),
+    incidents: incidentsOn(db, dataset, ds),
+    canaries: opts.sources?.canaries?.(db, dataset, ds) ?? [],
+    publishedDays: publishedDays.filter((d) => d <= addDays(ds, HISTORY_DAYS)),
   };
 }
+

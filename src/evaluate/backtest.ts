@@ -9,7 +9,7 @@ import type { DB } from "../store/db.js";
 import type { DatasetConfig } from "../config/load.js";
 import type { VerdictKind } from "../shared/types.js";
 import { UserError } from "../shared/errors.js";
-import { addDays, daysBetween, dsRange, dsToEpochMs, isValidDs } from "../shared/dates.js";
+import { addDays, daysBetween, dsRange, dsToEpochMs, isValidDs, DS_BOUNDS } from "../shared/dates.js";
 import { judgeDay } from "./evaluate.js";
 import type { MetricRow } from "./days.js";
 
@@ -69,7 +69,7 @@ export const MAX_BACKTEST_DAYS = 3660;
 
 export function backtest(db: DB, cfg: DatasetConfig, range: { from: string; to: string }): BacktestResult {
   for (const [flag, v] of [["--from", range.from], ["--to", range.to]] as const)
-    if (!isValidDs(v)) throw new UserError(`${flag}: expected a date as YYYY-MM-DD, got "${v}".`);
+    if (!isValidDs(v)) throw new UserError(`${flag}: expected a date as YYYY-MM-DD ${DS_BOUNDS}, got "${v}".`);
   if (range.from > range.to) throw new UserError(`--from ${range.from} is after --to ${range.to}; expected from ≤ to.`);
   if (daysBetween(range.from, range.to) >= MAX_BACKTEST_DAYS)
     throw new UserError(`--from/--to: the range spans more than ${MAX_BACKTEST_DAYS} days; split it.`);

@@ -63,7 +63,7 @@ export function latestAttemptedDay(db: DB, dataset: string): string | null {
   return row.ds;
 }
 
-/** One stored metric value (DESIGN §6), as written by the metrics step. */
+/** One stored metric value (docs/metrics.md), as written by the metrics step. */
 export interface MetricRow {
   metric: string;
   dimension: string;

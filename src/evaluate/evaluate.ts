@@ -8,7 +8,7 @@ import type { DatasetConfig } from "../config/load.js";
 import type { MetricDef } from "../config/schema.js";
 import type { Evaluation, Verdict, VerdictKind, VersionVerdict } from "../shared/types.js";
 import { UserError } from "../shared/errors.js";
-import { addDays, epochMsToDs, hoursSinceDayEnd, isValidDs, weekday, WEEKDAY_NAMES } from "../shared/dates.js";
+import { addDays, epochMsToDs, hoursSinceDayEnd, isValidDs, weekday, WEEKDAY_NAMES, DS_BOUNDS } from "../shared/dates.js";
 import { dayStates, latestAttemptedDay, metricRowsByBatch, metricTotalsByBatch, type DayState, type MetricRow } from "./days.js";
 import { latestPublishedDs } from "../store/partitions.js";
 import { countRelativeSpread, ratioRelativeBetweenVariance, type RatioPair } from "./spread.js";
@@ -67,7 +67,7 @@ export function worst(kinds: VerdictKind[], empty: VerdictKind = "pass"): Verdic
 export function judgeDay(db: DB, cfg: DatasetConfig, opts: EvaluateOptions = {}): DayEvaluation {
   const now = opts.now ?? new Date();
   const ev = cfg.evaluation;
-  if (opts.ds !== undefined && !isValidDs(opts.ds)) throw new UserError(`--ds: expected a date as YYYY-MM-DD, got "${opts.ds}".`);
+  if (opts.ds !== undefined && !isValidDs(opts.ds)) throw new UserError(`--ds: expected a date as YYYY-MM-DD ${DS_BOUNDS}, got "${opts.ds}".`);
   const ds = opts.ds ?? latestAttemptedDay(db, cfg.name) ?? epochMsToDs(now.getTime() - DAY_MS);
 
   const lookback = Array.from({ length: 2 * ev.weeks }, (_, i) => addDays(ds, -7 * (i + 1)));

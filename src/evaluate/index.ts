@@ -1,5 +1,5 @@
 /**
- * Evaluate (issue 4, DESIGN §7): seasonal baseline, verdicts, localisation,
+ * Evaluate (issue 4, docs/verdicts.md): seasonal baseline, verdicts, localisation,
  * version mode, evaluation history and backtest.
  */
 import type { DB } from "../store/db.js";

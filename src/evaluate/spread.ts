@@ -1,7 +1,7 @@
 /**
  * How much does a metric ordinarily move from one week to the next?
  *
- * DESIGN §7 judges a day against the same weekday of the previous 4 weeks:
+ * docs/verdicts.md judges a day against the same weekday of the previous 4 weeks:
  * median ± 1.4826·MAD for counts, the baseline's between-day variance for
  * ratios. Four points make a very unstable spread: their MAD is often near 0,
  * and then only the Poisson floor (√expected) or the binomial variance is
@@ -16,7 +16,7 @@
  * independent days, so σ = robustSd(d)/√2, where robustSd is 1.4826·MAD
  * centred on the median (a slow trend moves the median, not the spread; a
  * past incident is one outlier among dozens). It is used as a floor next to
- * the DESIGN formulas, never instead of them.
+ * the docs/verdicts.md formulas, never instead of them.
  */
 import { median } from "simple-statistics";
 

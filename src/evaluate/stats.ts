@@ -1,5 +1,5 @@
 /**
- * The statistics of DESIGN §7, pure and small so they can be tested on exact
+ * The statistics of docs/verdicts.md, pure and small so they can be tested on exact
  * numbers. Counts: median, MAD and a Poisson floor. Ratios: pooled baseline
  * proportion, binomial variance at today's denominator plus the between-day
  * variance the baseline actually shows.
@@ -11,7 +11,7 @@
 import { median, medianAbsoluteDeviation, sampleVariance, mean } from "simple-statistics";
 import { MAD_TO_SD, madCorrection, medianPredictionFactor } from "./spread.js";
 
-/** What the evaluator adds to the DESIGN §7 spread. Without it (`{ smallSample: false }`) the formulas are DESIGN's exactly. */
+/** What the evaluator adds to the docs/verdicts.md spread. Without it (`{ smallSample: false }`) the formulas are those of docs/verdicts.md exactly. */
 export interface SpreadOptions {
   /** Counts: relative day-to-day sd from the longer window (spread.ts); a floor under the spread. */
   relativeSpread?: number | null;
@@ -144,7 +144,7 @@ export type Judgement =
   | "low_volume";
 
 /**
- * The decision rule of DESIGN §7. `volume` is today's denominator for a ratio
+ * The decision rule of docs/verdicts.md. `volume` is today's denominator for a ratio
  * and the expected value for a count. The bad direction is turned into a
  * decline so one rule serves both.
  */

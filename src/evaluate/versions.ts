@@ -1,5 +1,5 @@
 /**
- * Version mode (DESIGN §7): on one day, each app_version with enough traffic
+ * Version mode (docs/verdicts.md): on one day, each app_version with enough traffic
  * is compared with the rest of that day's traffic, a pooled two-proportion
  * z-test per guardrail ratio. Same day, same seasonality, same mix of
  * calendar effects: a version whose rate is lower than everyone else's is

@@ -1,5 +1,5 @@
 /** Reads `.github/guardrail.yml` from the repo's default branch (same plugin as Probot's `context.config`). */
-import { parseRepoConfig, REPO_CONFIG_PATH, type RepoConfigResult } from "../config/repo-schema.js";
+import { invalidRepoYaml, parseRepoConfig, REPO_CONFIG_PATH, type RepoConfigResult } from "../config/repo-schema.js";
 import { type Octokit } from "./octokit.js";
 import { splitRepo } from "../shared/repo.js";
 
@@ -17,7 +17,7 @@ export async function fetchRepoConfig(octokit: Octokit, fullName: string): Promi
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     if (message.includes("could not be parsed") || message.includes("is not an object"))
-      return { ok: false, error: `${REPO_CONFIG_PATH}: is not valid YAML or not a mapping of settings (${message.replace(/^\[@probot\/octokit-plugin-config\]\s*/, "")}).` };
+      return { ok: false, error: invalidRepoYaml(REPO_CONFIG_PATH, message.replace(/^\[@probot\/octokit-plugin-config\]\s*/, "")) };
     throw err;
   }
   return parseRepoConfig(raw);

@@ -1,5 +1,5 @@
 /**
- * Authentication for every HTTP route (DESIGN §9). Least privilege: the
+ * Authentication for every HTTP route (docs/service.md). Least privilege: the
  * INGEST token grants upload + jobs, the READ token grants gate, health
  * details and dashboard. An unset token never matches, so an unconfigured
  * route answers 401 instead of opening. Signed, expiring links (src/shared/links.ts)

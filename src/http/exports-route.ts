@@ -1,5 +1,5 @@
 /**
- * `POST /api/guardrail/exports?dataset=NAME&ds=D[&kind=raw|agg]` (DESIGN §9):
+ * `POST /api/guardrail/exports?dataset=NAME&ds=D[&kind=raw|agg]` (docs/service.md):
  * the warehouse job's upload. `kind=agg` is a warehouse-built aggregate
  * export, loaded with `guardrail ingest-agg` instead of `ingest`. The body (NDJSON or CSV, gzip or not: the ingest detects it)
  * is streamed to a file under the data folder, never held in memory, counted
@@ -14,7 +14,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AppDeps } from "../app/deps.js";
 import { authorize } from "./auth.js";
 import { matchRoute, readQuery, sendJson } from "./respond.js";
-import { isValidDs } from "../shared/dates.js";
+import { isValidDs, DS_BOUNDS } from "../shared/dates.js";
 import { insertJob, newJobId, type UploadKind } from "../store/jobs.js";
 import type { Service } from "../jobs/service.js";
 
@@ -66,7 +66,7 @@ export function uploadTarget(query: Record<string, string>): { dataset: string; 
   if (!DATASET_RE.test(dataset)) return `Query parameter dataset: expected letters, digits, - and _ (at most 64 characters), got "${dataset.slice(0, 80)}".`;
   const ds = query.ds;
   if (!ds) return "Query parameter ds: expected the partition date as YYYY-MM-DD, got nothing.";
-  if (!isValidDs(ds)) return `Query parameter ds: expected a date as YYYY-MM-DD, got "${ds.slice(0, 80)}".`;
+  if (!isValidDs(ds)) return `Query parameter ds: expected a date as YYYY-MM-DD ${DS_BOUNDS}, got "${ds.slice(0, 80)}".`;
   const kind = query.kind ?? "raw";
   if (kind !== "raw" && kind !== "agg")
     return `Query parameter kind: expected raw (the day's events) or agg (a warehouse-built agg_website_events export), got "${kind.slice(0, 80)}".`;

@@ -1,5 +1,5 @@
 /**
- * `GET /api/guardrail/gate?repo=O/R&sha=SHA` (DESIGN §9): may this commit be
+ * `GET /api/guardrail/gate?repo=O/R&sha=SHA` (docs/deploy-gate.md): may this commit be
  * deployed now? Answers `{state: open|blocked|unknown, reasons, ds, details_url}`.
  * Needs the READ token; an unset token means 401 for everyone.
  */

@@ -1,5 +1,5 @@
 /**
- * `GET /api/guardrail/health` (DESIGN §9). Anyone gets `{ok}` (for load
+ * `GET /api/guardrail/health` (docs/service.md). Anyone gets `{ok}` (for load
  * balancers); the READ token also sees what is in the store: latest published
  * day per dataset, how old it is, whether it is stale, and the last job.
  */

@@ -1,6 +1,6 @@
 /**
  * `GET /api/guardrail/jobs/:id` and `POST /api/guardrail/jobs/:id/retry`
- * (DESIGN §9), both for the ingest token: the warehouse job polls its upload.
+ * (docs/service.md), both for the ingest token: the warehouse job polls its upload.
  */
 import { existsSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";

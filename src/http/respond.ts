@@ -9,7 +9,7 @@ function send(res: ServerResponse, status: number, contentType: string, body: st
   res.statusCode = status;
   res.setHeader("content-type", contentType);
   res.setHeader("content-length", Buffer.byteLength(body));
-  // Business metrics are private (DESIGN §9): never let a proxy cache them.
+  // Business metrics are private (docs/service.md): never let a proxy cache them.
   res.setHeader("cache-control", "no-store");
   res.end(body);
 }

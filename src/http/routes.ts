@@ -1,5 +1,5 @@
 /**
- * Every HTTP route of DESIGN §9, composed into one Probot handler. Each route
+ * Every HTTP route of docs/service.md, composed into one Probot handler. Each route
  * handler returns false when the request is not for it, so the order only
  * matters for speed; unknown paths fall through to Probot's 404.
  */
@@ -24,6 +24,11 @@ export function guardrailHandler(app: Probot | null, deps: AppDeps, overrides: P
   const log = service.log;
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     try {
+      if (isPing(req)) {
+        // Every entry point answers the health probe (Probot's own server does too; `npm run serve` and plain mounts need this).
+        res.writeHead(200, { "content-type": "text/plain" }).end(req.method === "HEAD" ? undefined : "PONG");
+        return true;
+      }
       return (
         (await handleExports(req, res, deps, service)) ||
         (await handleJobs(req, res, deps, service)) ||
@@ -41,7 +46,11 @@ export function guardrailHandler(app: Probot | null, deps: AppDeps, overrides: P
   };
 }
 
-/** Every HTTP route of DESIGN §9. */
+function isPing(req: IncomingMessage): boolean {
+  return (req.method === "GET" || req.method === "HEAD") && (req.url ?? "").split("?")[0] === "/ping";
+}
+
+/** Every HTTP route of docs/service.md. */
 export function registerRoutes(addHandler: AddHandler, app: Probot, deps: AppDeps, overrides: Partial<ServiceOptions> = {}): void {
   addHandler(guardrailHandler(app, deps, overrides));
 }

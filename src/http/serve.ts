@@ -21,6 +21,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { redactSecrets } from "./log-redaction.js";
 import { createNodeMiddleware, createProbot, type ApplicationFunction, type Probot } from "probot";
 
 export const DEFAULT_REQUEST_TIMEOUT_SECONDS = 3600;
@@ -50,7 +51,7 @@ export function requestTimeoutFromEnv(env: Record<string, string | undefined> = 
 
 /** The request line as it may be logged: a signed link's signature is a credential, so it is masked. */
 export function loggablePath(url: string | undefined): string {
-  return (url ?? "/").replace(/([?&]sig=)[^&#]*/gi, "$1[redacted]");
+  return redactSecrets(url ?? "/");
 }
 
 /** Starts the app on its own HTTP server; resolves once it listens. */

@@ -1,4 +1,4 @@
-/** Where a partition's ds comes from (DESIGN §3): `--ds`, else the rows, else a `ds=YYYY-MM-DD` path segment. */
+/** Where a partition's ds comes from (docs/ingest.md): `--ds`, else the rows, else a `ds=YYYY-MM-DD` path segment. */
 import { isValidDs } from "../shared/dates.js";
 import { UserError } from "../shared/errors.js";
 

@@ -1,5 +1,5 @@
 /**
- * The duplicate check's event key (DESIGN §3): `logged_out_user_id` alone is
+ * The duplicate check's event key (docs/ingest.md): `logged_out_user_id` alone is
  * not a key for an event table, so the key is a configurable list of columns
  * and `other_properties.<name>` entries. Memory-lean and exact: an
  * open-addressing table keeps a 53-bit hash and the rowid of each first

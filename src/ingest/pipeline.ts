@@ -1,5 +1,5 @@
 /**
- * Write-audit-publish of one partition (DESIGN §2). Threads share the work:
+ * Write-audit-publish of one partition (docs/architecture.md). Threads share the work:
  * a Producer (a worker thread, see producer.ts; two of them on byte ranges
  * of one large NDJSON file, see chunked.ts) parses, validates, hashes event
  * keys and derives channels; this side owns SQLite and stages the rows it
@@ -17,7 +17,7 @@ import type { DB } from "../store/db.js";
 import type { DatasetConfig } from "../config/load.js";
 import type { AggRow, CheckResult, EventRow, IngestResult } from "../shared/types.js";
 import { UserError } from "../shared/errors.js";
-import { isValidDs } from "../shared/dates.js";
+import { isValidDs, DS_BOUNDS } from "../shared/dates.js";
 import { Aggregator } from "../aggregate/aggregator.js";
 import { levelThread } from "../aggregate/level-thread.js";
 import { runAggChecks } from "../quality/agg-checks.js";
@@ -92,7 +92,7 @@ const BYTES_PER_ROW = 400;
  */
 export async function ingestFiles(db: DB, cfg: DatasetConfig, files: string[], opts: IngestOptions = {}): Promise<IngestOutcome> {
   if (files.length === 0) throw new UserError("ingest: name at least one export FILE.");
-  if (opts.ds !== undefined && !isValidDs(opts.ds)) throw new UserError(`--ds ${opts.ds}: expected a date YYYY-MM-DD.`);
+  if (opts.ds !== undefined && !isValidDs(opts.ds)) throw new UserError(`--ds ${opts.ds}: expected a date YYYY-MM-DD ${DS_BOUNDS}.`);
   if (opts.format && !["auto", "ndjson", "csv"].includes(opts.format))
     throw new UserError(`--format ${opts.format}: expected auto, ndjson or csv.`);
   for (const f of files) assertReadable(f);

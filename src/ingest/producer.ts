@@ -11,12 +11,13 @@ import { CsvError } from "csv-parse";
 import type { EventRow } from "../shared/types.js";
 import { UserError, isUserError } from "../shared/errors.js";
 import { ownCopy } from "../shared/strings.js";
-import { isValidDs } from "../shared/dates.js";
+import { isValidDs, DS_BOUNDS } from "../shared/dates.js";
 import { deriveChannel } from "../aggregate/channel.js";
 import { csvRecords, detectFormat, readText, SourceError, type Format, type ReadCounters } from "./source.js";
 import { RowValidator, REQUIRED_COLUMNS, isNull, type RowCheck } from "./validate.js";
 import { ActionResolver, shown } from "./values.js";
 import { FastRowParser } from "./fast-row.js";
+import { inputLimitsFromEnv, lineTooLongError, type InputLimits } from "./limits.js";
 import { makeKeyHashFn } from "./event-key.js";
 import { splitId } from "../aggregate/id-table.js";
 import { BlockBuilder } from "../store/raw-blocks.js";
@@ -64,6 +65,8 @@ export class Producer {
   private rejects: RejectItem[] = [];
   private inFlight = 0;
   private wake: (() => void) | null = null;
+  /** The worker inherits the ingest's environment, so the CLI's and the service's caps apply here. */
+  private readonly limits: InputLimits = inputLimitsFromEnv();
 
   constructor(
     private readonly init: ProducerInit,
@@ -156,6 +159,7 @@ export class Producer {
   private describe(err: unknown): ToWriter {
     if (isUserError(err)) return { type: "error", message: err.message, exitCode: err.exitCode };
     if (err instanceof SourceError) return { type: "error", message: `${this.file}: ${err.message} after line ${this.fileLine}.`, exitCode: 2 };
+    if (err instanceof CsvError && err.code === "CSV_MAX_RECORD_SIZE") return { type: "error", message: lineTooLongError(this.file, this.fileLine + 1, this.limits.maxLineBytes).message, exitCode: 2 };
     if (err instanceof CsvError) {
       const line = (err as CsvError & { lines?: number }).lines;
       return { type: "error", message: `${this.file}:${line ? ` line ${line}:` : ""} not valid CSV (${err.message.replace(/\.$/, "")}).`, exitCode: 2 };
@@ -169,7 +173,7 @@ export class Producer {
   private async readFile(file: string): Promise<void> {
     this.file = file;
     this.fileLine = 0;
-    const chunks = readText(file, this.counters);
+    const chunks = readText(file, this.counters, undefined, this.limits.maxDecompressedBytes);
     const first = await chunks.next();
     if (first.done) return; // empty file: contributes no rows
     const f = this.init.format;
@@ -193,6 +197,8 @@ export class Producer {
         await this.flushAndWait();
       }
       carry = text.slice(start);
+      // A line with no end in sight (a gzip bomb of zeros is one): stop before it fills memory.
+      if (carry.length > this.limits.maxLineBytes) throw lineTooLongError(this.file, this.fileLine + 1, this.limits.maxLineBytes);
       if (final && carry) {
         this.fileLine++;
         this.ndjsonLine(carry, 0, carry.length);
@@ -217,6 +223,7 @@ export class Producer {
   }
 
   private ndjsonLine(text: string, start: number, end: number): void {
+    if (end - start > this.limits.maxLineBytes) throw lineTooLongError(this.file, this.fileLine, this.limits.maxLineBytes);
     if (end > start && text.charCodeAt(end - 1) === 13) end--;
     if (end === start) return;
     const line = text.slice(start, end);
@@ -242,7 +249,7 @@ export class Producer {
 
   private async readCsv(first: string, rest: AsyncGenerator<string>): Promise<void> {
     let header: string[] | null = null;
-    for await (const { record, info } of csvRecords(first, rest, { skipEmptyRecords: true })) {
+    for await (const { record, info } of csvRecords(first, rest, { skipEmptyRecords: true, maxRecordBytes: this.limits.maxLineBytes })) {
       this.fileLine = info.lines;
       if (!header) {
         header = record.map((h) => h.trim().toLowerCase());
@@ -431,7 +438,7 @@ export class Producer {
     while (this.inFlight >= WINDOW) await new Promise<void>((r) => (this.wake = r));
   }
 
-  /** Decides the partition's ds from the first record (DESIGN §3) and tells the writer. */
+  /** Decides the partition's ds from the first record (docs/ingest.md) and tells the writer. */
   private open(rec: Record<string, unknown>, line: number): void {
     const { init } = this;
     let ds = init.ds ?? null;
@@ -446,7 +453,7 @@ export class Producer {
     // Rows whose ds is not a date do have a ds column: say what is wrong with it rather than "no ds".
     if (!ds && !isNull(rec.ds))
       throw new UserError(
-        `${this.file}: line ${line}: ds ${shown(rec.ds)} is not a date YYYY-MM-DD; fix the rows or pass --ds YYYY-MM-DD to choose the partition.`,
+        `${this.file}: line ${line}: ds ${shown(rec.ds)} is not a date YYYY-MM-DD ${DS_BOUNDS}; fix the rows or pass --ds YYYY-MM-DD to choose the partition.`,
       );
     if (!ds)
       throw new UserError(

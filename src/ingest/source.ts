@@ -11,6 +11,7 @@ import { createHash, type Hash } from "node:crypto";
 import { once } from "node:events";
 import { parse as csvParse } from "csv-parse";
 import { UserError } from "../shared/errors.js";
+import { tooLargeError } from "./limits.js";
 
 export type Format = "ndjson" | "csv";
 
@@ -50,8 +51,8 @@ export interface ReadCounters {
   bytes: number;
 }
 
-/** Decoded text chunks of one file. */
-export async function* readText(file: string, counters: ReadCounters, hash?: Hash): AsyncGenerator<string> {
+/** Decoded text chunks of one file; more than `maxDecompressedBytes` of it is an error (docs/ingest.md#limits). */
+export async function* readText(file: string, counters: ReadCounters, hash?: Hash, maxDecompressedBytes = Infinity): AsyncGenerator<string> {
   const gz = isGzipFile(file);
   const raw = createReadStream(file, { highWaterMark: 1 << 20 });
   raw.on("data", (b) => {
@@ -62,8 +63,11 @@ export async function* readText(file: string, counters: ReadCounters, hash?: Has
   if (gz) raw.on("error", (err) => stream.destroy(err));
   const decoder = new StringDecoder("utf8");
   let first = true;
+  let decoded = 0;
   try {
     for await (const buf of stream) {
+      decoded += (buf as Buffer).length;
+      if (decoded > maxDecompressedBytes) throw tooLargeError(file, maxDecompressedBytes);
       let text = decoder.write(buf as Buffer);
       if (first && text.length) {
         if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
@@ -72,6 +76,7 @@ export async function* readText(file: string, counters: ReadCounters, hash?: Has
       if (text) yield text;
     }
   } catch (err) {
+    if (err instanceof UserError) throw err;
     const msg = (err as Error).message;
     if (gz) throw new SourceError(`the gzip data is truncated or corrupt (${msg})`);
     throw new SourceError(`cannot read the file (${msg})`);
@@ -99,8 +104,15 @@ export interface CsvRecord {
  * with backpressure, each record with its line number. A reading error of the
  * stream ends the iteration by throwing it.
  */
-export async function* csvRecords(first: string, rest: AsyncGenerator<string>, opts: { skipEmptyRecords: boolean }): AsyncGenerator<CsvRecord> {
-  const csv = csvParse({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true, skip_records_with_empty_values: opts.skipEmptyRecords });
+export async function* csvRecords(first: string, rest: AsyncGenerator<string>, opts: { skipEmptyRecords: boolean; maxRecordBytes?: number }): AsyncGenerator<CsvRecord> {
+  const csv = csvParse({
+    bom: true,
+    info: true,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    skip_records_with_empty_values: opts.skipEmptyRecords,
+    ...(opts.maxRecordBytes ? { max_record_size: opts.maxRecordBytes } : {}),
+  });
   const feed = (async () => {
     try {
       if (!csv.write(first)) await once(csv, "drain");

@@ -5,7 +5,7 @@
  */
 import type { DatasetConfig } from "../config/load.js";
 import type { EventRow } from "../shared/types.js";
-import { dsToEpochMs, isValidDs } from "../shared/dates.js";
+import { dsToEpochMs, isValidDs, DS_BOUNDS } from "../shared/dates.js";
 import { ActionResolver, isWellFormedHost, parseInt64, parseTimestamp, shown } from "./values.js";
 
 /** Row-level checks, in the order a row is judged (a row is rejected by the first it fails). */
@@ -91,7 +91,7 @@ export class RowValidator {
       const v = rec.ds;
       // Nearly every row repeats the same ds: validate each distinct spelling once.
       if (v !== this.lastGoodDs) {
-        if (typeof v !== "string" || !isValidDs(v.trim())) return badType("ds", v, "a date YYYY-MM-DD");
+        if (typeof v !== "string" || !isValidDs(v.trim())) return badType("ds", v, `a date YYYY-MM-DD ${DS_BOUNDS}`);
         this.lastGoodDs = v;
       }
       rowDs = (v as string).trim();

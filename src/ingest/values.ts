@@ -1,5 +1,5 @@
 /**
- * Field-level parsing of the export (DESIGN §3): exact signed 64-bit ids,
+ * Field-level parsing of the export (docs/ingest.md): exact signed 64-bit ids,
  * the two timestamp forms, action types with aliases, host names.
  * Each parser returns null on bad input; the caller words the rejection.
  */

@@ -6,8 +6,10 @@
 import type { Probot } from "probot";
 import type { AppDeps } from "../app/deps.js";
 import { describeError } from "../shared/errors.js";
-import { rmSync } from "node:fs";
-import { failInterruptedJobs, releaseOldFailedUploads } from "../store/jobs.js";
+import { readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { referencedUploads, releaseOldFailedUploads } from "../store/jobs.js";
+import { recoverInterruptedJobs } from "./recover.js";
 import { serviceFor, type ServiceOptions } from "./service.js";
 import { checkStaleness } from "./freshness.js";
 
@@ -19,12 +21,37 @@ export function sweepFailedUploads(deps: Pick<AppDeps, "db">, olderThanMs: numbe
   return files.length;
 }
 
+/**
+ * At start, no upload is in progress: every `.part` file is what a crash cut
+ * short, and an `.upload` no job points at was stored just before a crash
+ * (between the rename and the job row). Both only fill the disk.
+ */
+export function sweepUploadDir(deps: Pick<AppDeps, "db">, uploadDir: string, log: { info(msg: string): void }): string[] {
+  const keep = referencedUploads(deps.db);
+  const removed: string[] = [];
+  for (const name of readdirSync(uploadDir)) {
+    const path = join(uploadDir, name);
+    if (name.endsWith(".part") || (name.endsWith(".upload") && !keep.has(path))) {
+      rmSync(path, { force: true });
+      removed.push(name);
+    }
+  }
+  if (removed.length) log.info(`guardrail: removed ${removed.length} leftover upload file(s) a crash left behind: ${removed.join(", ")}`);
+  return removed;
+}
+
 /** Recovers jobs left running by a crash, starts the freshness timer. Returns a stop function. */
-export function startBackground(app: Probot, deps: AppDeps, overrides: Partial<ServiceOptions> = {}): () => void {
+export function startBackground(app: Probot | null, deps: AppDeps, overrides: Partial<ServiceOptions> = {}): () => void {
   const service = serviceFor(app, deps, overrides);
-  const interrupted = failInterruptedJobs(deps.db);
-  for (const id of interrupted) service.log.warn(`guardrail job ${id} was running when the service stopped; marked failed (retry with POST /api/guardrail/jobs/${id}/retry)`);
-  service.queue.kick();
+  sweepUploadDir(deps, service.uploadDir, service.log);
+  // Jobs left running are settled from the partitions table before any new job starts.
+  const recovered = recoverInterruptedJobs(deps.db, service.log)
+    .then((jobs) => {
+      for (const { job, outcome } of jobs) service.queue.settle(job, outcome);
+    })
+    .catch((err) => service.log.error(`guardrail: recovering interrupted jobs failed: ${describeError(err)}`))
+    .finally(() => service.queue.kick());
+  service.recovered = recovered;
   // One pass at a time: a slow GitHub must not pile ticks up.
   let running: Promise<unknown> | null = null;
   const tick = () => {

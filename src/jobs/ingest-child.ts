@@ -62,12 +62,13 @@ export const runIngestChild: IngestRunner = (job, ctx) =>
     const command = job.kind === "agg" ? "ingest-agg" : "ingest";
     const args = [GUARDRAIL_BIN, command, job.file_path, "--ds", job.ds, "--dataset", job.dataset, "--db", ctx.dbPath, "--json"];
     if (ctx.configFile) args.push("--config", ctx.configFile);
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GUARDRAIL_PROGRESS: "" } });
+    // The IPC channel is how the child notices the service died (src/cli/parent-watch.ts).
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe", "ipc"], env: { ...process.env, GUARDRAIL_PROGRESS: "" } });
     let stdout = "";
     let stderr = "";
     let timedOut = false;
-    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr.setEncoding("utf8").on("data", (c: string) => {
+    child.stdout!.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+    child.stderr!.setEncoding("utf8").on("data", (c: string) => {
       stderr = (stderr + c).slice(-STDERR_TAIL);
     });
     const timer = setTimeout(() => {

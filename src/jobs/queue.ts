@@ -80,22 +80,30 @@ export class JobQueue {
       } finally {
         this.killCurrent = null;
       }
-      if (this.stopped && outcome.state === "failed") return; // left running: the next start marks it failed, retryable
-      // A failed job keeps its upload so it can be retried; a finished one no longer needs it.
-      const keepFile = outcome.state === "failed";
-      finishJob(db, job.id, outcome.state, { result: outcome.result, error: outcome.error, keepFile });
-      if (!keepFile && running.file_path && existsSync(running.file_path)) rmSync(running.file_path, { force: true });
-      this.log.info(`guardrail job ${job.id}: ${outcome.state}${outcome.error ? ` (${outcome.error})` : ""}`);
-      const finished = getJob(db, job.id)!;
-      const hook = this.opts.afterJob;
-      if (hook)
-        this.after = this.after.then(async () => {
-          try {
-            await hook(finished, outcome);
-          } catch (err) {
-            this.log.error(`guardrail job ${job.id}: after-publish work failed: ${describeError(err)}`);
-          }
-        });
+      if (this.stopped && outcome.state === "failed") return; // left running: the next start decides (src/jobs/recover.ts)
+      this.settle(running, outcome);
     }
+  }
+
+  /**
+   * Records a job's outcome, removes its upload unless it failed (a failed job
+   * keeps it for a retry), and queues its after-job work in order.
+   */
+  settle(running: JobRow, outcome: IngestOutcome): void {
+    const { db } = this.opts;
+    const keepFile = outcome.state === "failed";
+    finishJob(db, running.id, outcome.state, { result: outcome.result, error: outcome.error, keepFile });
+    if (!keepFile && running.file_path && existsSync(running.file_path)) rmSync(running.file_path, { force: true });
+    this.log.info(`guardrail job ${running.id}: ${outcome.state}${outcome.error ? ` (${outcome.error})` : ""}`);
+    const finished = getJob(db, running.id)!;
+    const hook = this.opts.afterJob;
+    if (hook)
+      this.after = this.after.then(async () => {
+        try {
+          await hook(finished, outcome);
+        } catch (err) {
+          this.log.error(`guardrail job ${running.id}: after-publish work failed: ${describeError(err)}`);
+        }
+      });
   }
 }

@@ -16,6 +16,7 @@ import type { IngestOutcome, IngestRunner } from "./ingest-child.js";
 import type { JobRow } from "../store/jobs.js";
 import { fanOut, type FanOutEvent, type FanOutTargets, type InstallationOctokit } from "./fan-out.js";
 import { defaultTargets } from "./targets.js";
+import { DEFAULT_MAX_UPLOAD_BYTES } from "../ingest/limits.js";
 
 export interface ServiceOptions {
   /** Largest accepted upload (GUARDRAIL_MAX_UPLOAD_BYTES, default 2 GiB). */
@@ -42,11 +43,13 @@ export interface Service {
   dbPath: string;
   opts: ServiceOptions;
   log: QueueLog;
+  /** Settles when the jobs a previous run left `running` are recovered (src/jobs/recover.ts). */
+  recovered?: Promise<void>;
   /** Installation Octokit factory; null without a GitHub App (tests, local runs). */
   auth: ((installationId: number) => Promise<InstallationOctokit>) | null;
 }
 
-export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
+export { DEFAULT_MAX_UPLOAD_BYTES };
 
 function positiveEnv(name: string): number | undefined {
   const raw = process.env[name];

@@ -1,5 +1,5 @@
 /**
- * Metric values of one day from its aggregate rows (DESIGN §6), never from raw
+ * Metric values of one day from its aggregate rows (docs/metrics.md), never from raw
  * events: the same code serves days we aggregated ourselves and warehouse
  * exports (`ingest-agg`), and baselines read the stored values back.
  *
@@ -27,7 +27,7 @@ const MEASURE: Record<CountMetricDef["measure"], "m_total_events" | "m_unique_vi
 };
 
 type Parts = { numerator: number | null; denominator: number | null };
-/** Numerator and denominator behind each ratio value; kept beside the report so its JSON stays DESIGN §11. */
+/** Numerator and denominator behind each ratio value; kept beside the report so its JSON stays docs/cli.md. */
 const PARTS = new WeakMap<MetricReport, Record<string, Record<string, Parts>>>();
 
 /** A segment → value map; null means "this dimension cannot be derived from the levels present". */
@@ -158,7 +158,7 @@ export function computeMetrics(cfg: DatasetConfig, ds: string, rows: AggRow[]): 
       breakdown[dim] = values;
       parts[dim] = p;
     }
-    // Keep the JSON key order of DESIGN §11: value, numerator, denominator, breakdown.
+    // Keep the JSON key order of docs/cli.md: value, numerator, denominator, breakdown.
     const ordered: MetricReport = { value: ratio(num, den), ...(num != null ? { numerator: num } : {}), ...(den != null ? { denominator: den } : {}), breakdown };
     PARTS.set(ordered, parts);
     metrics[m.name] = ordered;

@@ -4,6 +4,9 @@ import type { MetricKind, Verdict } from "../shared/types.js";
 
 const MINUS = "\u2212";
 
+/** What a value that does not exist (no data, zero denominator) is shown as, everywhere. */
+export const NONE = "–";
+
 export function fmtSigned(x: number, digits = 1): string {
   const s = Math.abs(x).toFixed(digits);
   return x < 0 && Number(s) !== 0 ? `${MINUS}${s}` : s;
@@ -50,35 +53,75 @@ export function dimensionWord(dimension: string): string {
   return DIMENSION_WORDS[dimension] ?? dimension;
 }
 
-/** What a value that does not exist (no data, zero denominator) is shown as, everywhere. */
-export const NONE = "–";
+/** 1048576 → "1 MiB", 42949672960 → "40 GiB", 1500 → "1,500 bytes". */
+export function fmtBytes(n: number): string {
+  const units: [string, number][] = [["TiB", 1024 ** 4], ["GiB", 1024 ** 3], ["MiB", 1024 ** 2], ["KiB", 1024]];
+  for (const [unit, size] of units) if (n >= size) return `${Number((n / size).toFixed(n % size === 0 ? 0 : 1))} ${unit}`;
+  return `${fmtCount(n)} bytes`;
+}
+
+/** A signed relative change: −0.383 → "−38 %", 0.004 → "+0.4 %"; null → "–". */
+export function fmtChange(x: number | null | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return "–";
+  const body = fmtPct(x);
+  if (body === "0 %") return body;
+  return `${x < 0 ? MINUS : "+"}${body}`;
+}
+
+/**
+ * An axis tick, with just the decimals its step needs: ratio ticks 0.025 apart
+ * read "2.5 %", count ticks 2,000 apart read "12,000".
+ */
+export function fmtTick(x: number, kind: "count" | "ratio", step: number): string {
+  const unit = kind === "ratio" ? 100 : 1;
+  const s = Math.abs(step * unit);
+  const digits = s > 0 && Number.isFinite(s) ? Math.min(6, Math.max(0, -Math.floor(Math.log10(s) + 1e-9))) : 0;
+  const v = x * unit;
+  const text = Math.abs(v) >= 1000 && digits === 0 ? fmtCount(v) : fmtSigned(v, digits);
+  return kind === "ratio" ? `${text} %` : text;
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** "2026-03-03" → "Mar 3". */
+export function fmtShortDate(ds: string): string {
+  const [, m, d] = ds.split("-");
+  return `${MONTHS[Number(m) - 1] ?? m} ${Number(d)}`;
+}
+
+/** 9 → "09:00". */
+export function fmtHour(h: number): string {
+  return `${String(h).padStart(2, "0")}:00`;
+}
+
+/** Hours [from, to) of a day: {from: 10, to: 16} → "10:00–16:00". */
+export function fmtHourRange(from: number, to: number): string {
+  return `${fmtHour(from)}–${fmtHour(to)}`;
+}
+
+/** The evidence behind a rate: 3 purchases of 8 signups → "3 / 8". */
+export function fmtSample(numerator: number | null | undefined, denominator: number | null | undefined): string {
+  if (numerator === null || numerator === undefined || denominator === null || denominator === undefined) return "–";
+  return `${fmtCount(numerator)} / ${fmtCount(denominator)}`;
+}
+
+/** A z score: −4.23 → "−4.2". */
+export function fmtZ(z: number | null | undefined): string {
+  return z === null || z === undefined || !Number.isFinite(z) ? "–" : fmtSigned(z, 1);
+}
+
+/** A share: 0.4 → "40 %". */
+export function fmtShare(x: number): string {
+  return `${Math.round(x * 100)} %`;
+}
 
 /** A verdict's metric kind: from the verdict (evaluate copies the metric definition), else the definitions given. */
 export function kindOf(v: Pick<Verdict, "metric" | "kind">, kinds?: Readonly<Record<string, MetricKind>>): MetricKind {
   return v.kind ?? kinds?.[v.metric] ?? "count";
 }
 
-/** Relative change, signed, one decimal: −0.383 → "−38.3 %", 0.02 → "+2.0 %"; missing → "–". */
-export function fmtChange(change: number | null | undefined): string {
-  if (change === null || change === undefined || !Number.isFinite(change)) return NONE;
-  const text = (Math.abs(change) * 100).toFixed(1);
-  if (Number(text) === 0) return "0.0 %";
-  return `${change < 0 ? MINUS : "+"}${text} %`;
-}
-
-/** A change in words: "fell 38.3 %", "rose 2.0 %"; "" when there is none. */
+/** A change in words: "fell 38 %", "rose 0.4 %"; "" when there is none. */
 export function fmtMoved(change: number | null | undefined): string {
   if (change === null || change === undefined || !Number.isFinite(change)) return "";
-  return `${change < 0 ? "fell" : "rose"} ${(Math.abs(change) * 100).toFixed(1)} %`;
-}
-
-/** A z-score, one decimal with a typographic minus: "−7.2"; missing → "–". */
-export function fmtZ(z: number | null | undefined): string {
-  if (z === null || z === undefined || !Number.isFinite(z)) return NONE;
-  return fmtSigned(z, 1);
-}
-
-/** A share of a change as a whole percentage: 0.62 → "62 %". */
-export function fmtShare(x: number): string {
-  return `${Math.round(x * 100)} %`;
+  return `${change < 0 ? "fell" : "rose"} ${fmtPct(change)}`;
 }

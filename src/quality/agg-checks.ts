@@ -1,5 +1,5 @@
 /**
- * DESIGN §5 checks on the aggregate of one day, before it is published:
+ * docs/metrics.md checks on the aggregate of one day, before it is published:
  * rollups agree, the hourly shape looks like the same weekday's history, and
  * every level carries at least a configured number of events.
  */

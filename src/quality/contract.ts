@@ -1,5 +1,5 @@
 /**
- * The ingest JSON of DESIGN §11 promises check statuses pass | warn | fail.
+ * The ingest JSON of docs/cli.md promises check statuses pass | warn | fail.
  * Internally a check can also be `skipped` (disabled, or nothing to compare
  * with yet); on the contract it is a non-blocking `pass` flagged
  * `skipped: true`, and its message says why it was not judged.

@@ -1,5 +1,5 @@
 /**
- * Raw-partition quality checks (DESIGN §5). Row-level checks are tallied while
+ * Raw-partition quality checks (docs/ingest.md). Row-level checks are tallied while
  * the rows stream (see ingest/validate.ts); here the tallies become
  * CheckResults: a check fails when the rejected fraction exceeds its
  * tolerance, and only a failed `error` check blocks publishing.

@@ -1,9 +1,9 @@
 /**
- * The shapes that cross module boundaries. JSON-facing ones follow DESIGN §11
+ * The shapes that cross module boundaries. JSON-facing ones follow docs/cli.md
  * exactly (fields may be added, never renamed).
  */
 
-/** A row of the export after parsing and validation (DESIGN §3). */
+/** A row of the export after parsing and validation (docs/ingest.md). */
 export interface EventRow {
   /** 1-based physical line in the file (CSV header is line 1). */
   line: number;
@@ -23,7 +23,7 @@ export interface EventRow {
 
 export type CheckStatus = "pass" | "warn" | "fail" | "skipped";
 
-/** One quality check outcome (DESIGN §5, ingest JSON `checks[]`). */
+/** One quality check outcome (docs/ingest.md, ingest JSON `checks[]`). */
 export interface CheckResult {
   name: string;
   table: "fct_website_events" | "agg_website_events";
@@ -34,7 +34,7 @@ export interface CheckResult {
   message: string;
 }
 
-/** `guardrail ingest --json` (DESIGN §11). */
+/** `guardrail ingest --json` (docs/cli.md). */
 export interface IngestResult {
   ds: string;
   dataset: string;
@@ -50,7 +50,7 @@ export interface IngestResult {
   source_files?: string[];
 }
 
-/** One row of agg_website_events (DESIGN §4, plus dim_product_type / dim_app_version). */
+/** One row of agg_website_events (docs/metrics.md, plus dim_product_type / dim_app_version). */
 export interface AggRow {
   ds: string;
   aggregation_level: string;
@@ -135,7 +135,7 @@ export interface VersionVerdict {
   denominator?: number;
 }
 
-/** `guardrail evaluate --json` (DESIGN §11). */
+/** `guardrail evaluate --json` (docs/cli.md). */
 export interface Evaluation {
   ds: string;
   dataset: string;

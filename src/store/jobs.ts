@@ -27,7 +27,7 @@ export interface JobRow {
   error: string | null;
 }
 
-/** The public shape of a job (DESIGN §9), as `GET /api/guardrail/jobs/:id` answers it. */
+/** The public shape of a job (docs/service.md), as `GET /api/guardrail/jobs/:id` answers it. */
 export interface JobView {
   id: string;
   state: JobState;
@@ -90,15 +90,23 @@ export function finishJob(
   ).run(state, now.toISOString(), fields.result ? JSON.stringify(fields.result) : null, fields.error ?? null, fields.keepFile ? 1 : 0, id);
 }
 
+/** Jobs a stopped service left `running`, oldest first (recovered on start, see src/jobs/recover.ts). */
+export function runningJobs(db: DB): JobRow[] {
+  return db.prepare(`SELECT * FROM jobs WHERE state = 'running' ORDER BY created_at, rowid`).all() as JobRow[];
+}
+
+export const INTERRUPTED_MESSAGE = (id: string) =>
+  `The service stopped while this job was running; nothing was published. Retry it with POST /api/guardrail/jobs/${id}/retry.`;
+
 /**
- * A restart cannot know how far a running ingest got (the partition stays
- * unpublished, which is safe), so those jobs become failed and retryable.
+ * Marks every `running` job failed without looking at what its ingest did.
+ * The service uses `recoverInterruptedJobs` (src/jobs/recover.ts), which
+ * checks the partitions table first; this stays for callers that cannot.
  */
 export function failInterruptedJobs(db: DB, now = new Date()): string[] {
-  const ids = (db.prepare(`SELECT id FROM jobs WHERE state = 'running'`).all() as { id: string }[]).map((r) => r.id);
+  const ids = runningJobs(db).map((r) => r.id);
   const stmt = db.prepare(`UPDATE jobs SET state = 'failed', finished_at = ?, error = ? WHERE id = ? AND state = 'running'`);
-  for (const id of ids)
-    stmt.run(now.toISOString(), `The service stopped while this job was running; nothing was published. Retry it with POST /api/guardrail/jobs/${id}/retry.`, id);
+  for (const id of ids) stmt.run(now.toISOString(), INTERRUPTED_MESSAGE(id), id);
   return ids;
 }
 
@@ -125,6 +133,18 @@ export function requeueJob(db: DB, id: string): boolean {
   return r.changes === 1;
 }
 
+/**
+ * The ingest result as the API shows it: no server paths. The CLI's
+ * `source_files` (the upload's path on the server) is dropped, and the path
+ * wherever a message quotes it becomes "the upload" (docs/service.md).
+ */
+export function publicResult(resultJson: string, jobId: string): IngestResult {
+  const upload = new RegExp(`(?:[A-Za-z]:)?[^\\s"'\`]*[\\\\/]${jobId.replace(/[^A-Za-z0-9-]/g, "")}\\.upload(?:\\.part)?`, "g");
+  const result = JSON.parse(resultJson.replace(upload, "the upload")) as IngestResult;
+  delete result.source_files;
+  return result;
+}
+
 export function jobView(row: JobRow): JobView {
   return {
     id: row.id,
@@ -132,7 +152,7 @@ export function jobView(row: JobRow): JobView {
     dataset: row.dataset,
     ds: row.ds,
     kind: row.kind,
-    result: row.result_json ? (JSON.parse(row.result_json) as IngestResult) : null,
+    result: row.result_json ? publicResult(row.result_json, row.id) : null,
     error: row.error,
     bytes: row.bytes,
     attempts: row.attempts,
@@ -140,4 +160,9 @@ export function jobView(row: JobRow): JobView {
     started_at: row.started_at,
     finished_at: row.finished_at,
   };
+}
+
+/** Every upload file a job still points at (queued, running, or failed and kept for a retry). */
+export function referencedUploads(db: DB): Set<string> {
+  return new Set((db.prepare(`SELECT file_path FROM jobs WHERE file_path IS NOT NULL`).all() as { file_path: string }[]).map((r) => r.file_path));
 }

@@ -182,6 +182,22 @@ export function processStart(pid: number): string | null {
   }
 }
 
+/** The batch an ingest of `sourceFile` created at or after `since` (the service's job recovery), or null. */
+export function batchFromSource(db: DB, dataset: string, ds: string, sourceFile: string, since: string): (Batch & { owner_started: string | null }) | null {
+  return (
+    (db
+      .prepare(`SELECT * FROM partitions WHERE dataset = ? AND ds = ? AND source_file = ? AND ingested_at >= ? ORDER BY id DESC LIMIT 1`)
+      .get(dataset, ds, sourceFile, since) as (Batch & { owner_started: string | null }) | undefined) ?? null
+  );
+}
+
+/** True while the process that staged a batch still runs (same pid and same start time). */
+export function batchOwnerAlive(b: { owner_pid: number | null; owner_started: string | null }): boolean {
+  if (b.owner_pid === null || b.owner_pid === process.pid || !processAlive(b.owner_pid)) return false;
+  const started = processStart(b.owner_pid);
+  return b.owner_started === null || started === null || started === b.owner_started;
+}
+
 /**
  * Removes attempts a crash or kill left `staged` (their rows would stay forever):
  * staged batches of `dataset` started more than an hour before `now` whose

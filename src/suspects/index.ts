@@ -1,10 +1,10 @@
 /**
- * Suspects: which commits probably shipped a decline (DESIGN §8). Pure store
+ * Suspects: which commits probably shipped a decline (docs/github-app.md). Pure store
  * logic — the GitHub side (listing deployments, naming PRs, check runs) lives
  * in src/github/ and src/app/regression.ts.
  *
  * Two sources, the more precise first:
- * - version mode (DESIGN §7): an `app_version` whose traffic declined against
+ * - version mode (docs/verdicts.md): an `app_version` whose traffic declined against
  *   the rest of the same day is the culprit, matched to a deployment or taken
  *   as a commit SHA / release tag itself;
  * - otherwise every production deployment after the last healthy day began and

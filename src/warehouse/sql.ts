@@ -1,6 +1,6 @@
 /**
  * Generates the warehouse query that builds agg_website_events with GROUPING
- * SETS (DESIGN §4). It is generated from the same configuration the bot uses
+ * SETS (docs/metrics.md). It is generated from the same configuration the bot uses
  * (channel rules, action aliases, levels, row checks), so the warehouse path
  * and the built-in path cannot drift: `guardrail sql --dialect …` prints it and
  * `sql/*.sql` holds the committed copies, which a test keeps in sync.

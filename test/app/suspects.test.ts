@@ -48,7 +48,7 @@ describe("suspects, regression checks and the revert exemption", () => {
     dep(3, "c".repeat(40), "2026-11-06T01:00:00.000Z"); // after the failing day
     const s = findSuspects(h.db, REPO, "default", failingEvaluation("2026-11-05"), failingGuardrails(failingEvaluation("2026-11-05")));
     expect(s.map((x) => x.sha)).toEqual([BAD]);
-    expect(s[0].evidence).toContain("signup_conversion_rate −38.0 %");
+    expect(s[0].evidence).toContain("signup_conversion_rate −38 %");
     expect(findSuspects(h.db, REPO, "default", passingEvaluation(), failingGuardrails(passingEvaluation()))).toEqual([]);
   });
 
@@ -84,10 +84,10 @@ describe("suspects, regression checks and the revert exemption", () => {
     expect(published.map((s) => s.sha)).toEqual([BAD]);
     expect(bodies[0]).toMatchObject({ name: "guardrail/regression", head_sha: BAD, status: "in_progress" });
     expect(bodies[1].conclusion).toBe("failure");
-    expect(bodies[1].output.title).toBe("Suspected of signup_conversion_rate −38.0 % on 2026-11-05 (from #12)");
+    expect(bodies[1].output.title).toBe("Suspected of signup_conversion_rate −38 % on 2026-11-05 (from #12)");
     expect(bodies[1].output.summary).toContain("- #12 New signup form by @dev");
     expect(bodies[1].output.summary).toContain("Deployed to production at 2026-11-05T08:00:00.000Z");
-    expect(bodies[1].output.summary).toContain("| signup_conversion_rate | 2.41 % | 3.89 % | −38.0 % | ❌ fail |");
+    expect(bodies[1].output.summary).toContain("| signup_conversion_rate | 2.41 % | 3.89 % | −38 % | ❌ fail |");
 
     // During the freeze a PR reverting that commit passes, with a note.
     mockRepoConfig(null);
@@ -103,7 +103,7 @@ describe("suspects, regression checks and the revert exemption", () => {
     await deliver(h.probot, "pull_request", prPayload("opened", 13, REVERT_HEAD, { title: 'Revert "New signup form"' }));
     expect(revert.isDone()).toBe(true);
     expect(checks[1].conclusion).toBe("success");
-    expect(checks[1].output.title).toBe("Passing: this PR reverts suspect badbadb (signup_conversion_rate −38.0 % on 2026-11-05)");
+    expect(checks[1].output.title).toBe("Passing: this PR reverts suspect badbadb (signup_conversion_rate −38 % on 2026-11-05)");
     expect(checks[1].output.summary).toContain("**Revert of a suspect**");
 
     // A PR that reverts something else still fails.

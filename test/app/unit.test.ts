@@ -36,7 +36,7 @@ describe("repo config", () => {
     const r = parseRepoConfig(null);
     expect(r).toEqual({
       ok: true,
-      config: { dataset: "default", production_environments: ["production"], on_missing_data: "neutral", metrics: {}, alerts: { issue: true } },
+      config: { dataset: "default", production_environments: ["production"], canary_environments: [], preview_environments: [], on_missing_data: "neutral", metrics: {}, alerts: { issue: true } },
     });
   });
   it("an invalid field is one sentence naming the file, the field and what was expected", () => {
@@ -75,14 +75,14 @@ describe("check content", () => {
     expect(out.title).not.toMatch(/\n/);
     expect(out.summary).toContain("| metric | today | expected | change | verdict |");
     expect(out.summary).toContain("| 3.91 % | 3.89 % | +0.5 % | ✅ pass |");
-    expect(out.summary).toContain("| daily_visitors | 5,120 | 5,000 | +2.4 % | ✅ pass |");
+    expect(out.summary).toContain("| daily_visitors | 5,120 | 5,000 | +2 % | ✅ pass |");
   });
   it("failure on an enforced failing guardrail, with the localisation sentence", () => {
     const out = check(failingEvaluation());
     expect(out.conclusion).toBe("failure");
-    expect(out.title).toBe("Merge freeze: signup_conversion_rate −38.0 % on 2026-11-05");
+    expect(out.title).toBe("Merge freeze: signup_conversion_rate −38 % on 2026-11-05");
     expect(out.summary).toContain("91 % of the drop is on device iPhone");
-    expect(out.summary).toContain("dim_device_brand = iPhone: 1.00 % vs 3.90 % expected (−74.0 %), 91 % of the change");
+    expect(out.summary).toContain("dim_device_brand = iPhone: 1.00 % vs 3.90 % expected (−74 %), 91 % of the change");
   });
   it("a failing guardrail that is not enforced does not freeze", () => {
     const ev = failingEvaluation();

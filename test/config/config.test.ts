@@ -35,7 +35,7 @@ describe("guardrail.config.yml", () => {
     expect(resolveDataset(example, "shop").retention_days).toBe(90);
   });
 
-  it("an absent file means the defaults, with the DESIGN §6 metric names", () => {
+  it("an absent file means the defaults, with the docs/metrics.md metric names", () => {
     const cfg = parseConfig(undefined);
     expect(cfg.metrics!.map((m) => m.name)).toEqual([
       "daily_visitors",

@@ -1,5 +1,5 @@
 /**
- * DESIGN §11's JSON shapes, checked on real runs: every documented field is
+ * docs/cli.md's JSON shapes, checked on real runs: every documented field is
  * there with its documented type and vocabulary (fields may be added, never
  * renamed), and --json prints exactly one JSON document on stdout.
  */
@@ -35,7 +35,7 @@ beforeAll(async () => {
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-describe("CLI JSON contracts (DESIGN §11)", () => {
+describe("CLI JSON contracts (docs/cli.md)", () => {
   it("ingest", () => {
     const r = ingested[ingested.length - 1] as any;
     expect(r).toMatchObject({ ds: END, dataset: "default", published: true });

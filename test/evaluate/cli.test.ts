@@ -12,7 +12,7 @@ afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 });
 
-/** A small config file: metric names and the guardrail as in DESIGN §6, two breakdowns. */
+/** A small config file: metric names and the guardrail as in docs/metrics.md, two breakdowns. */
 function configFile(dir: string): string {
   const file = path.join(dir, "guardrail.config.yml");
   fs.writeFileSync(
@@ -42,7 +42,7 @@ function seed(todayRate: number | null) {
 }
 
 describe("guardrail evaluate", () => {
-  it("exit 1 with JSON per DESIGN §11 when a guardrail fails", async () => {
+  it("exit 1 with JSON per docs/cli.md when a guardrail fails", async () => {
     const s = seed(0.026);
     const r = await run(["evaluate", "--db", s.file, "--config", s.config, "--json"]);
     expect(r.code).toBe(1);
@@ -82,7 +82,7 @@ describe("guardrail evaluate", () => {
     const s = seed(null);
     const r = await run(["evaluate", "--db", s.file, "--config", s.config, "--ds", "yesterday"]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('guardrail: --ds: expected a date as YYYY-MM-DD, got "yesterday".\n');
+    expect(r.stderr).toBe('guardrail: --ds: expected a date as YYYY-MM-DD between 2000-01-01 and 2100-12-31, got "yesterday".\n');
     expect(r.stdout).toBe("");
   });
 });

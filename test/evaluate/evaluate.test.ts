@@ -295,6 +295,6 @@ describe("evaluateDay on inserted metric values", () => {
 
   it("an invalid --ds is one clear sentence, exit code 2", () => {
     const db = setup();
-    expect(() => evaluateDay(db, smallConfig(), { ds: "2026-02-30" })).toThrowError(/--ds: expected a date as YYYY-MM-DD, got "2026-02-30"/);
+    expect(() => evaluateDay(db, smallConfig(), { ds: "2026-02-30" })).toThrowError(/--ds: expected a date as YYYY-MM-DD between 2000-01-01 and 2100-12-31, got "2026-02-30"/);
   });
 });

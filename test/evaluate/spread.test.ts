@@ -1,6 +1,6 @@
 /**
  * The long-window spread (src/evaluate/spread.ts) end to end through judgeDay:
- * a count guardrail whose 4 baseline weeks happen to be flat. DESIGN §7 alone
+ * a count guardrail whose 4 baseline weeks happen to be flat. docs/verdicts.md alone
  * then judges against √expected (1 % at 10,000) and calls an ordinary −10 %
  * day a failure; with the last 8 weeks of week-over-week movement (~5 %) as a
  * floor it is an ordinary day, while a −30 % drop still fails.
@@ -51,7 +51,7 @@ function judge(value: number, evaluation: Record<string, unknown> = {}) {
 }
 
 describe("count spread from the longer window", () => {
-  it("DESIGN §7 alone (spread_weeks 0, no small-sample correction) fails an ordinary −10 % day on a flat baseline", () => {
+  it("docs/verdicts.md alone (spread_weeks 0, no small-sample correction) fails an ordinary −10 % day on a flat baseline", () => {
     const v = judge(9_000, { spread_weeks: 0, small_sample_correction: false });
     expect(v.verdict).toBe("fail");
     expect(v.z).toBeCloseTo(-1000 / Math.sqrt(10_000), 9);

@@ -34,7 +34,7 @@ describe("gateFor (store + real evaluateDay)", () => {
     const a = await gateFor(env.deps, REPO, SHA, { now: NOW });
     expect(a.state).toBe("blocked");
     expect(a.failing).toEqual(["signup_conversion_rate"]);
-    const pct = (Math.abs(expectedChange(200)) * 100).toFixed(1);
+    const pct = Math.round(Math.abs(expectedChange(200)) * 100);
     expect(a.reasons[0]).toContain("signup_conversion_rate");
     expect(a.reasons[0]).toContain(`fell ${pct} %`);
   });
@@ -143,7 +143,7 @@ describe("decide (pure)", () => {
 
   it("formats ratios as percentages in the reason", () => {
     const a = answer(view(evaluation("fail")));
-    expect(a.reasons[0]).toBe(`Guardrail signup_conversion_rate fell 25.0 % to 3.00 % (expected 4.00 %, z = −4.0) on ${DAY}.`);
+    expect(a.reasons[0]).toBe(`Guardrail signup_conversion_rate fell 25 % to 3.00 % (expected 4.00 %, z = −4.0) on ${DAY}.`);
   });
 
   it("the repo's enforce setting wins either way", () => {

@@ -74,7 +74,7 @@ describe("deployment protection rule", () => {
     await handleProtectionRuleRequest(octokit(), env.deps, payload(), { now: NOW });
     expect(body!.state).toBe("rejected");
     expect(body!.comment).toContain("signup_conversion_rate");
-    expect(body!.comment).toContain(`fell ${(Math.abs(expectedChange(200)) * 100).toFixed(1)} %`);
+    expect(body!.comment).toContain(`fell ${Math.round(Math.abs(expectedChange(200)) * 100)} %`);
     expect(body!.comment).toMatch(/Details: https:\/\/guardrail\.example\.com\/guardrail\?/);
     expect(body!.comment.length).toBeLessThanOrEqual(1024);
     expect(scope.isDone()).toBe(true);

@@ -90,9 +90,9 @@ describe("HTTP gate and CLI on a failing day", () => {
     expect((await cli([...args, "--fail-on-unknown"])).code).toBe(1);
   });
 
-  it("CLI: a wrong token, an unreachable URL and a non-JSON answer each give one clear sentence and exit 2", async () => {
+  it("CLI: a wrong token, an unreachable URL and a non-JSON answer each give one clear sentence and exit 3, never 2 (unknown)", async () => {
     const wrong = await cli(["gate", "--url", srv.url, "--token", "nope", "--repo", REPO, "--sha", SHA]);
-    expect(wrong.code).toBe(2);
+    expect(wrong.code).toBe(3);
     expect(wrong.stderr).toMatch(/^guardrail: .*HTTP 401.*\n$/);
     expect(wrong.stdout).toBe("");
 
@@ -102,7 +102,7 @@ describe("HTTP gate and CLI on a failing day", () => {
     const { port } = probe.address() as AddressInfo;
     await new Promise<void>((r) => probe.close(() => r()));
     const down = await cli(["gate", "--url", `http://127.0.0.1:${port}`, "--token", READ_TOKEN, "--repo", REPO, "--sha", SHA]);
-    expect(down.code).toBe(2);
+    expect(down.code).toBe(3);
     expect(down.stderr).toMatch(/^guardrail: cannot reach the Guardrail gate at http:\/\/127\.0\.0\.1:\d+\/api\/guardrail\/gate \(ECONNREFUSED\)\.\n$/);
 
     const html = http.createServer((_q, s) => sendText(s, 200, "<html>hello</html>"));
@@ -110,12 +110,24 @@ describe("HTTP gate and CLI on a failing day", () => {
     const other = `http://127.0.0.1:${(html.address() as AddressInfo).port}`;
     const notJson = await cli(["gate", "--url", other, "--token", READ_TOKEN, "--repo", REPO, "--sha", SHA]);
     await new Promise<void>((r) => html.close(() => r()));
-    expect(notJson.code).toBe(2);
+    expect(notJson.code).toBe(3);
     expect(notJson.stderr).toContain("not JSON");
 
     const bad = await cli(["gate", "--url", srv.url, "--token", READ_TOKEN, "--repo", REPO, "--sha", "xyz"]);
-    expect(bad.code).toBe(2);
+    expect(bad.code).toBe(3);
     expect(bad.stderr).toContain("--sha");
+
+    // --fail-on-unknown makes unknown 1; it never turns an error into anything but 3.
+    const wrongStrict = await cli(["gate", "--url", srv.url, "--token", "nope", "--repo", REPO, "--sha", SHA, "--fail-on-unknown"]);
+    expect(wrongStrict.code).toBe(3);
+  });
+
+  it("CLI: a usage error of gate (an unknown flag, such as the store's --db it never uses) exits 3", async () => {
+    const run = await cli(["gate", "--url", srv.url, "--token", READ_TOKEN, "--repo", REPO, "--sha", SHA, "--db", "x.db"]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain("unknown option '--db'");
+    const missing = await cli(["gate", "--url"]);
+    expect(missing.code).toBe(3);
   });
 
   it("CLI: reads $GUARDRAIL_URL and $GUARDRAIL_READ_TOKEN", async () => {

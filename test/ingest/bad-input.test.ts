@@ -163,7 +163,7 @@ describe("bad input", () => {
     const good = readFileSync(join(BAD, "good.ndjson"), "utf8").replaceAll('"2024-05-01"', '"05/01/2024"');
     const file = writeFile(dir, "events.ndjson", good);
     expect(await guardrail("ingest", file, "--db", db)).toBe(2);
-    expect(oneLine()).toMatch(/events\.ndjson: line 1: ds "05\/01\/2024" is not a date YYYY-MM-DD; fix the rows or pass --ds/);
+    expect(oneLine()).toMatch(/events\.ndjson: line 1: ds "05\/01\/2024" is not a date YYYY-MM-DD between 2000-01-01 and 2100-12-31; fix the rows or pass --ds/);
     assertStillPublished(db, batch);
   });
 

@@ -64,7 +64,7 @@ export function ndjsonLine(e: Ev): string {
   return `{${parts.join(",")}}`;
 }
 
-/** The export's columns, in DESIGN §3 order. */
+/** The export's columns, in docs/ingest.md order. */
 export const CSV_COLUMNS = EXPORT_COLUMNS;
 
 function csvCell(v: unknown): string {

@@ -105,7 +105,7 @@ describe("end to end on generated fixtures", () => {
     }
   });
 
-  it("report --json prints DESIGN §11 for the latest day, the human report shows percentages and top rows", async () => {
+  it("report --json prints docs/cli.md for the latest day, the human report shows percentages and top rows", async () => {
     const json = await run(["report", "--db", dbFile, "--json"]);
     expect(json.code).toBe(0);
     const report = JSON.parse(json.stdout) as Report;

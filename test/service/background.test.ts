@@ -55,6 +55,7 @@ describe("restart recovery", () => {
 
     const probot = testProbot();
     stop = startBackground(probot, deps);
+    await serviceFor(probot, deps).recovered;
     srv = await listen(createNodeHandler(probot, deps));
 
     const after = (await send(srv.base, "GET", `/api/guardrail/jobs/${id}`, { headers: bearer(INGEST) })).json();

@@ -176,7 +176,7 @@ describe("after-publish fan-out against GitHub", () => {
 
     const pooled = BASELINE_SIGNUPS.reduce((a, b) => a + b, 0) / (HITS * BASELINE_SIGNUPS.length);
     const change = ((FAIL_SIGNUPS / HITS) / pooled - 1) * 100; // −40.4 %, from the seed alone
-    const pct = `\u2212${Math.abs(change).toFixed(1)} %`;
+    const pct = `\u2212${Math.round(Math.abs(change))} %`;
     const prCheck = day1.filter((r) => r.path === "check-runs" || r.path === "check-runs/101");
     expect(prCheck[0]!.body).toMatchObject({ name: "guardrail", head_sha: PR_SHA, status: "in_progress" });
     expect(prCheck[1]!.body).toMatchObject({ status: "completed", conclusion: "failure", output: { title: `Merge freeze: signup_conversion_rate ${pct} on ${FAIL_DAY}` } });

@@ -9,10 +9,12 @@ import { registerPullRequests } from "./pull-requests.js";
 import { registerCommands } from "./commands.js";
 import { registerDeployGate } from "./deploy-gate.js";
 import { registerInstallations } from "./installations.js";
+import { registerPush } from "./push.js";
 
 export function registerAppHandlers(app: Probot, deps: AppDeps, options: AppOptions = {}): void {
   registerPullRequests(app, deps, options);
   registerCommands(app, deps, options);
   registerDeployGate(app, deps, options);
   registerInstallations(app, deps, options);
+  registerPush(app, deps, options);
 }

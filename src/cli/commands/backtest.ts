@@ -1,4 +1,4 @@
-/** `guardrail backtest --from D --to D` (DESIGN §11): replay days as if each were today. */
+/** `guardrail backtest --from D --to D` (docs/cli.md): replay days as if each were today. */
 import type { RegisterCommand } from "./types.js";
 import { addGlobalOptions, makeContext, type GlobalOptions } from "../common.js";
 import { backtest as runBacktest, type BacktestResult } from "../../evaluate/index.js";

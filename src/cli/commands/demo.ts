@@ -1,5 +1,5 @@
 /**
- * `guardrail demo` (DESIGN §11): the whole flow with no credentials. Six weeks
+ * `guardrail demo` (docs/cli.md): the whole flow with no credentials. Six weeks
  * of fixtures with a signup-conversion incident on iPhone on the last day →
  * ingest each day → evaluate the last day → report, verdicts and a static
  * dashboard snapshot, all under ./data/demo.
@@ -7,12 +7,20 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { addGlobalOptions, makeContext } from "../common.js";
+import { fmtValue } from "../../present/format.js";
 import { intFlag } from "./fixtures.js";
-import { generateFixtures, parseIncident, type Incident } from "../../fixtures/generate.js";
+import { generateFixtures, parseIncident, type CanarySpec, type Incident } from "../../fixtures/generate.js";
+import { judgeCanaryForSha, type CanaryJudgement } from "../../canary/index.js";
+import { canarySection } from "../../present/canary.js";
 import { ingestFiles } from "../../ingest/pipeline.js";
 import { evaluateDay } from "../../evaluate/index.js";
 import { loadReport } from "../../metrics/compute.js";
 import { renderDashboard } from "../../dashboard/render.js";
+import { EXAMPLE_REPO, exampleDeployments } from "../../fixtures/deployments.js";
+import { failingGuardrails } from "../../gate/decide.js";
+import { findSuspects } from "../../suspects/index.js";
+import { storeSuspect } from "../../store/suspects.js";
+import { recordDeployment } from "../../store/deployments.js";
 import { addDays, dsToEpochMs, epochMsToDs } from "../../shared/dates.js";
 import type { RegisterCommand } from "./types.js";
 import type { MetricDef } from "../../config/schema.js";
@@ -29,7 +37,11 @@ interface DemoFlags {
   dataset: string;
   config?: string;
   json?: boolean;
+  canary?: boolean;
 }
+
+/** The demo canary's commit: its events carry the short SHA, as a build stamped with `git rev-parse --short HEAD` would. */
+export const DEMO_CANARY_SHA = "3f2a9c1d5e7b8a6c4d2e0f1a3b5c7d9e1f2a4b6c";
 
 export const demo: RegisterCommand = (program, setExit) => {
   addGlobalOptions(
@@ -41,8 +53,9 @@ export const demo: RegisterCommand = (program, setExit) => {
       .option("--events-per-day <n>", "events on an ordinary weekday", "20000")
       .option("--seed <n>", "random seed", "1")
       .option("--end <ds>", "last day (default: yesterday, UTC, so the data is fresh)")
-      .option("--incident <spec>", "METRIC:CHANGE[:DIM=VALUE] injected on the last day", "signup_conversion_rate:-0.6:dim_device_brand=iPhone"),
-  ).action(async (flags: DemoFlags) => {
+      .option("--incident <spec>", "METRIC:CHANGE[:DIM=VALUE] injected on the last day", "signup_conversion_rate:-0.6:dim_device_brand=iPhone")
+      .option("--canary", "serve a PR's build to 30 % of the visitors of 08–20 h on the last day, with signup conversion −40 % inside it only, and show its PR check (docs/canary.md)"),
+  ).action(async (flags: DemoFlags, cmd: { getOptionValueSource(name: string): string | undefined }) => {
     const out = resolve(flags.out);
     const days = intFlag("--days", flags.days);
     const eventsPerDay = intFlag("--events-per-day", flags.eventsPerDay);
@@ -56,9 +69,13 @@ export const demo: RegisterCommand = (program, setExit) => {
     const ctx = makeContext({ db: dbPath, dataset: flags.dataset, config: flags.config, json: flags.json });
     const end = flags.end ?? epochMsToDs(Date.now() - 86_400_000);
     // A release that breaks the signup form on iPhone: big enough to fail the guardrail at demo volume.
-    const incident: Incident = parseIncident(`${end}:${flags.incident}`);
+    // With --canary the default incident happens inside the canary only, so the site-wide guardrails pass and the PR's own check fails.
+    const canary: CanarySpec | null = flags.canary ? { ds: end, version: DEMO_CANARY_SHA.slice(0, 7), share: 0.3, from: 8, to: 20 } : null;
+    const incidentSpec =
+      canary && cmd.getOptionValueSource("incident") !== "cli" ? `signup_conversion_rate:-0.4:dim_app_version=${canary.version}` : flags.incident;
+    const incident: Incident = parseIncident(`${end}:${incidentSpec}`);
     ctx.log(`demo: writing ${days} days of fixtures (${eventsPerDay} events per weekday) ending ${end}, incident ${describeIncident(incident)}…`);
-    const files = await generateFixtures({ outDir: exportsDir, days, eventsPerDay, seed, end, incidents: [incident] });
+    const files = await generateFixtures({ outDir: exportsDir, days, eventsPerDay, seed, end, incidents: [incident], canaries: canary ? [canary] : [] });
 
     const db = ctx.db();
     try {
@@ -71,10 +88,16 @@ export const demo: RegisterCommand = (program, setExit) => {
       }
       // With an explicit --end the demo pretends "today" is the day after it, so old data is not stale.
       const now = flags.end ? new Date(dsToEpochMs(end) + 36 * 3_600_000) : undefined;
+      // An example repository's deployments put "when code shipped" on the snapshot; its production releases are the suspects.
+      for (const d of exampleDeployments(end, days)) recordDeployment(db, d);
       const evaluation = evaluateDay(db, ctx.dataset, { ds: end, now });
+      for (const s of findSuspects(db, EXAMPLE_REPO, ctx.dataset.name, evaluation, failingGuardrails(evaluation)))
+        if (s.sha && s.environment === "production")
+          storeSuspect(db, { repo: EXAMPLE_REPO, dataset: ctx.dataset.name, ds: end, sha: s.sha, ref: s.ref, reason: s.reason, evidence: s.evidence, prs: s.prs });
       const report = loadReport(db, ctx.dataset.name, end);
       writeFileSync(dashboardPath, renderDashboard(db, ctx.config, { dataset: ctx.dataset.name, ds: end }));
 
+      const judged: CanaryJudgement | null = canary ? judgeCanaryForSha(db, ctx.dataset, "demo/shop", DEMO_CANARY_SHA) : null;
       const events = files.reduce((s, f) => s + f.events, 0);
       const human = [
         `Guardrail demo: ${files.length} days (${addDays(end, -(days - 1))} … ${end}), ${events.toLocaleString("en-US")} events, database ${dbPath}`,
@@ -84,10 +107,11 @@ export const demo: RegisterCommand = (program, setExit) => {
         "",
         formatEvaluation(evaluation, ctx.dataset.metrics),
         "",
+        ...(canary ? [formatCanary(judged), ""] : []),
         `Dashboard snapshot: ${dashboardPath}`,
         `Try: npx guardrail evaluate --db ${dbPath} --ds ${end}`,
       ].join("\n");
-      ctx.out(human, { dir: out, db: dbPath, from: files[0].ds, to: end, events, incident, ingests, report, evaluation, dashboard: dashboardPath });
+      ctx.out(human, { dir: out, db: dbPath, from: files[0].ds, to: end, events, incident, ingests, report, evaluation, dashboard: dashboardPath, ...(canary ? { canary: judged } : {}) });
     } finally {
       db.close();
     }
@@ -95,12 +119,19 @@ export const demo: RegisterCommand = (program, setExit) => {
   });
 };
 
+/** What the PR check of the canary's commit says (its Markdown is readable as plain text). */
+function formatCanary(j: CanaryJudgement | null): string {
+  if (!j) return `No published day holds traffic of ${DEMO_CANARY_SHA.slice(0, 7)}.`;
+  return [`PR check of commit ${DEMO_CANARY_SHA.slice(0, 7)} (guardrail): ${j.status === "fail" ? "FAILURE" : "not blocked by its canary"}`, canarySection(j)].join("\n");
+}
+
 // Plain-text rendering of the report and the evaluation.
 function describeIncident(i: Incident): string {
   return `${i.metric} ${i.change > 0 ? "+" : "−"}${Math.abs(i.change * 100).toFixed(0)} %${i.segment ? ` on ${i.segment.dimension}=${i.segment.value}` : " site-wide"} on ${i.ds}`;
 }
 
-const pct = (x: number | null | undefined, digits = 2): string => (x === null || x === undefined ? "undefined" : `${(x * 100).toFixed(digits)} %`);
+// A ratio with no baseline (a short history) has no expected value: a dash, as everywhere else.
+const pct = (x: number | null | undefined): string => fmtValue(x ?? null, "ratio");
 const num = (x: number | null | undefined): string =>
   x === null || x === undefined ? "—" : Math.abs(x) >= 100 || Number.isInteger(x) ? Math.round(x).toLocaleString("en-US") : x.toFixed(2);
 const signedPct = (x: number | null | undefined): string => (x === null || x === undefined ? "—" : `${x > 0 ? "+" : ""}${(x * 100).toFixed(1)} %`);

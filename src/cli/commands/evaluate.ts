@@ -1,4 +1,4 @@
-/** `guardrail evaluate [--ds D]` (DESIGN §11): verdicts vs the seasonal baseline. */
+/** `guardrail evaluate [--ds D]` (docs/cli.md): verdicts vs the seasonal baseline. */
 import type { RegisterCommand } from "./types.js";
 import { addGlobalOptions, makeContext, type GlobalOptions } from "../common.js";
 import { evaluateDay, type DayEvaluation } from "../../evaluate/index.js";

@@ -1,10 +1,10 @@
 /**
- * `guardrail fixtures` (DESIGN §11): realistic daily exports with weekly and
+ * `guardrail fixtures` (docs/cli.md): realistic daily exports with weekly and
  * hourly seasonality, funnel rates and optional incidents. Never opens the store.
  */
-import { addGlobalOptions, toJson } from "../common.js";
+import { addJsonOption, toJson } from "../common.js";
 import { UserError } from "../../shared/errors.js";
-import { generateFixtures, parseIncident } from "../../fixtures/generate.js";
+import { generateFixtures, parseCanary, parseIncident } from "../../fixtures/generate.js";
 import type { RegisterCommand } from "./types.js";
 
 interface FixturesFlags {
@@ -17,6 +17,7 @@ interface FixturesFlags {
   format?: string;
   gzip?: boolean;
   versions?: string;
+  canary: string[];
   json?: boolean;
 }
 
@@ -31,7 +32,7 @@ export function intFlag(name: string, text: string | undefined, fallback?: numbe
 }
 
 export const fixtures: RegisterCommand = (program, setExit) => {
-  addGlobalOptions(
+  addJsonOption(
     program
       .command("fixtures")
       .description("Write realistic daily exports (one file per day under OUT/ds=YYYY-MM-DD/) with weekly and hourly seasonality.")
@@ -43,7 +44,13 @@ export const fixtures: RegisterCommand = (program, setExit) => {
       .option("--incident <spec>", "D:METRIC:CHANGE[:DIM=VALUE], e.g. 2026-11-05:signup_conversion_rate:-0.4:dim_device_brand=iPhone (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
       .option("--format <format>", "ndjson or csv", "ndjson")
       .option("--gzip", "gzip each file")
-      .option("--versions <list>", "comma-separated app_version values to spread traffic over, e.g. v1,v2"),
+      .option("--versions <list>", "comma-separated app_version values to spread traffic over, e.g. v1,v2")
+      .option(
+        "--canary <spec>",
+        "D:VERSION:SHARE[:FROM-TO]: serve build VERSION to SHARE of the visitors of hours FROM..TO-1 on day D, e.g. 2026-11-05:3f2a9c1:0.1:10-16 (repeatable, one per day)",
+        (v: string, acc: string[]) => [...acc, v],
+        [] as string[],
+      ),
   ).action(async (flags: FixturesFlags) => {
     if (!flags.out) throw new UserError("--out is required: the folder to write the daily files into.");
     if (flags.format !== "ndjson" && flags.format !== "csv") throw new UserError(`--format: expected ndjson or csv, got "${flags.format}".`);
@@ -57,6 +64,7 @@ export const fixtures: RegisterCommand = (program, setExit) => {
       format: flags.format,
       gzip: flags.gzip ?? false,
       versions: flags.versions ? flags.versions.split(",").map((v) => v.trim()).filter(Boolean) : undefined,
+      canaries: flags.canary.map(parseCanary),
       onDay: (f) => {
         if (!flags.json && process.stderr.isTTY) process.stderr.write(`wrote ${f.ds} (${f.events} events)\n`);
       },

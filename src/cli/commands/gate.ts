@@ -1,11 +1,12 @@
 /**
  * `guardrail gate --repo O/R --sha SHA [--url URL] [--token T] [--fail-on-unknown]`
- * (DESIGN §11): asks a running bot whether a deploy may go. Exit 0 open,
- * 1 blocked, 2 unknown or error (`--fail-on-unknown`: unknown is 1), so a
- * workflow step can gate on it directly.
+ * (docs/cli.md): asks a running bot whether a deploy may go. Exit 0 open,
+ * 1 blocked, 2 unknown (`--fail-on-unknown`: 1), 3 error — the outcomes of the
+ * action in action.yml, so "let unknown through" never lets an error through.
  */
+import { CommanderError } from "commander";
 import type { RegisterCommand } from "./types.js";
-import { addGlobalOptions, toJson } from "../common.js";
+import { addJsonOption, toJson } from "../common.js";
 import { UserError } from "../../shared/errors.js";
 import { parseGateQuery, GATE_PATH } from "../../http/gate-route.js";
 import type { GateAnswer } from "../../shared/types.js";
@@ -22,6 +23,12 @@ interface GateCliOptions {
 
 const STATES = new Set(["open", "blocked", "unknown"]);
 
+/** Auth, unreachable, timeout, a malformed answer or a bad flag: never mistaken for "unknown" (2). */
+export const GATE_ERROR_EXIT = 3;
+
+/** A gate failure: one sentence, exit 3. */
+const gateError = (message: string) => new UserError(message, GATE_ERROR_EXIT);
+
 export function exitCodeFor(state: GateAnswer["state"], failOnUnknown: boolean): number {
   if (state === "open") return 0;
   if (state === "blocked") return 1;
@@ -33,15 +40,15 @@ function gateUrl(base: string, repo: string, sha: string): URL {
   try {
     url = new URL(base);
   } catch {
-    throw new UserError(`--url "${base}": expected the bot's base URL, e.g. https://guardrail.example.com.`);
+    throw gateError(`--url "${base}": expected the bot's base URL, e.g. https://guardrail.example.com.`);
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new UserError(`--url "${base}": expected an http:// or https:// URL.`);
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw gateError(`--url "${base}": expected an http:// or https:// URL.`);
   url.pathname = url.pathname.replace(/\/+$/, "") + GATE_PATH;
   url.search = new URLSearchParams({ repo, sha }).toString();
   return url;
 }
 
-/** Calls the HTTP gate; every failure becomes one sentence (exit 2). */
+/** Calls the HTTP gate; every failure becomes one sentence (exit 3). */
 export async function fetchGate(base: string, token: string, repo: string, sha: string, timeoutMs: number): Promise<GateAnswer> {
   const url = gateUrl(base, repo, sha);
   const where = `${url.origin}${url.pathname}`;
@@ -51,21 +58,21 @@ export async function fetchGate(base: string, token: string, repo: string, sha: 
   } catch (err) {
     const e = err as Error & { cause?: { code?: string; message?: string } };
     const why = e.name === "TimeoutError" ? `no answer within ${timeoutMs / 1000} s` : (e.cause?.code ?? e.cause?.message ?? e.message);
-    throw new UserError(`cannot reach the Guardrail gate at ${where} (${why}).`);
+    throw gateError(`cannot reach the Guardrail gate at ${where} (${why}).`);
   }
   const text = await res.text().catch(() => "");
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
-    throw new UserError(`the Guardrail gate at ${where} answered HTTP ${res.status} with something that is not JSON; is --url the Guardrail service?`);
+    throw gateError(`the Guardrail gate at ${where} answered HTTP ${res.status} with something that is not JSON; is --url the Guardrail service?`);
   }
   const message = (body as { error?: unknown })?.error;
-  if (res.status === 401) throw new UserError(`the Guardrail gate at ${where} refused the token (HTTP 401): pass the read token with --token or $GUARDRAIL_READ_TOKEN.`);
-  if (!res.ok) throw new UserError(`the Guardrail gate at ${where} answered HTTP ${res.status}${typeof message === "string" ? `: ${message}` : "."}`);
+  if (res.status === 401) throw gateError(`the Guardrail gate at ${where} refused the token (HTTP 401): pass the read token with --token or $GUARDRAIL_READ_TOKEN.`);
+  if (!res.ok) throw gateError(`the Guardrail gate at ${where} answered HTTP ${res.status}${typeof message === "string" ? `: ${message}` : "."}`);
   const answer = body as GateAnswer;
   if (!answer || !STATES.has(answer.state) || !Array.isArray(answer.reasons))
-    throw new UserError(`the Guardrail gate at ${where} answered JSON without a state of open, blocked or unknown.`);
+    throw gateError(`the Guardrail gate at ${where} answered JSON without a state of open, blocked or unknown.`);
   return answer;
 }
 
@@ -79,23 +86,27 @@ export function renderGate(answer: GateAnswer): string {
 export const gate: RegisterCommand = (program, setExit) => {
   const cmd = program
     .command("gate")
-    .description("ask a running Guardrail bot whether a commit may be deployed (exit 0 open, 1 blocked, 2 unknown/error)")
+    .description("ask a running Guardrail bot whether a commit may be deployed (exit 0 open, 1 blocked, 2 unknown, 3 error)")
     .option("--repo <owner/name>", "the repository, e.g. acme/web")
     .option("--sha <sha>", "the full commit SHA to deploy")
     .option("--url <url>", "the bot's base URL (default $GUARDRAIL_URL)")
     .option("--token <token>", "the read token (default $GUARDRAIL_READ_TOKEN)")
     .option("--fail-on-unknown", "exit 1 instead of 2 when there is no verdict")
     .option("--timeout <seconds>", "give up after this many seconds", "30");
-  addGlobalOptions(cmd);
+  addJsonOption(cmd);
+  // A usage error here (an unknown flag, a missing value) is an error of the gate: exit 3, not 2 (unknown).
+  cmd.exitOverride((err) => {
+    throw err.exitCode === 0 ? err : new CommanderError(GATE_ERROR_EXIT, err.code, err.message);
+  });
   cmd.action(async (opts: GateCliOptions) => {
     const parsed = parseGateQuery({ repo: opts.repo ?? "", sha: opts.sha ?? "" });
-    if ("error" in parsed) throw new UserError(parsed.error.replace(/^query parameter "(\w+)"/, "--$1"));
+    if ("error" in parsed) throw gateError(parsed.error.replace(/^query parameter "(\w+)"/, "--$1"));
     const url = opts.url ?? process.env.GUARDRAIL_URL;
-    if (!url) throw new UserError("no gate URL: pass --url or set $GUARDRAIL_URL to the bot's base URL.");
+    if (!url) throw gateError("no gate URL: pass --url or set $GUARDRAIL_URL to the bot's base URL.");
     const token = opts.token ?? process.env.GUARDRAIL_READ_TOKEN;
-    if (!token) throw new UserError("no read token: pass --token or set $GUARDRAIL_READ_TOKEN.");
+    if (!token) throw gateError("no read token: pass --token or set $GUARDRAIL_READ_TOKEN.");
     const timeout = Number(opts.timeout);
-    if (!Number.isFinite(timeout) || timeout <= 0) throw new UserError(`--timeout "${opts.timeout}": expected a positive number of seconds.`);
+    if (!Number.isFinite(timeout) || timeout <= 0) throw gateError(`--timeout "${opts.timeout}": expected a positive number of seconds.`);
     const answer = await fetchGate(url, token, parsed.repo, parsed.sha, timeout * 1000);
     process.stdout.write(opts.json ? toJson(answer) + "\n" : renderGate(answer));
     setExit(exitCodeFor(answer.state, !!opts.failOnUnknown));

@@ -8,5 +8,7 @@ import { gate } from "./gate.js";
 import { fixtures } from "./fixtures.js";
 import { demo } from "./demo.js";
 import { sql } from "./sql.js";
+import { checkConfig } from "./check-config.js";
+import { upload } from "./upload.js";
 
-export const COMMANDS: RegisterCommand[] = [ingest, ingestAgg, report, evaluate, backtest, gate, fixtures, demo, sql];
+export const COMMANDS: RegisterCommand[] = [ingest, ingestAgg, report, evaluate, backtest, gate, fixtures, demo, sql, checkConfig, upload];

@@ -1,4 +1,4 @@
-/** `guardrail ingest-agg FILE… [--ds D]` (DESIGN §11): exit 0 published, 3 audit failed, 2 usage/unreadable. */
+/** `guardrail ingest-agg FILE… [--ds D]` (docs/cli.md): exit 0 published, 3 audit failed, 2 usage/unreadable. */
 import type { RegisterCommand } from "./types.js";
 import { addGlobalOptions, makeContext, type GlobalOptions } from "../common.js";
 import { ingestAggFiles } from "../../aggregate/ingest-agg.js";

@@ -1,4 +1,4 @@
-/** `guardrail ingest FILE… [--ds D] [--format auto|ndjson|csv]` (DESIGN §11): exit 0 published, 3 audit failed, 2 usage/unreadable. */
+/** `guardrail ingest FILE… [--ds D] [--format auto|ndjson|csv]` (docs/cli.md): exit 0 published, 3 audit failed, 2 usage/unreadable. */
 import type { RegisterCommand } from "./types.js";
 import { addGlobalOptions, makeContext, type GlobalOptions } from "../common.js";
 import { ingestFiles } from "../../ingest/pipeline.js";

@@ -1,12 +1,12 @@
 import type { RegisterCommand } from "./types.js";
 import { addGlobalOptions, makeContext, type GlobalOptions } from "../common.js";
 import { UserError } from "../../shared/errors.js";
-import { isValidDs } from "../../shared/dates.js";
+import { isValidDs, DS_BOUNDS } from "../../shared/dates.js";
 import { loadReport } from "../../metrics/compute.js";
 import { renderReport } from "../../metrics/render.js";
 import { dayStatus } from "../../store/partitions.js";
 
-/** `guardrail report [--ds D]`: the stored metric values of a published day (DESIGN §11). */
+/** `guardrail report [--ds D]`: the stored metric values of a published day (docs/cli.md). */
 export const report: RegisterCommand = (program, setExit) => {
   addGlobalOptions(
     program
@@ -14,7 +14,7 @@ export const report: RegisterCommand = (program, setExit) => {
       .description("metric values and breakdowns of a published day (default: the latest)")
       .option("--ds <date>", "the day, YYYY-MM-DD (default: the latest published day)"),
   ).action((opts: GlobalOptions & { ds?: string }) => {
-    if (opts.ds !== undefined && !isValidDs(opts.ds)) throw new UserError(`--ds ${opts.ds}: expected a date YYYY-MM-DD.`);
+    if (opts.ds !== undefined && !isValidDs(opts.ds)) throw new UserError(`--ds ${opts.ds}: expected a date YYYY-MM-DD ${DS_BOUNDS}.`);
     const ctx = makeContext(opts, { existingDb: true });
     const db = ctx.db();
     const r = loadReport(db, ctx.dataset.name, opts.ds);

@@ -37,7 +37,7 @@ CREATE INDEX partitions_by_day ON partitions (dataset, ds, status);
 -- the rowid is batch_id · 2^32 + sequence, so a batch is one rowid range (no index to
 -- maintain); the five dimensions are codes into raw_values (per batch); the timestamp is
 -- epoch ms; other_properties is the JSON text of the string map. Readers use the
--- fct_website_events / published_events views, which decode the DESIGN §3 columns.
+-- fct_website_events / published_events views, which decode the docs/ingest.md columns.
 CREATE TABLE raw_events (
   id                 INTEGER PRIMARY KEY,
   line               INTEGER NOT NULL,
@@ -112,7 +112,7 @@ CREATE INDEX metric_values_lookup ON metric_values (dataset, metric, dimension, 
 CREATE INDEX metric_values_batch ON metric_values (batch_id);
 
 -- Only published batches: what every reader should use.
--- Every raw row (staged ones too) with the DESIGN §3 columns.
+-- Every raw row (staged ones too) with the docs/ingest.md columns.
 CREATE VIEW fct_website_events AS
   SELECT p.id AS batch_id, e.line, e.user_id, e.logged_out_user_id,
     (SELECT value FROM raw_values v WHERE v.batch_id = p.id AND v.code = e.hostname_code) AS dim_hostname,

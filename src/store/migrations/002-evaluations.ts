@@ -37,7 +37,7 @@ CREATE TABLE verdicts (
   denominator   REAL,
   baseline_days TEXT NOT NULL, -- JSON array of ds
   message       TEXT NOT NULL,
-  segments      TEXT NOT NULL  -- JSON array, DESIGN §11 segments
+  segments      TEXT NOT NULL  -- JSON array, docs/cli.md segments
 );
 CREATE INDEX verdicts_by_evaluation ON verdicts (evaluation_id);
 CREATE INDEX verdicts_by_metric ON verdicts (metric, evaluation_id);

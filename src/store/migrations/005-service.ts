@@ -4,7 +4,7 @@ import type { Migration } from "./types.js";
  * Tables of the jobs/service (issue 7). One row per uploaded export: the
  * upload is on disk (`file_path`) from the moment the row exists, so a job
  * can be retried after a crash until it ends (published/rejected) and the
- * file is removed. `state` follows DESIGN §9.
+ * file is removed. `state` follows docs/service.md.
  */
 export const service: Migration = {
   version: 5,

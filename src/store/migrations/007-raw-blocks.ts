@@ -33,7 +33,7 @@ DROP VIEW fct_website_events;
 DROP TABLE raw_events;
 DROP TABLE raw_values;
 
--- Every raw row (staged ones too) with the DESIGN §3 columns.
+-- Every raw row (staged ones too) with the docs/ingest.md columns.
 CREATE VIEW fct_website_events AS
   SELECT p.id AS batch_id, b.line_base + (r.value ->> 0) AS line, r.value ->> 1 AS user_id, r.value ->> 2 AS logged_out_user_id,
     b.dict ->> (r.value ->> 4) AS dim_hostname,

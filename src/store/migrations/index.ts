@@ -8,6 +8,7 @@ import { alerts } from "./006-alerts.js";
 import { rawBlocks } from "./007-raw-blocks.js";
 import { prHeads } from "./008-pr-heads.js";
 import { ownerStart } from "./009-owner-start.js";
+import { canary } from "./010-canary.js";
 
 /** In version order. A migration, once shipped, is never edited: add a new one. */
-export const MIGRATIONS: Migration[] = [core, evaluations, github, gate, service, alerts, rawBlocks, prHeads, ownerStart];
+export const MIGRATIONS: Migration[] = [core, evaluations, github, gate, service, alerts, rawBlocks, prHeads, ownerStart, canary];

@@ -1,0 +1,17 @@
+/** `push`: a change to `.github/guardrail.yml` on the default branch refreshes the cached config at once. */
+import type { Probot } from "probot";
+import type { AppDeps } from "../deps.js";
+import { reloadConfigAfterPush } from "../push.js";
+import type { AppOptions } from "../pr-check.js";
+import { fromPino } from "../log.js";
+import { guarded } from "./guard.js";
+
+export function registerPush(app: Probot, deps: AppDeps, options: AppOptions): void {
+  app.on("push", async (context) => {
+    const log = options.log ?? fromPino(context.log);
+    const { repository, after } = context.payload;
+    await guarded(log, context, { repo: repository.full_name, sha: after }, "reloading the repo config after a push", () =>
+      reloadConfigAfterPush(context.octokit, deps, context.payload, log),
+    );
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * Which traffic of a day is a PR's (docs/canary.md), pure:
+ * - events whose app_version is the head SHA, or a prefix of it of at least
+ *   7 characters, in every hour;
+ * - events of a version that a canary / preview deployment maps to the SHA,
+ *   in the hours that deployment was the live one for that version. An hour in
+ *   which the version was redeployed from another commit served both builds:
+ *   it is left out of both sides.
+ */
+import { dsToEpochMs } from "../shared/dates.js";
+import type { CanaryDeployment, VersionHourRow } from "../store/canary.js";
+import type { Side } from "./judge.js";
+
+const HOUR_MS = 3_600_000;
+const HEX = /^[0-9a-f]+$/;
+
+/** True when `version` is the SHA or a prefix of it of at least 7 characters. */
+export function isShaVersion(version: string, sha: string): boolean {
+  const v = version.toLowerCase();
+  const s = sha.toLowerCase();
+  return v.length >= 7 && HEX.test(v) && s.startsWith(v);
+}
+
+/** Who served `version` in each hour of `ds`: the SHA, or null (unclear or unknown). */
+export function hourOwners(ds: string, deployments: CanaryDeployment[]): Map<string, (string | null)[]> {
+  const byVersion = new Map<string, CanaryDeployment[]>();
+  for (const d of deployments) {
+    const list = byVersion.get(d.version) ?? [];
+    list.push(d);
+    byVersion.set(d.version, list);
+  }
+  // Hours are UTC hours of the day, as event_hour is (docs/metrics.md).
+  const dayStart = dsToEpochMs(ds);
+  const out = new Map<string, (string | null)[]>();
+  for (const [version, list] of byVersion) {
+    const sorted = list.map((d) => ({ sha: d.sha.toLowerCase(), at: Date.parse(d.deployedAt) })).sort((a, b) => a.at - b.at);
+    const owners: (string | null)[] = [];
+    for (let h = 0; h < 24; h++) {
+      const start = dayStart + h * HOUR_MS;
+      const end = start + HOUR_MS;
+      const live = [...sorted].reverse().find((d) => d.at <= start);
+      const during = sorted.filter((d) => d.at > start && d.at < end);
+      const builds = new Set([...(live ? [live.sha] : []), ...during.map((d) => d.sha)]);
+      // One build in the hour: it served it. None recorded yet, or two: nobody can say whose traffic it was.
+      owners.push(builds.size === 1 ? [...builds][0] : null);
+    }
+    out.set(version, owners);
+  }
+  return out;
+}
+
+export interface PrTraffic {
+  /** The versions whose traffic was (at least partly) the PR's. */
+  versions: string[];
+  sideOf(row: VersionHourRow): Side;
+}
+
+/** The side of every (version, hour) slice of `ds` for the PR whose head is `sha`. */
+export function prTraffic(ds: string, sha: string, rows: VersionHourRow[], deployments: CanaryDeployment[]): PrTraffic {
+  const head = sha.toLowerCase();
+  const owners = hourOwners(ds, deployments);
+  const sideOf = (r: VersionHourRow): Side => {
+    if (r.version === null) return "rest";
+    if (isShaVersion(r.version, head)) return "canary";
+    const own = owners.get(r.version);
+    if (!own) return "rest";
+    const who = own[r.hour];
+    if (who === null || who === undefined) return "excluded";
+    return who === head ? "canary" : "rest";
+  };
+  const versions = [...new Set(rows.filter((r) => r.events > 0 && sideOf(r) === "canary").map((r) => r.version!))].sort();
+  return { versions, sideOf };
+}

@@ -1,0 +1,44 @@
+/** The command line's surface: --version, and each command listing only the options it uses (docs/cli.md). */
+import { describe, it, expect } from "vitest";
+import { readFileSync } from "node:fs";
+import { runCli } from "../support/run-cli.js";
+
+/** The long options a command's --help lists. */
+async function optionsOf(command: string): Promise<string[]> {
+  const r = await runCli([command, "--help"]);
+  expect(r.code).toBe(0);
+  return [...r.stdout.matchAll(/^\s+(?:-\w, )?(--[\w-]+)/gm)].map((m) => m[1]).filter((o) => o !== "--help");
+}
+
+describe("guardrail CLI options", () => {
+  it("--version prints the package's version", async () => {
+    const { version } = JSON.parse(readFileSync("package.json", "utf8"));
+    for (const flag of ["--version", "-V"]) {
+      const r = await runCli([flag]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(`${version}\n`);
+    }
+  });
+
+  it("gate and fixtures never open a store or read a dataset: no --db, --dataset or --config", async () => {
+    for (const command of ["gate", "fixtures"]) {
+      const options = await optionsOf(command);
+      expect(options).toContain("--json");
+      for (const unused of ["--db", "--dataset", "--config"]) expect(options, `${command} ${unused}`).not.toContain(unused);
+    }
+    const r = await runCli(["fixtures", "--out", "x", "--days", "1", "--events-per-day", "10", "--db", "x.db"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown option '--db'");
+  });
+
+  it("sql reads the dataset's settings but never the store: --dataset and --config, no --db", async () => {
+    const options = await optionsOf("sql");
+    expect(options).toEqual(expect.arrayContaining(["--dataset", "--config", "--json", "--dialect", "--ds"]));
+    expect(options).not.toContain("--db");
+  });
+
+  it("the commands on the store keep every global option", async () => {
+    for (const command of ["ingest", "ingest-agg", "report", "evaluate", "backtest", "demo"])
+      expect(await optionsOf(command), command).toEqual(expect.arrayContaining(["--db", "--dataset", "--config", "--json"]));
+  });
+});

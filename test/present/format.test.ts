@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import { fmtChange, fmtHourRange, fmtSample, fmtShortDate, fmtTick, fmtValue, fmtZ } from "../../src/present/format.js";
+
+describe("dashboard wording in format.ts", () => {
+  it("axis ticks carry the decimals their step needs, no more", () => {
+    expect([0.02, 0.025, 0.03].map((x) => fmtTick(x, "ratio", 0.005))).toEqual(["2.0 %", "2.5 %", "3.0 %"]);
+    expect([0, 0.1, 0.2].map((x) => fmtTick(x, "ratio", 0.1))).toEqual(["0 %", "10 %", "20 %"]);
+    expect([10_000, 12_000].map((x) => fmtTick(x, "count", 2_000))).toEqual(["10,000", "12,000"]);
+    expect(fmtTick(2.5, "count", 0.5)).toBe("2.5");
+    expect(fmtTick(0.0005, "ratio", 0.0001)).toBe("0.05 %");
+  });
+
+  it("a rate's sample, a signed change, a z, days and hours", () => {
+    expect(fmtSample(3, 8)).toBe("3 / 8");
+    expect(fmtSample(1234, 56789)).toBe("1,234 / 56,789");
+    expect(fmtSample(null, 8)).toBe("–");
+    expect(fmtChange(-0.383)).toBe("−38 %");
+    expect(fmtChange(0.004)).toBe("+0.4 %");
+    expect(fmtChange(0)).toBe("0 %");
+    expect(fmtChange(null)).toBe("–");
+    expect(fmtZ(-4.23)).toBe("−4.2");
+    expect(fmtZ(undefined)).toBe("–");
+    expect(fmtShortDate("2026-03-03")).toBe("Mar 3");
+    expect(fmtHourRange(10, 16)).toBe("10:00–16:00");
+    expect(fmtValue(undefined, "ratio")).toBe("–");
+    expect(fmtValue(Number.NaN, "count")).toBe("–");
+  });
+});

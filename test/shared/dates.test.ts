@@ -1,0 +1,90 @@
+/**
+ * Days outside 2000–2100 are refused everywhere, and every walk over days
+ * ends: `addDays` past year 9999 once produced "+010000-01-01", which sorts
+ * before every real day, so `for (d = from; d <= to; …)` never stopped.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { addDays, dsRange, isValidDs } from "../../src/shared/dates.js";
+import { guardrailHandler } from "../../src/http/routes.js";
+import { serviceFor } from "../../src/jobs/service.js";
+import type { AppDeps } from "../../src/app/deps.js";
+import { INGEST, READ, bearer, listen, makeDeps, send, tempDir } from "../service/helpers.js";
+import { runCli } from "../support/run-cli.js";
+import { writeFileSync } from "node:fs";
+
+describe("the ds bounds", () => {
+  it("accepts 2000-01-01 … 2100-12-31 and nothing outside", () => {
+    expect(isValidDs("2000-01-01")).toBe(true);
+    expect(isValidDs("2100-12-31")).toBe(true);
+    expect(isValidDs("2026-02-28")).toBe(true);
+    expect(isValidDs("1999-12-31")).toBe(false);
+    expect(isValidDs("2101-01-01")).toBe(false);
+    expect(isValidDs("9999-12-31")).toBe(false);
+    expect(isValidDs("0001-01-01")).toBe(false);
+    expect(isValidDs("2026-02-30")).toBe(false);
+  });
+
+  it("addDays refuses to leave the years 0000–9999 instead of returning a signed year", () => {
+    expect(addDays("9999-12-30", 1)).toBe("9999-12-31");
+    expect(() => addDays("9999-12-31", 1)).toThrow(RangeError);
+    expect(() => addDays("0000-01-01", -1)).toThrow(RangeError);
+  });
+
+  it("dsRange ends even at the end of the calendar", () => {
+    expect(dsRange("2026-03-01", "2026-03-03")).toEqual(["2026-03-01", "2026-03-02", "2026-03-03"]);
+    expect(() => dsRange("9999-12-25", "9999-12-31")).toThrow(RangeError);
+  });
+});
+
+describe("out-of-range days at every entry point", () => {
+  let dir: string;
+  let deps: AppDeps;
+  let srv: Awaited<ReturnType<typeof listen>>;
+  beforeAll(async () => {
+    dir = tempDir("dates");
+    deps = makeDeps(dir);
+    serviceFor(null, deps, { maxUploadBytes: 1024 * 1024, uploadIdleMs: 2000 });
+    srv = await listen(guardrailHandler(null, deps));
+  });
+  afterAll(async () => {
+    await srv?.close();
+    deps?.db.close();
+  });
+
+  it("the dashboard answers 400 for ds=9999-12-31 instead of looping", async () => {
+    const r = await send(srv.base, "GET", "/guardrail?ds=9999-12-31", { headers: bearer(READ) });
+    expect(r.status).toBe(400);
+    expect(r.body).toContain("between 2000-01-01 and 2100-12-31");
+  });
+
+  it("an upload for 9999-12-31 or 1999-12-31 is refused and queues nothing", async () => {
+    for (const ds of ["9999-12-31", "1999-12-31"]) {
+      const r = await send(srv.base, "POST", `/api/guardrail/exports?dataset=default&ds=${ds}`, { headers: bearer(INGEST), body: "{}\n" });
+      expect(r.status).toBe(400);
+      expect(r.json().error).toContain("between 2000-01-01 and 2100-12-31");
+    }
+    expect((deps.db.prepare(`SELECT COUNT(*) AS n FROM jobs`).get() as { n: number }).n).toBe(0);
+  });
+
+  it("the CLI refuses such days: backtest, evaluate, ingest --ds, and a row's own ds", async () => {
+    const db = join(dir, "cli.db");
+    const file = join(dir, "old.ndjson");
+    writeFileSync(
+      file,
+      JSON.stringify({ logged_out_user_id: "1", dim_hostname: "www.example.com", dim_country: "DE", action_type: "page_visit", event_timestamp: "9999-12-31T10:00:00Z", ds: "9999-12-31", other_properties: {} }) + "\n",
+    );
+    const ing = await runCli(["ingest", file, "--db", db, "--json"]);
+    expect(ing.code).not.toBe(0);
+    expect(ing.stderr + ing.stdout).toContain("between 2000-01-01 and 2100-12-31");
+    const forced = await runCli(["ingest", file, "--ds", "9999-12-31", "--db", db, "--json"]);
+    expect(forced.code).toBe(2);
+    expect(forced.stderr).toContain("--ds 9999-12-31: expected a date YYYY-MM-DD between 2000-01-01 and 2100-12-31");
+    const bt = await runCli(["backtest", "--from", "9999-12-25", "--to", "9999-12-31", "--db", db, "--json"]);
+    expect(bt.code).toBe(2);
+    expect(bt.stderr).toContain("--from: expected a date as YYYY-MM-DD between 2000-01-01 and 2100-12-31");
+    const ev = await runCli(["evaluate", "--ds", "1999-12-31", "--db", db, "--json"]);
+    expect(ev.code).toBe(2);
+    expect(ev.stderr).toContain("between 2000-01-01 and 2100-12-31");
+  });
+});
