@@ -16,7 +16,7 @@ import type { Octokit } from "../github/octokit.js";
 import { httpStatus } from "../github/octokit.js";
 import { closeIssue, commentOnIssue, createIncidentIssue, ensureIncidentLabel, findIncidentIssue, issueHasComment } from "../github/incidents.js";
 import { findSuspects } from "../suspects/index.js";
-import type { CheckResult, Evaluation } from "../shared/types.js";
+import type { CheckResult, Evaluation, RepoName } from "../shared/types.js";
 import { eventDataset, evaluationOutcome, failingGuardrails, planIncident, type Enforcement } from "./plan.js";
 import { dayMarker, incidentMarker, renderComment, renderIssue } from "./render.js";
 import { buildChatMessage } from "./chat.js";
@@ -40,15 +40,6 @@ export type AlertDeps = ViewDeps & {
   env?: Record<string, string | undefined>;
 };
 
-/** A repo as "owner/name", or an object carrying it. */
-export type RepoRef = string | { owner: string; repo: string } | { full_name: string } | { fullName: string };
-
-function repoName(r: RepoRef): string {
-  if (typeof r === "string") return r;
-  if ("full_name" in r) return r.full_name;
-  if ("fullName" in r) return r.fullName;
-  return `${r.owner}/${r.repo}`;
-}
 
 /** breach when an enforced guardrail fails, else recovery (which only closes an open incident when the data was judged). */
 export function eventFromEvaluation(evaluation: Evaluation): AlertEvent {
@@ -149,14 +140,14 @@ export function syncChat(deps: AlertDeps, event: AlertEvent): { decisions: Incid
 export async function syncIncident(
   octokit: Octokit,
   deps: AlertDeps,
-  repo: RepoRef,
+  repo: RepoName,
   repoConfig: RepoAlertConfig | null | undefined,
   event: AlertEvent,
 ): Promise<IncidentDecision[]> {
   const log = deps.log ?? stderrLog;
   syncChat(deps, event);
   if (repoConfig?.alerts?.issue === false) return [];
-  const full = repoName(repo);
+  const full = repo;
   const dataset = eventDataset(event);
   const enforcement = repoConfig?.metrics;
   return withLock(`${full}\0${dataset}`, async () => {

@@ -34,11 +34,8 @@ export interface RepoAlertConfig {
   metrics?: Record<string, { enforce?: boolean } | undefined>;
 }
 
-/** Minimal logger: Probot's pino logger and the CLI's stderr both fit. */
-export interface AlertLog {
-  info(msg: string): void;
-  warn(msg: string): void;
-}
+/** The one logger (src/shared/log.ts). */
+export type { Log as AlertLog } from "../shared/log.js";
 
 /** A suspect change, as shown in an incident issue. */
 export interface SuspectLine {

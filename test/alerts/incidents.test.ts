@@ -117,7 +117,7 @@ describe("breach incident issue lifecycle", () => {
       .reply(200, [{ id: 1, body: "a human comment" }])
       .post(`/repos/${REPO}/issues/7/comments`, (b) => ((comment = b.body), true))
       .reply(201, { id: 2 });
-    await syncIncident(octokit, deps, { owner: "acme", repo: "shop" }, {}, { kind: "breach", evaluation: failingEvaluation("2026-11-06") });
+    await syncIncident(octokit, deps, "acme/shop", {}, { kind: "breach", evaluation: failingEvaluation("2026-11-06") });
     expect(scope.isDone()).toBe(true);
     expect(comment).toContain("Still failing on 2026-11-06");
     expect(incidentRow(deps, "breach")).toMatchObject({ state: "open", issue_number: 7 });
