@@ -16,7 +16,7 @@ import type { Octokit } from "../github/octokit.js";
 import { httpStatus } from "../github/octokit.js";
 import { closeIssue, commentOnIssue, createIncidentIssue, ensureIncidentLabel, findIncidentIssue, issueHasComment } from "../github/incidents.js";
 import { findSuspects } from "../suspects/index.js";
-import type { CheckResult, Evaluation, RepoName } from "../shared/types.js";
+import type { CheckResult, Evaluation, MetricKind, RepoName } from "../shared/types.js";
 import { eventDataset, evaluationOutcome, failingGuardrails, planIncident, type Enforcement } from "./plan.js";
 import { dayMarker, incidentMarker, renderComment, renderIssue } from "./render.js";
 import { buildChatMessage } from "./chat.js";
@@ -73,9 +73,15 @@ export function notify(deps: AlertDeps, dataset: string, message: unknown, label
 }
 
 
-function ratioMetrics(deps: Pick<AlertDeps, "config">): Set<string> | undefined {
-  const metrics = deps.config.metrics;
-  return metrics ? new Set(metrics.filter((m) => m.kind === "ratio").map((m) => m.name)) : undefined;
+/** Each metric's kind from the dataset's definitions (the issue and chat show ratios as percentages). */
+function kindsOf(deps: Pick<AlertDeps, "config">, dataset: string): Record<string, MetricKind> {
+  let metrics: { name: string; kind: MetricKind }[] = [];
+  try {
+    metrics = resolveDataset(deps.config, dataset).metrics;
+  } catch {
+    // An event for a dataset the config no longer names: its verdicts carry their own kind.
+  }
+  return Object.fromEntries(metrics.map((m) => [m.name, m.kind]));
 }
 
 function dashboardUrl(deps: AlertDeps, dataset: string, ds: string | undefined): string | undefined {
@@ -124,7 +130,7 @@ export function syncChat(deps: AlertDeps, event: AlertEvent): { decisions: Incid
   const deliveries: Promise<DeliveryResult>[] = [];
   for (const d of decisions) {
     applyDecision(deps.db, CHAT_TARGET, dataset, d, null);
-    const ctx: RenderContext = { dashboardUrl: dashboardUrl(deps, dataset, eventDs(event, d)), ratioMetrics: ratioMetrics(deps) };
+    const ctx: RenderContext = { dashboardUrl: dashboardUrl(deps, dataset, eventDs(event, d)), kinds: kindsOf(deps, dataset) };
     const msg = buildChatMessage(d, event, ctx);
     if (msg) deliveries.push((deps.notifier ?? defaultNotifier()).send(url, msg, `${d.kind} ${d.type === "open" ? "alert" : "resolution"} for dataset ${dataset}`));
   }
@@ -156,7 +162,7 @@ export async function syncIncident(
     for (const d of decisions) {
       const ctx: RenderContext = {
         dashboardUrl: dashboardUrl(deps, dataset, eventDs(event, d)),
-        ratioMetrics: ratioMetrics(deps),
+        kinds: kindsOf(deps, dataset),
         enforcement,
         suspects: "evaluation" in event && d.type !== "close" ? suspectLines(deps, full, event.evaluation, enforcement) : undefined,
       };

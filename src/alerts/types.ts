@@ -1,5 +1,5 @@
 /** The shapes of the alert lifecycle (docs/alerts.md). */
-import type { CheckResult, Evaluation } from "../shared/types.js";
+import type { CheckResult, Evaluation, MetricKind } from "../shared/types.js";
 import type { Enforcement } from "../gate/decide.js";
 
 /**
@@ -50,8 +50,8 @@ export interface RenderContext {
   /** Signed dashboard link, if the service knows its public URL. */
   dashboardUrl?: string;
   suspects?: SuspectLine[];
-  /** Metric names that are ratios (shown as percentages). */
-  ratioMetrics?: Set<string>;
+  /** Each metric's kind, from the metric definitions (a verdict's own `kind` wins). */
+  kinds?: Readonly<Record<string, MetricKind>>;
   /** The repo's `enforce` overrides (a metric not enforced is shown but never opens an issue). */
   enforcement?: Enforcement | null;
 }

@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { planIncident, checkFreshness, freshnessEvent } from "../../src/alerts/index.js";
 import type { IncidentState } from "../../src/alerts/types.js";
-import { formatChange } from "../../src/alerts/format.js";
 import { resolveDataset, parseConfig } from "../../src/config/load.js";
 import { failingEvaluation, insertPartition, noDataEvaluation, passingEvaluation, tempDb } from "./helpers.js";
 
@@ -59,16 +58,6 @@ describe("planIncident", () => {
     expect(planIncident(states, { kind: "data_ok", dataset: "default", ds: "2026-11-04" }).map((d) => d.kind)).toEqual(["stale"]);
     expect(planIncident(states, { kind: "data_ok", dataset: "default", ds: "2026-11-05" }).map((d) => d.kind)).toEqual(["audit_failed", "stale"]);
     expect(planIncident({}, { kind: "data_ok", dataset: "default", ds: "2026-11-05" })).toEqual([]);
-  });
-});
-
-describe("formatChange", () => {
-  it("writes changes the way the titles show them", () => {
-    expect(formatChange(-0.35)).toBe("\u221235 %");
-    expect(formatChange(-0.052)).toBe("\u22125.2 %");
-    expect(formatChange(0.1)).toBe("+10 %");
-    expect(formatChange(0)).toBe("0 %");
-    expect(formatChange(null)).toBe("n/a");
   });
 });
 
