@@ -12,6 +12,7 @@
 import type { ViewDeps } from "../gate/view.js";
 import { resolveDataset } from "../config/load.js";
 import { dashboardLink } from "../shared/links.js";
+import { keyedLock } from "../shared/lock.js";
 import type { Octokit } from "../github/octokit.js";
 import { httpStatus } from "../github/octokit.js";
 import { closeIssue, commentOnIssue, createIncidentIssue, ensureIncidentLabel, findIncidentIssue, issueHasComment } from "../github/incidents.js";
@@ -104,18 +105,7 @@ function eventDs(event: AlertEvent, d: IncidentDecision): string | undefined {
 }
 
 /** One lifecycle at a time per target + dataset, so two concurrent callers never open two issues. */
-const locks = new Map<string, Promise<unknown>>();
-async function withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const prev = locks.get(key) ?? Promise.resolve();
-  const run = prev.then(fn, fn);
-  const tail = run.catch(() => undefined);
-  locks.set(key, tail);
-  try {
-    return await run;
-  } finally {
-    if (locks.get(key) === tail) locks.delete(key);
-  }
-}
+const withLock = keyedLock();
 
 /**
  * Chat side of an event: the dataset-wide lifecycle (repo '' in `incidents`),

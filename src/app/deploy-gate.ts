@@ -81,6 +81,15 @@ async function postStatus(octokit: GitHubClient, deps: AppDeps, answer: GateAnsw
   return true;
 }
 
+/** The status of a requested deploy's commit; its failure is only logged (the protection rule was answered). */
+async function postStatusOrWarn(octokit: GitHubClient, deps: AppDeps, answer: GateAnswer, req: ProtectionRequest, log: Log): Promise<void> {
+  try {
+    await postStatus(octokit, deps, answer, req.repo, req.sha);
+  } catch (err) {
+    log.warn(`guardrail deploy gate: status for ${req.repo}@${req.sha.slice(0, 7)} failed: ${describeError(err)}`);
+  }
+}
+
 /** Sends the answer for a pending request and records what happened. Never throws. */
 async function answerRequest(octokit: GitHubClient, deps: AppDeps, req: ProtectionRequest, log: Log, now?: Date, view?: RepoView): Promise<AnswerOutcome> {
   const run = parseCallbackUrl(req.callbackUrl);
@@ -118,13 +127,7 @@ async function answerRequest(octokit: GitHubClient, deps: AppDeps, req: Protecti
   const state: RequestState = decision;
   markRequest(deps.db, req.id, { state, gateState: answer.state, comment, answered: true });
   log.info(`guardrail deploy gate: ${decision} ${req.repo}@${req.sha.slice(0, 7)} to ${req.environment} (gate ${answer.state})`);
-  if (isProduction(record, req.environment)) {
-    try {
-      await postStatus(octokit, deps, answer, req.repo, req.sha);
-    } catch (err) {
-      log.warn(`guardrail deploy gate: status for ${req.repo}@${req.sha.slice(0, 7)} failed: ${describeError(err)}`);
-    }
-  }
+  if (isProduction(record, req.environment)) await postStatusOrWarn(octokit, deps, answer, req, log);
   return { request: req, state, decision, answer };
 }
 
@@ -238,11 +241,7 @@ export async function answerPendingProtectionRules(
 
 async function retryRejected(octokit: GitHubClient, deps: AppDeps, req: ProtectionRequest, log: Log, now: Date, view: RepoView): Promise<AnswerOutcome> {
   const answer = await gateFor(deps, req.repo, req.sha, { now, view, revertsOf: (sha) => commitReverts(octokit, req.repo, sha) });
-  try {
-    await postStatus(octokit, deps, answer, req.repo, req.sha);
-  } catch (err) {
-    log.warn(`guardrail deploy gate: status for ${req.repo}@${req.sha.slice(0, 7)} failed: ${describeError(err)}`);
-  }
+  await postStatusOrWarn(octokit, deps, answer, req, log);
   // Only a gate that opened re-runs: missing or stale data after a block is no evidence of recovery,
   // and re-running would ship the blocked code unattended.
   if (answer.state !== "open") return { request: req, state: "rejected", answer };

@@ -3,20 +3,12 @@ import type { AppDeps } from "./deps.js";
 import type { RepoName } from "../shared/types.js";
 import type { Octokit } from "../github/octokit.js";
 import { listSuccessfulDeployments } from "../github/deployments.js";
-import { countDeployments, recordDeployment } from "../store/deployments.js";
+import { countDeployments, recordDeployment, type DeploymentRecord } from "../store/deployments.js";
 import { getRepo } from "../store/repos.js";
 import { refreshRepoConfig } from "./pr-check.js";
 
-export interface DeploymentEvent {
-  repo: RepoName;
-  installationId?: number | null;
-  deploymentId: number;
-  sha: string;
-  ref: string | null;
-  environment: string;
-  /** ISO time the deployment reached `success`. */
-  at: string;
-}
+/** A `deployment_status` of `success`: the deployment, when it reached it, and the installation. */
+export type DeploymentEvent = Omit<DeploymentRecord, "deployedAt" | "source"> & { installationId?: number | null; at: string };
 
 /** Records a successful deployment to one of the repo's production environments; others are ignored. */
 export async function recordProductionDeployment(octokit: Octokit, deps: AppDeps, d: DeploymentEvent): Promise<boolean> {

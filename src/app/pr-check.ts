@@ -12,7 +12,7 @@ import { upsertCheckRun } from "../github/checks.js";
 import { listOpenPullRequests, type PullHead } from "../github/pulls.js";
 import { logGitHubError, type Octokit } from "../github/octokit.js";
 import { recordRepo } from "../store/repos.js";
-import { buildRepoView, decide, overrideExemption, type Decision, type Evaluator, type RepoView } from "../gate/index.js";
+import { buildRepoView, decideWithExemptions, type Decision, type Evaluator, type RepoView } from "../gate/index.js";
 import { buildGuardrailCheck, CHECK_NAME, RECHECK_ACTION } from "../present/checks.js";
 import { findSuspects, revertedSuspect } from "../suspects/index.js";
 import { revertTargets } from "./reverts.js";
@@ -58,18 +58,14 @@ export interface GuardrailCheckRequest {
  * SHA, else a revert of one of the day's suspects (read from the PR's
  * commits, title and body).
  */
-export async function prDecision(octokit: Octokit, deps: AppDeps, view: RepoView, sha: string, pr: PullHead | number | null | undefined): Promise<Decision> {
-  const first = decide(view, sha);
-  if (first.state !== "blocked") return first;
-  const override = overrideExemption(deps, view.repo, sha);
-  if (override) return decide(view, sha, override);
-  if (!view.evaluation || first.failing.length === 0) return first;
-  const suspects = findSuspects(deps.db, view.repo, view.dataset, view.evaluation, first.failing);
-  if (suspects.length === 0) return first;
-  const reverted = revertedSuspect(await revertTargets(octokit, view.repo, pr ?? sha), suspects);
-  if (!reverted) return first;
-  const what = reverted.sha ? reverted.sha.slice(0, 7) : (reverted.ref ?? reverted.version ?? "a suspect");
-  return decide(view, sha, { kind: "revert", reverted: [what], evidence: reverted.evidence });
+export function prDecision(octokit: Octokit, deps: AppDeps, view: RepoView, sha: string, pr: PullHead | number | null | undefined): Promise<Decision> {
+  return decideWithExemptions(deps, view, sha, async (failing) => {
+    const suspects = view.evaluation ? findSuspects(deps.db, view.repo, view.dataset, view.evaluation, failing) : [];
+    if (suspects.length === 0) return null;
+    const reverted = revertedSuspect(await revertTargets(octokit, view.repo, pr ?? sha), suspects);
+    if (!reverted) return null;
+    return { kind: "revert", reverted: [reverted.sha ? reverted.sha.slice(0, 7) : (reverted.ref ?? reverted.version ?? "a suspect")], evidence: reverted.evidence };
+  });
 }
 
 /** Decides and writes the `guardrail` check for one head SHA. GitHub errors are thrown. */

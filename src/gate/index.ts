@@ -8,9 +8,9 @@
 import { isOverridden } from "../store/repos.js";
 import { suspectShasFor } from "../store/suspects.js";
 import { matchReverts } from "../suspects/index.js";
-import type { GateAnswer, RepoName } from "../shared/types.js";
+import type { GateAnswer, RepoName, Verdict } from "../shared/types.js";
 import { gateAnswer } from "../present/decision.js";
-import { decide, type Decision, type Exemption } from "./decide.js";
+import { decide, type Decision, type Exemption, type RevertExemption } from "./decide.js";
 import { buildRepoView, type RepoView, type ViewDeps, type ViewOptions } from "./view.js";
 
 export { decide, isEnforcedGuardrail, enforcedGuardrails, failingGuardrails, outcomeOf } from "./decide.js";
@@ -35,28 +35,39 @@ export function overrideExemption(deps: Pick<ViewDeps, "db">, repo: RepoName, sh
 }
 
 /**
- * The deploy decision: exemptions are looked up only when something holds
- * the commit (they cost a query and GitHub calls). An override of the SHA
- * first; else, when a guardrail fails, a revert of a suspect the app named.
+ * The decision with its exemptions, looked up only when something holds the
+ * commit (they cost a query and GitHub calls): an override of this SHA first;
+ * else, when a guardrail fails, the revert `findRevert` finds for the failing
+ * guardrails. Every surface decides through here.
  */
-export async function gateDecision(deps: ViewDeps, view: RepoView, sha: string, revertsOf?: (sha: string) => Promise<string[]>): Promise<Decision> {
+export async function decideWithExemptions(
+  deps: Pick<ViewDeps, "db">,
+  view: RepoView,
+  sha: string,
+  findRevert?: (failing: Verdict[]) => Promise<RevertExemption | null>,
+): Promise<Decision> {
   const first = decide(view, sha);
   if (first.state !== "blocked") return first;
   const override = overrideExemption(deps, view.repo, sha);
   if (override) return decide(view, sha, override);
-  if (revertsOf && view.evaluation && first.failing.length > 0) {
-    const suspects = suspectShasFor(deps.db, view.repo, view.dataset, view.evaluation.ds);
-    if (suspects.length > 0) {
-      let reverted: string[] = [];
-      try {
-        reverted = matchReverts(await revertsOf(sha), suspects);
-      } catch {
-        // GitHub unreachable: no exemption, the block stands (fail closed on a failing guardrail).
-      }
-      if (reverted.length > 0) return decide(view, sha, { kind: "revert", reverted: reverted.map((s) => s.slice(0, 7)) });
+  if (!findRevert || !view.evaluation || first.failing.length === 0) return first;
+  const revert = await findRevert(first.failing);
+  return revert ? decide(view, sha, revert) : first;
+}
+
+/** The deploy surfaces' decision: a revert is a commit whose message reverts a suspect the app named. */
+export function gateDecision(deps: ViewDeps, view: RepoView, sha: string, revertsOf?: (sha: string) => Promise<string[]>): Promise<Decision> {
+  return decideWithExemptions(deps, view, sha, async () => {
+    const suspects = revertsOf && view.evaluation ? suspectShasFor(deps.db, view.repo, view.dataset, view.evaluation.ds) : [];
+    if (!revertsOf || suspects.length === 0) return null;
+    let reverted: string[] = [];
+    try {
+      reverted = matchReverts(await revertsOf(sha), suspects);
+    } catch {
+      // GitHub unreachable: no exemption, the block stands (fail closed on a failing guardrail).
     }
-  }
-  return first;
+    return reverted.length > 0 ? { kind: "revert", reverted: reverted.map((s) => s.slice(0, 7)) } : null;
+  });
 }
 
 export async function gateFor(deps: ViewDeps, repo: RepoName, sha: string, opts: GateOptions = {}): Promise<GateAnswer> {
