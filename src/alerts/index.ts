@@ -57,13 +57,8 @@ export function dayAlerts(
 
 /** The dataset's webhook: its own `notify_url` (or the config's top-level one), else GUARDRAIL_NOTIFY_URL. */
 export function notifyUrl(deps: Pick<AlertDeps, "config" | "env">, dataset: string): string | null {
-  let own: string | undefined;
-  try {
-    own = resolveDataset(deps.config, dataset).notify_url;
-  } catch {
-    own = undefined;
-  }
-  return own || (deps.env ?? process.env).GUARDRAIL_NOTIFY_URL || null;
+  // Every dataset name resolves (unknown ones take the defaults); only a malformed name throws, and none reaches here from the store.
+  return resolveDataset(deps.config, dataset).notify_url || (deps.env ?? process.env).GUARDRAIL_NOTIFY_URL || null;
 }
 
 /** Fire-and-forget: returns at once; null when no webhook is configured. */
@@ -73,16 +68,9 @@ export function notify(deps: AlertDeps, dataset: string, message: unknown, label
   return (deps.notifier ?? defaultNotifier()).send(url, message, label);
 }
 
-
 /** Each metric's kind from the dataset's definitions (the issue and chat show ratios as percentages). */
 function kindsOf(deps: Pick<AlertDeps, "config">, dataset: string): Record<string, MetricKind> {
-  let metrics: { name: string; kind: MetricKind }[] = [];
-  try {
-    metrics = resolveDataset(deps.config, dataset).metrics;
-  } catch {
-    // An event for a dataset the config no longer names: its verdicts carry their own kind.
-  }
-  return Object.fromEntries(metrics.map((m) => [m.name, m.kind]));
+  return Object.fromEntries(resolveDataset(deps.config, dataset).metrics.map((m) => [m.name, m.kind]));
 }
 
 function dashboardUrl(deps: AlertDeps, dataset: string, ds: string | undefined): string | undefined {
