@@ -108,3 +108,11 @@ describe("import boundaries (docs/architecture.md)", () => {
     expect(violations).toEqual([]);
   });
 });
+
+describe("the test tree mirrors src/", () => {
+  it("every folder of test/ is a folder of src/ (or the shared support, or the repository's action/)", () => {
+    const testDirs = readdirSync(join(ROOT, "test")).filter((d) => statSync(join(ROOT, "test", d)).isDirectory());
+    const srcDirs = new Set(readdirSync(SRC).filter((d) => statSync(join(SRC, d)).isDirectory()));
+    expect(testDirs.filter((d) => !srcDirs.has(d) && d !== "support" && d !== "action")).toEqual([]);
+  });
+});

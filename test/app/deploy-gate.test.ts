@@ -3,7 +3,7 @@ import nock from "nock";
 import { handleProtectionRuleRequest, answerPendingProtectionRules, updateDeployStatuses } from "../../src/app/deploy-gate.js";
 import { verifySignedLink } from "../../src/shared/links.js";
 import { addDays } from "../../src/shared/dates.js";
-import { makeEnv, seedHistory, seedDay, addRepo, addSuspect, expectedChange, octokit, REPO, SHA, OTHER_SHA, SUSPECT_SHA, DAY, NOW, INSTALLATION, BASELINE_HITS, type Env } from "./helpers.js";
+import { makeEnv, seedHistory, seedDay, addRepo, addSuspect, expectedChange, octokit, REPO, SHA, OTHER_SHA, SUSPECT_SHA, DAY, NOW, INSTALLATION, BASELINE_HITS, type Env } from "../gate/helpers.js";
 
 const API = "https://api.github.com";
 const RUN_ID = 987654;
