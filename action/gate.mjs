@@ -13,7 +13,12 @@ const GATE_PATH = "/api/guardrail/gate";
 const STATES = new Set(["open", "blocked", "unknown"]);
 
 /** A failure the step reports in one sentence (state "error"). */
-class GateError extends Error {}
+class GateError extends Error {
+  constructor(message, { timedOut = false } = {}) {
+    super(message);
+    this.timedOut = timedOut;
+  }
+}
 
 /** The runner passes input `on-unknown` as INPUT_ON-UNKNOWN (upper case, spaces as underscores). */
 export function input(env, name) {
@@ -61,8 +66,9 @@ export async function askGate(gateUrl, token, timeoutMs) {
     res = await fetch(gateUrl, { headers: { authorization: `Bearer ${token}`, accept: "application/json" }, signal });
     text = await res.text();
   } catch (err) {
-    const why = err?.name === "TimeoutError" ? `no answer within ${Math.round(timeoutMs) / 1000} s` : (err?.cause?.code ?? err?.cause?.message ?? err?.message);
-    throw new GateError(`cannot reach the Guardrail gate at ${where} (${why}).`);
+    const timedOut = err?.name === "TimeoutError";
+    const why = timedOut ? `no answer within ${Math.round(timeoutMs) / 1000} s` : (err?.cause?.code ?? err?.cause?.message ?? err?.message);
+    throw new GateError(`cannot reach the Guardrail gate at ${where} (${why}).`, { timedOut });
   }
   if (res.status === 401) throw new GateError(`the Guardrail gate at ${where} refused the token (HTTP 401): pass the service's read token (GUARDRAIL_READ_TOKEN) as input "token".`);
   let body;
@@ -80,13 +86,24 @@ export async function askGate(gateUrl, token, timeoutMs) {
   return body;
 }
 
-/** Asks once, or with `wait` until the answer is not unknown or the time is up (then the last unknown stands). */
+/**
+ * Asks once, or with `wait` until the answer is not unknown or the time is up. Then the last unknown
+ * stands: a later question cut off by the deadline does not turn the service's honest "unknown" into an
+ * error (any other failure of a later question still does).
+ */
 export async function decide(inputs, now = () => Date.now()) {
   const deadline = now() + inputs.timeoutMs;
+  let last = null;
   for (;;) {
-    const answer = await askGate(inputs.gateUrl, inputs.token, Math.max(deadline - now(), 1));
-    // Ask again only when, after the pause, at least one more interval is left for the question itself.
-    if (answer.state !== "unknown" || !inputs.wait || deadline - now() <= 2 * inputs.intervalMs) return answer;
+    let answer;
+    try {
+      answer = await askGate(inputs.gateUrl, inputs.token, Math.max(deadline - now(), 1));
+    } catch (err) {
+      if (last && err instanceof GateError && err.timedOut) return last;
+      throw err;
+    }
+    if (answer.state !== "unknown" || !inputs.wait || deadline - now() <= inputs.intervalMs) return answer;
+    last = answer;
     await new Promise((resolve) => setTimeout(resolve, inputs.intervalMs));
   }
 }
@@ -101,17 +118,22 @@ export function escapeMarkdown(text) {
     .replace(/\r?\n/g, " ");
 }
 
-/** Only an http(s) link goes into the summary, and nothing in it can close the Markdown link. */
-export function safeLink(url) {
-  if (typeof url !== "string" || !url) return null;
+/** The link as an http(s) URL, or "" for anything else (a javascript: link never reaches an output). */
+export function httpUrl(url) {
+  if (typeof url !== "string" || !url) return "";
   let parsed;
   try {
     parsed = new URL(url);
   } catch {
-    return null;
+    return "";
   }
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return null;
-  return parsed.href.replace(/\(/g, "%28").replace(/\)/g, "%29");
+  return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : "";
+}
+
+/** Only an http(s) link goes into the summary, and nothing in it can close the Markdown link. */
+export function safeLink(url) {
+  const href = httpUrl(url);
+  return href ? href.replace(/\(/g, "%28").replace(/\)/g, "%29") : null;
 }
 
 const HEADLINE = {
@@ -153,7 +175,7 @@ export async function run(env = process.env, out = process.stdout) {
     inputs = readInputs(env);
     const answer = await decide(inputs);
     const passed = answer.state === "open" || (answer.state === "unknown" && inputs.onUnknown === "pass");
-    outcome = { state: answer.state, reasons: answer.reasons, detailsUrl: typeof answer.details_url === "string" ? answer.details_url : "", ds: answer.ds ?? null, passed };
+    outcome = { state: answer.state, reasons: answer.reasons, detailsUrl: httpUrl(answer.details_url), ds: answer.ds ?? null, passed };
   } catch (err) {
     if (!(err instanceof GateError)) throw err;
     outcome = { state: "error", reasons: [err.message], detailsUrl: "", ds: null, passed: false };
@@ -161,9 +183,11 @@ export async function run(env = process.env, out = process.stdout) {
   if (env.GITHUB_OUTPUT)
     appendFileSync(env.GITHUB_OUTPUT, outputEntry("state", outcome.state) + outputEntry("reasons", outcome.reasons.join("\n")) + outputEntry("details-url", outcome.detailsUrl));
   if (env.GITHUB_STEP_SUMMARY) appendFileSync(env.GITHUB_STEP_SUMMARY, summary(outcome, inputs));
+  // The runner reads every stdout line that starts with "::" as a command: what the service sent stays on its own line.
+  const oneLine = (text) => String(text).replace(/[\r\n]+/g, " ");
   out.write(`Guardrail gate: ${HEADLINE[outcome.state]}\n`);
-  for (const r of outcome.reasons) out.write(`  - ${r}\n`);
-  if (outcome.detailsUrl) out.write(`  details: ${outcome.detailsUrl}\n`);
+  for (const r of outcome.reasons) out.write(`  - ${oneLine(r)}\n`);
+  if (outcome.detailsUrl) out.write(`  details: ${oneLine(outcome.detailsUrl)}\n`);
   if (outcome.state === "error") out.write(command("error", `Guardrail gate: ${outcome.reasons[0]}`));
   else if (outcome.state === "blocked") out.write(command("error", `Guardrail gate: blocked. ${outcome.reasons.join(" ")}`));
   else if (outcome.state === "unknown") out.write(command(outcome.passed ? "warning" : "error", `Guardrail gate: unknown (on-unknown: ${inputs.onUnknown}). ${outcome.reasons.join(" ")}`));

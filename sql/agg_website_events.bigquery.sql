@@ -54,17 +54,30 @@ deduplicated AS (
     ROW_NUMBER() OVER (PARTITION BY logged_out_user_id, action_type, event_timestamp, dim_hostname, JSON_VALUE(other_properties, '$.event_id') ORDER BY event_timestamp) AS copy_number
   FROM valid
 ),
+kept AS (
+  SELECT * FROM deduplicated WHERE copy_number = 1
+),
+own_domains AS (
+  -- The site's own hosts: the day's hostnames (and own_hosts), without "www.", subdomains included.
+  SELECT DISTINCT regexp_replace(dim_hostname, '^www[.]', '') AS own_domain FROM kept
+),
+own_refs AS (
+  -- Referrer hosts on the site itself: navigation, not a source.
+  SELECT DISTINCT r.raw_ref_host
+  FROM (SELECT DISTINCT raw_ref_host FROM kept WHERE raw_ref_host <> '') r
+  CROSS JOIN own_domains o
+  WHERE r.raw_ref_host = o.own_domain OR r.raw_ref_host LIKE concat('%.', o.own_domain)
+),
 sourced AS (
+  SELECT k.*, CASE WHEN o.raw_ref_host IS NULL THEN k.raw_ref_host ELSE '' END AS ref_host
+  FROM kept k
+  LEFT JOIN own_refs o ON o.raw_ref_host = k.raw_ref_host
+),
+keyed AS (
   SELECT
     *,
-    -- A referrer on the event's own host is site navigation, not a source.
-    CASE WHEN raw_ref_host = dim_hostname OR concat('www.', raw_ref_host) = dim_hostname THEN '' ELSE raw_ref_host END AS ref_host
-  FROM deduplicated
-  WHERE copy_number = 1
-),
-events AS (
-  SELECT
-    ds, user_id, logged_out_user_id, dim_hostname, dim_country, dim_device_brand, action_type,
+    -- The event's outside source (NULL: none) and the channel the rules give it (direct when none).
+    CASE WHEN utm_medium <> '' OR utm_source <> '' OR ref_host <> '' THEN concat(utm_medium, '|', utm_source, '|', ref_host) END AS source_key,
     CASE
       WHEN utm_medium IN ('email') THEN 'email'
       WHEN utm_source IN ('email', 'newsletter') THEN 'email'
@@ -77,13 +90,55 @@ events AS (
       WHEN ref_host = 'x.com' OR ref_host LIKE '%.x.com' OR ref_host = 'twitter.com' OR ref_host LIKE '%.twitter.com' OR ref_host = 't.co' OR ref_host LIKE '%.t.co' THEN 'x'
       WHEN ref_host = 'substack.com' OR ref_host LIKE '%.substack.com' THEN 'substack'
       WHEN ref_host = 'google.com' OR ref_host LIKE '%.google.com' OR ref_host = 'bing.com' OR ref_host LIKE '%.bing.com' OR ref_host = 'duckduckgo.com' OR ref_host LIKE '%.duckduckgo.com' THEN 'search'
-      WHEN utm_source <> '' OR ref_host <> '' THEN 'other'
+      WHEN utm_medium <> '' OR utm_source <> '' OR ref_host <> '' THEN 'other'
       ELSE 'direct'
-    END AS dim_channel,
+    END AS source_channel
+  FROM sourced
+),
+segmented AS (
+  -- Visits (docs/metrics.md): a visitor's events in time order; more than 30 minutes without an event ends a visit.
+  SELECT
+    *,
+    SUM(gap) OVER (PARTITION BY logged_out_user_id ORDER BY event_timestamp, CASE WHEN source_key IS NULL THEN 1 ELSE 0 END, source_key, dim_hostname, action_type ROWS UNBOUNDED PRECEDING) AS segment
+  FROM (
+    SELECT
+      *,
+      CASE WHEN event_timestamp > LAG(event_timestamp) OVER (PARTITION BY logged_out_user_id ORDER BY event_timestamp, CASE WHEN source_key IS NULL THEN 1 ELSE 0 END, source_key, dim_hostname, action_type)
+        + INTERVAL 1800000 MILLISECOND THEN 1
+        WHEN LAG(event_timestamp) OVER (PARTITION BY logged_out_user_id ORDER BY event_timestamp, CASE WHEN source_key IS NULL THEN 1 ELSE 0 END, source_key, dim_hostname, action_type) IS NULL THEN 1 ELSE 0 END AS gap
+    FROM keyed
+  ) g
+),
+marked AS (
+  -- An outside source unlike the last one seen since the gap starts a visit too.
+  SELECT
+    *,
+    CASE WHEN gap = 1 OR (source_key IS NOT NULL AND (previous_source IS NULL OR previous_source <> source_key)) THEN 1 ELSE 0 END AS visit_start
+  FROM (
+    SELECT
+      *,
+      LAST_VALUE(source_key IGNORE NULLS) OVER (PARTITION BY logged_out_user_id, segment ORDER BY event_timestamp, CASE WHEN source_key IS NULL THEN 1 ELSE 0 END, source_key, dim_hostname, action_type ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS previous_source
+    FROM segmented
+  ) s
+),
+visits AS (
+  SELECT
+    *,
+    SUM(visit_start) OVER (PARTITION BY logged_out_user_id ORDER BY event_timestamp, CASE WHEN source_key IS NULL THEN 1 ELSE 0 END, source_key, dim_hostname, action_type ROWS UNBOUNDED PRECEDING) AS visit_number
+  FROM marked
+),
+events AS (
+  SELECT
+    ds, user_id, logged_out_user_id, dim_hostname, dim_country, dim_device_brand, action_type,
+    -- Every event carries its visit's channel: the channel of the visit's first event.
+    FIRST_VALUE(source_channel) OVER (
+      PARTITION BY logged_out_user_id, visit_number ORDER BY event_timestamp, CASE WHEN source_key IS NULL THEN 1 ELSE 0 END, source_key, dim_hostname, action_type ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+    ) AS dim_channel,
+    visit_start,
     JSON_VALUE(other_properties, '$.product_type') AS dim_product_type,
     JSON_VALUE(other_properties, '$.app_version') AS dim_app_version,
     CAST(EXTRACT(HOUR FROM event_timestamp) AS INTEGER) AS event_hour
-  FROM sourced
+  FROM visits
 )
 SELECT
   ds,
@@ -120,7 +175,8 @@ SELECT
   event_hour,
   COUNT(*) AS m_total_events,
   COUNT(DISTINCT logged_out_user_id) AS m_unique_visitors,
-  COUNT(DISTINCT user_id) AS m_unique_users
+  COUNT(DISTINCT user_id) AS m_unique_users,
+  SUM(visit_start) AS m_visits
 FROM events
 GROUP BY GROUPING SETS (
     (ds, action_type, event_hour),

@@ -14,6 +14,8 @@ import { startBackground } from "./jobs/background.js";
 import { isUserError } from "./shared/errors.js";
 import { linkSecretFromEnv } from "./shared/links.js";
 import { redactLoggerOutput } from "./http/log-redaction.js";
+import { instrumentApp } from "./app/instrument.js";
+import { metricsPortFromEnv } from "./http/metrics-route.js";
 
 export { reposForDataset, recordRepo, isOverridden } from "./store/repos.js";
 export { refreshPullRequestChecks } from "./app/pr-check.js";
@@ -39,9 +41,17 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): ApplicationF
   return (app: Probot, { addHandler }: ApplicationFunctionOptions) => {
     // Probot's request log would hold tokens, cookies and link signatures (docs/operations.md#logs).
     redactLoggerOutput(app.log);
+    instrumentApp(app);
     registerAppHandlers(app, deps, options);
     if (addHandler) registerRoutes(addHandler, app, deps);
-    if (options.background !== false) stopOnSigterm(startBackground(app, deps));
+    if (options.background !== false) {
+      const stopBackground = startBackground(app, deps);
+      const stopMetrics = metricsPortFromEnv(deps, { info: (m) => app.log.info(m), error: (m) => app.log.error(m) });
+      stopOnSigterm(() => {
+        stopMetrics();
+        stopBackground();
+      });
+    }
   };
 }
 

@@ -90,6 +90,14 @@ class RowParser {
       if (n === null || n < 0) return bad(m, `expected a non-negative integer, got ${shown(rec[m])}`);
       row[m] = n;
     }
+    // m_visits is optional: exports from a query generated before visits existed lack it (the visits metric is then undefined).
+    if (isNull(rec.m_visits)) row.m_visits = null;
+    else {
+      const n = toInt(rec.m_visits);
+      if (n === null || n < 0) bad("m_visits", `expected a non-negative integer or nothing, got ${shown(rec.m_visits)}`);
+      if (n! > row.m_total_events) bad("m_visits", `${n} visits exceeds m_total_events ${row.m_total_events}; a visit starts at one of the slice's events`);
+      row.m_visits = n;
+    }
     // Every event has a logged_out_user_id, so a slice with events has at least one visitor.
     if (row.m_total_events > 0 && row.m_unique_visitors === 0)
       bad("m_unique_visitors", `is 0 but the slice has ${row.m_total_events} events; every event has a visitor (was the distinct count taken over the right column?)`);

@@ -10,6 +10,12 @@
  * of a Set per slice, and distinct counts stay exact (they do not add across
  * slices, so no level is rolled up from another). Users get the same treatment
  * through a second counting sort over the events that carry a user_id.
+ *
+ * dim_channel is the visit's (visits.ts): `add()` keeps each event's time
+ * and raw source key instead of a channel; once the day's hostnames are all
+ * known (the site's own hosts), the visitor sort orders each visitor's events
+ * by time and gives every event its visit's channel, and marks where visits
+ * start (`m_visits`).
  */
 import type { AggRow, EventRow } from "../shared/types.js";
 import { UserError } from "../shared/errors.js";
@@ -18,6 +24,10 @@ import { DEFAULT_LEVELS, GROUP_COLUMNS, emptyAggRow, type GroupColumn, type Leve
 import { IdTable } from "./id-table.js";
 import { countLevel, type LevelCounts, type LevelJob, type SortedEvents } from "./level-count.js";
 import type { LevelOffload } from "./level-thread.js";
+import type { ChannelsConfig } from "../config/schema.js";
+import { channelsSchema } from "../config/schema.js";
+import { OwnHosts, channelOfParts, partsOfKey, sourceKey, sourceParts } from "./channel.js";
+import { attributeVisits, byteRanks } from "./visits.js";
 
 const CHUNK_BITS = 16;
 const CHUNK = 1 << CHUNK_BITS;
@@ -27,6 +37,12 @@ const HOUR_MS = 3_600_000;
 /** Columns 0..6 are interned strings; column 7 is event_hour. Order = GROUP_COLUMNS. */
 const HOUR_COL = GROUP_COLUMNS.indexOf("event_hour");
 const STRING_COLS = GROUP_COLUMNS.length - 1;
+/** Column 4 (dim_channel) is filled by the visit attribution, not by add(). */
+const CHANNEL_COL = GROUP_COLUMNS.indexOf("dim_channel");
+const ACTION_COL = GROUP_COLUMNS.indexOf("action_type");
+const HOST_COL = GROUP_COLUMNS.indexOf("dim_hostname");
+/** Event times are kept as Int32 ms from the first event while they fit (±24 days); wider days switch to Float64. */
+const INT32_SPAN = 0x7fffffff;
 
 // One element type for every column keeps the hot loops monomorphic.
 type Column = Uint16Array;
@@ -39,6 +55,15 @@ export class Aggregator {
   private chunks: Column[][] = GROUP_COLUMNS.map(() => []);
   private visitorChunks: Int32Array[] = [];
   private userChunks: Int32Array[] = [];
+  /** Per event: its raw source key's id (-1: none), and its time. */
+  private sourceChunks: Int32Array[] = [];
+  private msChunks: (Int32Array | Float64Array)[] = [];
+  private msAnchor = NaN;
+  private msWide = false;
+  /** Raw source keys (see channel.ts sourceKey) → id; per shared dictionary code, its id + 1 (0 = not seen yet). */
+  private readonly sourceIds = new Map<string, number>();
+  private readonly sourceKeys: string[] = [];
+  private sourceByCode = new Int32Array(64);
   private readonly visitors = new IdTable();
   private readonly users = new IdTable();
   private result: Map<string, AggRow[]> | null = null;
@@ -46,7 +71,10 @@ export class Aggregator {
   private dictionary: readonly string[] = [];
   private readonly byCode: Int32Array[] = [];
 
-  constructor(readonly levels: LevelDef[] = DEFAULT_LEVELS) {
+  constructor(
+    readonly levels: LevelDef[] = DEFAULT_LEVELS,
+    private readonly channels: ChannelsConfig = channelsSchema.parse({}),
+  ) {
     for (let c = 0; c < STRING_COLS; c++) {
       this.dicts.push(new Map());
       this.values.push([null]);
@@ -69,8 +97,8 @@ export class Aggregator {
     this.slotChunk = idx >>> CHUNK_BITS;
   }
 
-  /** `channel` is the derived dim_channel of the event. */
-  add(e: EventRow, channel: string): void {
+  /** An event; its channel comes from its visit (the source is read from other_properties). */
+  add(e: EventRow): void {
     this.advance();
     const c = this.slotChunk;
     const o = this.slotOffset;
@@ -80,7 +108,9 @@ export class Aggregator {
     ch[1][c][o] = this.intern(1, e.dim_hostname);
     ch[2][c][o] = this.intern(2, e.dim_country);
     ch[3][c][o] = this.intern(3, e.dim_device_brand);
-    ch[4][c][o] = this.intern(4, channel);
+    const key = sourceKey(sourceParts(props ?? {}));
+    this.sourceChunks[c][o] = key ? this.sourceId(key) : -1;
+    this.setMs(c, o, e.event_ms);
     ch[5][c][o] = this.intern(5, props?.product_type ?? null);
     ch[6][c][o] = this.intern(6, props?.app_version ?? null);
     ch[HOUR_COL][c][o] = Math.floor((((e.event_ms % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS);
@@ -96,19 +126,63 @@ export class Aggregator {
   /**
    * add() for an event whose dimensions are already codes of the shared
    * dictionary (-1 = NULL), in GROUP_COLUMNS order without the hour (a code
-   * lookup per column instead of a string hash), and whose visitor (and user)
+   * lookup per column instead of a string hash; the dim_channel place holds
+   * the code of the event's raw source key, see channel.ts sourceKey, or -1
+   * when it names none), at time `ms`, and whose visitor (and user)
    * ids are already split by splitId():
    * ids[at..at+2] the visitor, ids[at+3..at+5] the user when `hasUser`.
    */
-  addCodedSplit(codes: ArrayLike<number>, offset: number, hour: number, ids: ArrayLike<number>, at: number, hasUser: boolean): void {
+  addCodedSplit(codes: ArrayLike<number>, offset: number, hour: number, ms: number, ids: ArrayLike<number>, at: number, hasUser: boolean): void {
     this.advance();
     const c = this.slotChunk;
     const o = this.slotOffset;
     const ch = this.chunks;
-    for (let col = 0; col < STRING_COLS; col++) ch[col][c][o] = this.local(col, codes[offset + col]);
+    for (let col = 0; col < STRING_COLS; col++) if (col !== CHANNEL_COL) ch[col][c][o] = this.local(col, codes[offset + col]);
+    const src = codes[offset + CHANNEL_COL];
+    this.sourceChunks[c][o] = src < 0 ? -1 : this.sourceOfCode(src);
+    this.setMs(c, o, ms);
     ch[HOUR_COL][c][o] = hour;
     this.visitorChunks[c][o] = this.visitors.internSplit(ids[at], ids[at + 1], ids[at + 2]);
     this.userChunks[c][o] = hasUser ? this.users.internSplit(ids[at + 3], ids[at + 4], ids[at + 5]) : -1;
+  }
+
+  private sourceId(key: string): number {
+    let id = this.sourceIds.get(key);
+    if (id === undefined) {
+      id = this.sourceKeys.length;
+      const own = ownCopy(key);
+      this.sourceIds.set(own, id);
+      this.sourceKeys.push(own);
+    }
+    return id;
+  }
+
+  private sourceOfCode(code: number): number {
+    let m = this.sourceByCode;
+    if (code >= m.length) {
+      const bigger = new Int32Array((code + 1) * 2);
+      bigger.set(m);
+      this.sourceByCode = m = bigger;
+    }
+    let i = m[code];
+    if (i === 0) m[code] = i = this.sourceId(this.dictionary[code]) + 1;
+    return i - 1;
+  }
+
+  private setMs(c: number, o: number, ms: number): void {
+    if (this.n === 1) this.msAnchor = ms;
+    if (this.msWide) {
+      this.msChunks[c][o] = ms;
+      return;
+    }
+    const rel = ms - this.msAnchor;
+    if (rel > -INT32_SPAN && rel < INT32_SPAN) this.msChunks[c][o] = rel;
+    else {
+      // A day with events weeks apart (only when the timestamp check is off): keep exact times as Float64.
+      this.msWide = true;
+      this.msChunks = this.msChunks.map((chunk) => Float64Array.from(chunk, (x) => x + this.msAnchor));
+      this.msChunks[c][o] = ms;
+    }
   }
 
   private local(col: number, code: number): number {
@@ -123,6 +197,16 @@ export class Aggregator {
     if (i === 0) m[code] = i = this.intern(col, this.dictionary[code]) + 1;
     return i - 1;
   }
+
+  /**
+   * The visit channel of each event, in the order they were added (after
+   * rows()): codes into `channelValues`.
+   */
+  get visitChannels(): { codes: Uint16Array; values: readonly (string | null)[] } {
+    if (!this.eventChannels) throw new Error("Aggregator.visitChannels before rows()");
+    return { codes: this.eventChannels, values: this.values[CHANNEL_COL] };
+  }
+  private eventChannels: Uint16Array | null = null;
 
   /** Every level's rows for `ds`. Builds once; later calls return the same rows. */
   rows(ds: string): AggRow[] {
@@ -165,8 +249,9 @@ export class Aggregator {
   }
 
   private newChunk(): void {
-    for (let col = 0; col < GROUP_COLUMNS.length; col++)
-      this.chunks[col].push(new Uint16Array(CHUNK));
+    for (let col = 0; col < GROUP_COLUMNS.length; col++) if (col !== CHANNEL_COL) this.chunks[col].push(new Uint16Array(CHUNK));
+    this.sourceChunks.push(new Int32Array(CHUNK));
+    this.msChunks.push(this.msWide ? new Float64Array(CHUNK) : new Int32Array(CHUNK));
     this.visitorChunks.push(new Int32Array(CHUNK));
     this.userChunks.push(new Int32Array(CHUNK));
   }
@@ -192,6 +277,7 @@ export class Aggregator {
    * The events in visitor order (a counting sort: visitor ids are dense), in
    * SharedArrayBuffers when another thread will read them. The chunked
    * columns are freed as they are copied: peak memory is one copy plus one column.
+   * dim_channel is then each event's visit channel (attribute()).
    */
   private sortByVisitor(shared: boolean): SortedEvents {
     const n = this.n;
@@ -204,15 +290,89 @@ export class Aggregator {
 
     const columns: Column[] = [];
     for (let col = 0; col < GROUP_COLUMNS.length; col++) {
+      if (col === CHANNEL_COL) {
+        columns.push(new Uint16Array(0)); // filled below
+        continue;
+      }
       columns.push(this.scatter(this.chunks[col], start, u16()));
       this.chunks[col] = [];
     }
+    const starts = new Uint8Array(shared ? new SharedArrayBuffer(n) : new ArrayBuffer(n));
+    columns[CHANNEL_COL] = this.attribute(start, columns, u16(), starts);
     const users = this.scatter(this.userChunks, start, i32(n));
     this.userChunks = [];
     // Visitors last: every scatter reads them to find each event's destination.
     const visitors = this.scatter(this.visitorChunks, start, i32(n));
     this.visitorChunks = [];
-    return { columns, visitors, users, userOrder: this.sortByUser(users, i32) };
+    return { columns, visitors, users, userOrder: this.sortByUser(users, i32), starts };
+  }
+
+  /** Each raw source key judged against the day's own hosts: its outside source id (-1: none), their tie ranks and channel codes. */
+  private sources(): { outside: Int32Array; rank: Int32Array; channelOf: Int32Array } {
+    const own = new OwnHosts(
+      this.values[HOST_COL].filter((h): h is string => h !== null),
+      this.channels.own_hosts,
+    );
+    const ids = new Map<string, number>();
+    const keys: string[] = [];
+    const outside = new Int32Array(this.sourceKeys.length);
+    this.sourceKeys.forEach((raw, i) => {
+      const key = own.outsideKey(raw);
+      if (!key) return void (outside[i] = -1);
+      let id = ids.get(key);
+      if (id === undefined) ids.set(key, (id = keys.push(key) - 1));
+      outside[i] = id;
+    });
+    const channelOf = Int32Array.from(keys, (k) => {
+      const p = partsOfKey(k);
+      return this.intern(CHANNEL_COL, channelOfParts(p.medium, p.source, p.refHost, this.channels));
+    });
+    return { outside, rank: byteRanks(keys), channelOf };
+  }
+
+  /** Orders each visitor's events by time and gives each its visit's channel (visits.ts); frees the time and source columns. */
+  private attribute(start: Int32Array, columns: Column[], channel: Uint16Array, starts: Uint8Array): Uint16Array {
+    const n = this.n;
+    const { outside, rank, channelOf } = this.sources();
+    const direct = this.intern(CHANNEL_COL, this.channels.direct);
+    const ms = new Float64Array(n);
+    const source = new Int32Array(n);
+    const next = start.slice(0, start.length - 1);
+    const anchor = this.msWide ? 0 : this.msAnchor;
+    for (let c = 0; c < this.visitorChunks.length; c++) {
+      const va = this.visitorChunks[c];
+      const ta = this.msChunks[c];
+      const sa = this.sourceChunks[c];
+      const len = Math.min(CHUNK, n - c * CHUNK);
+      for (let o = 0; o < len; o++) {
+        const at = next[va[o]]++;
+        ms[at] = ta[o] + anchor;
+        source[at] = sa[o] < 0 ? -1 : outside[sa[o]];
+      }
+    }
+    this.msChunks = [];
+    this.sourceChunks = [];
+    const hosts = columns[HOST_COL];
+    const actions = columns[ACTION_COL];
+    const hv = this.values[HOST_COL];
+    const av = this.values[ACTION_COL];
+    const text = (v: string | null) => v ?? "";
+    const tie = (a: number, b: number): number => {
+      const h = compareBytes(text(hv[hosts[a]]), text(hv[hosts[b]]));
+      return h !== 0 ? h : compareBytes(text(av[actions[a]]), text(av[actions[b]]));
+    };
+    attributeVisits({ start, ms, source, rank, channelOf, direct, timeoutMs: this.channels.visit_timeout_minutes * 60_000, tie }, { channel, starts });
+    // Back in the order events were added, for the raw rows' visit channels.
+    const byEvent = new Uint16Array(n);
+    next.set(start.subarray(0, start.length - 1));
+    let k = 0;
+    for (let c = 0; c < this.visitorChunks.length; c++) {
+      const va = this.visitorChunks[c];
+      const len = Math.min(CHUNK, n - c * CHUNK);
+      for (let o = 0; o < len; o++) byEvent[k++] = channel[next[va[o]]++];
+    }
+    this.eventChannels = byEvent;
+    return channel;
   }
 
   private job(level: LevelDef): LevelJob {
@@ -236,6 +396,7 @@ export class Aggregator {
         row.m_total_events = c.events[i];
         row.m_unique_visitors = c.visitors[i];
         row.m_unique_users = c.users[i];
+        row.m_visits = c.visits[i];
         let key = c.keys[i];
         cols.forEach((col, k) => {
           const idx = key % radix[k];
@@ -292,4 +453,10 @@ export class Aggregator {
     }
     return order;
   }
+}
+
+/** Compares strings by their UTF-8 bytes, the order SQL engines use (code point order). */
+function compareBytes(a: string, b: string): number {
+  if (a === b) return 0;
+  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
 }

@@ -17,6 +17,8 @@ export interface SortedEvents {
   users: Int32Array;
   /** Positions (in visitor order) of the events with a user, sorted by user. */
   userOrder: Int32Array;
+  /** 1 where a visit starts (see visits.ts). */
+  starts: Uint8Array;
 }
 
 /** A level: the indexes of its columns and the number of distinct values of each. */
@@ -31,6 +33,7 @@ export interface LevelCounts {
   events: Int32Array;
   visitors: Int32Array;
   users: Int32Array;
+  visits: Int32Array;
 }
 
 /** `slotOf` is scratch space of one Int32 per event (reused across levels). */
@@ -50,6 +53,8 @@ export function countLevel(job: LevelJob, data: SortedEvents, slotOf: Int32Array
   const keys: number[] = [];
   const events: number[] = [];
   const visitors: number[] = [];
+  const visits: number[] = [];
+  const starts = data.starts;
   const lastVisitor: number[] = [];
 
   // Up to four columns take the unrolled path; unused ones multiply by 0.
@@ -64,6 +69,7 @@ export function countLevel(job: LevelJob, data: SortedEvents, slotOf: Int32Array
     keys.push(key);
     events.push(0);
     visitors.push(0);
+    visits.push(0);
     lastVisitor.push(-1);
     return slot;
   };
@@ -80,6 +86,7 @@ export function countLevel(job: LevelJob, data: SortedEvents, slotOf: Int32Array
     }
     slotOf[j] = slot;
     events[slot]++;
+    visits[slot] += starts[j];
     const v = vis[j];
     if (lastVisitor[slot] !== v) {
       lastVisitor[slot] = v;
@@ -107,12 +114,14 @@ export function countLevel(job: LevelJob, data: SortedEvents, slotOf: Int32Array
     events: new Int32Array(slots),
     visitors: new Int32Array(slots),
     users: new Int32Array(slots),
+    visits: new Int32Array(slots),
   };
   order.forEach((slot, i) => {
     out.keys[i] = keys[slot];
     out.events[i] = events[slot];
     out.visitors[i] = visitors[slot];
     out.users[i] = usersPerSlot[slot];
+    out.visits[i] = visits[slot];
   });
   return out;
 }

@@ -8,6 +8,6 @@ port.once("message", (m: { jobs: LevelJob[]; data: SortedEvents }) => {
   const results = m.jobs.map((job) => countLevel(job, m.data, slotOf));
   port.postMessage(
     results,
-    results.flatMap((r) => [r.keys.buffer, r.events.buffer, r.visitors.buffer, r.users.buffer] as ArrayBuffer[]),
+    results.flatMap((r) => [r.keys.buffer, r.events.buffer, r.visitors.buffer, r.users.buffer, r.visits.buffer] as ArrayBuffer[]),
   );
 });

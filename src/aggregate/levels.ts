@@ -76,5 +76,6 @@ export function emptyAggRow(level: string): AggRow {
     m_total_events: 0,
     m_unique_visitors: 0,
     m_unique_users: 0,
+    m_visits: 0,
   };
 }

@@ -6,6 +6,7 @@
 import { stderrLog, type Log as AlertLog } from "../shared/log.js";
 
 export { stderrLog };
+import { chatDeliveries } from "../shared/telemetry.js";
 
 export interface NotifierOptions {
   /** Total tries per message (default 3). */
@@ -58,6 +59,7 @@ export class Notifier {
   /** Starts the delivery and returns at once; the promise never rejects. */
   send(url: string, payload: unknown, label = "notification"): Promise<DeliveryResult> {
     const p = this.deliver(url, JSON.stringify(payload), label).then((r) => {
+      chatDeliveries.inc({ outcome: r.ok ? "delivered" : "failed" });
       this.pending.delete(p);
       this.history.push(r);
       if (this.history.length > 100) this.history.shift();

@@ -16,6 +16,7 @@ import { buildRepoView, decideWithExemptions, type Decision, type Evaluator, typ
 import { buildGuardrailCheck, CHECK_NAME, RECHECK_ACTION } from "../present/checks.js";
 import { findSuspects, revertedSuspect } from "../suspects/index.js";
 import { revertTargets } from "./reverts.js";
+import { canaryForHead, recordCanaryJudgement, type CanaryJudgement } from "../canary/index.js";
 
 export interface AppOptions {
   /** How the checks get verdicts. Default: a fresh `evaluateDay` (not persisted) with the repo's overrides. */
@@ -58,21 +59,32 @@ export interface GuardrailCheckRequest {
  * SHA, else a revert of one of the day's suspects (read from the PR's
  * commits, title and body).
  */
-export function prDecision(octokit: Octokit, deps: AppDeps, view: RepoView, sha: string, pr: PullHead | number | null | undefined): Promise<Decision> {
+export function prDecision(
+  octokit: Octokit,
+  deps: AppDeps,
+  view: RepoView,
+  sha: string,
+  pr: PullHead | number | null | undefined,
+  canary: CanaryJudgement | null = null,
+): Promise<Decision> {
   return decideWithExemptions(deps, view, sha, async (failing) => {
     const suspects = view.evaluation ? findSuspects(deps.db, view.repo, view.dataset, view.evaluation, failing) : [];
     if (suspects.length === 0) return null;
     const reverted = revertedSuspect(await revertTargets(octokit, view.repo, pr ?? sha), suspects);
     if (!reverted) return null;
     return { kind: "revert", reverted: [reverted.sha ? reverted.sha.slice(0, 7) : (reverted.ref ?? reverted.version ?? "a suspect")], evidence: reverted.evidence };
-  });
+  }, canary);
 }
 
 /** Decides and writes the `guardrail` check for one head SHA. GitHub errors are thrown. */
 export async function runGuardrailCheck(octokit: Octokit, deps: AppDeps, req: GuardrailCheckRequest, options: AppOptions = {}): Promise<Conclusion> {
   const view = req.view ?? (await freshRepoView(octokit, deps, req.repo, req.installationId, options));
-  const decision = await prDecision(octokit, deps, view, req.sha, req.pr);
-  const out = buildGuardrailCheck(view, decision);
+  // The head's own traffic (docs/canary.md), judged with the repo's thresholds.
+  const declared = view.repoConfig.canary_environments.length + view.repoConfig.preview_environments.length > 0;
+  const canary = view.cfg ? canaryForHead(deps.db, view.cfg, req.repo, req.sha, declared) : null;
+  if (canary?.judgement) recordCanaryJudgement(deps.db, req.repo, canary.judgement);
+  const decision = await prDecision(octokit, deps, view, req.sha, req.pr, canary?.judgement ?? null);
+  const out = buildGuardrailCheck(view, decision, canary);
   await upsertCheckRun(octokit, deps.db, req.repo, req.sha, {
     name: CHECK_NAME,
     ...out,

@@ -6,7 +6,7 @@
  */
 import type { DB } from "../store/db.js";
 import type { DatasetConfig } from "../config/load.js";
-import { canaryDeploymentsOf, canaryJudgementsOfDay, daysWithVersions, storeCanaryJudgement, versionHourRows, type StoredCanaryJudgement } from "../store/canary.js";
+import { canaryDeploymentsOf, canaryJudgementsOfDay, daysWithVersions, latestDayHasVersions, storeCanaryJudgement, versionHourRows, type StoredCanaryJudgement } from "../store/canary.js";
 import { thresholdsOf } from "../evaluate/evaluate.js";
 import { judgeCanary, type CanaryOutcome } from "./judge.js";
 import { prTraffic } from "./traffic.js";
@@ -47,6 +47,19 @@ export function judgeCanaryForSha(db: DB, cfg: DatasetConfig, repo: string, sha:
     return { ...outcome, dataset: cfg.name, ds, sha: sha.toLowerCase(), versions: traffic.versions, visitors };
   }
   return null;
+}
+
+/** What the check of a PR head shows of its canary. */
+export interface CanaryForHead {
+  judgement: CanaryJudgement | null;
+  /** No judgement, but a canary could be expected (the repo declares canary / preview environments, or the site tags events with versions): say there is no traffic yet. */
+  expected: boolean;
+}
+
+/** The head's canary for its check; `declared` = the repo lists canary or preview environments. */
+export function canaryForHead(db: DB, cfg: DatasetConfig, repo: string, sha: string, declared: boolean): CanaryForHead {
+  const judgement = judgeCanaryForSha(db, cfg, repo, sha);
+  return { judgement, expected: judgement === null && (declared || latestDayHasVersions(db, cfg.name)) };
 }
 
 /** Remembers the judgement written on a commit's check, for the dashboard. */

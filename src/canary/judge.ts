@@ -51,7 +51,7 @@ export interface CanaryMetricResult {
   /** The smallest decline that matters (the metric's min_relative_change). */
   min_relative_change: number;
   sensitivity: number;
-  /** The build's denominator at which that decline would be significant; null when no volume would do (the rest is too small or its rate is 0). */
+  /** The build's denominator at which that decline would be significant, at its share of the traffic of its hours; null when the rest's rate is 0. */
   needed_denominator: number | null;
   /** How much more denominator (e.g. page visits) the build needs; 0 when it has enough. */
   more_denominator: number | null;
@@ -101,16 +101,40 @@ function sumActions(by: Map<string, number>, actions: Set<string> | null): numbe
 
 /**
  * The traffic the build needs for a decline of `delta` from the rest's rate
- * `p` to reach z = sensitivity (normal approximation, the rest's own noise
- * included): 1/n = (p·δ/s)² / var(p) − 1/N_rest. Null when no n would do.
+ * `p` to reach z = sensitivity (normal approximation), if it keeps its share
+ * `f` of the traffic of its hours (the rest grows with it, and its noise
+ * counts too): 1/n + 1/N_rest = 1/(n·(1 − f)) ≤ (p·δ/s)² / var(p), so
+ * n = var(p) / ((p·δ/s)² · (1 − f)). Null when the rest's rate is 0.
  */
-export function neededDenominator(p: number, restDen: number, delta: number, sensitivity: number): number | null {
-  if (!(p > 0) || delta <= 0) return null;
+export function neededDenominator(p: number, share: number, delta: number, sensitivity: number): number | null {
+  if (!(p > 0) || delta <= 0 || share >= 1) return null;
   const v = rateVariance(p, 1);
-  const inv = (p * delta / sensitivity) ** 2 / v - 1 / restDen;
-  if (!(inv > 0)) return null;
+  const n = v / ((p * delta / sensitivity) ** 2 * (1 - Math.max(0, share)));
   // The tolerance keeps float noise (21,600.000000001) from adding one.
-  return Math.ceil(1 / inv - 1e-6);
+  return Math.ceil(n - 1e-6);
+}
+
+/** A guardrail the canary cannot judge, and why. */
+function notJudged(m: MetricDef, t: Thresholds, reason: NotJudgedReason, canary: Fraction = { num: 0, den: 0 }, rest: Fraction = { num: 0, den: 0 }): CanaryMetricResult {
+  return {
+    metric: m.name,
+    bad_direction: t.bad_direction,
+    verdict: "not_judged",
+    reason,
+    canary,
+    rest,
+    observed: canary.den > 0 ? canary.num / canary.den : null,
+    expected: rest.den > 0 ? rest.num / rest.den : null,
+    change: null,
+    z: null,
+    p: null,
+    method: null,
+    min_relative_change: t.min_relative_change,
+    sensitivity: t.sensitivity,
+    needed_denominator: null,
+    more_denominator: null,
+    denominator_metric: m.kind === "ratio" ? m.denominator : "",
+  };
 }
 
 function judgeRatio(m: RatioMetricDef, counts: Map<string, CountMetricDef>, sides: Sides, t: Thresholds): CanaryMetricResult {
@@ -123,28 +147,12 @@ function judgeRatio(m: RatioMetricDef, counts: Map<string, CountMetricDef>, side
     sensitivity: t.sensitivity,
     denominator_metric: m.denominator,
   };
-  const empty = { num: 0, den: 0 };
-  const notJudged = (reason: NotJudgedReason, canary = empty, rest = empty): CanaryMetricResult => ({
-    ...base,
-    verdict: "not_judged",
-    reason,
-    canary,
-    rest,
-    observed: canary.den > 0 ? canary.num / canary.den : null,
-    expected: rest.den > 0 ? rest.num / rest.den : null,
-    change: null,
-    z: null,
-    p: null,
-    method: null,
-    needed_denominator: null,
-    more_denominator: null,
-  });
-  if (!num || !den || num.measure !== "events" || den.measure !== "events") return notJudged("distinct_measure");
+  if (!num || !den || num.measure !== "events" || den.measure !== "events") return notJudged(m, t, "distinct_measure");
   const canary = { num: sumActions(sides.canary, actionsOf(num)), den: sumActions(sides.canary, actionsOf(den)) };
   const rest = { num: sumActions(sides.rest, actionsOf(num)), den: sumActions(sides.rest, actionsOf(den)) };
-  if (rest.den <= 0) return notJudged("no_rest", canary, rest);
+  if (rest.den <= 0) return notJudged(m, t, "no_rest", canary, rest);
   const expected = rest.num / rest.den;
-  const needed = neededDenominator(expected, rest.den, t.min_relative_change, t.sensitivity);
+  const needed = neededDenominator(expected, canary.den / (canary.den + rest.den), t.min_relative_change, t.sensitivity);
   const more = needed === null ? null : Math.max(0, needed - canary.den);
   if (canary.den <= 0) {
     return { ...base, verdict: "low_traffic", reason: null, canary, rest, observed: null, expected, change: null, z: null, p: null, method: null, needed_denominator: needed, more_denominator: more };
@@ -195,29 +203,7 @@ export function judgeCanary(input: CanaryInput): CanaryOutcome {
   for (const m of input.metrics) {
     if (!isEnforced(m)) continue;
     const t = input.thresholdsOf(m);
-    if (m.kind === "count") {
-      metrics.push({
-        metric: m.name,
-        bad_direction: t.bad_direction,
-        verdict: "not_judged",
-        reason: "count_metric",
-        canary: { num: 0, den: 0 },
-        rest: { num: 0, den: 0 },
-        observed: null,
-        expected: null,
-        change: null,
-        z: null,
-        p: null,
-        method: null,
-        min_relative_change: t.min_relative_change,
-        sensitivity: t.sensitivity,
-        needed_denominator: null,
-        more_denominator: null,
-        denominator_metric: "",
-      });
-      continue;
-    }
-    metrics.push(judgeRatio(m, counts, sides, t));
+    metrics.push(m.kind === "count" ? notJudged(m, t, "count_metric") : judgeRatio(m, counts, sides, t));
   }
   return {
     status: canaryStatus(metrics),

@@ -71,3 +71,15 @@ export function prTraffic(ds: string, sha: string, rows: VersionHourRow[], deplo
   const versions = [...new Set(rows.filter((r) => r.events > 0 && sideOf(r) === "canary").map((r) => r.version!))].sort();
   return { versions, sideOf };
 }
+
+/** Whether deployments to `environment` serve a build before it merges (the repo's canary / preview environments). */
+export function isCanaryEnvironment(cfg: { canary_environments: string[]; preview_environments: string[] }, environment: string): boolean {
+  return cfg.canary_environments.includes(environment) || cfg.preview_environments.includes(environment);
+}
+
+/** The app_version a deployment's events carry: `payload.app_version` when set, else its ref, else its SHA. */
+export function deploymentVersion(payload: unknown, ref: string | null, sha: string): string {
+  const v = payload && typeof payload === "object" ? (payload as Record<string, unknown>).app_version : undefined;
+  if (typeof v === "string" && v.trim()) return v.trim();
+  return ref && ref.trim() ? ref.trim() : sha;
+}

@@ -5,6 +5,7 @@ const ALL: Dimension[] = ["dim_country", "dim_device_brand", "dim_channel", "dim
 
 export const DEFAULT_METRICS = [
   { kind: "count", name: "daily_visitors", description: "Distinct visitors (logged_out_user_id), all events", actions: "all", measure: "unique_visitors", breakdowns: ALL },
+  { kind: "count", name: "visits", description: "Visits started (a visitor's events with no 30-minute gap and one source)", actions: "all", measure: "visits", breakdowns: ALL },
   { kind: "count", name: "website_hits", description: "Page visits", actions: ["page_visit"], measure: "events", breakdowns: ALL },
   { kind: "count", name: "daily_logged_in_users", description: "Distinct users with a login", actions: ["login"], measure: "unique_users", breakdowns: ALL },
   { kind: "count", name: "signups", description: "Signup events", actions: ["signup"], measure: "events", breakdowns: ALL },

@@ -6,7 +6,7 @@ import { readFileSync, existsSync } from "node:fs";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import { z } from "zod";
 import { UserError } from "../shared/errors.js";
-import { configSchema, evaluationSchema, metricSchema, type EvaluationConfig, type GuardrailConfig, type MetricDef } from "./schema.js";
+import { configSchema, evaluationSchema, metricSchema, type CalendarEntry, type EvaluationConfig, type GuardrailConfig, type MetricDef } from "./schema.js";
 import { DEFAULT_METRICS } from "./default-metrics.js";
 
 /** `metrics[2].numerator`-style path of a zod issue. */
@@ -86,7 +86,7 @@ function checkMetricGraph(metrics: MetricDef[], actions: string[], source: strin
         for (const a of m.actions)
           if (!actions.includes(a))
             throw new UserError(`${source}: field metrics[${i}].actions: "${a}" is not one of the action types (${actions.join(", ")}).`);
-        if (m.measure !== "events" && m.actions.length !== 1)
+        if (m.measure !== "events" && m.measure !== "visits" && m.actions.length !== 1)
           throw new UserError(`${source}: field metrics[${i}].actions: a ${m.measure} metric needs "all" or exactly one action (distinct counts do not add up across actions).`);
       }
     }
@@ -124,6 +124,8 @@ export interface DatasetConfig {
   channels: GuardrailConfig["channels"];
   metrics: MetricDef[];
   evaluation: EvaluationConfig;
+  /** Known special days (top-level `calendar:` plus the dataset's own). */
+  calendar: CalendarEntry[];
 }
 
 export function resolveDataset(config: GuardrailConfig, name: string): DatasetConfig {
@@ -141,6 +143,7 @@ export function resolveDataset(config: GuardrailConfig, name: string): DatasetCo
     channels: config.channels,
     metrics: config.metrics ?? [],
     evaluation: evaluationSchema.parse({ ...config.evaluation, ...(own.evaluation ?? {}) }),
+    calendar: [...(config.calendar ?? []), ...(own.calendar ?? [])],
   };
 }
 

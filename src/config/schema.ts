@@ -96,6 +96,10 @@ export const channelsSchema = z
     direct: z.string().default("direct"),
     /** A source or referrer that no rule knows. */
     other: z.string().default("other"),
+    /** A visitor's visit ends after this many minutes without an event (docs/metrics.md, "Visits"). */
+    visit_timeout_minutes: z.number().positive().max(1440).default(30),
+    /** Hosts of the site besides the day's dim_hostname values; a referrer on one of them (or a subdomain) is navigation, not a source. */
+    own_hosts: z.array(hostname).default([]),
   })
   .strict();
 
@@ -114,7 +118,8 @@ export const metricSchema = z.discriminatedUnion("kind", [
       description: z.string().optional(),
       /** `all`, or the action types counted. A distinct measure needs `all` or exactly one action. */
       actions: z.union([z.literal("all"), z.array(z.string()).min(1)]).default("all"),
-      measure: z.enum(["events", "unique_visitors", "unique_users"]).default("events"),
+      /** `visits`: visits started (docs/metrics.md, "Channels and visits"); they add up like events. */
+      measure: z.enum(["events", "unique_visitors", "unique_users", "visits"]).default("events"),
       breakdowns: z.array(z.enum(DIMENSIONS)).default(DEFAULT_BREAKDOWNS),
       guardrail: z.boolean().default(false),
       enforce: z.boolean().default(true),
@@ -148,8 +153,10 @@ export const evaluationSchema = z
     sensitivity: z.number().positive().default(3),
     warn_sensitivity: z.number().positive().default(2),
     min_relative_change: fraction.default(0.1),
-    /** Ratios below this denominator (and counts below this expected value) never fail. */
-    min_denominator: z.number().nonnegative().default(500),
+    /** An optional extra floor: ratios below this denominator (and counts below this expected value) never fail.
+     * 0 (the default): exact tail probabilities decide instead, so a day is "not judged" only when even a total
+     * collapse could not be significant (docs/verdicts.md). */
+    min_denominator: z.number().nonnegative().default(0),
     /** The latest published day must be younger than this, or verdicts are no_data (stale). */
     freshness_hours: z.number().positive().default(48),
     /** A breakdown segment carrying at least this share of the baseline denominator is also judged on its own
@@ -163,11 +170,34 @@ export const evaluationSchema = z
     spread_weeks: z.number().int().min(0).max(52).default(8),
     /** Small-sample corrections: MAD's finite-sample factor and the baseline's own estimation error. */
     small_sample_correction: z.boolean().default(true),
+    /** Within the day: scan each guardrail's hourly series for a run of hours that fell by at least this fraction
+     * against the rest of the day (significance corrected for the ~300 runs scanned). 1 requires a total outage. */
+    hourly_min_drop: z.number().gt(0).max(1).default(0.5),
+    hourly_scan: z.boolean().default(true),
+    /** Across days: days before the judged one that the CUSUM and the hysteresis look back over. 0 turns both off. */
+    sequential_days: z.number().int().min(0).max(60).default(14),
+    /** CUSUM reference value k and decision threshold h, in z units (defaults: ~930 days between false alarms). */
+    cusum_k: z.number().nonnegative().default(0.5),
+    cusum_h: z.number().positive().default(5),
+    /** A CUSUM alarm needs the days it accumulated over to average this fraction of min_relative_change. */
+    sequential_min_change: fraction.default(0.75),
+    /** A failing guardrail recovers on a day within this many z of its expectation (and less than half a material change off). */
+    recover_z: z.number().positive().default(1),
+  })
+  .strict();
+
+/** A known special day (holiday, campaign, outage outside the code): never a baseline day, never fails by itself. */
+export const calendarEntrySchema = z
+  .object({
+    date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a date as YYYY-MM-DD"),
+    reason: z.string().min(1, "a reason, e.g. \"Black Friday\""),
   })
   .strict();
 
 export const datasetSchema = z
   .object({
+    /** Added to the top-level calendar for this dataset. */
+    calendar: z.array(calendarEntrySchema).optional(),
     action_types: z.array(z.string()).min(1).optional(),
     action_aliases: z.record(z.string(), z.string()).optional(),
     event_key: z.array(z.string()).min(1).optional(),
@@ -204,6 +234,7 @@ export const configSchema = z
     channels: channelsSchema.prefault({}),
     metrics: z.array(metricSchema).optional(),
     evaluation: evaluationSchema.prefault({}),
+    calendar: z.array(calendarEntrySchema).default([]),
     datasets: z.record(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, "a dataset name of letters, digits, - and _"), datasetSchema).default({}),
   })
   .strict();
@@ -216,3 +247,4 @@ export type MetricDef = z.infer<typeof metricSchema>;
 export type CountMetricDef = Extract<MetricDef, { kind: "count" }>;
 export type RatioMetricDef = Extract<MetricDef, { kind: "ratio" }>;
 export type EvaluationConfig = z.infer<typeof evaluationSchema>;
+export type CalendarEntry = z.infer<typeof calendarEntrySchema>;

@@ -7,13 +7,10 @@
  */
 import { median, medianAbsoluteDeviation, variance } from "simple-statistics";
 import { addDays } from "../shared/dates.js";
+import type { MetricDayRow } from "../store/dashboard.js";
 
-export interface DayValue {
-  ds: string;
-  value: number | null;
-  numerator: number | null;
-  denominator: number | null;
-}
+/** A day's value with the parts of a ratio, as the store keeps it. */
+export type DayValue = MetricDayRow;
 
 export interface Band {
   expected: number;

@@ -26,10 +26,16 @@ import {
   suspectsOf,
   type HourlyActionRow,
   type IncidentRow,
-  type OverrideRecord,
+  type SuspectRecord,
+  type DeploymentRow,
 } from "../store/dashboard.js";
 import { evaluateDay, thresholdsOf } from "../evaluate/index.js";
+import type { OverrideRow } from "../store/repos.js";
 import { describeError } from "../shared/errors.js";
+import { cumulativeStdNormalProbability } from "simple-statistics";
+import { canaryJudgementsOfDay } from "../store/canary.js";
+import type { CanaryJudgement } from "../canary/index.js";
+import { canarySentence, fmtHours } from "../present/canary.js";
 import { bandFrom, computedBand, type Band, type BandParams, type DayValue } from "./band.js";
 
 export const HISTORY_DAYS = 56;
@@ -100,11 +106,7 @@ export interface HourlyChart {
 
 export type DeployKind = "production" | "canary" | "preview";
 
-export interface DeployMarker {
-  repo: string;
-  sha: string;
-  ref: string | null;
-  environment: string;
+export interface DeployMarker extends Pick<DeploymentRow, "repo" | "sha" | "ref" | "environment"> {
   kind: DeployKind;
   at: string;
   /** Day and hour in the dataset's time zone. */
@@ -119,28 +121,20 @@ export interface CheckRunLink {
   sha: string;
 }
 
-export interface SuspectView {
-  repo: string;
-  sha: string;
-  ref: string | null;
-  reason: string;
-  evidence: string;
+export interface SuspectView extends Omit<SuspectRecord, "prs_json"> {
   prs: { number: number; title: string; url: string; checks: CheckRunLink[] }[];
   checks: CheckRunLink[];
 }
 
-/**
- * A PR build judged on its own traffic that day (issue 19). Filled by the
- * canary module through `DashboardSources.canaries`; the page lists them when present.
- */
+/** A PR build judged on its own traffic that day (docs/canary.md), as its check says it. */
 export interface CanaryView {
   repo: string;
   sha: string;
-  pr: number | null;
-  verdict: VerdictKind;
-  /** Share of the day's traffic the build served (0…1). */
+  status: string;
+  /** Share of the day's events the build served (0…1). */
   share: number | null;
-  hours: HourRange | null;
+  /** The hours compared, worded ("08:00–20:00"). */
+  hours: string;
   message: string;
 }
 
@@ -165,14 +159,8 @@ export interface DashboardData {
   suspects: SuspectView[];
   incidents: IncidentRow[];
   canaries: CanaryView[];
-  overrides: OverrideRecord[];
+  overrides: OverrideRow[];
   publishedDays: string[];
-}
-
-/** Sources other modules plug in without the dashboard importing them. */
-export interface DashboardSources {
-  /** Canaries judged on a day (issue 19); none by default. */
-  canaries?: (db: DB, dataset: string, ds: string) => CanaryView[];
 }
 
 /** The selected day's verdicts: the stored evaluation, else judged now (not stored) as of that day. */
@@ -203,11 +191,12 @@ function baselineCandidates(cfg: DatasetConfig, ds: string): string[] {
 }
 
 /**
- * Hours the intraday rule named in a verdict, read from the verdict itself
- * (docs/verdicts.md, "Within the day"): `hours: {from, to}` with `to` exclusive.
+ * Hours the intraday rule named in a verdict (docs/verdicts.md, "Within the
+ * day"): its `hourly` run, [from, to). Present only when the scan found a
+ * significant run.
  */
 export function intradayHours(v: Verdict | undefined): HourRange | null {
-  const h = (v as { hours?: unknown } | undefined)?.hours as { from?: unknown; to?: unknown } | null | undefined;
+  const h = (v as { hourly?: unknown } | undefined)?.hourly as { from?: unknown; to?: unknown } | null | undefined;
   if (!h || typeof h.from !== "number" || typeof h.to !== "number" || !(h.to > h.from)) return null;
   return { from: Math.max(0, h.from), to: Math.min(24, h.to) };
 }
@@ -287,14 +276,18 @@ function envLists(configJson: string | null | undefined): EnvLists {
   return { production: list("production_environments"), canary: list("canary_environments"), preview: list("preview_environments") };
 }
 
-/** Production, canary or preview: the repository's own lists first (.github/guardrail.yml), then the environment's name. */
-export function deployKind(environment: string, lists: EnvLists): DeployKind {
+/**
+ * Production, canary or preview: the repository's own lists first
+ * (.github/guardrail.yml), then the environment's name, then the table it was
+ * recorded in (a canary_deployments row is a canary unless named a preview).
+ */
+export function deployKind(environment: string, lists: EnvLists, recorded: "production" | "canary" = "production"): DeployKind {
   if (lists.canary.includes(environment)) return "canary";
   if (lists.preview.includes(environment)) return "preview";
   if (lists.production.includes(environment)) return "production";
   if (/canary/i.test(environment)) return "canary";
   if (/preview|review|staging|^pr[-_]?\d|test/i.test(environment)) return "preview";
-  return "production";
+  return recorded;
 }
 
 /** The day and hour of an instant in the dataset's time zone (UTC unless the dataset names one). */
@@ -317,7 +310,7 @@ function deploymentMarkers(db: DB, cfg: DatasetConfig, from: string, to: string)
   return rows
     .map((r) => {
       const local = localDayHour(r.deployed_at, tz);
-      return { repo: r.repo, sha: r.sha, ref: r.ref, environment: r.environment, kind: deployKind(r.environment, envLists(configs.get(r.repo))), at: r.deployed_at, ...local };
+      return { repo: r.repo, sha: r.sha, ref: r.ref, environment: r.environment, kind: deployKind(r.environment, envLists(configs.get(r.repo)), r.source), at: r.deployed_at, ...local };
     })
     .filter((m) => m.ds >= from && m.ds <= to);
 }
@@ -347,12 +340,25 @@ function suspectViews(db: DB, dataset: string, ds: string): SuspectView[] {
   });
 }
 
+/**
+ * Whether even a total collapse of the segment (zero today) would be
+ * significant: the exact chance of zero (binomial at today's denominator, or
+ * Poisson at the expected count) below the tail the sensitivity allows. When it
+ * is not, the segment is too small to judge (docs/verdicts.md). Without an
+ * expectation there is nothing to judge against.
+ */
+export function collapseIsSignificant(kind: "count" | "ratio", volume: number, expected: number | null, sensitivity: number): boolean {
+  if (expected === null || !(expected > 0)) return false;
+  const logZero = kind === "ratio" ? (expected >= 1 ? -Infinity : volume * Math.log1p(-expected)) : -expected;
+  return Math.exp(logZero) <= cumulativeStdNormalProbability(-sensitivity);
+}
+
 /** The bars of each breakdown of `metric` on `ds`, each with its own baseline expectation. */
 function breakdownBars(db: DB, cfg: DatasetConfig, def: MetricDef, ds: string): Map<string, BreakdownBar[]> {
   const candidates = baselineCandidates(cfg, ds);
   const rows = metricSegments(db, cfg.name, def.name, [ds, ...candidates], [...BREAKDOWN_DIMENSIONS]);
   const p = bandParams(cfg, def);
-  const minVolume = thresholdsOf(cfg, def).min_denominator;
+  const t = thresholdsOf(cfg, def);
   const byKey = new Map<string, Map<string, DayValue>>();
   for (const r of rows) {
     const key = `${r.dimension}\u0000${r.value_key}`;
@@ -368,13 +374,14 @@ function breakdownBars(db: DB, cfg: DatasetConfig, def: MetricDef, ds: string): 
     const band = computedBand(history, ds, p);
     // The judge's volume: today's denominator for a ratio, the expected value for a count (docs/verdicts.md).
     const volume = def.kind === "ratio" ? today.denominator ?? 0 : band?.expected ?? today.value ?? 0;
+    const expected = band?.expected ?? null;
     const bar: BreakdownBar = {
       label: valueKey === "" ? "(unknown)" : valueKey,
       value: today.value,
       numerator: today.numerator,
       denominator: today.denominator,
       expected: band?.expected ?? null,
-      tooSmall: volume < minVolume,
+      tooSmall: volume < t.min_denominator || !collapseIsSignificant(def.kind, volume, expected, t.sensitivity),
     };
     let list = out.get(dimension);
     if (!list) out.set(dimension, (list = []));
@@ -417,7 +424,22 @@ function segmentChart(db: DB, cfg: DatasetConfig, def: MetricDef, verdict: Verdi
   return { metric: def.name, def, lines };
 }
 
-export function loadDashboardData(db: DB, config: GuardrailConfig, opts: { dataset?: string; ds?: string; sources?: DashboardSources }): DashboardData {
+/** The canaries judged on the day's traffic, worst first, worded as their checks word them. */
+function canariesOf(db: DB, dataset: string, ds: string): CanaryView[] {
+  return canaryJudgementsOfDay(db, dataset, ds).map((stored) => {
+    const j = stored.judgement as CanaryJudgement;
+    return {
+      repo: stored.repo,
+      sha: stored.sha,
+      status: stored.status,
+      share: j.day_events > 0 ? j.canary_events / j.day_events : null,
+      hours: fmtHours(j.hours ?? []),
+      message: canarySentence(j),
+    };
+  });
+}
+
+export function loadDashboardData(db: DB, config: GuardrailConfig, opts: { dataset?: string; ds?: string }): DashboardData {
   const known = [...new Set([...listDatasets(db), ...Object.keys(config.datasets)])].sort();
   const dataset = opts.dataset ?? (known.includes("default") || known.length === 0 ? "default" : known[0]!);
   const cfg = resolveDataset(config, dataset);
@@ -514,7 +536,7 @@ export function loadDashboardData(db: DB, config: GuardrailConfig, opts: { datas
     batchStatus: batch?.status ?? null,
     suspects: suspectViews(db, dataset, ds),
     incidents: incidentsOn(db, dataset, ds),
-    canaries: opts.sources?.canaries?.(db, dataset, ds) ?? [],
+    canaries: canariesOf(db, dataset, ds),
     publishedDays: publishedDays.filter((d) => d <= addDays(ds, HISTORY_DAYS)),
   };
 }

@@ -12,7 +12,7 @@ import type { GuardrailConfig, MetricDef } from "../config/schema.js";
 import { addDays, dsRange, weekday, WEEKDAY_NAMES } from "../shared/dates.js";
 import type { Verdict } from "../shared/types.js";
 import { dimensionWord, fmtChange, fmtHourRange, fmtSample, fmtShare, fmtShortDate, fmtValue, fmtZ } from "../present/format.js";
-import { BREAKDOWN_DIMENSIONS, HISTORY_DAYS, loadDashboardData, type DashboardData, type DashboardSources, type DeployMarker, type SuspectView } from "./data.js";
+import { BREAKDOWN_DIMENSIONS, HISTORY_DAYS, loadDashboardData, type DashboardData, type DeployMarker, type SuspectView } from "./data.js";
 import { barChart, DEPLOY_GLYPHS, esc, hourChart, LINE_STYLES, timeChart, VERDICT_COLOURS } from "./svg.js";
 
 /**
@@ -34,7 +34,6 @@ export interface DashboardOptions {
   dataset?: string;
   ds?: string;
   links?: PageLinks;
-  sources?: DashboardSources;
   /** Web base of GitHub for links to commits, PRs, check runs and issues. */
   githubUrl?: string;
 }
@@ -78,7 +77,8 @@ th{background:var(--panel)}td.num{text-align:right;font-variant-numeric:tabular-
 .cal{width:auto;font-size:.85rem}.cal td,.cal th{padding:2px 6px;text-align:center;border:0}.cal td.on{font-weight:700;outline:2px solid #8250df}.cal td.off{color:#8c959f}
 details{margin-top:6px}summary{cursor:pointer;color:var(--accent)}
 footer{color:var(--muted);font-size:.85rem;padding:24px 16px}
-@media (max-width:600px){body{font-size:15px}h1{font-size:1.3rem}.verdict{font-size:1.4rem}th,td{padding:4px 5px}}
+td.num{white-space:nowrap}
+@media (max-width:600px){body{font-size:15px}h1{font-size:1.3rem}.verdict{font-size:1.4rem}th,td{padding:4px 5px}.chart:not(.bars) .axis{font-size:18px}}
 `;
 
 function tag(verdict: string): string {
@@ -299,14 +299,16 @@ function shippedSection(d: DashboardData, gh: string): string {
   return out.join("");
 }
 
-/** Canary and preview builds judged on their own traffic that day (issue 19); nothing when none were. */
-function canariesSection(d: DashboardData): string {
+const CANARY_WORDS: Record<string, string> = { fail: "✖ Failing", warn: "▲ Warning", no_decline: "✔ No decline", low_traffic: "? Too little traffic", not_judged: "? Not judged" };
+
+/** Canary and preview builds judged on their own traffic that day (docs/canary.md); nothing when none were. */
+function canariesSection(d: DashboardData, gh: string): string {
   if (!d.canaries.length) return "";
-  const rows = d.canaries.map(
-    (c) =>
-      `<tr><td>${esc(c.repo)}${c.pr !== null ? `#${c.pr}` : ""}</td><td><code>${esc(c.sha.slice(0, 7))}</code></td><td class="num">${c.share === null ? "–" : esc(fmtShare(c.share))}</td><td>${c.hours ? esc(fmtHourRange(c.hours.from, c.hours.to)) : "–"}</td><td>${tag(c.verdict)}</td><td>${esc(c.message)}</td></tr>`,
-  );
-  return `<div class="table-wrap" tabindex="0"><table data-canaries><caption>Canaries judged on ${esc(d.ds)}</caption><thead><tr><th scope="col">pull request</th><th scope="col">build</th><th scope="col">traffic</th><th scope="col">hours</th><th scope="col">verdict</th><th scope="col">why</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
+  const rows = d.canaries.map((c) => {
+    const colour = VERDICT_COLOURS[c.status] ?? (c.status === "no_decline" ? VERDICT_COLOURS.pass : "#57606a");
+    return `<tr><td>${esc(c.repo)}</td><td>${ghLink(gh, `${c.repo}/commit/${c.sha}`, c.sha.slice(0, 7))}</td><td class="num">${c.share === null ? "–" : esc(fmtShare(c.share))}</td><td>${esc(c.hours)}</td><td><span class="tag" style="--c:${colour}">${esc(CANARY_WORDS[c.status] ?? c.status)}</span></td><td>${esc(c.message)}</td></tr>`;
+  });
+  return `<div class="table-wrap" tabindex="0"><table data-canaries><caption>Canaries judged on ${esc(d.ds)}: each build against the rest of the same hours</caption><thead><tr><th scope="col">repository</th><th scope="col">build</th><th scope="col">share of events</th><th scope="col">hours</th><th scope="col">verdict</th><th scope="col">why</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
 }
 
 function overridesTable(d: DashboardData): string {
@@ -405,7 +407,7 @@ export function renderPage(d: DashboardData, opts: Pick<DashboardOptions, "links
         );
         body.push(`<div class="table-wrap" tabindex="0"><table><caption>App versions compared with the rest of the day's traffic</caption><thead><tr><th scope="col">version</th><th scope="col">metric</th><th scope="col">rate</th><th scope="col">rest of traffic</th><th scope="col">change</th><th scope="col">verdict</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`);
       }
-      body.push(canariesSection(d));
+      body.push(canariesSection(d, gh));
     } else body.push(`<p class="summary">No verdicts for this day${d.evaluationError ? `: ${esc(d.evaluationError)}` : ""}.</p>`);
     body.push(`</section>`);
     body.push(`<section aria-labelledby="s-shipped"><h2 id="s-shipped">When code shipped</h2>${shippedSection(d, gh)}</section>`);

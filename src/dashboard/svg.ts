@@ -62,6 +62,11 @@ function runs<T>(items: T[], has: (t: T) => boolean): T[][] {
 
 type Kind = "count" | "ratio";
 
+/** A tick label at the right edge ends there instead of running off the chart. */
+function anchor(x: number): "middle" | "end" {
+  return x > W - PAD.right - 24 ? "end" : "middle";
+}
+
 /** A y scale with round ticks over every value drawn (0 stays the floor). */
 function yScale(values: number[], kind: Kind, top: number, bottom: number) {
   let lo = Math.min(...values);
@@ -82,7 +87,7 @@ function yScale(values: number[], kind: Kind, top: number, bottom: number) {
 
 function yAxis(y: (v: number) => number, ticks: number[], step: number, kind: Kind, width: number): string {
   return ticks
-    .map((v) => `<line x1="${PAD.left}" x2="${width - PAD.right}" y1="${f1(y(v))}" y2="${f1(y(v))}" class="grid"/><text x="${PAD.left - 6}" y="${f1(y(v) + 4)}" text-anchor="end" class="axis">${esc(fmtTick(v, kind, step))}</text>`)
+    .map((v) => `<line x1="${PAD.left}" x2="${width - PAD.right}" y1="${f1(y(v))}" y2="${f1(y(v))}" class="grid"/><text x="${PAD.left - 6}" y="${f1(y(v) + 4)}" text-anchor="end" class="axis y">${esc(fmtTick(v, kind, step))}</text>`)
     .join("");
 }
 
@@ -111,11 +116,15 @@ export interface TimeLine {
   style: number;
 }
 
-export interface TimeChartInput {
+/** What every chart has: an id for its labels, a title and description for screen readers, the metric's kind. */
+interface ChartLabels {
   id: string;
   title: string;
   desc: string;
   kind: Kind;
+}
+
+export interface TimeChartInput extends ChartLabels {
   /** Days shown, oldest first: the x axis spans exactly these. */
   days: string[];
   selectedDs: string;
@@ -151,7 +160,7 @@ export function timeChart(c: TimeChartInput): string {
   const weekTicks = x.ticks(WEEKDAY_INTERVALS[weekday(c.selectedDs || last)]!);
   for (const t of weekTicks) {
     const ds = epochMsToDs(t.getTime());
-    parts.push(`<line x1="${f1(x(t))}" x2="${f1(x(t))}" y1="${H - PAD.bottom}" y2="${H - PAD.bottom + 4}" class="tick"/><text x="${f1(x(t))}" y="${H - 10}" text-anchor="middle" class="axis">${esc(fmtShortDate(ds))}</text>`);
+    parts.push(`<line x1="${f1(x(t))}" x2="${f1(x(t))}" y1="${H - PAD.bottom}" y2="${H - PAD.bottom + 4}" class="tick"/><text x="${f1(x(t))}" y="${H - 10}" text-anchor="${anchor(x(t))}" class="axis x">${esc(fmtShortDate(ds))}</text>`);
   }
   parts.push(`<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${H - PAD.bottom}" y2="${H - PAD.bottom}" class="baseline"/>`);
   const indexed = series.map((p) => ({ p, x: xDs(p.ds) }));
@@ -188,11 +197,7 @@ export function timeChart(c: TimeChartInput): string {
   return `<svg class="chart" viewBox="0 0 ${W} ${H}" ${head}>${labels}${parts.join("")}</svg>`;
 }
 
-export interface HourChartInput {
-  id: string;
-  title: string;
-  desc: string;
-  kind: Kind;
+export interface HourChartInput extends ChartLabels {
   hours: HourPoint[];
   flagged: HourRange | null;
   deploys: DeployMarker[];
@@ -214,7 +219,7 @@ export function hourChart(c: HourChartInput): string {
   }
   parts.push(yAxis(y, ticks, step, c.kind, W));
   // Every 3 hours: a day reads in quarters and eighths.
-  for (let h = 0; h <= 24; h += 3) parts.push(`<line x1="${f1(x(h))}" x2="${f1(x(h))}" y1="${H - PAD.bottom}" y2="${H - PAD.bottom + 4}" class="tick"/><text x="${f1(x(h))}" y="${H - 10}" text-anchor="middle" class="axis">${esc(fmtHour(h % 24 === 0 && h > 0 ? 24 : h))}</text>`);
+  for (let h = 0; h <= 24; h += 3) parts.push(`<line x1="${f1(x(h))}" x2="${f1(x(h))}" y1="${H - PAD.bottom}" y2="${H - PAD.bottom + 4}" class="tick"/><text x="${f1(x(h))}" y="${H - 10}" text-anchor="${anchor(x(h))}" class="axis x">${esc(fmtHour(h % 24 === 0 && h > 0 ? 24 : h))}</text>`);
   parts.push(`<line x1="${PAD.left}" x2="${W - PAD.right}" y1="${H - PAD.bottom}" y2="${H - PAD.bottom}" class="baseline"/>`);
   const pts = c.hours.map((h) => ({ h, x: x(h.hour + 0.5) }));
   for (const run of runs(pts, ({ h }) => !!h.band)) {
@@ -264,5 +269,5 @@ export function barChart(id: string, title: string, bars: BreakdownBar[], kind: 
       b.expected !== null ? `<line x1="${f1(x(b.expected))}" x2="${f1(x(b.expected))}" y1="${yy + 1}" y2="${yy + rowH - 3}" class="exp-mark"><title>${esc(`expected ${fmtValue(b.expected, kind)}`)}</title></line>` : "";
     return `<g${b.tooSmall ? ` class="small" data-small="true"` : ""}><title>${esc(describe(b))}</title><text x="${labelW - 8}" y="${yy + 18}" text-anchor="end" class="axis">${esc(label)}</text><rect x="${labelW}" y="${yy + 5}" width="${f1(Math.max(w, 1))}" height="${rowH - 10}" class="bar"/>${marker}<text x="${f1(W - textW + 8)}" y="${yy + 18}" class="axis">${esc(evidence)}</text></g>`;
   });
-  return `<svg class="chart" viewBox="0 0 ${W} ${h}" role="img" aria-labelledby="${id}-t ${id}-d"><title id="${id}-t">${esc(title)}</title><desc id="${id}-d">${esc(desc)}</desc>${rows.join("")}</svg>`;
+  return `<svg class="chart bars" viewBox="0 0 ${W} ${h}" role="img" aria-labelledby="${id}-t ${id}-d"><title id="${id}-t">${esc(title)}</title><desc id="${id}-d">${esc(desc)}</desc>${rows.join("")}</svg>`;
 }

@@ -12,6 +12,7 @@ import { UserError } from "../shared/errors.js";
 import { addDays, daysBetween, dsRange, dsToEpochMs, isValidDs, DS_BOUNDS } from "../shared/dates.js";
 import { judgeDay } from "./evaluate.js";
 import type { MetricRow } from "./days.js";
+import { median } from "simple-statistics";
 
 export interface BacktestDay {
   ds: string;
@@ -45,6 +46,8 @@ export interface BacktestMetric {
   /** warn / judged days (pass + warn + fail − not_judged); null when nothing was judged. */
   warn_rate: number | null;
   fail_rate: number | null;
+  /** Added, guardrails: the median over the period of the smallest one-day and 7-day decline that would fail (null: none would). */
+  power?: { one_day: number | null; seven_day: number | null } | null;
 }
 
 export interface BacktestResult {
@@ -81,11 +84,21 @@ export function backtest(db: DB, cfg: DatasetConfig, range: { from: string; to: 
       { metric: m.name, guardrail: m.guardrail, enforced: m.enforce, days: 0, pass: 0, warn: 0, fail: 0, no_data: 0, inconclusive: 0, not_judged: 0, warn_rate: null, fail_rate: null },
     ]),
   );
+  const hourlyCache = new Map<number, Map<string, number[]> | null>();
+  const powers = new Map<string, { one: number[]; seven: number[]; judged: number }>();
   const days = dsRange(range.from, range.to).map((ds): BacktestDay => {
-    const e = judgeDay(db, cfg, { ds, now: new Date(dsToEpochMs(addDays(ds, 1))), persist: false, cache, totalsCache });
+    const e = judgeDay(db, cfg, { ds, now: new Date(dsToEpochMs(addDays(ds, 1))), persist: false, cache, totalsCache, hourlyCache });
     for (const v of e.verdicts) {
       const c = perMetric.get(v.metric);
       if (!c) continue;
+      if (v.power) {
+        const p = powers.get(v.metric) ?? { one: [], seven: [], judged: 0 };
+        p.judged++;
+        // A day where no drop would fail counts as 100 %: the median then says "not at this volume" when most days are so.
+        p.one.push(v.power.one_day ?? Infinity);
+        p.seven.push(v.power.seven_day ?? Infinity);
+        powers.set(v.metric, p);
+      }
       c.days++;
       c[v.verdict]++;
       if (v.low_volume) c.not_judged++;
@@ -103,7 +116,17 @@ export function backtest(db: DB, cfg: DatasetConfig, range: { from: string; to: 
   });
   const metrics = [...perMetric.values()].map((c) => {
     const judged = c.pass + c.warn + c.fail - c.not_judged;
-    return { ...c, warn_rate: judged > 0 ? c.warn / judged : null, fail_rate: judged > 0 ? c.fail / judged : null };
+    const p = powers.get(c.metric);
+    const med = (xs: number[]) => {
+      const m = median(xs);
+      return Number.isFinite(m) ? m : null;
+    };
+    return {
+      ...c,
+      warn_rate: judged > 0 ? c.warn / judged : null,
+      fail_rate: judged > 0 ? c.fail / judged : null,
+      ...(c.guardrail ? { power: p && p.judged > 0 ? { one_day: med(p.one), seven_day: med(p.seven) } : null } : {}),
+    };
   });
   return {
     from: range.from,

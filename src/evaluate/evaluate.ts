@@ -1,22 +1,34 @@
 /**
  * Judging one day: every configured metric against the same weekday of the
- * previous published weeks, verdicts with their numbers and a sentence,
- * localisation of what declined, and version mode.
+ * previous published weeks (docs/verdicts.md). The judge returns codes and
+ * numbers; the sentences are written by src/present/verdict-text.ts.
+ *
+ * Per metric: a robust baseline (baseline.ts), exact tails for small counts
+ * (tails.ts), the big-segment rule (segments.ts), and for guardrails the
+ * within-day scan (hourly.ts), the accumulation across days with hysteresis
+ * (sequential.ts), the mix-shift rule, marked special days and the power
+ * figures (power.ts).
  */
 import type { DB } from "../store/db.js";
 import type { DatasetConfig } from "../config/load.js";
-import type { MetricDef } from "../config/schema.js";
-import type { Evaluation, Verdict, VerdictKind, VersionVerdict } from "../shared/types.js";
+import type { CountMetricDef, MetricDef } from "../config/schema.js";
+import type { Evaluation, Verdict, VerdictKind, VerdictReason, VersionVerdict } from "../shared/types.js";
 import { UserError } from "../shared/errors.js";
-import { addDays, epochMsToDs, hoursSinceDayEnd, isValidDs, weekday, WEEKDAY_NAMES, DS_BOUNDS } from "../shared/dates.js";
+import { addDays, epochMsToDs, hoursSinceDayEnd, isValidDs, DS_BOUNDS } from "../shared/dates.js";
 import { dayStates, latestAttemptedDay, metricRowsByBatch, metricTotalsByBatch, type DayState, type MetricRow } from "./days.js";
 import { latestPublishedDs } from "../store/partitions.js";
+import { markedDays } from "../store/marks.js";
+import { hourlyActionEvents } from "../store/hourly.js";
 import { countRelativeSpread, ratioRelativeBetweenVariance, type RatioPair } from "./spread.js";
-import { countEstimate, judge, ratioEstimate, type Estimate, type Fraction, type Judgement, type Thresholds } from "./stats.js";
+import { countEstimate, exactCountZ, exactRatioZ, judge, ratioEstimate, type Estimate, type Fraction, type Judgement, type RatioEstimate, type Thresholds } from "./stats.js";
 import { bestDimension, localiseCount, localiseRatio, type DimensionLocalisation } from "./localise.js";
 import { versionVerdicts, VERSION_DIMENSION } from "./versions.js";
 import { failingSegment, type SegmentFailure, type SegmentSeries } from "./segments.js";
-import { dimensionWord, fmtCount, fmtPct, fmtSigned, fmtValue, fmtWeekdays } from "../present/format.js";
+import { chooseCountBaseline, chooseRatioBaseline, type Exclusion, type ExclusionReason } from "./baseline.js";
+import { scanHours, type HourlyDay, type HourlyRun } from "./hourly.js";
+import { INITIAL_STATE, stepSequential, type DayScore, type SequentialCarry, type SequentialParams } from "./sequential.js";
+import { powerOf } from "./power.js";
+import { daySummary, verdictSentence, type MetricWords, type VerdictFigures, type WhereFigures } from "../present/verdict-text.js";
 
 const DAY_MS = 86_400_000;
 
@@ -29,8 +41,10 @@ export interface EvaluateOptions {
   persist?: boolean;
   /** Metric values per batch id, shared between the days of a backtest. */
   cache?: Map<number, MetricRow[]>;
-  /** Day totals per batch id (the spread window), shared between the days of a backtest. */
+  /** Day totals per batch id (the spread and sequential windows), shared between the days of a backtest. */
   totalsCache?: Map<number, MetricRow[]>;
+  /** Hourly event counts per batch id, shared between the days of a backtest. */
+  hourlyCache?: Map<number, Map<string, number[]> | null>;
 }
 
 /** Why the day could (not) be judged; added to the evaluate JSON as `data`. */
@@ -70,27 +84,45 @@ export function judgeDay(db: DB, cfg: DatasetConfig, opts: EvaluateOptions = {})
   if (opts.ds !== undefined && !isValidDs(opts.ds)) throw new UserError(`--ds: expected a date as YYYY-MM-DD ${DS_BOUNDS}, got "${opts.ds}".`);
   const ds = opts.ds ?? latestAttemptedDay(db, cfg.name) ?? epochMsToDs(now.getTime() - DAY_MS);
 
-  const lookback = Array.from({ length: 2 * ev.weeks }, (_, i) => addDays(ds, -7 * (i + 1)));
-  // The spread window: every day of the last spread_weeks weeks, each paired with the same weekday a week earlier.
-  const windowDays = ev.spread_weeks > 0 ? Array.from({ length: 7 * ev.spread_weeks + 7 }, (_, i) => addDays(ds, -(i + 1))) : [];
-  const states = dayStates(db, cfg.name, [...new Set([ds, ...lookback, ...windowDays])]);
+  const lookback = lookbackOf(ds, ev.weeks);
+  // Day totals: the spread window (every day of the last spread_weeks weeks, each paired with the same weekday a
+  // week earlier) and the sequential window (sequential_days days, each with its own look-back).
+  const spreadSpan = ev.spread_weeks > 0 ? 7 * ev.spread_weeks + 7 : 0;
+  const totalsSpan = Math.max(spreadSpan, ev.sequential_days > 0 ? ev.sequential_days + 14 * ev.weeks : 0);
+  const totalsDays = Array.from({ length: totalsSpan }, (_, i) => addDays(ds, -(i + 1)));
+  const states = dayStates(db, cfg.name, [...new Set([ds, ...lookback, ...totalsDays])]);
   const data = dataState(db, cfg, ds, states.get(ds)!, now);
   const publishedBefore = lookback.filter((d) => states.get(d)!.state === "published");
-  // Every published same weekday of the look-back: each metric takes the newest `weeks` of them that have a value for it.
-  const baselineDays = publishedBefore;
+  const marks = markMap(db, cfg, addDays(ds, -totalsSpan - 14 * ev.weeks), ds);
 
   let verdicts: JudgedVerdict[];
   let versions: VersionVerdict[] = [];
   if (data.state !== "published") {
     const kind: VerdictKind = data.state === "rejected" ? "inconclusive" : "no_data";
-    verdicts = cfg.metrics.map((m) => emptyVerdict(m, kind, data.message));
+    verdicts = cfg.metrics.map((m) => emptyVerdict(m, kind, `${m.name}: ${data.message}`, "data_state"));
   } else {
     const batchOf = (d: string) => (states.get(d) as Extract<DayState, { state: "published" }>).batchId;
-    const rows = loadRows(db, [ds, ...baselineDays].map(batchOf), opts.cache);
+    const rows = loadRows(db, [ds, ...publishedBefore].map(batchOf), opts.cache);
     const today = rows.get(batchOf(ds))!;
-    const base = baselineDays.map((d) => ({ ds: d, rows: rows.get(batchOf(d))! }));
-    const window = spreadWindow(db, windowDays, states, opts.totalsCache);
-    const ctx: MetricContext = { cfg, ds, today, base, window, lookbackDays: lookback.length, publishedBefore: publishedBefore.length };
+    const base = publishedBefore.map((d) => ({ ds: d, rows: rows.get(batchOf(d))! }));
+    const totals = loadTotals(db, totalsDays, states, opts.totalsCache);
+    totals.set(ds, today);
+    for (const b of base) totals.set(b.ds, b.rows);
+    const spreadDays = new Set(totalsDays.slice(0, spreadSpan));
+    const ctx: MetricContext = {
+      db,
+      cfg,
+      ds,
+      today,
+      base,
+      totals,
+      pairs: spreadPairs(totalsDays.slice(0, Math.max(0, spreadSpan - 7)).filter((d) => spreadDays.has(d)), totals, marks),
+      marks,
+      lookbackDays: lookback.length,
+      publishedBefore: publishedBefore.length,
+      batchOf: (d) => (states.get(d)?.state === "published" ? batchOf(d) : null),
+      hourlyCache: opts.hourlyCache ?? new Map(),
+    };
     verdicts = cfg.metrics.map((m) => judgeMetric(ctx, m));
     for (const m of cfg.metrics) {
       if (m.kind === "ratio" && m.guardrail) versions.push(...versionVerdicts(m, today, thresholdsOf(cfg, m), ev.version_min_denominator));
@@ -100,7 +132,22 @@ export function judgeDay(db: DB, cfg: DatasetConfig, opts: EvaluateOptions = {})
   const enforced = verdicts.filter((v) => v.guardrail && v.enforced !== false);
   const fallback: VerdictKind = data.state === "published" ? "pass" : data.state === "rejected" ? "inconclusive" : "no_data";
   const status = worst(enforced.map((v) => v.verdict), fallback);
-  return { ds, dataset: cfg.name, status, verdicts, versions, summary: summarise(ds, status, enforced, versions, data), data };
+  const culprits = versions.filter((v) => v.verdict === "fail");
+  const summary = daySummary(ds, status, enforced, culprits, data.state === "published" ? null : data.message);
+  return { ds, dataset: cfg.name, status, verdicts, versions, summary, data };
+}
+
+/** The same weekday of the previous 2 × weeks weeks, newest first (a metric uses the newest `weeks` that qualify). */
+function lookbackOf(ds: string, weeks: number): string[] {
+  return Array.from({ length: 2 * weeks }, (_, i) => addDays(ds, -7 * (i + 1)));
+}
+
+/** Marked days: the dataset's calendar and `guardrail mark`, the newest mark winning. */
+function markMap(db: DB, cfg: DatasetConfig, from: string, to: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const c of cfg.calendar) if (c.date >= from && c.date <= to) out.set(c.date, c.reason);
+  for (const m of markedDays(db, cfg.name, from, to)) out.set(m.ds, m.reason);
+  return out;
 }
 
 function loadRows(db: DB, batchIds: number[], cache?: Map<number, MetricRow[]>): Map<number, MetricRow[]> {
@@ -110,27 +157,27 @@ function loadRows(db: DB, batchIds: number[], cache?: Map<number, MetricRow[]>):
   return new Map(batchIds.map((id) => [id, cache?.get(id) ?? loaded.get(id)!]));
 }
 
-/** Week-over-week pairs of day totals inside the spread window: [day t, day t − 7], both published. */
 type TotalsByDay = Map<string, MetricRow[]>;
-interface SpreadWindow {
-  pairs: [MetricRow[], MetricRow[]][];
-}
 
-function spreadWindow(db: DB, windowDays: string[], states: Map<string, DayState>, cache?: Map<number, MetricRow[]>): SpreadWindow {
-  const published = windowDays.filter((d) => states.get(d)?.state === "published");
+function loadTotals(db: DB, days: string[], states: Map<string, DayState>, cache?: Map<number, MetricRow[]>): TotalsByDay {
+  const published = days.filter((d) => states.get(d)?.state === "published");
   const batchOf = (d: string) => (states.get(d) as Extract<DayState, { state: "published" }>).batchId;
   const missing = published.map(batchOf).filter((id) => !cache?.has(id));
   const loaded = metricTotalsByBatch(db, missing);
   if (cache) for (const [id, rows] of loaded) cache.set(id, rows);
-  const totals: TotalsByDay = new Map(published.map((d) => [d, cache?.get(batchOf(d)) ?? loaded.get(batchOf(d))!]));
-  const pairs: SpreadWindow["pairs"] = [];
-  // windowDays is 7·W + 7 days long; only the newest 7·W can have a partner a week earlier inside it.
-  for (const d of windowDays.slice(0, windowDays.length - 7)) {
+  return new Map(published.map((d) => [d, cache?.get(batchOf(d)) ?? loaded.get(batchOf(d))!]));
+}
+
+/** Week-over-week pairs of day totals inside the spread window: [day t, day t − 7], both published, neither marked. */
+function spreadPairs(days: string[], totals: TotalsByDay, marks: Map<string, string>): [MetricRow[], MetricRow[]][] {
+  const pairs: [MetricRow[], MetricRow[]][] = [];
+  for (const d of days) {
+    const before = addDays(d, -7);
     const a = totals.get(d);
-    const b = totals.get(addDays(d, -7));
-    if (a && b) pairs.push([a, b]);
+    const b = totals.get(before);
+    if (a && b && !marks.has(d) && !marks.has(before)) pairs.push([a, b]);
   }
-  return { pairs };
+  return pairs;
 }
 
 function dataState(db: DB, cfg: DatasetConfig, ds: string, state: DayState, now: Date): DataState {
@@ -162,12 +209,11 @@ function dataState(db: DB, cfg: DatasetConfig, ds: string, state: DayState, now:
   }
 }
 
-function emptyVerdict(m: MetricDef, kind: VerdictKind, message: string): Verdict {
+function emptyVerdict(m: MetricDef, kind: VerdictKind, message: string, reason: VerdictReason): JudgedVerdict {
   return {
     metric: m.name,
     guardrail: m.guardrail,
     enforced: m.enforce,
-    kind: m.kind,
     verdict: kind,
     observed: null,
     expected: null,
@@ -176,9 +222,11 @@ function emptyVerdict(m: MetricDef, kind: VerdictKind, message: string): Verdict
     change: null,
     z: null,
     baseline_days: [],
-    message: `${m.name}: ${message}`,
+    message,
     segments: [],
     decomposition: null,
+    kind: m.kind,
+    reason,
   };
 }
 
@@ -193,19 +241,40 @@ export function thresholdsOf(cfg: DatasetConfig, m: MetricDef): Thresholds {
   };
 }
 
+function wordsOf(m: MetricDef, t: Thresholds): MetricWords {
+  return {
+    name: m.name,
+    kind: m.kind,
+    numerator: m.kind === "ratio" ? m.numerator : undefined,
+    denominator: m.kind === "ratio" ? m.denominator : undefined,
+    bad_direction: m.bad_direction,
+    guardrail: m.guardrail,
+    enforce: m.enforce,
+    sensitivity: t.sensitivity,
+    min_relative_change: t.min_relative_change,
+    min_denominator: t.min_denominator,
+  };
+}
+
 interface MetricContext {
+  db: DB;
   cfg: DatasetConfig;
   ds: string;
   today: MetricRow[];
-  /** Every published same weekday of the look-back, newest first (a metric uses the newest `weeks` with a value). */
+  /** Every published same weekday of the look-back, newest first, with all their rows (segments). */
   base: { ds: string; rows: MetricRow[] }[];
-  window: SpreadWindow;
+  /** Day totals of every published day the windows need (today and its look-back included). */
+  totals: TotalsByDay;
+  pairs: [MetricRow[], MetricRow[]][];
+  marks: Map<string, string>;
   lookbackDays: number;
   publishedBefore: number;
+  batchOf: (ds: string) => number | null;
+  hourlyCache: Map<number, Map<string, number[]> | null>;
 }
 
-function totalRow(rows: MetricRow[], metric: string): MetricRow | undefined {
-  return rows.find((r) => r.metric === metric && r.dimension === "" && r.value_key === "");
+function totalRow(rows: MetricRow[] | undefined, metric: string): MetricRow | undefined {
+  return rows?.find((r) => r.metric === metric && r.dimension === "" && r.value_key === "");
 }
 
 function fractionOf(r: MetricRow | undefined): Fraction | null {
@@ -213,101 +282,275 @@ function fractionOf(r: MetricRow | undefined): Fraction | null {
   return { num: r.numerator, den: r.denominator };
 }
 
+/** The ordinary movement of one metric over the spread window (null: too few pairs). */
+interface Spread {
+  relSpread: number | null;
+  tau2: number | null;
+}
+
+function spreadOf(ctx: MetricContext, m: MetricDef): Spread {
+  if (m.kind === "count") {
+    const pairs = ctx.pairs.map(([a, b]) => [totalRow(a, m.name)?.value ?? 0, totalRow(b, m.name)?.value ?? 0] as [number, number]);
+    return { relSpread: countRelativeSpread(pairs), tau2: null };
+  }
+  const pairs: RatioPair[] = [];
+  let num = 0;
+  let den = 0;
+  for (const [a, b] of ctx.pairs) {
+    const fa = fractionOf(totalRow(a, m.name));
+    const fb = fractionOf(totalRow(b, m.name));
+    if (fa && fb) {
+      pairs.push({ today: fa, before: fb });
+      num += fb.num;
+      den += fb.den;
+    }
+  }
+  return { relSpread: null, tau2: den > 0 ? ratioRelativeBetweenVariance(pairs, num / den) : null };
+}
+
+/** One day of one metric, judged on its total against its robust baseline. */
+type DayEstimate =
+  | { state: "no_value"; parts: boolean }
+  | { state: "zero_denominator"; expectedDenominator: number | null; collapse: boolean }
+  | { state: "short_history"; observed: number; used: string[] }
+  | {
+      state: "judged";
+      est: Estimate | RatioEstimate;
+      fraction: Fraction | null;
+      used: string[];
+      excluded: Exclusion[];
+      volume: number;
+      judgement: Judgement;
+    };
+
+function estimateDay(ctx: MetricContext, m: MetricDef, d: string, t: Thresholds, spread: Spread, known: Map<string, ExclusionReason>): DayEstimate {
+  const ev = ctx.cfg.evaluation;
+  const small = ev.small_sample_correction;
+  const candidates = lookbackOf(d, ev.weeks).filter((x) => ctx.totals.has(x));
+  if (m.kind === "count") {
+    const row = totalRow(ctx.totals.get(d), m.name);
+    if (!row || row.value === null) return { state: "no_value", parts: false };
+    const c = candidates.flatMap((x) => {
+      const v = totalRow(ctx.totals.get(x), m.name)?.value;
+      return v === null || v === undefined ? [] : [{ ds: x, value: v }];
+    });
+    const chosen = chooseCountBaseline(c, ev.weeks, known, spread.relSpread);
+    if (chosen.used.length < ev.min_weeks) return { state: "short_history", observed: row.value, used: chosen.used.map((u) => u.ds) };
+    const est = countEstimate(row.value, chosen.used.map((u) => u.value), { relativeSpread: spread.relSpread, smallSample: small, robust: true });
+    est.z = exactCountZ(row.value, est);
+    const collapse = exactCountZ(0, est);
+    return finishEstimate(est, null, chosen.used.map((u) => u.ds), chosen.excluded, est.expected, collapse, t);
+  }
+  const today = fractionOf(totalRow(ctx.totals.get(d), m.name));
+  // No numerator/denominator stored: the day's aggregate cannot give them (e.g. an export without the daily_* levels
+  // a distinct count needs), which is not the same as a zero denominator.
+  if (!today) return { state: "no_value", parts: true };
+  const c = candidates.flatMap((x) => {
+    const f = fractionOf(totalRow(ctx.totals.get(x), m.name));
+    return f && f.den > 0 ? [{ ds: x, value: f }] : [];
+  });
+  const chosen = chooseRatioBaseline(c, ev.weeks, known, spread.tau2);
+  if (today.den <= 0) {
+    const dens = chosen.used.map((u) => u.value.den).sort((a, b) => a - b);
+    const expectedDen = dens.length ? dens[Math.floor(dens.length / 2)] : null;
+    // Would a day without a single denominator event be significant on its own? Then it is a collapse, not low volume.
+    const collapse = expectedDen !== null && exactCountZ(0, countEstimate(0, dens, { smallSample: small })) <= -t.sensitivity;
+    return { state: "zero_denominator", expectedDenominator: expectedDen, collapse };
+  }
+  if (chosen.used.length < ev.min_weeks) return { state: "short_history", observed: today.num / today.den, used: chosen.used.map((u) => u.ds) };
+  const est = ratioEstimate(today, chosen.used.map((u) => u.value), { relativeBetweenVariance: spread.tau2, smallSample: small, robust: true });
+  est.z = exactRatioZ(today.num, today, est);
+  const collapse = exactRatioZ(0, today, est);
+  return finishEstimate(est, today, chosen.used.map((u) => u.ds), chosen.excluded, today.den, collapse, t);
+}
+
+function finishEstimate(est: Estimate, fraction: Fraction | null, used: string[], excluded: Exclusion[], volume: number, collapseZ: number, t: Thresholds): DayEstimate {
+  let judgement = judge(est.z, est.change, volume, t);
+  // Not judged when even a total collapse could not be significant (only a decline has a floor to collapse to).
+  if (t.bad_direction === "decrease" && collapseZ > -t.sensitivity) judgement = "low_volume";
+  return { state: "judged", est, fraction, used, excluded, volume, judgement };
+}
+
+const badSign = (t: Thresholds) => (t.bad_direction === "decrease" ? 1 : -1);
+
+function sequentialParams(ctx: MetricContext, t: Thresholds): SequentialParams {
+  const ev = ctx.cfg.evaluation;
+  return { k: ev.cusum_k, h: ev.cusum_h, minChange: ev.sequential_min_change * t.min_relative_change, recoverZ: ev.recover_z, materialChange: t.min_relative_change };
+}
+
+function scoreOf(e: DayEstimate, ds: string, fail: boolean, marked: boolean, t: Thresholds): DayScore {
+  if (e.state !== "judged" || e.judgement === "low_volume") return { ds, badZ: null, badChange: null, fail: false, marked };
+  return { ds, badZ: badSign(t) * e.est.z, badChange: e.est.change === null ? null : badSign(t) * e.est.change, fail, marked };
+}
+
+/**
+ * The days before today, oldest first, for a guardrail: each judged on its total, failures and marked days kept out
+ * of the later days' baselines, and the CUSUM / failing state carried forward to today.
+ */
+function pastDays(ctx: MetricContext, m: MetricDef, t: Thresholds, spread: Spread): { carry: SequentialCarry; known: Map<string, ExclusionReason> } {
+  const known = new Map<string, ExclusionReason>();
+  for (const d of ctx.marks.keys()) known.set(d, "marked");
+  let carry = INITIAL_STATE;
+  const days = ctx.cfg.evaluation.sequential_days;
+  if (!m.guardrail || days <= 0) return { carry, known };
+  const p = sequentialParams(ctx, t);
+  for (let i = days; i >= 1; i--) {
+    const d = addDays(ctx.ds, -i);
+    if (!ctx.totals.has(d)) continue;
+    const marked = ctx.marks.has(d);
+    const e = estimateDay(ctx, m, d, t, spread, known);
+    const fail = !marked && e.state === "judged" && e.judgement === "fail";
+    carry = stepSequential(carry, scoreOf(e, d, fail, marked, t), p);
+    if (carry.failing && !marked) known.set(d, "failed");
+  }
+  return { carry, known };
+}
+
 function judgeMetric(ctx: MetricContext, m: MetricDef): JudgedVerdict {
   const { cfg, ds } = ctx;
   const t = thresholdsOf(cfg, m);
-  const verdict = (kind: VerdictKind, message: string, extra: Partial<JudgedVerdict> = {}): JudgedVerdict => ({
-    ...emptyVerdict(m, kind, ""),
-    ...extra,
-    message: m.guardrail && !m.enforce ? `${message} (report-only: enforce is false)` : message,
-  });
-  const shortHistory = (usable: { ds: string }[], observed: number | null) => {
-    const n = usable.length;
-    const days = `${ctx.lookbackDays} ${WEEKDAY_NAMES[weekday(ds)]}s`;
-    const have =
-      n === ctx.publishedBefore
-        ? `only ${n} of the previous ${days} ${n === 1 ? "is" : "are"} published`
-        : `only ${n} of the previous ${days} have a value for it`;
+  const words = wordsOf(m, t);
+  const spread = spreadOf(ctx, m);
+  const { carry, known } = pastDays(ctx, m, t, spread);
+  const marked = ctx.marks.get(ds) ?? null;
+  const e = estimateDay(ctx, m, ds, t, spread, known);
+  const say = (f: VerdictFigures) => verdictSentence(words, f);
+
+  if (e.state === "no_value") return emptyVerdict(m, "no_data", say({ reason: "no_value", ds, parts: e.parts }), "no_value");
+  if (e.state === "short_history") {
+    const v = emptyVerdict(
+      m,
+      "no_data",
+      say({ reason: "short_history", ds, have: e.used.length, publishedBefore: ctx.publishedBefore, lookbackDays: ctx.lookbackDays, need: cfg.evaluation.min_weeks }),
+      "short_history",
+    );
     // Today's value and the history that exists are still reported: the verdict says what it has, not only what it lacks.
-    return verdict("no_data", `${m.name} has too little history to judge: ${have} (need ${cfg.evaluation.min_weeks}).`, {
-      observed,
-      baseline_days: usable.map((b) => b.ds),
-    });
-  };
-
-  let est: Estimate;
-  let used: string[];
-  let volume: number;
-  let extra: Partial<Verdict> = {};
-  if (m.kind === "count") {
-    const todayRow = totalRow(ctx.today, m.name);
-    if (!todayRow || todayRow.value === null) return verdict("no_data", `${m.name} has no value on ${ds}.`);
-    const base = ctx.base
-      .map((b) => ({ ds: b.ds, v: totalRow(b.rows, m.name)?.value ?? null }))
-      .filter((b) => b.v !== null)
-      .slice(0, cfg.evaluation.weeks);
-    if (base.length < cfg.evaluation.min_weeks) return shortHistory(base, todayRow.value);
-    const pairs = ctx.window.pairs.map(([a, b]) => [totalRow(a, m.name)?.value ?? 0, totalRow(b, m.name)?.value ?? 0] as [number, number]);
-    est = countEstimate(todayRow.value, base.map((b) => b.v!), { relativeSpread: countRelativeSpread(pairs), smallSample: cfg.evaluation.small_sample_correction });
-    used = base.map((b) => b.ds);
-    volume = est.expected;
-  } else {
-    const today = fractionOf(totalRow(ctx.today, m.name));
-    // No numerator/denominator stored: the day's aggregate cannot give them (e.g. an export without the daily_* levels
-    // a distinct count needs), which is not the same as a zero denominator.
-    if (!today) return verdict("no_data", `${m.name} has no value on ${ds}: ${m.numerator} / ${m.denominator} could not be computed from that day's aggregate.`);
-    if (today.den <= 0) return verdict("no_data", `${m.name} is undefined on ${ds}: its denominator ${m.denominator} is 0.`);
-    const base = ctx.base
-      .map((b) => ({ ds: b.ds, f: fractionOf(totalRow(b.rows, m.name)) }))
-      .filter((b) => b.f !== null && b.f.den > 0)
-      .slice(0, cfg.evaluation.weeks);
-    if (base.length < cfg.evaluation.min_weeks) return shortHistory(base, today.num / today.den);
-    const fractions = base.map((b) => b.f!);
-    const pooled = fractions.reduce((s, f) => s + f.num, 0) / fractions.reduce((s, f) => s + f.den, 0);
-    const pairs: RatioPair[] = [];
-    for (const [a, b] of ctx.window.pairs) {
-      const fa = fractionOf(totalRow(a, m.name));
-      const fb = fractionOf(totalRow(b, m.name));
-      if (fa && fb) pairs.push({ today: fa, before: fb });
-    }
-    est = ratioEstimate(today, fractions, { relativeBetweenVariance: ratioRelativeBetweenVariance(pairs, pooled), smallSample: cfg.evaluation.small_sample_correction });
-    used = base.map((b) => b.ds);
-    volume = today.den;
-    extra = { numerator: today.num, denominator: today.den };
+    return { ...v, observed: e.observed, baseline_days: e.used };
+  }
+  if (e.state === "zero_denominator") {
+    // Zero where many were expected is more likely a broken day than a real one: no_data, which holds the gate.
+    const kind: VerdictKind = e.collapse ? "no_data" : "pass";
+    const v = emptyVerdict(m, kind, say({ reason: "zero_denominator", ds, expectedDenominator: e.expectedDenominator, verdict: kind }), "zero_denominator");
+    return { ...v, numerator: 0, denominator: 0, ...(kind === "pass" ? { low_volume: true } : {}) };
   }
 
-  const j = judge(est.z, est.change, volume, t);
+  const { est, used } = e;
+  const j = e.judgement;
   let kind: VerdictKind = j === "low_volume" ? "pass" : j;
-  const lower = Math.max(0, est.expected - t.sensitivity * est.sd);
-  const upper = est.expected + t.sensitivity * est.sd;
-  let message = `${m.name} ${describeMove(est, m.kind)} vs ${fmtWeekdays(used, ds)}`;
-  const declined = (t.bad_direction === "decrease" ? est.z : -est.z) < 0;
-  const segment = m.kind === "ratio" && (j === "pass" || j === "warn") && declined ? segmentRule(ctx, m, used, t) : null;
-  if (segment) {
-    kind = "fail";
-    const e = segment.estimate;
-    message += `; ${dimensionWord(segment.dimension)} ${segment.value} (${fmtPct(segment.share)} of ${m.kind === "ratio" ? m.denominator : "it"}) ${
-      (e.change ?? 0) < 0 ? "fell" : "rose"
-    } ${fmtPct(e.change ?? 0)} to ${fmtValue(e.observed, "ratio")} (expected ${fmtValue(e.expected, "ratio")}, z = ${fmtSigned(e.z)}, past ${fmtSigned(
-      t.bad_direction === "decrease" ? -segment.sensitivity : segment.sensitivity,
-    )}, the bar for one big segment)`;
-  } else {
-    message += tail(j, est, t, volume, m, lower, upper);
-  }
-  let segments: Verdict["segments"] = [];
-  let decomposition: Verdict["decomposition"] = null;
-  if (kind === "fail" || kind === "warn") {
-    const where = localise(ctx, m, used);
-    if (where) {
-      segments = where.segments.map(({ dimension, value, observed, expected, change, contribution }) => ({ dimension, value, observed, expected, change, contribution }));
-      decomposition = { rate: where.rate, mix: where.mix, dimension: where.dimension };
-      const top = where.segments[0];
-      // The segment rule already named the segment; repeat it only if the localisation points elsewhere.
-      if (!segment || !top || top.dimension !== segment.dimension || top.value !== segment.value) message += `; ${whereSentence(where, m.kind)}`;
+  let reason: VerdictReason = reasonOf(j, est, t);
+  const sd = est.sd;
+  const lower = Math.max(0, est.expected - t.sensitivity * sd);
+  const upper = est.expected + t.sensitivity * sd;
+  const declined = badSign(t) * est.z < 0;
+
+  // A decline confined to one big segment is diluted in the total.
+  let segment: SegmentFailure | null = null;
+  if (m.kind === "ratio" && (j === "pass" || j === "warn") && declined) {
+    segment = segmentRule(ctx, m, used, t, spread.tau2);
+    if (segment) {
+      kind = "fail";
+      reason = "segment";
     }
   }
-  return verdict(kind, message + ".", {
-    ...extra,
+
+  // Within the day: a run of hours that fell (a decline only; guardrails only).
+  let hourly: HourlyRun | null = null;
+  if (m.guardrail && cfg.evaluation.hourly_scan && t.bad_direction === "decrease") {
+    hourly = hourlyRule(ctx, m, used, t);
+    // A run of hours explains a whole-day failure better than the day's total does, so it is named either way.
+    if (hourly && (kind !== "fail" || reason === "single_day")) {
+      kind = "fail";
+      reason = "hourly";
+    }
+  }
+
+  // Across days: accumulate, and stay failing until recovery shows.
+  let sequential: Verdict["sequential"] = null;
+  if (m.guardrail && cfg.evaluation.sequential_days > 0) {
+    const s = stepSequential(carry, scoreOf(e, ds, kind === "fail", marked !== null, t), sequentialParams(ctx, t));
+    sequential = { cusum: s.cusum, threshold: cfg.evaluation.cusum_h, days: s.runDays, change: s.runChange === null ? null : badSign(t) * s.runChange, failing_since: s.since };
+    if (marked === null && kind !== "fail" && s.failing && s.cause !== null && s.cause !== "single_day") {
+      kind = "fail";
+      reason = s.cause;
+    }
+  }
+
+  // Where it happened, for every fail and warn.
+  let where: DimensionLocalisation | null = null;
+  let localised: ReturnType<typeof localiseAll> = [];
+  if (kind === "fail" || kind === "warn") {
+    localised = localiseAll(ctx, m, used);
+    where = bestDimension(localised);
+  }
+
+  // A whole-day failure that traffic moving between segments explains warns instead.
+  let mixShift: Verdict["mix_shift"] = null;
+  if (kind === "fail" && reason === "single_day" && m.kind === "ratio" && est.expected > 0) {
+    mixShift = mixShiftOf(localised, est, t);
+    if (mixShift) {
+      kind = "warn";
+      reason = "mix_shift";
+    }
+  }
+
+  // A marked day never fails by itself.
+  if (marked !== null && kind === "fail") {
+    kind = "warn";
+    reason = "marked";
+  }
+
+  const whereFigures: WhereFigures | null = where
+    ? {
+        dimension: where.dimension,
+        rate: where.rate,
+        mix: where.mix,
+        score: where.score,
+        top: where.segments[0]
+          ? {
+              value: where.segments[0].value,
+              contribution: where.segments[0].contribution,
+              change: where.segments[0].change,
+              rateEffect: where.segments[0].rateEffect,
+              mixEffect: where.segments[0].mixEffect,
+              baseShare: where.segments[0].baseShare,
+              todayShare: where.segments[0].todayShare,
+            }
+          : null,
+      }
+    : null;
+  const message = say({
+    reason,
+    ds,
+    verdict: kind,
+    move: { observed: est.observed, expected: est.expected, change: est.change, z: est.z },
+    lower,
+    upper,
+    used,
+    volume: e.volume,
+    lowVolume: j === "low_volume",
+    dayJudgement: j,
+    segment: segment
+      ? {
+          dimension: segment.dimension,
+          value: segment.value,
+          share: segment.share,
+          observed: segment.estimate.observed,
+          expected: segment.estimate.expected,
+          change: segment.estimate.change,
+          z: segment.estimate.z,
+          sensitivity: segment.sensitivity,
+        }
+      : null,
+    where: whereFigures,
+    hourly,
+    sequential,
+    mixShift,
+    marked,
+  });
+
+  return {
+    ...emptyVerdict(m, kind, message, reason),
+    ...(e.fraction ? { numerator: e.fraction.num, denominator: e.fraction.den } : {}),
     observed: est.observed,
     expected: est.expected,
     lower,
@@ -315,40 +558,32 @@ function judgeMetric(ctx: MetricContext, m: MetricDef): JudgedVerdict {
     change: est.change,
     z: est.z,
     baseline_days: used,
-    segments,
-    decomposition,
+    segments: where ? where.segments.map(({ dimension, value, observed, expected, change, contribution }) => ({ dimension, value, observed, expected, change, contribution })) : [],
+    decomposition: where ? { rate: where.rate, mix: where.mix, dimension: where.dimension } : null,
+    excluded_days: e.excluded,
+    hourly,
+    sequential,
+    marked,
+    mix_shift: mixShift,
+    power: m.guardrail ? powerOf(m.kind, est, e.fraction, t, cfg.evaluation) : null,
     ...(j === "low_volume" ? { low_volume: true } : {}),
-  });
+  };
 }
 
-function describeMove(est: Estimate, kind: "count" | "ratio"): string {
-  const obs = fmtValue(est.observed, kind);
-  const exp = fmtValue(est.expected, kind);
-  const z = `z = ${fmtSigned(est.z)}`;
-  if (est.change === null || Math.abs(est.change) < 0.0005) return `is ${obs} (expected ${exp}, ${z})`;
-  return `${est.change < 0 ? "fell" : "rose"} ${fmtPct(est.change)} to ${obs} (expected ${exp}, ${z})`;
-}
-
-function tail(j: Judgement, est: Estimate, t: Thresholds, volume: number, m: MetricDef, lower: number, upper: number): string {
-  const volumeWord = m.kind === "ratio" ? `the volume, ${fmtCount(volume)} ${m.denominator},` : `the expected volume, ${fmtCount(volume)},`;
-  const range = `${fmtValue(lower, m.kind)} – ${fmtValue(upper, m.kind)}`;
+function reasonOf(j: Judgement, est: Estimate, t: Thresholds): VerdictReason {
   switch (j) {
-    case "low_volume":
-      return `; not judged: ${volumeWord} is below the minimum of ${fmtCount(t.min_denominator)}`;
     case "fail":
-      return `; ${est.observed < lower ? "below" : "above"} its normal range of ${range} and beyond the ${fmtPct(t.min_relative_change)} change that fails`;
-    case "warn": {
-      const material = est.change !== null && Math.abs(est.change) >= t.min_relative_change;
-      return material
-        ? `; a material change, but not yet significant (|z| < ${t.sensitivity})`
-        : `; significant, but smaller than the ${fmtPct(t.min_relative_change)} that fails`;
+      return "single_day";
+    case "low_volume":
+      return "low_volume";
+    case "warn":
+      return est.change !== null && Math.abs(est.change) >= t.min_relative_change ? "not_significant" : "small_change_significant";
+    case "pass": {
+      const lower = est.expected - t.sensitivity * est.sd;
+      const upper = est.expected + t.sensitivity * est.sd;
+      if (est.observed >= lower && est.observed <= upper) return "within_range";
+      return (t.bad_direction === "decrease") === est.observed > upper ? "harmless_direction" : "small_change";
     }
-    case "pass":
-      if (est.observed >= lower && est.observed <= upper) return `; within its normal range of ${range}`;
-      // Outside the range only in the harmless direction (or by a change too small to matter).
-      return `; ${est.observed < lower ? "below" : "above"} its normal range of ${range}, ${
-        (t.bad_direction === "decrease") === est.observed > upper ? "a harmless direction for this metric" : "but by less than the change that matters"
-      }`;
   }
 }
 
@@ -364,7 +599,7 @@ function breakdownRows(ctx: MetricContext, m: MetricDef, dim: string, usedDays: 
 
 const fractionOrZero = (r: MetricRow | undefined): Fraction => ({ num: r?.numerator ?? 0, den: r?.denominator ?? 0 });
 
-function segmentRule(ctx: MetricContext, m: MetricDef, usedDays: string[], t: Thresholds): SegmentFailure | null {
+function segmentRule(ctx: MetricContext, m: MetricDef, usedDays: string[], t: Thresholds, tau2: number | null): SegmentFailure | null {
   const series: SegmentSeries[] = [];
   for (const dim of m.breakdowns) {
     if (dim === VERSION_DIMENSION) continue;
@@ -372,11 +607,11 @@ function segmentRule(ctx: MetricContext, m: MetricDef, usedDays: string[], t: Th
     if (todaySeg.length === 0) continue;
     for (const k of keys) series.push({ dimension: dim, value: k, today: fractionOrZero(pick(todaySeg, k)), base: baseSeg.map((day) => fractionOrZero(pick(day, k))) });
   }
-  return failingSegment(series, t, ctx.cfg.evaluation.min_weeks, ctx.cfg.evaluation.segment_min_share);
+  return failingSegment(series, t, ctx.cfg.evaluation.min_weeks, ctx.cfg.evaluation.segment_min_share, tau2);
 }
 
-/** Every breakdown of the metric, judged over the same days as the total; the best-explaining one. */
-function localise(ctx: MetricContext, m: MetricDef, usedDays: string[]): DimensionLocalisation | null {
+/** Every breakdown of the metric, judged over the same days as the total. */
+function localiseAll(ctx: MetricContext, m: MetricDef, usedDays: string[]): DimensionLocalisation[] {
   const found: DimensionLocalisation[] = [];
   for (const dim of m.breakdowns) {
     if (dim === VERSION_DIMENSION) continue; // version mode judges versions on their own
@@ -402,56 +637,73 @@ function localise(ctx: MetricContext, m: MetricDef, usedDays: string[]): Dimensi
           );
     if (l) found.push(l);
   }
-  return bestDimension(found);
+  return found;
 }
 
-/** Below this deviation (z units) no segment departs from the total's trend: the change is "spread across segments". */
-const LOCALISED_Z = 3;
+/** Share of a decline that mix shift must explain, in some breakdown, for the decline to be called a mix shift. */
+const MIX_SHARE = 0.6;
 
-function whereSentence(l: DimensionLocalisation, kind: "count" | "ratio"): string {
-  const top = l.segments[0];
-  const word = dimensionWord(l.dimension);
-  const total = l.rate + l.mix;
-  const moved = total < 0 ? "drop" : "rise";
-  if (!top) return `no breakdown explains the ${moved}`;
-  if (l.score < LOCALISED_Z)
-    return `the ${moved} is spread across segments (largest: ${word} ${top.value}, ${fmtPct(top.contribution)} of it)`;
-  // Above 100 %: the other segments moved the other way a little.
-  const share = top.contribution >= 1 ? `all of the ${moved} is on ${word} ${top.value}` : `${fmtPct(top.contribution)} of the ${moved} is on ${word} ${top.value}`;
-  let sentence: string;
-  if (kind === "ratio" && Math.abs(top.mixEffect) > Math.abs(top.rateEffect) && top.baseShare !== null && top.todayShare !== null) {
-    sentence = `${share}, a mix shift: its share of ${word === "version" ? "traffic" : "the traffic"} went from ${fmtPct(top.baseShare)} to ${fmtPct(top.todayShare)} while its rate ${top.change !== null && Math.abs(top.change) >= 0.05 ? `${top.change < 0 ? "fell" : "rose"} only ${fmtPct(top.change)}` : "held"}`;
-  } else if (top.change !== null && top.change !== 0) {
-    sentence = `${share}, where it ${top.change < 0 ? "fell" : "rose"} ${fmtPct(top.change)}`;
-  } else {
-    sentence = share;
+/**
+ * Mix shift (docs/verdicts.md): in some breakdown, traffic moving between segments explains most of the decline
+ * and the rates inside the segments, held at today's mix, fell by less than the material change. Then the
+ * decline is not a product regression, and the guardrail warns. The segment named is the one whose share moved
+ * the total most.
+ */
+function mixShiftOf(found: DimensionLocalisation[], est: Estimate, t: Thresholds): Verdict["mix_shift"] {
+  const total = est.observed - est.expected;
+  let best: NonNullable<Verdict["mix_shift"]> | null = null;
+  let bestMix = 0;
+  for (const l of found) {
+    const sum = l.rate + l.mix;
+    if (sum === 0 || Math.sign(sum) !== Math.sign(total)) continue;
+    if (l.mix / sum < MIX_SHARE) continue;
+    const rateChange = l.rate / est.expected;
+    if (badSign(t) * rateChange <= -t.min_relative_change / 2) continue;
+    let top: (typeof l.segments)[number] | null = null;
+    for (const s of l.segments) if (s.baseShare !== null && s.todayShare !== null && (!top || Math.abs(s.mixEffect) > Math.abs(top.mixEffect))) top = s;
+    if (!top || top.baseShare === null || top.todayShare === null) continue;
+    if (Math.abs(l.mix) > bestMix) {
+      bestMix = Math.abs(l.mix);
+      best = { dimension: l.dimension, value: top.value, base_share: top.baseShare, today_share: top.todayShare, rate_change: rateChange };
+    }
   }
-  if (kind === "ratio" && total !== 0 && Math.abs(l.mix / total) >= 0.5) sentence += ` (${fmtPct(l.mix / total)} of the change overall is mix shift, not rate)`;
-  return sentence;
+  return best;
 }
 
-function summarise(ds: string, status: VerdictKind, enforced: Verdict[], versions: VersionVerdict[], data: DataState): string {
-  const culprits = versions.filter((v) => v.verdict === "fail");
-  const culpritText = culprits.length
-    ? ` Version ${[...new Set(culprits.map((c) => c.version))].join(", ")} declines against the rest of the traffic: ${culprits
-        .map((c) => `${c.metric} ${fmtPct(c.change ?? 0)} lower (z = ${fmtSigned(c.z ?? 0)})`)
-        .join("; ")}.`
-    : "";
-  if (data.state !== "published") return data.message + culpritText;
-  const pick = (k: VerdictKind) => enforced.filter((v) => v.verdict === k);
-  switch (status) {
-    case "fail":
-      return pick("fail").map((v) => v.message).join(" ") + culpritText;
-    case "inconclusive":
-    case "no_data":
-      return pick(status).map((v) => v.message).join(" ") + culpritText;
-    case "warn":
-      return `No guardrail fails on ${ds}; warnings: ${pick("warn").map((v) => v.message).join(" ")}${culpritText}`;
-    default:
-      return (enforced.length
-        ? enforced.length === 1
-          ? `The enforced guardrail ${enforced[0].metric} is within its normal range on ${ds}.`
-          : `All ${enforced.length} enforced guardrails are within their normal range on ${ds}.`
-        : `No enforced guardrail is configured; ${ds} is reported only.`) + culpritText;
+/** The hourly series of a count metric (event counts only: distinct counts do not add up across hours). */
+function hourlyCounts(m: CountMetricDef, byAction: Map<string, number[]>): number[] | null {
+  if (m.measure !== "events") return null;
+  const out = new Array<number>(24).fill(0);
+  for (const [action, hours] of byAction) {
+    if (m.actions !== "all" && !m.actions.includes(action)) continue;
+    for (let h = 0; h < 24; h++) out[h] += hours[h];
   }
+  return out;
+}
+
+function hourlyDay(ctx: MetricContext, m: MetricDef, ds: string): HourlyDay | null {
+  const batch = ctx.batchOf(ds);
+  if (batch === null) return null;
+  if (!ctx.hourlyCache.has(batch)) ctx.hourlyCache.set(batch, hourlyActionEvents(ctx.db, [batch]).get(batch) ?? null);
+  const byAction = ctx.hourlyCache.get(batch);
+  if (!byAction) return null;
+  const count = (name: string) => {
+    const def = ctx.cfg.metrics.find((x) => x.name === name);
+    return def && def.kind === "count" ? hourlyCounts(def, byAction) : null;
+  };
+  if (m.kind === "count") {
+    const num = hourlyCounts(m, byAction);
+    return num ? { num, den: null } : null;
+  }
+  const num = count(m.numerator);
+  const den = count(m.denominator);
+  return num && den ? { num, den } : null;
+}
+
+function hourlyRule(ctx: MetricContext, m: MetricDef, usedDays: string[], t: Thresholds): HourlyRun | null {
+  const today = hourlyDay(ctx, m, ctx.ds);
+  if (!today) return null;
+  const base = usedDays.map((d) => hourlyDay(ctx, m, d)).filter((x): x is HourlyDay => x !== null);
+  if (base.length < ctx.cfg.evaluation.min_weeks) return null;
+  return scanHours(today, base, t.sensitivity, ctx.cfg.evaluation.hourly_min_drop);
 }

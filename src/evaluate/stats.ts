@@ -10,6 +10,7 @@
  */
 import { median, medianAbsoluteDeviation, sampleVariance, mean } from "simple-statistics";
 import { MAD_TO_SD, madCorrection, medianPredictionFactor } from "./spread.js";
+import { betaBinomialCdf, EXACT_LIMIT, exactZ, negativeBinomialCdf } from "./tails.js";
 
 /** What the evaluator adds to the docs/verdicts.md spread. Without it (`{ smallSample: false }`) the formulas are those of docs/verdicts.md exactly. */
 export interface SpreadOptions {
@@ -19,6 +20,12 @@ export interface SpreadOptions {
   relativeBetweenVariance?: number | null;
   /** Small-sample corrections (default true). */
   smallSample?: boolean;
+  /**
+   * Robust baseline (docs/verdicts.md): when the longer window gives a spread, it IS the spread, instead of a
+   * floor under the baseline's own. Four baseline days with one unusual day among them would otherwise widen
+   * the band several-fold; 50-odd week-over-week pairs summarised by their MAD do not move.
+   */
+  robust?: boolean;
 }
 
 export interface Estimate {
@@ -48,7 +55,7 @@ export function countEstimate(observed: number, baseline: number[], opts: Spread
   const small = opts.smallSample ?? true;
   const n = baseline.length;
   const expected = median(baseline);
-  const mad = n > 1 ? medianAbsoluteDeviation(baseline) : 0;
+  const mad = n > 1 && !(opts.robust && opts.relativeSpread) ? medianAbsoluteDeviation(baseline) : 0;
   const madSd = MAD_TO_SD * (small ? madCorrection(n) : 1) * mad;
   const longSd = opts.relativeSpread ? Math.max(expected, 0) * opts.relativeSpread : 0;
   const sd = Math.max(madSd, Math.sqrt(Math.max(expected, 1)), longSd) * (small ? medianPredictionFactor(n) : 1);
@@ -93,7 +100,8 @@ export function ratioEstimate(today: Fraction, baseline: Fraction[], opts: Sprea
   const pVar = (sumNum + 0.5) / (sumDen + 1);
   const samplingVariance = rateVariance(pVar, today.den);
   let betweenDayVariance = 0;
-  if (days.length >= 2) {
+  const fromWindow = opts.robust === true && opts.relativeBetweenVariance !== null && opts.relativeBetweenVariance !== undefined;
+  if (days.length >= 2 && !fromWindow) {
     const rates = days.map((b) => b.num / b.den);
     // What the baseline rates vary by, minus what their own sample sizes explain.
     const ownNoise = mean(days.map((b) => rateVariance(pVar, b.den)));
@@ -115,6 +123,29 @@ export function ratioEstimate(today: Fraction, baseline: Fraction[], opts: Sprea
     betweenDayVariance,
     baselineVariance,
   };
+}
+
+/**
+ * The z of a ratio's numerator under its exact distribution (tails.ts): today's
+ * denominator draws from a rate that is itself uncertain by the between-day and
+ * baseline variance (beta-binomial; negative binomial for rates above 1).
+ * Past EXACT_LIMIT expected events, the normal z of the estimate.
+ */
+export function exactRatioZ(numerator: number, today: Fraction, est: RatioEstimate): number {
+  const n = today.den;
+  const p = est.expected;
+  if (n <= 0) return 0;
+  if (n * p > EXACT_LIMIT) return (numerator / n - p) / est.sd;
+  const v = est.betweenDayVariance + est.baselineVariance;
+  if (p > 1) return exactZ(numerator, n * p, (k) => negativeBinomialCdf(k, n * p, n * p + n * n * v));
+  return exactZ(numerator, n * p, (k) => betaBinomialCdf(k, n, p, v));
+}
+
+/** The z of a count under a negative binomial with the estimate's mean and variance (Poisson when no wider). */
+export function exactCountZ(observed: number, est: Estimate): number {
+  const mean = est.expected;
+  if (mean > EXACT_LIMIT) return (observed - mean) / est.sd;
+  return exactZ(observed, mean, (k) => negativeBinomialCdf(k, mean, Math.max(mean, est.sd * est.sd)));
 }
 
 /** Pooled two-proportion z-test of a against b (positive z: a is higher). */
@@ -140,7 +171,7 @@ export type Judgement =
   /** Material and suggestive (z past warn_sensitivity), or significant but small. */
   | "warn"
   | "pass"
-  /** Below min_denominator: not judged, reported as pass. */
+  /** Not judged, reported as pass: below min_denominator, or too few events for even a total collapse to be significant. */
   | "low_volume";
 
 /**

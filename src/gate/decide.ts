@@ -14,10 +14,57 @@
  *   it to open or blocked. A judged day on which the repo enforces no
  *   guardrail is open: nothing holds the commit.
  */
-import type { Evaluation, Verdict, VerdictKind } from "../shared/types.js";
-import type { Decision, DecisionInput, Enforcement, Exemption, Reason } from "../shared/decision.js";
+import type { Evaluation, RepoName, Verdict, VerdictKind } from "../shared/types.js";
+import type { Enforcement, Exemption, GateState, OnMissingData } from "../shared/decision.js";
+import type { CanaryJudgement } from "../canary/index.js";
 
-export type { Decision, DecisionInput, Enforcement, Exemption, GateState, OnMissingData, OverrideExemption, Reason, RevertExemption } from "../shared/decision.js";
+export type { Enforcement, Exemption, GateState, OnMissingData, OverrideExemption, RevertExemption } from "../shared/decision.js";
+
+/** What the decision is made from: one repo's view of one evaluation (src/gate/view.ts builds it). */
+export interface DecisionInput {
+  repo: RepoName;
+  /** False: no installation record (the app is not on the repo). */
+  known: boolean;
+  /** An invalid `.github/guardrail.yml` or metric override, as a sentence. */
+  configError: string | null;
+  dataset: string;
+  onMissingData: OnMissingData;
+  enforcement: Enforcement;
+  evaluation: Evaluation | null;
+  /** Why there is no evaluation (judging failed), as a sentence. */
+  evaluationError: string | null;
+}
+
+/** Why the decision is what it is; src/present/decision.ts writes each as a sentence. */
+export type Reason =
+  | { code: "not_installed"; repo: RepoName }
+  | { code: "config_error"; message: string }
+  | { code: "evaluation_failed"; dataset: string; error: string }
+  | { code: "no_evaluation" }
+  | { code: "none_enforced"; ds: string }
+  | { code: "missing"; ds: string; status: VerdictKind; message: string | null }
+  | { code: "policy"; policy: "success" | "failure" }
+  | { code: "fails"; verdict: Verdict; ds: string }
+  | { code: "exempt"; exemption: NonNullable<Exemption> }
+  | { code: "passes"; ds: string }
+  | { code: "warns"; verdict: Verdict; ds: string }
+  | { code: "canary_fails"; canary: CanaryJudgement };
+
+export interface Decision {
+  /** The commit decided about. */
+  sha: string;
+  state: GateState;
+  /** The enforced guardrails that fail (empty when none). */
+  failing: Verdict[];
+  /** The exemption that opened a blocked commit, else null. */
+  exemption: Exemption;
+  reasons: Reason[];
+  /** What the enforced guardrails say, before exemptions and `on_missing_data`. */
+  outcome: "fails" | "passes" | "missing";
+  /** The commit's own canary, when a published day holds its traffic (docs/canary.md). */
+  canary: CanaryJudgement | null;
+}
+
 
 /**
  * Whether a verdict can hold a commit: a guardrail that is enforced. The
@@ -54,12 +101,27 @@ export function outcomeOf(evaluation: Evaluation | null, enforcement?: Enforceme
 const MISSING: ReadonlySet<VerdictKind> = new Set(["no_data", "inconclusive"]);
 
 /**
- * The decision for `sha`. `exemption` is looked up by the caller only when
- * the first answer is blocked (it costs a query and GitHub calls); an
- * exemption never opens a commit that is not blocked.
+ * The decision for `sha`: the site-wide guardrails, then the commit's own
+ * canary. `exemption` is looked up by the caller only when the first answer
+ * is blocked (it costs a query and GitHub calls); an exemption never opens a
+ * commit that is not blocked.
  */
-export function decide(input: DecisionInput, sha: string, exemption: Exemption = null): Decision {
-  const d = (x: Omit<Decision, "sha">): Decision => ({ sha, ...x });
+export function decide(input: DecisionInput, sha: string, exemption: Exemption = null, canary: CanaryJudgement | null = null): Decision {
+  const site = decideSite(input, sha, exemption);
+  if (!canary || !input.known || input.configError) return site;
+  if (canary.status !== "fail") return { ...site, canary };
+  // A failing canary holds the commit whatever the site-wide guardrails say: a revert is exempt
+  // from a freeze, not from its own canary; an override of the commit opens it.
+  const reason: Reason = { code: "canary_fails", canary };
+  if (exemption?.kind === "override") {
+    const exempt: Reason = { code: "exempt", exemption };
+    return { ...site, reasons: [reason, ...site.reasons.filter((r) => r.code !== "exempt"), exempt], exemption, canary };
+  }
+  return { ...site, state: "blocked", reasons: [reason, ...site.reasons], exemption: null, canary };
+}
+
+function decideSite(input: DecisionInput, sha: string, exemption: Exemption): Decision {
+  const d = (x: Omit<Decision, "sha" | "canary">): Decision => ({ sha, canary: null, ...x });
   if (!input.known && !input.configError) return d({ state: "unknown", failing: [], exemption: null, reasons: [{ code: "not_installed", repo: input.repo }], outcome: "missing" });
   if (input.configError) return d({ state: "unknown", failing: [], exemption: null, reasons: [{ code: "config_error", message: input.configError }], outcome: "missing" });
 

@@ -10,6 +10,8 @@ import { suspectShasFor } from "../store/suspects.js";
 import { matchReverts } from "../suspects/index.js";
 import type { GateAnswer, RepoName, Verdict } from "../shared/types.js";
 import { gateAnswer } from "../present/decision.js";
+import { gateAnswers } from "../shared/telemetry.js";
+import { judgeCanaryForSha, type CanaryJudgement } from "../canary/index.js";
 import { decide, type Decision, type Exemption, type RevertExemption } from "./decide.js";
 import { buildRepoView, type RepoView, type ViewDeps, type ViewOptions } from "./view.js";
 
@@ -45,18 +47,21 @@ export async function decideWithExemptions(
   view: RepoView,
   sha: string,
   findRevert?: (failing: Verdict[]) => Promise<RevertExemption | null>,
+  canary: CanaryJudgement | null = null,
 ): Promise<Decision> {
-  const first = decide(view, sha);
+  const first = decide(view, sha, null, canary);
   if (first.state !== "blocked") return first;
   const override = overrideExemption(deps, view.repo, sha);
-  if (override) return decide(view, sha, override);
+  if (override) return decide(view, sha, override, canary);
   if (!findRevert || !view.evaluation || first.failing.length === 0) return first;
   const revert = await findRevert(first.failing);
-  return revert ? decide(view, sha, revert) : first;
+  return revert ? decide(view, sha, revert, canary) : first;
 }
 
 /** The deploy surfaces' decision: a revert is a commit whose message reverts a suspect the app named. */
 export function gateDecision(deps: ViewDeps, view: RepoView, sha: string, revertsOf?: (sha: string) => Promise<string[]>): Promise<Decision> {
+  // The commit's own traffic (docs/canary.md): a failing canary holds it even without a site-wide verdict.
+  const canary = view.cfg ? judgeCanaryForSha(deps.db, view.cfg, view.repo, sha) : null;
   return decideWithExemptions(deps, view, sha, async () => {
     const suspects = revertsOf && view.evaluation ? suspectShasFor(deps.db, view.repo, view.dataset, view.evaluation.ds) : [];
     if (!revertsOf || suspects.length === 0) return null;
@@ -67,10 +72,13 @@ export function gateDecision(deps: ViewDeps, view: RepoView, sha: string, revert
       // GitHub unreachable: no exemption, the block stands (fail closed on a failing guardrail).
     }
     return reverted.length > 0 ? { kind: "revert", reverted: reverted.map((s) => s.slice(0, 7)) } : null;
-  });
+  }, canary);
 }
 
+/** The deploy answer for (repo, sha); every answer is counted by state (docs/operations.md#metrics). */
 export async function gateFor(deps: ViewDeps, repo: RepoName, sha: string, opts: GateOptions = {}): Promise<GateAnswer> {
   const view = opts.view ?? buildRepoView(deps, repo, opts);
-  return gateAnswer(await gateDecision(deps, view, sha, opts.revertsOf), view);
+  const answer = gateAnswer(await gateDecision(deps, view, sha, opts.revertsOf), view);
+  gateAnswers.inc({ state: answer.state });
+  return answer;
 }

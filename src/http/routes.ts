@@ -10,6 +10,7 @@ import { serviceFor, type ServiceOptions } from "../jobs/service.js";
 import { handleExports } from "./exports-route.js";
 import { handleJobs } from "./jobs-route.js";
 import { handleHealth } from "./health-route.js";
+import { handleMetrics } from "./metrics-route.js";
 import { handleDashboard } from "./dashboard-route.js";
 import { handleGateRoute } from "./gate-route.js";
 import { sendJson } from "./respond.js";
@@ -33,6 +34,7 @@ export function guardrailHandler(app: Probot | null, deps: AppDeps, overrides: P
         (await handleExports(req, res, deps, service)) ||
         (await handleJobs(req, res, deps, service)) ||
         (await handleHealth(req, res, deps)) ||
+        (await handleMetrics(req, res, deps)) ||
         (await handleDashboard(req, res, deps, Date.now(), log)) ||
         (await handleGateRoute(req, res, deps, { octokitFor, log }))
       );

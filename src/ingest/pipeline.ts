@@ -12,7 +12,7 @@
  */
 import { basename } from "node:path";
 import type { Statement } from "better-sqlite3";
-import { BlockStager, type StoredRow } from "../store/raw-blocks.js";
+import { BlockStager, storeVisitChannels, type BlockExtent, type StoredRow } from "../store/raw-blocks.js";
 import type { DB } from "../store/db.js";
 import type { DatasetConfig } from "../config/load.js";
 import type { AggRow, CheckResult, EventRow, IngestResult } from "../shared/types.js";
@@ -140,9 +140,11 @@ class IngestRun {
   /** Event-key hash → sequence of its first row (the producer hashes; this side decides, in row order). */
   private dups: DuplicateIndex;
   private blocks: BlockStager | null = null;
+  /** The staged blocks, once every row is in. */
+  private extents: readonly BlockExtent[] = [];
   private rejectStmt: Statement<unknown[]> | null = null;
   private checksum: Promise<string> = Promise.resolve("");
-  private readonly aggregator = new Aggregator();
+  private readonly aggregator: Aggregator;
   /** Rows per dim_hostname dictionary code (week-over-week host check). */
   private hostCounts = new Float64Array(64);
   private readonly timings: IngestTimings = { read_ms: 0, audit_ms: 0, aggregate_ms: 0, metrics_ms: 0, publish_ms: 0 };
@@ -158,6 +160,7 @@ class IngestRun {
     private readonly pathDs: string | null,
   ) {
     this.multi = files.length > 1;
+    this.aggregator = new Aggregator(undefined, cfg.channels);
     // Sized for the expected rows up front: growing it re-places every entry (cache misses, on the busiest thread).
     const plainBytes = files.reduce((sum, f) => sum + (isGzipFile(f) ? 0 : statSync(f).size), 0);
     this.dups = new DuplicateIndex(cfg.checks.duplicates.enabled ? Math.min(plainBytes / BYTES_PER_ROW / 0.7, 1 << 24) : 16);
@@ -263,7 +266,7 @@ class IngestRun {
         }
       }
       this.rowsLoaded++;
-      agg.addCodedSplit(nums, o + N_CODES, nums[o + 11], nums, o + IDS_AT, nums[o + HAS_USER] === 1);
+      agg.addCodedSplit(nums, o + N_CODES, nums[o + 11], nums[o + 2], nums, o + IDS_AT, nums[o + HAS_USER] === 1);
       const host = nums[o + 4];
       if (host >= this.hostCounts.length) this.growHostCounts(host);
       this.hostCounts[host]++;
@@ -339,6 +342,7 @@ class IngestRun {
     this.dups = new DuplicateIndex(16);
     this.rowsRead = m.rowsRead;
     this.bytes = m.bytes;
+    this.extents = this.blocks!.extents;
     this.blocks = null;
     if (this.db.inTransaction) this.db.exec("COMMIT");
     const t0 = performance.now();
@@ -358,6 +362,8 @@ class IngestRun {
     const ds = this.ds!;
     const checks = this.checks;
     insertAggRows(db, batchId, rows);
+    const visits = this.aggregator.visitChannels;
+    storeVisitChannels(db, batchId, this.extents, visits.values as string[], (k) => visits.codes[k]);
     checks.push(...runAggChecks(db, cfg, ds, rows));
     insertChecks(db, batchId, checks);
     const t3 = performance.now();

@@ -12,7 +12,7 @@ import type { EventRow } from "../shared/types.js";
 import { UserError, isUserError } from "../shared/errors.js";
 import { ownCopy } from "../shared/strings.js";
 import { isValidDs, DS_BOUNDS } from "../shared/dates.js";
-import { deriveChannel } from "../aggregate/channel.js";
+import { deriveChannel, sourceKey, sourceParts } from "../aggregate/channel.js";
 import { csvRecords, detectFormat, readText, SourceError, type Format, type ReadCounters } from "./source.js";
 import { RowValidator, REQUIRED_COLUMNS, isNull, type RowCheck } from "./validate.js";
 import { ActionResolver, shown } from "./values.js";
@@ -33,14 +33,19 @@ const WINDOW = 4;
 
 
 
+interface Sourced {
+  channel: string;
+  key: string;
+}
+
 export class Producer {
   private ds: string | null = null;
   private validator: RowValidator | null = null;
   private fast: FastRowParser | null = null;
   private readonly keyHash: (e: EventRow) => number;
   private readonly dupOn: boolean;
-  /** dim_hostname → utm_medium → utm_source → referrer → channel (few distinct combinations; no per-row key string). */
-  private channelCache = new Map<string, Map<string, Map<string, Map<string, string>>>>();
+  /** dim_hostname → utm_medium → utm_source → referrer → the event's own channel and its raw source key (few distinct combinations; no per-row key string). */
+  private channelCache = new Map<string, Map<string, Map<string, Map<string, Sourced>>>>();
   private channelCacheSize = 0;
   private readonly dict = new Map<string, number>();
   /** Code → value of `dict`. */
@@ -285,7 +290,7 @@ export class Producer {
   private accept(e: EventRow, propsText: string): void {
     if (this.rows === 0) this.beginBatch();
     const seq = this.seq++;
-    const channel = this.channel(e);
+    const sourced = this.channel(e);
     const props = e.other_properties;
     const o = this.rows * NUMS;
     const nums = this.nums;
@@ -296,7 +301,9 @@ export class Producer {
     nums[o + 4] = this.code(e.dim_hostname);
     nums[o + 5] = this.code(e.dim_country);
     nums[o + 6] = e.dim_device_brand === null ? -1 : this.code(e.dim_device_brand);
-    nums[o + 7] = this.code(channel);
+    // The aggregator wants the raw source key (the visit decides the channel); the block keeps the event's own channel.
+    nums[o + 7] = sourced.key ? this.code(sourced.key) : -1;
+    const channelCode = this.code(sourced.channel);
     const product = props.product_type;
     const version = props.app_version;
     nums[o + 8] = product == null ? -1 : this.code(product);
@@ -315,7 +322,7 @@ export class Producer {
       this.local(nums[o + 4]),
       this.local(nums[o + 5]),
       device < 0 ? -1 : this.local(device),
-      this.local(nums[o + 7]),
+      this.local(channelCode),
       e.event_ms,
       propsText,
     );
@@ -348,7 +355,7 @@ export class Producer {
     return c;
   }
 
-  private channel(e: EventRow): string {
+  private channel(e: EventRow): Sourced {
     const p = e.other_properties;
     const byMedium = this.channelCache.get(e.dim_hostname) ?? this.cacheLevel(this.channelCache, e.dim_hostname);
     const medium = p.utm_medium ?? "";
@@ -358,7 +365,7 @@ export class Producer {
     const referrer = p.referrer ?? "";
     let c = byReferrer.get(referrer);
     if (c === undefined) {
-      c = deriveChannel(p, e.dim_hostname, this.init.cfg.channels);
+      c = { channel: deriveChannel(p, e.dim_hostname, this.init.cfg.channels), key: ownCopy(sourceKey(sourceParts(p))) };
       if (++this.channelCacheSize > 50_000) {
         this.channelCache = new Map();
         this.channelCacheSize = 0;

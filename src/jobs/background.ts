@@ -10,6 +10,7 @@ import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { referencedUploads, releaseOldFailedUploads } from "../store/jobs.js";
 import { recoverInterruptedJobs } from "./recover.js";
+import { holdLease } from "../store/lease.js";
 import { serviceFor, type ServiceOptions } from "./service.js";
 import { checkStaleness } from "./freshness.js";
 
@@ -43,6 +44,8 @@ export function sweepUploadDir(deps: Pick<AppDeps, "db">, uploadDir: string, log
 /** Recovers jobs left running by a crash, starts the freshness timer. Returns a stop function. */
 export function startBackground(app: Probot | null, deps: AppDeps, overrides: Partial<ServiceOptions> = {}): () => void {
   const service = serviceFor(app, deps, overrides);
+  // Announce that this service holds the database: `guardrail restore` refuses meanwhile.
+  const releaseLease = holdLease(service.dbPath);
   sweepUploadDir(deps, service.uploadDir, service.log);
   // Jobs left running are settled from the partitions table before any new job starts.
   const recovered = recoverInterruptedJobs(deps.db, service.log)
@@ -70,5 +73,6 @@ export function startBackground(app: Probot | null, deps: AppDeps, overrides: Pa
     clearTimeout(first);
     clearInterval(timer);
     service.queue.stop();
+    releaseLease();
   };
 }

@@ -7,6 +7,7 @@
  */
 import type { Probot } from "probot";
 import { describeError } from "../shared/errors.js";
+import { classifyFailure } from "../shared/net-errors.js";
 import type { Evaluation, IngestResult } from "../shared/types.js";
 import type { Log } from "../shared/log.js";
 
@@ -57,12 +58,15 @@ export interface StepOutcome {
  * service run locally) only the dataset steps that do not need GitHub run:
  * the chat still hears about a breach.
  */
+/** Repositories updated at the same time after a publish. */
+export const REPO_CONCURRENCY = 4;
+
 export async function fanOut<R, V>(targets: FanOutTargets<R, V>, auth: OctokitFor | null, event: FanOutEvent, log: Pick<Log, "info" | "warn">): Promise<StepOutcome[]> {
   const outcomes: StepOutcome[] = [];
   const record = (target: string, step: string, err?: unknown) => {
     if (err === undefined) outcomes.push({ target, step, ok: true });
     else {
-      const error = describeError(err);
+      const error = describeFailure(err);
       outcomes.push({ target, step, ok: false, error });
       log.warn(`guardrail fan-out ${event.dataset} ${event.ds}: ${step} for ${target} failed: ${error}`);
     }
@@ -73,31 +77,48 @@ export async function fanOut<R, V>(targets: FanOutTargets<R, V>, auth: OctokitFo
   } catch (err) {
     record(event.dataset, "list repos", err);
   }
-  for (const repo of repos) {
+  // Repositories run side by side (a few at a time), so one slow repository holds up no other;
+  // each repository's steps stay in order, and the outcomes keep the repositories' order.
+  const perRepo: StepOutcome[][] = repos.map(() => []);
+  const runRepo = async (repo: R, into: StepOutcome[]) => {
     const label = targets.label(repo);
+    const mark = (step: string, err?: unknown) => {
+      const before = outcomes.length;
+      record(label, step, err);
+      into.push(...outcomes.splice(before));
+    };
     let octokit: InstallationOctokit;
     try {
       octokit = await auth!(targets.installationId(repo));
     } catch (err) {
-      record(label, "authenticate", err);
-      continue;
+      mark("authenticate", err);
+      return;
     }
     let prepared: V;
     try {
       prepared = targets.prepare ? await targets.prepare(octokit, repo, event) : (undefined as V);
     } catch (err) {
-      record(label, "prepare", err);
-      continue;
+      mark("prepare", err);
+      return;
     }
     for (const step of targets.repoSteps) {
       try {
         await step.run(octokit, repo, event, prepared);
-        record(label, step.name);
+        mark(step.name);
       } catch (err) {
-        record(label, step.name, err);
+        mark(step.name, err);
       }
     }
-  }
+  };
+  let next = 0;
+  const worker = async () => {
+    while (next < repos.length) {
+      const i = next++;
+      await runRepo(repos[i]!, perRepo[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(REPO_CONCURRENCY, repos.length) }, worker));
+  for (const o of perRepo) outcomes.push(...o);
   for (const step of targets.datasetSteps) {
     if (step.github && !auth) continue;
     try {
@@ -109,4 +130,13 @@ export async function fanOut<R, V>(targets: FanOutTargets<R, V>, auth: OctokitFo
   }
   log.info(`guardrail fan-out ${event.dataset} ${event.ds}: ${outcomes.filter((o) => o.ok).length}/${outcomes.length} steps succeeded over ${repos.length} repo(s)`);
   return outcomes;
+}
+
+/** The error with its real cause in front when it is a failed call: "DNS lookup failed (ENOTFOUND): …", "HTTP 404: …". */
+export function describeFailure(err: unknown): string {
+  const message = describeError(err);
+  const hasStatus = typeof (err as { status?: unknown })?.status === "number";
+  const hasCause = !!(err as { cause?: unknown })?.cause;
+  if (!hasStatus && !hasCause) return message;
+  return `${classifyFailure(err).text}: ${message}`;
 }

@@ -8,6 +8,7 @@
 import { existsSync, rmSync } from "node:fs";
 import type { DB } from "../store/db.js";
 import { describeError } from "../shared/errors.js";
+import { auditFailures, eventsIngested, ingestJobDuration, ingestJobs } from "../shared/telemetry.js";
 import { finishJob, getJob, markRunning, nextQueuedJob, type JobRow } from "../store/jobs.js";
 import { runIngestChild, type IngestOutcome, type IngestRunner } from "./ingest-child.js";
 
@@ -27,6 +28,14 @@ export interface JobQueueOptions {
 }
 
 export const DEFAULT_JOB_TIMEOUT_MS = 60 * 60 * 1000;
+
+/** The job metrics of docs/operations.md#metrics. */
+function countJob(job: JobRow, outcome: IngestOutcome): void {
+  ingestJobs.inc({ state: outcome.state });
+  if (job.started_at) ingestJobDuration.observe({ state: outcome.state }, Math.max(0, (Date.now() - Date.parse(job.started_at)) / 1000));
+  if (outcome.state === "published") eventsIngested.inc({ dataset: job.dataset }, outcome.result?.rows_loaded ?? 0);
+  if (outcome.state === "rejected") auditFailures.inc({ dataset: job.dataset });
+}
 
 export class JobQueue {
   private pump: Promise<void> | null = null;
@@ -91,6 +100,7 @@ export class JobQueue {
     const { db } = this.opts;
     const keepFile = outcome.state === "failed";
     finishJob(db, running.id, outcome.state, { result: outcome.result, error: outcome.error, keepFile });
+    countJob(running, outcome);
     if (!keepFile && running.file_path && existsSync(running.file_path)) rmSync(running.file_path, { force: true });
     this.log.info(`guardrail job ${running.id}: ${outcome.state}${outcome.error ? ` (${outcome.error})` : ""}`);
     const finished = getJob(db, running.id)!;

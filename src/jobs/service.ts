@@ -17,6 +17,7 @@ import type { JobRow } from "../store/jobs.js";
 import { fanOut, type FanOutEvent, type FanOutTargets, type InstallationOctokit } from "./fan-out.js";
 import { defaultTargets } from "./targets.js";
 import { DEFAULT_MAX_UPLOAD_BYTES } from "../ingest/limits.js";
+import { verdicts } from "../shared/telemetry.js";
 
 export interface ServiceOptions {
   /** Largest accepted upload (GUARDRAIL_MAX_UPLOAD_BYTES, default 2 GiB). */
@@ -120,6 +121,7 @@ export async function afterJob(
     try {
       // Stored even for an older day, so the dashboard's history has its verdict.
       const evaluation = evaluateDay(deps.db, resolveDataset(deps.config, job.dataset), { ds: job.ds });
+      for (const v of evaluation.verdicts) verdicts.inc({ dataset: job.dataset, metric: v.metric, verdict: v.verdict });
       // A backfilled or corrected older day is history: failing regression checks on
       // long-shipped commits, incident issues and chat messages about it would be noise.
       const latest = latestPublishedDs(deps.db, job.dataset);

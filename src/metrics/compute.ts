@@ -20,8 +20,9 @@ export const UNKNOWN = "(unknown)";
 const VERSION_DIM: Dimension = "dim_app_version";
 const HOURLY_DIMS = new Set(["dim_hostname", "dim_country", "dim_device_brand", "dim_channel"]);
 
-const MEASURE: Record<CountMetricDef["measure"], "m_total_events" | "m_unique_visitors" | "m_unique_users"> = {
+const MEASURE: Record<CountMetricDef["measure"], "m_total_events" | "m_unique_visitors" | "m_unique_users" | "m_visits"> = {
   events: "m_total_events",
+  visits: "m_visits",
   unique_visitors: "m_unique_visitors",
   unique_users: "m_unique_users",
 };
@@ -58,12 +59,17 @@ function sum(rows: AggRow[], col: keyof AggRow, actions: Set<string> | null): nu
   return s;
 }
 
+/** Event and visit counts add up across hours and actions; distinct counts do not. */
+const additive = (m: CountMetricDef) => m.measure === "events" || m.measure === "visits";
+/** Rows built before visits existed (or a warehouse export without m_visits) cannot give visits. */
+const lacks = (rows: AggRow[], col: keyof AggRow) => col === "m_visits" && rows.some((r) => r.m_visits == null);
+
 function countTotal(lv: Levels, m: CountMetricDef): number | null {
   const actions = actionFilter(m);
   const col = MEASURE[m.measure];
-  if (m.measure === "events") {
+  if (additive(m)) {
     const src = (actions ? null : lv.get("daily_total")) ?? lv.get("daily") ?? lv.get("overall");
-    return src ? sum(src, col, actions) : null;
+    return src && !lacks(src, col) ? sum(src, col, actions) : null;
   }
   // Distinct counts: only a level grouped exactly by the metric's actions holds them.
   if (!actions) {
@@ -91,9 +97,9 @@ function countBreakdown(lv: Levels, m: CountMetricDef, dim: Dimension): Segments
   const byAction = lv.get(`daily_${suffix}`);
   const total = lv.get(`daily_${suffix}_total`);
   const hourly = HOURLY_DIMS.has(dim) ? lv.get(suffix) : null;
-  if (m.measure === "events") {
+  if (additive(m)) {
     const src = (actions ? null : total) ?? byAction ?? hourly;
-    return src ? group(src, dim, col, actions, new Map()) : null;
+    return src && !lacks(src, col) ? group(src, dim, col, actions, new Map()) : null;
   }
   const exact = !actions ? total : actions.size === 1 ? byAction : null;
   if (exact) return group(exact, dim, col, actions, new Map());

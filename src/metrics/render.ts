@@ -56,7 +56,7 @@ export function renderReport(report: Report, metricDefs: MetricDef[] = []): stri
       const cells = rows.slice(0, TOP).map(([k, v]) => {
         if (ratio) return `${k} ${fmtValue(v, kind)}`;
         // Shares only for event counts: distinct visitors do not add up across segments.
-        const share = total && v != null && def?.kind === "count" && def.measure === "events" ? ` (${fmtRate(v / total)})` : "";
+        const share = total && v != null && def?.kind === "count" && (def.measure === "events" || def.measure === "visits") ? ` (${fmtRate(v / total)})` : "";
         return `${k} ${fmtValue(v, kind)}${share}`;
       });
       const more = rows.length > TOP ? ` · … ${rows.length - TOP} more` : "";

@@ -56,11 +56,10 @@ function fell(ms: CanaryMetricResult[]): string {
 /** How much more of the denominator (and about how many visitors) a low-traffic guardrail needs. */
 export function moreTrafficText(m: CanaryMetricResult, j: Pick<CanaryJudgement, "visitors">): string {
   const decline = `a ${Math.round(m.min_relative_change * 100)} % decline of ${m.metric}`;
-  if (m.more_denominator === null)
-    return `${decline} could not be shown at any volume of this build: the rest of the traffic in these hours is too small${m.expected === 0 ? " (its rate is 0)" : ""}`;
+  if (m.more_denominator === null) return `${m.metric} is 0 for the rest of the traffic: there is no decline to show`;
   const perVisitor = m.canary.den > 0 && j.visitors > 0 ? j.visitors / m.canary.den : null;
   const visitors = perVisitor ? ` (≈ ${fmtCount(Math.ceil(m.more_denominator * perVisitor))} more visitors)` : "";
-  return `${m.metric} needs about ${fmtCount(m.more_denominator)} more ${m.denominator_metric}${visitors} on this build to show ${decline} (it has ${fmtCount(m.canary.den)})`;
+  return `${m.metric} needs about ${fmtCount(m.more_denominator)} more ${m.denominator_metric}${visitors} on this build, at its share of the traffic, to show ${decline} (it has ${fmtCount(m.canary.den)})`;
 }
 
 /** The one-line verdict of the whole canary. */
@@ -71,6 +70,16 @@ export function canarySentence(j: CanaryJudgement): string {
   if (status === "low_traffic") return `Canary not judged yet, too little traffic: ${failing(j, "low_traffic").map((m) => moreTrafficText(m, j)).join("; ")}.`;
   if (status === "no_decline") return "Canary judged: no decline.";
   return "Canary not judged: no enforced guardrail ratio can be compared on this build's traffic.";
+}
+
+/** "signup_conversion_rate −40.0 % (z = −6.1)": the failing guardrails of a canary. */
+export function canaryFell(j: CanaryJudgement): string {
+  return fell(failing(j, "fail"));
+}
+
+/** The section of a head whose build served no published traffic yet. */
+export function canaryNoTraffic(): string {
+  return "### Canary\nNo published day holds traffic of this commit yet (events whose `app_version` is its SHA or a 7-character prefix, or a version a canary / preview deployment maps to it): nothing to judge on its own traffic.";
 }
 
 /** Title suffix / title of the check. */

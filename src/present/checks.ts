@@ -5,7 +5,10 @@
  * 65,535-character limit. No GitHub, no store.
  */
 import type { Conclusion, Evaluation, MetricKind, Suspect, SuspectPr, Verdict, VerdictKind } from "../shared/types.js";
-import type { Decision, Exemption, GateState, OnMissingData } from "../shared/decision.js";
+import type { Exemption, GateState, OnMissingData } from "../shared/decision.js";
+import type { Decision } from "../gate/decide.js";
+import type { CanaryForHead } from "../canary/index.js";
+import { canaryFell, canaryNoTraffic, canarySection, canaryTitle } from "./canary.js";
 import { fmtChange, fmtShare, fmtValue, kindOf } from "./format.js";
 
 export const CHECK_NAME = "guardrail";
@@ -109,8 +112,26 @@ export function conclusionOf(state: GateState): Conclusion {
   return state === "open" ? "success" : state === "blocked" ? "failure" : "neutral";
 }
 
-/** The `guardrail` check of a PR head: the decision, its verdict table and where the change is. */
-export function buildGuardrailCheck(view: CheckView, decision: Decision): CheckOutput {
+/**
+ * The `guardrail` check of a PR head: the decision, its verdict table, where
+ * the change is, and the PR's canary. A failing canary fails the check even
+ * when the site-wide guardrails pass (only an override passes it; a revert is
+ * exempt from the freeze, not from its own canary); a passing canary never
+ * lifts a merge freeze.
+ */
+export function buildGuardrailCheck(view: CheckView, decision: Decision, canary: CanaryForHead | null = null): CheckOutput {
+  const j = canary?.judgement ?? null;
+  const ex = decision.exemption;
+  let md = j ? canarySection(j) : canary?.expected ? canaryNoTraffic() : "";
+  if (j?.status === "fail" && ex?.kind === "override") md += `\n\n> **Overridden** by @${ex.actor} at ${ex.createdAt}: ${cell(ex.reason)}\n>\n> The canary fails; this PR may merge.`;
+  const site = buildSiteCheck(view, decision, md);
+  if (view.configError || !j) return site;
+  if (j.status !== "fail") return { ...site, title: oneLine(`${site.title}; ${canaryTitle(j)}`) };
+  if (ex?.kind === "override") return { ...site, title: oneLine(`Passing by override of @${ex.actor}: canary ${canaryFell(j)}`) };
+  return { ...site, conclusion: "failure", title: oneLine(canaryTitle(j)) };
+}
+
+function buildSiteCheck(view: CheckView, decision: Decision, canaryMd: string): CheckOutput {
   const { evaluation, repoConfig: cfg, detailsUrl } = view;
   const link = detailsUrl ? `\n\n[Open the Guardrail dashboard](${detailsUrl})` : "";
   const conclusion = conclusionOf(decision.state);
@@ -131,7 +152,7 @@ export function buildGuardrailCheck(view: CheckView, decision: Decision): CheckO
       conclusion,
       title: `No guardrail verdict for dataset ${view.dataset}`,
       summary: capSummary(
-        `Guardrail could not evaluate dataset \`${view.dataset}\`: ${view.evaluationError ?? "no evaluation is available yet"}.\n\nThe conclusion follows \`on_missing_data: ${cfg.on_missing_data}\`.${exemptionNote(ex)}${link}`,
+        `Guardrail could not evaluate dataset \`${view.dataset}\`: ${view.evaluationError ?? "no evaluation is available yet"}.\n\nThe conclusion follows \`on_missing_data: ${cfg.on_missing_data}\`.${exemptionNote(ex)}${canaryMd ? `\n\n${canaryMd}` : ""}${link}`,
         SUMMARY_LIMIT,
         detailsUrl,
       ),
@@ -143,7 +164,7 @@ export function buildGuardrailCheck(view: CheckView, decision: Decision): CheckO
   const table = verdictTable(evaluation, view.kinds);
   const where = localisation(evaluation, view.kinds, cfg.hostnames);
   const body = (extra: string) =>
-    capSummary([header, extra, table, where ? `### Where the change is\n${where}` : ""].filter(Boolean).join("\n\n") + link, SUMMARY_LIMIT, detailsUrl);
+    capSummary([header, extra, canaryMd, table, where ? `### Where the change is\n${where}` : ""].filter(Boolean).join("\n\n") + link, SUMMARY_LIMIT, detailsUrl);
 
   if (failing.length > 0) {
     const fell = describeFall(failing);

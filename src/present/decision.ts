@@ -3,7 +3,9 @@
  * and the gate's JSON answer (docs/deploy-gate.md). Numbers go through
  * ./format.ts like every other surface.
  */
-import type { Decision, Exemption, Reason } from "../shared/decision.js";
+import type { Exemption } from "../shared/decision.js";
+import type { Decision, Reason } from "../gate/decide.js";
+import { canaryGateReason } from "./canary.js";
 import type { GateAnswer, MetricKind, Verdict } from "../shared/types.js";
 import { fmtMoved, fmtValue, fmtZ, kindOf } from "./format.js";
 
@@ -51,6 +53,8 @@ export function reasonSentence(r: Reason, kinds?: Readonly<Record<string, Metric
       return `All enforced guardrails pass for ${r.ds}.`;
     case "warns":
       return `Warning (not blocking): ${describeVerdict(r.verdict, r.ds, kinds)}.`;
+    case "canary_fails":
+      return canaryGateReason(r.canary);
   }
 }
 
@@ -68,5 +72,11 @@ export function gateAnswer(
     sha: decision.sha,
     exemption: decision.exemption?.kind ?? null,
     failing: decision.failing.map((v) => v.metric),
+    ...(decision.canary ? { canary: canaryOf(decision.canary) } : {}),
   };
+}
+
+/** The canary part of the gate's JSON (docs/canary.md). */
+function canaryOf(j: NonNullable<Decision["canary"]>): NonNullable<GateAnswer["canary"]> {
+  return { ds: j.ds, status: j.status, versions: j.versions, failing: j.metrics.filter((m) => m.verdict === "fail").map((m) => m.metric) };
 }

@@ -65,6 +65,8 @@ export interface AggRow {
   m_total_events: number;
   m_unique_visitors: number;
   m_unique_users: number;
+  /** Added: visits started in the slice (docs/metrics.md, "Channels and visits"); null when an aggregate export lacks it. */
+  m_visits: number | null;
 }
 
 /** `guardrail report --json` metric entry. `value` is null when undefined (zero denominator). */
@@ -104,8 +106,6 @@ export interface Verdict {
   guardrail: boolean;
   /** Added: false when the metric is report-only (`enforce: false`). */
   enforced?: boolean;
-  /** Added: the metric's kind, from its definition (never guessed from its name). */
-  kind?: MetricKind;
   verdict: VerdictKind;
   observed: number | null;
   expected: number | null;
@@ -121,7 +121,47 @@ export interface Verdict {
   decomposition?: { rate: number; mix: number; dimension: string } | null;
   numerator?: number | null;
   denominator?: number | null;
+  /** Added: count or ratio, from the metric's definition, so no surface guesses it from the name. */
+  kind?: MetricKind;
+  /** Added: why the verdict is what it is, as a code (docs/verdicts.md lists them); `message` words it. */
+  reason?: VerdictReason;
+  /** Added: baseline candidates left out, and why. */
+  excluded_days?: { ds: string; reason: "marked" | "failed" | "outlier" | "partial" }[];
+  /** Added: the run of hours that fell, when the within-day scan found one. */
+  hourly?: { from: number; to: number; observed: number; expected: number; change: number; z: number; threshold: number } | null;
+  /** Added: the accumulated evidence over recent days (CUSUM) and the failing stretch, for guardrails. */
+  sequential?: { cusum: number; threshold: number; days: number; change: number | null; failing_since: string | null } | null;
+  /** Added: the reason the day is marked special, when it is. */
+  marked?: string | null;
+  /** Added: the decline is traffic moving between segments, not rates falling inside them. */
+  mix_shift?: { dimension: string; value: string; base_share: number; today_share: number; rate_change: number } | null;
+  /** Added: the smallest relative decline that would fail at today's volume, in one day and sustained over 7 days (null: none would). */
+  power?: { one_day: number | null; seven_day: number | null } | null;
 }
+
+/**
+ * Why a verdict is what it is. pass: within_range, harmless_direction, small_change, low_volume, zero_denominator;
+ * warn: not_significant, small_change_significant, mix_shift, marked; fail: single_day, segment, hourly, sequential,
+ * not_recovered; no_data / inconclusive: no_value, short_history, data_state.
+ */
+export type VerdictReason =
+  | "within_range"
+  | "harmless_direction"
+  | "small_change"
+  | "low_volume"
+  | "zero_denominator"
+  | "not_significant"
+  | "small_change_significant"
+  | "mix_shift"
+  | "marked"
+  | "single_day"
+  | "segment"
+  | "hourly"
+  | "sequential"
+  | "not_recovered"
+  | "no_value"
+  | "short_history"
+  | "data_state";
 
 export interface VersionVerdict {
   version: string;
@@ -169,6 +209,8 @@ export interface GateAnswer {
   exemption?: "override" | "revert" | null;
   /** Added: the enforced guardrails that fail (empty when none). */
   failing?: string[];
+  /** Added: the commit's own canary, when a published day holds its traffic (docs/canary.md). */
+  canary?: { ds: string; status: string; versions: string[]; failing: string[] } | null;
 }
 
 /** GitHub's words the surfaces answer in: a check run's conclusion, a protection-rule answer, a commit status state. */

@@ -26,6 +26,19 @@ export function versionHourRows(db: DB, dataset: string, ds: string): VersionHou
     .all(dataset, ds) as VersionHourRow[];
 }
 
+/** Whether the newest published day of the dataset holds any event tagged with an app_version. */
+export function latestDayHasVersions(db: DB, dataset: string): boolean {
+  const row = db
+    .prepare(
+      `SELECT 1 AS yes FROM published_agg
+       WHERE dataset = @dataset AND aggregation_level = 'daily_app_version_total' AND dim_app_version IS NOT NULL
+         AND ds = (SELECT max(ds) FROM partitions WHERE dataset = @dataset AND status = 'published')
+       LIMIT 1`,
+    )
+    .get({ dataset }) as { yes: number } | undefined;
+  return row !== undefined;
+}
+
 /** A published day on which a version served traffic, with its distinct visitors that day. */
 export interface VersionDay {
   ds: string;

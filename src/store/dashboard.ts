@@ -5,6 +5,7 @@
  */
 import type { DB } from "./db.js";
 import type { Evaluation } from "../shared/types.js";
+import type { OverrideRow } from "./repos.js";
 
 export interface MetricDayRow {
   ds: string;
@@ -110,17 +111,27 @@ export interface DeploymentRow {
   ref: string | null;
   environment: string;
   deployed_at: string;
+  /** `deployments` (production, the suspects' source) or `canary_deployments` (canary and preview environments). */
+  source: "production" | "canary";
 }
 
-/** Recorded deployments of the repositories that watch the dataset (every repository before any is recorded), in [fromIso, toIso). */
+/**
+ * Recorded deployments of the repositories that watch the dataset (every
+ * repository before any is recorded), in [fromIso, toIso): production ones and
+ * those of canary / preview environments, oldest first.
+ */
 export function deploymentsOf(db: DB, dataset: string, fromIso: string, toIso: string): DeploymentRow[] {
+  const watches = `(repo IN (SELECT repo FROM repos WHERE dataset = @dataset) OR NOT EXISTS (SELECT 1 FROM repos))`;
   return db
     .prepare(
-      `SELECT repo, sha, ref, environment, deployed_at FROM deployments
-        WHERE (repo IN (SELECT repo FROM repos WHERE dataset = ?) OR NOT EXISTS (SELECT 1 FROM repos))
-          AND deployed_at >= ? AND deployed_at < ? ORDER BY deployed_at, deployment_id`,
+      `SELECT repo, sha, ref, environment, deployed_at, 'production' AS source, deployment_id FROM deployments
+        WHERE ${watches} AND deployed_at >= @from AND deployed_at < @to
+       UNION ALL
+       SELECT repo, sha, version AS ref, environment, deployed_at, 'canary' AS source, deployment_id FROM canary_deployments
+        WHERE ${watches} AND deployed_at >= @from AND deployed_at < @to
+       ORDER BY deployed_at, deployment_id`,
     )
-    .all(dataset, fromIso, toIso) as DeploymentRow[];
+    .all({ dataset, from: fromIso, to: toIso }) as DeploymentRow[];
 }
 
 /** The stored `.github/guardrail.yml` of each repository (JSON text), for naming its environments. */
@@ -175,16 +186,7 @@ export function incidentsOn(db: DB, dataset: string, ds: string): IncidentRow[] 
     .all(dataset, ds, ds) as IncidentRow[];
 }
 
-export interface OverrideRecord {
-  repo: string;
-  pr_number: number;
-  sha: string;
-  actor: string;
-  reason: string;
-  created_at: string;
-}
-
-export function overridesOf(db: DB, dataset: string): OverrideRecord[] {
+export function overridesOf(db: DB, dataset: string): OverrideRow[] {
   // Before any repo is recorded (a local run), every override is shown.
   return db
     .prepare(
@@ -192,5 +194,5 @@ export function overridesOf(db: DB, dataset: string): OverrideRecord[] {
        WHERE repo IN (SELECT repo FROM repos WHERE dataset = ?) OR NOT EXISTS (SELECT 1 FROM repos)
        ORDER BY created_at DESC LIMIT 20`,
     )
-    .all(dataset) as OverrideRecord[];
+    .all(dataset) as OverrideRow[];
 }

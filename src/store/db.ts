@@ -4,7 +4,7 @@
  * and schema migrations applied in order of their version number.
  */
 import Database from "better-sqlite3";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { MIGRATIONS } from "./migrations/index.js";
 import { UserError } from "../shared/errors.js";
@@ -15,7 +15,21 @@ export function defaultDbPath(): string {
   return process.env.GUARDRAIL_DB || "./data/guardrail.db";
 }
 
-export function openDb(path: string = defaultDbPath()): DB {
+export interface OpenOptions {
+  /**
+   * Before a migration changes the schema of an existing database, copy it to
+   * `<db>.bak-<version>` (the version it had), so an upgrade can be rolled
+   * back (docs/operations.md#upgrades). Default: on, unless
+   * GUARDRAIL_MIGRATION_BACKUP=0; `guardrail migrate --no-backup` turns it off.
+   */
+  backupBeforeMigrate?: boolean;
+}
+
+function backupDefault(): boolean {
+  return process.env.GUARDRAIL_MIGRATION_BACKUP !== "0";
+}
+
+export function openDb(path: string = defaultDbPath(), opts: OpenOptions = {}): DB {
   if (path !== ":memory:") {
     try {
       mkdirSync(dirname(path), { recursive: true });
@@ -36,12 +50,42 @@ export function openDb(path: string = defaultDbPath()): DB {
   // NORMAL is durable across application crashes in WAL mode; only an OS crash can lose the last commit.
   db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = ON");
+  if (path !== ":memory:" && (opts.backupBeforeMigrate ?? backupDefault())) backupBeforeMigrating(db, path);
   migrate(db);
   return db;
 }
 
 export function schemaVersion(db: DB): number {
   return db.pragma("user_version", { simple: true }) as number;
+}
+
+/** The migrations `db` still lacks. */
+export function pendingMigrations(db: DB): number[] {
+  const current = schemaVersion(db);
+  return MIGRATIONS.filter((m) => m.version > current).map((m) => m.version);
+}
+
+/**
+ * `VACUUM INTO` a copy of a database about to be migrated: consistent in WAL
+ * mode and synchronous, so it can run inside openDb. A new database (version
+ * 0) has nothing to keep. Written beside the target, then renamed over an
+ * older copy of the same version.
+ */
+export function backupBeforeMigrating(db: DB, path: string): string | null {
+  const current = schemaVersion(db);
+  if (current === 0 || pendingMigrations(db).length === 0) return null;
+  const to = `${path}.bak-${current}`;
+  const tmp = `${to}.partial`;
+  rmSync(tmp, { force: true });
+  try {
+    db.prepare(`VACUUM INTO ?`).run(tmp);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw new UserError(`${path}: the backup before upgrading the schema from version ${current} could not be written to ${to} (${(err as Error).message}); nothing was changed. Free some disk, or pass --no-backup to guardrail migrate.`);
+  }
+  if (existsSync(tmp)) renameSync(tmp, to);
+  process.stderr.write(`guardrail: ${path}: schema version ${current} backed up to ${to} before upgrading\n`);
+  return to;
 }
 
 /** Applies every migration newer than the file's `user_version`, each in its own transaction. */

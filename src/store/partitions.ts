@@ -241,8 +241,8 @@ export function insertRejects(db: DB, batchId: number, rejects: { line: number; 
 export function insertAggRows(db: DB, batchId: number, rows: AggRow[]): void {
   const stmt = db.prepare(
     `INSERT INTO agg_website_events (batch_id, ds, aggregation_level, action_type, dim_hostname, dim_country, dim_device_brand,
-       dim_channel, dim_product_type, dim_app_version, event_hour, m_total_events, m_unique_visitors, m_unique_users)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       dim_channel, dim_product_type, dim_app_version, event_hour, m_total_events, m_unique_visitors, m_unique_users, m_visits)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   db.transaction(() => {
     for (const r of rows)
@@ -261,6 +261,7 @@ export function insertAggRows(db: DB, batchId: number, rows: AggRow[]): void {
         r.m_total_events,
         r.m_unique_visitors,
         r.m_unique_users,
+        r.m_visits ?? null,
       );
   })();
 }
@@ -409,4 +410,19 @@ function parseStored(text: string | null): string | number | null {
   } catch {
     return text;
   }
+}
+
+/** Published raw batches of a dataset between two days (inclusive), oldest first. */
+export function publishedRawBatches(db: DB, dataset: string, from: string, to: string): Batch[] {
+  return db
+    .prepare(`SELECT * FROM partitions WHERE dataset = ? AND kind = 'raw' AND status = 'published' AND ds >= ? AND ds <= ? ORDER BY ds`)
+    .all(dataset, from, to) as Batch[];
+}
+
+/** Replaces a batch's aggregate rows and aggregate checks (`guardrail reaggregate`); the caller holds the transaction. */
+export function replaceAggregate(db: DB, batchId: number, rows: AggRow[], checks: CheckResult[]): void {
+  db.prepare(`DELETE FROM agg_website_events WHERE batch_id = ?`).run(batchId);
+  db.prepare(`DELETE FROM quality_results WHERE batch_id = ? AND table_name = 'agg_website_events'`).run(batchId);
+  insertAggRows(db, batchId, rows);
+  insertChecks(db, batchId, checks);
 }

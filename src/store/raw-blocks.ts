@@ -17,7 +17,9 @@
  *   integers), and `other_properties` is the JSON object itself. A row dropped
  *   after its block was built (a duplicate) is `null`.
  *
- * The `fct_website_events` view (migration 007) decodes blocks with json_each.
+ * The `fct_website_events` view (migrations 007, 010) decodes blocks with
+ * json_each; its dim_channel is the visit's, from `raw_visits` (see
+ * storeVisitChannels), the channel stored in the block being the event's own.
  */
 import type { Statement } from "better-sqlite3";
 import type { DB } from "./db.js";
@@ -31,7 +33,48 @@ export function rawRowid(batchId: number, seq: number): number {
 
 /** Deletes a batch's raw rows; returns the number of blocks. */
 export function deleteRawBlocks(db: DB, batchId: number): number {
+  db.prepare(`DELETE FROM raw_visits WHERE id >= ? AND id < ?`).run(rawRowid(batchId, 0), rawRowid(batchId + 1, 0));
   return db.prepare(`DELETE FROM raw_blocks WHERE id >= ? AND id < ?`).run(rawRowid(batchId, 0), rawRowid(batchId + 1, 0)).changes;
+}
+
+/** Where a staged block's rows are: its first sequence, its row count, and the indexes of its rows dropped as duplicates. */
+export interface BlockExtent {
+  first: number;
+  rows: number;
+  dropped: readonly number[];
+}
+
+/**
+ * Stores the visit channel of every row of a batch's blocks (table
+ * raw_visits, migration 010): `channelOf(k)` is the channel of the k-th
+ * loaded row of the batch (dropped rows skipped), as an index into `values`.
+ */
+export function storeVisitChannels(db: DB, batchId: number, blocks: readonly BlockExtent[], values: readonly string[], channelOf: (k: number) => number): void {
+  const stmt = db.prepare(`INSERT OR REPLACE INTO raw_visits (id, dict, codes) VALUES (?, ?, ?)`);
+  const local = new Int32Array(values.length);
+  db.transaction(() => {
+    let k = 0;
+    for (const b of blocks) {
+      const dict: string[] = [];
+      local.fill(-1);
+      const codes = Buffer.alloc(b.rows * 3, 48); // "000" for a dropped row (the view skips it)
+      let d = 0;
+      for (let i = 0; i < b.rows; i++) {
+        if (d < b.dropped.length && b.dropped[d] === i) {
+          d++;
+          continue;
+        }
+        const c = channelOf(k++);
+        let at = local[c];
+        if (at < 0) at = local[c] = dict.push(values[c]) - 1;
+        if (at > 999) throw new Error("more than 999 channels in one raw block");
+        codes[i * 3] = 48 + Math.floor(at / 100);
+        codes[i * 3 + 1] = 48 + (Math.floor(at / 10) % 10);
+        codes[i * 3 + 2] = 48 + (at % 10);
+      }
+      stmt.run(rawRowid(batchId, b.first), JSON.stringify(dict), codes);
+    }
+  })();
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -264,6 +307,8 @@ export class BlockStager {
   private readonly insert: Statement<unknown[]>;
   private readonly read: Statement<unknown[]>;
   private readonly staged: Staged[] = [];
+  /** Every written block, in order (for storeVisitChannels). */
+  readonly extents: BlockExtent[] = [];
   private readonly cache = new Map<number, { body: Buffer; dict: string[]; lineBase: number }>();
   private current: (Block & { first: number; lineBase: number; dictValues: string[] | null }) | null = null;
 
@@ -292,6 +337,7 @@ export class BlockStager {
     this.insert.run(rawRowid(this.batchId, b.first), b.lineBase, b.dict, Buffer.from(body.buffer, body.byteOffset, body.byteLength));
     // A copy: the block's buffers may be a parse worker's, reused for its next block.
     this.staged.push({ first: b.first, rows: n, offsets: offsets.slice() });
+    this.extents.push({ first: b.first, rows: n, dropped: dropped.slice() });
   }
 
   /** The staged (or open) row of sequence `seq`, or null when there is none. */
@@ -325,4 +371,56 @@ export class BlockStager {
     }
     return null;
   }
+}
+
+/**
+ * Every stored row of a batch, in sequence order, block by block: `onBlock`
+ * gets each block's extent (its dropped rows as null) and its rows
+ * (null where a duplicate was dropped). Reads one block at a time.
+ */
+export function forEachRawBlock(db: DB, batchId: number, onBlock: (extent: BlockExtent, rows: (StoredRow | null)[]) => void): number {
+  const stmt = db.prepare(`SELECT id, line_base, dict, body FROM raw_blocks WHERE id >= ? AND id < ? ORDER BY id`);
+  let blocks = 0;
+  for (const r of stmt.iterate(rawRowid(batchId, 0), rawRowid(batchId + 1, 0)) as Iterable<{ id: number; line_base: number; dict: string; body: string }>) {
+    const dict = JSON.parse(r.dict) as string[];
+    // Each row is decoded from its own text: ids beyond 2^53 must keep their digits.
+    const texts = splitTopLevel(r.body);
+    const dropped: number[] = [];
+    const rows = texts.map((t, i) => {
+      const row = decodeRow(t, dict, r.line_base);
+      if (row === null) dropped.push(i);
+      return row;
+    });
+    onBlock({ first: r.id - rawRowid(batchId, 0), rows: texts.length, dropped }, rows);
+    blocks++;
+  }
+  return blocks;
+}
+
+/** The texts of the elements of a JSON array of arrays/nulls (strings inside may hold brackets). */
+function splitTopLevel(body: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let start = -1;
+  let inString = false;
+  for (let i = 0; i < body.length; i++) {
+    const c = body.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+      continue;
+    }
+    if (c === 34) inString = true;
+    else if (c === 91) {
+      depth++;
+      if (depth === 2) start = i;
+    } else if (c === 93) {
+      if (depth === 2) out.push(body.slice(start, i + 1));
+      depth--;
+    } else if (depth === 1 && c === 110 && body.startsWith("null", i)) {
+      out.push("null");
+      i += 3;
+    }
+  }
+  return out;
 }

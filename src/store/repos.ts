@@ -68,6 +68,14 @@ export function reposForDataset(db: DB, dataset: string): RepoRecord[] {
   return rows.map(toRecord);
 }
 
+/** Every installed repo of `owner` (GitHub names are case-insensitive): whose config may come from the owner's `.github` repo. */
+export function reposOfOwner(db: DB, owner: string): RepoRecord[] {
+  const rows = db
+    .prepare(`SELECT * FROM repos WHERE repo LIKE ? ESCAPE '\\' AND installation_id IS NOT NULL ORDER BY repo`)
+    .all(`${owner.replace(/[\\%_]/g, (c) => `\\${c}`)}/%`) as RepoRow[];
+  return rows.map(toRecord);
+}
+
 export function getRepo(db: DB, repo: string): RepoRecord | null {
   const row = db.prepare(`SELECT * FROM repos WHERE repo = ?`).get(repo) as RepoRow | undefined;
   return row ? toRecord(row) : null;

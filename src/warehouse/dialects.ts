@@ -13,6 +13,10 @@ export interface Dialect {
   regexExtract(expr: string, pattern: string): string;
   regexLike(expr: string, pattern: string): string;
   bigintNull: string;
+  /** A duration of `ms` milliseconds, to add to a timestamp. */
+  interval(ms: number): string;
+  /** `last_value(expr)` skipping NULLs, over `window` (the text inside OVER (…)). */
+  lastNonNull(expr: string, window: string): string;
   /** The input table, with its placeholder day. */
   table: string;
 }
@@ -27,6 +31,8 @@ export const DIALECTS: Record<DialectName, Dialect> = {
     regexExtract: (e, p) => `regexp_extract(${e}, ${quote(p)}, 1)`,
     regexLike: (e, p) => `regexp_like(${e}, ${quote(p)})`,
     bigintNull: "CAST(NULL AS BIGINT)",
+    interval: (ms) => `INTERVAL '${ms / 1000}' SECOND`,
+    lastNonNull: (e, w) => `last_value(${e}) IGNORE NULLS OVER (${w})`,
     table: "core.fct_website_events",
   },
   // Identical text: Spark 3.2+ has regexp_like, and element_at on a missing map key is NULL
@@ -39,6 +45,8 @@ export const DIALECTS: Record<DialectName, Dialect> = {
     regexExtract: (e, p) => `REGEXP_EXTRACT(${e}, r${quote(p)})`,
     regexLike: (e, p) => `REGEXP_CONTAINS(${e}, r${quote(p)})`,
     bigintNull: "CAST(NULL AS INT64)",
+    interval: (ms) => `INTERVAL ${ms} MILLISECOND`,
+    lastNonNull: (e, w) => `LAST_VALUE(${e} IGNORE NULLS) OVER (${w})`,
     table: "`core.fct_website_events`",
   },
   // For the equivalence test: DuckDB reads the export with other_properties as JSON.
@@ -48,6 +56,8 @@ export const DIALECTS: Record<DialectName, Dialect> = {
     regexExtract: (e, p) => `NULLIF(regexp_extract(${e}, ${quote(p)}, 1), '')`,
     regexLike: (e, p) => `regexp_matches(${e}, ${quote(p)})`,
     bigintNull: "CAST(NULL AS BIGINT)",
+    interval: (ms) => `to_milliseconds(${ms})`,
+    lastNonNull: (e, w) => `last_value(${e} IGNORE NULLS) OVER (${w})`,
     table: "fct_website_events",
   },
 };

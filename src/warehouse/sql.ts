@@ -8,7 +8,19 @@
 import type { DatasetConfig } from "../config/load.js";
 import { DEFAULT_LEVELS, GROUP_COLUMNS, type LevelDef } from "../aggregate/levels.js";
 import { DIALECTS, type Dialect, type DialectName } from "./dialects.js";
-import { normalisedRules } from "../aggregate/channel.js";
+import { SOURCE_SEP, normalisedRules, stripWww } from "../aggregate/channel.js";
+
+/**
+ * A visitor's events in time order; at the same instant an event with a
+ * source first, then by source, hostname and action (src/aggregate/visits.ts).
+ */
+const VISIT_ORDER = "event_timestamp, CASE WHEN source_key IS NULL THEN 1 ELSE 0 END, source_key, dim_hostname, action_type";
+
+/** own_hosts from the configuration, as extra tests of a referrer host. */
+function ownHostTests(cfg: DatasetConfig): string {
+  const hosts = [...new Set(cfg.channels.own_hosts.map((h) => stripWww(h.trim().toLowerCase())).filter(Boolean))];
+  return hosts.map((h) => `\n    OR r.raw_ref_host = ${q(h)} OR r.raw_ref_host LIKE ${q(`%.${h}`)}`).join("");
+}
 
 const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const inList = (values: string[]) => values.map(q).join(", ");
@@ -36,7 +48,7 @@ function channelExpr(cfg: DatasetConfig): string {
     const hostTests = r.referrer_hosts.map((d) => `ref_host = ${q(d)} OR ref_host LIKE ${q(`%.${d}`)}`).join(" OR ");
     whens.push(`WHEN ${hostTests} THEN ${q(r.channel)}`);
   }
-  whens.push(`WHEN utm_source <> '' OR ref_host <> '' THEN ${q(cfg.channels.other)}`);
+  whens.push(`WHEN utm_medium <> '' OR utm_source <> '' OR ref_host <> '' THEN ${q(cfg.channels.other)}`);
   return `CASE\n      ${whens.join("\n      ")}\n      ELSE ${q(cfg.channels.direct)}\n    END`;
 }
 
@@ -110,22 +122,77 @@ deduplicated AS (
     ROW_NUMBER() OVER (PARTITION BY ${keyCols.join(", ")} ORDER BY event_timestamp) AS copy_number
   FROM valid
 ),
+kept AS (
+  SELECT * FROM deduplicated WHERE copy_number = 1
+),
+own_domains AS (
+  -- The site's own hosts: the day's hostnames (and own_hosts), without "www.", subdomains included.
+  SELECT DISTINCT regexp_replace(dim_hostname, '^www[.]', '') AS own_domain FROM kept
+),
+own_refs AS (
+  -- Referrer hosts on the site itself: navigation, not a source.
+  SELECT DISTINCT r.raw_ref_host
+  FROM (SELECT DISTINCT raw_ref_host FROM kept WHERE raw_ref_host <> '') r
+  CROSS JOIN own_domains o
+  WHERE r.raw_ref_host = o.own_domain OR r.raw_ref_host LIKE concat('%.', o.own_domain)${ownHostTests(cfg)}
+),
 sourced AS (
+  SELECT k.*, CASE WHEN o.raw_ref_host IS NULL THEN k.raw_ref_host ELSE '' END AS ref_host
+  FROM kept k
+  LEFT JOIN own_refs o ON o.raw_ref_host = k.raw_ref_host
+),
+keyed AS (
   SELECT
     *,
-    -- A referrer on the event's own host is site navigation, not a source.
-    CASE WHEN raw_ref_host = dim_hostname OR concat('www.', raw_ref_host) = dim_hostname THEN '' ELSE raw_ref_host END AS ref_host
-  FROM deduplicated
-  WHERE copy_number = 1
+    -- The event's outside source (NULL: none) and the channel the rules give it (direct when none).
+    CASE WHEN utm_medium <> '' OR utm_source <> '' OR ref_host <> '' THEN concat(utm_medium, '${SOURCE_SEP}', utm_source, '${SOURCE_SEP}', ref_host) END AS source_key,
+    ${channelExpr(cfg)} AS source_channel
+  FROM sourced
+),
+segmented AS (
+  -- Visits (docs/metrics.md): a visitor's events in time order; more than ${cfg.channels.visit_timeout_minutes} minutes without an event ends a visit.
+  SELECT
+    *,
+    SUM(gap) OVER (PARTITION BY logged_out_user_id ORDER BY ${VISIT_ORDER} ROWS UNBOUNDED PRECEDING) AS segment
+  FROM (
+    SELECT
+      *,
+      CASE WHEN event_timestamp > LAG(event_timestamp) OVER (PARTITION BY logged_out_user_id ORDER BY ${VISIT_ORDER})
+        + ${d.interval(cfg.channels.visit_timeout_minutes * 60_000)} THEN 1
+        WHEN LAG(event_timestamp) OVER (PARTITION BY logged_out_user_id ORDER BY ${VISIT_ORDER}) IS NULL THEN 1 ELSE 0 END AS gap
+    FROM keyed
+  ) g
+),
+marked AS (
+  -- An outside source unlike the last one seen since the gap starts a visit too.
+  SELECT
+    *,
+    CASE WHEN gap = 1 OR (source_key IS NOT NULL AND (previous_source IS NULL OR previous_source <> source_key)) THEN 1 ELSE 0 END AS visit_start
+  FROM (
+    SELECT
+      *,
+      ${d.lastNonNull("source_key", `PARTITION BY logged_out_user_id, segment ORDER BY ${VISIT_ORDER} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING`)} AS previous_source
+    FROM segmented
+  ) s
+),
+visits AS (
+  SELECT
+    *,
+    SUM(visit_start) OVER (PARTITION BY logged_out_user_id ORDER BY ${VISIT_ORDER} ROWS UNBOUNDED PRECEDING) AS visit_number
+  FROM marked
 ),
 events AS (
   SELECT
     ds, user_id, logged_out_user_id, dim_hostname, dim_country, dim_device_brand, action_type,
-    ${channelExpr(cfg)} AS dim_channel,
+    -- Every event carries its visit's channel: the channel of the visit's first event.
+    FIRST_VALUE(source_channel) OVER (
+      PARTITION BY logged_out_user_id, visit_number ORDER BY ${VISIT_ORDER} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING
+    ) AS dim_channel,
+    visit_start,
     ${d.prop("product_type")} AS dim_product_type,
     ${d.prop("app_version")} AS dim_app_version,
     CAST(EXTRACT(HOUR FROM event_timestamp) AS INTEGER) AS event_hour
-  FROM sourced
+  FROM visits
 )
 SELECT
   ds,
@@ -141,7 +208,8 @@ SELECT
   event_hour,
   COUNT(*) AS m_total_events,
   COUNT(DISTINCT logged_out_user_id) AS m_unique_visitors,
-  COUNT(DISTINCT user_id) AS m_unique_users
+  COUNT(DISTINCT user_id) AS m_unique_users,
+  SUM(visit_start) AS m_visits
 FROM events
 GROUP BY GROUPING SETS (
 ${sets}

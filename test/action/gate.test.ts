@@ -183,10 +183,29 @@ describe("the deploy-gate action against a stand-in gate", () => {
 
   it("wait: an answer still unknown at the timeout is unknown, not an error", async () => {
     gate.reply(UNKNOWN);
-    const run = await runAction({ url: gate.base, token: TOKEN, wait: "true", "poll-interval": "0.05", timeout: "0.5", "on-unknown": "pass" });
+    const run = await runAction({ url: gate.base, token: TOKEN, wait: "true", "poll-interval": "0.05", timeout: "1", "on-unknown": "pass" });
     expect(gate.requests.length).toBeGreaterThan(1);
     expect(run.code).toBe(0);
     expect(run.outputs.state).toBe("unknown");
+  });
+
+  it("wait: a question cut off by the deadline leaves the last unknown; a gate that never answers at all is an error", async () => {
+    gate.requests = [];
+    let n = 0;
+    gate.answers = [
+      (res) => {
+        // The first question gets "unknown"; every later one hangs past the deadline.
+        if (n++ > 0) return;
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify(UNKNOWN));
+      },
+    ];
+    const run = await runAction({ url: gate.base, token: TOKEN, wait: "true", "poll-interval": "0.05", timeout: "1.5", "on-unknown": "pass" });
+    expect(gate.requests).toHaveLength(2);
+    expect([run.code, run.outputs.state]).toEqual([0, "unknown"]);
+    gate.answers = [() => undefined];
+    const never = await runAction({ url: gate.base, token: TOKEN, wait: "true", "poll-interval": "0.05", timeout: "0.3", "on-unknown": "pass" });
+    expect([never.code, never.outputs.state]).toEqual([1, "error"]);
   });
 
   it("without wait it asks once", async () => {
@@ -262,9 +281,16 @@ describe("the deploy-gate action against a stand-in gate", () => {
     expect(run.summary).not.toContain("<img");
     expect(run.summary).toContain("&lt;img src=x onerror=alert\\(1\\)&gt; \\[click\\]\\(https://evil\\.example\\) \\| \\*bold\\* second line");
     expect(run.summary).not.toContain("javascript:");
-    expect(run.outputs["details-url"]).toBe("javascript:alert(1)");
+    expect(run.outputs["details-url"]).toBe("");
     // a reason with new lines stays one output value
     expect(run.outputs.reasons).toBe("<img src=x onerror=alert(1)> [click](https://evil.example) | *bold*\nsecond line");
+  });
+
+  it("what the service sent cannot start a workflow command on the runner", async () => {
+    gate.reply({ state: "unknown", reasons: ["No verdict.\n::add-mask::x\r\n::warning::injected"], ds: null, details_url: "https://g.example.com/\n::error::also" });
+    const run = await runAction({ url: gate.base, token: TOKEN, "on-unknown": "pass" });
+    const commands = run.stdout.split("\n").filter((l) => l.startsWith("::"));
+    expect(commands).toEqual(["::warning::Guardrail gate: unknown (on-unknown: pass). No verdict.%0A::add-mask::x%0D%0A::warning::injected"]);
   });
 
   it("a details link with parentheses cannot close the Markdown link", async () => {

@@ -13,7 +13,7 @@ const DS = "2024-05-07"; // a Tuesday
 
 function rowsOf(events: EventRow[], channels: string[], ds = DS): AggRow[] {
   const agg = new Aggregator();
-  events.forEach((e, i) => agg.add(e, channels[i]));
+  events.forEach((e) => agg.add(e));
   return agg.rows(ds);
 }
 

@@ -4,19 +4,19 @@ import { DEFAULT_LEVELS, GROUP_COLUMNS, type LevelDef } from "../../src/aggregat
 import { IdTable } from "../../src/aggregate/id-table.js";
 import type { AggRow, EventRow } from "../../src/shared/types.js";
 import { countLevel, type LevelJob, type SortedEvents } from "../../src/aggregate/level-count.js";
-import { eventsDb, makeEvents } from "./helpers.js";
+import { eventsDb, makeEvents, referenceVisits } from "./helpers.js";
 
 const DS = "2024-05-07";
 
-function aggregate(events: EventRow[], channels: string[], levels?: LevelDef[]): AggRow[] {
+function aggregate(events: EventRow[], levels?: LevelDef[]): AggRow[] {
   const agg = new Aggregator(levels);
-  events.forEach((e, i) => agg.add(e, channels[i]));
+  events.forEach((e) => agg.add(e));
   return agg.rows(DS);
 }
 
 /** Canonical text of a slice so two row sets compare regardless of order. */
 function canon(r: Record<string, unknown>, cols: readonly string[]): string {
-  return JSON.stringify([...cols.map((c) => r[c] ?? null), Number(r.m_total_events), Number(r.m_unique_visitors), Number(r.m_unique_users)]);
+  return JSON.stringify([...cols.map((c) => r[c] ?? null), Number(r.m_total_events), Number(r.m_unique_visitors), Number(r.m_unique_users), Number(r.m_visits)]);
 }
 
 /** The oracle: one plain GROUP BY per level over the raw events. */
@@ -27,15 +27,15 @@ function expectedLevel(db: ReturnType<typeof eventsDb>, level: LevelDef): string
   const rows = db
     .prepare(
       `SELECT ${select} COUNT(*) AS m_total_events, COUNT(DISTINCT logged_out_user_id) AS m_unique_visitors,
-              COUNT(DISTINCT user_id) AS m_unique_users FROM evh ${groupBy}`,
+              COUNT(DISTINCT user_id) AS m_unique_users, SUM(visit_start) AS m_visits FROM evh ${groupBy}`,
     )
     .all() as Record<string, unknown>[];
   return rows.filter((r) => Number(r.m_total_events) > 0).map((r) => canon(r, cols)).sort();
 }
 
-function checkAgainstSql(events: EventRow[], channels: string[], levels: LevelDef[]): void {
-  const rows = aggregate(events, channels, levels);
-  const db = eventsDb(events, channels);
+function checkAgainstSql(events: EventRow[], channels: string[], starts: boolean[], levels: LevelDef[]): void {
+  const rows = aggregate(events, levels);
+  const db = eventsDb(events, channels, starts);
   for (const level of levels) {
     const mine = rows.filter((r) => r.aggregation_level === level.name);
     // Columns the level does not group by are NULL on its rows.
@@ -50,13 +50,13 @@ function checkAgainstSql(events: EventRow[], channels: string[], levels: LevelDe
 
 describe("Aggregator", () => {
   it("builds every default level exactly as GROUP BY over the raw events (counts and exact distincts)", () => {
-    const { events, channels } = makeEvents(DS, 4000, 7);
-    checkAgainstSql(events, channels, DEFAULT_LEVELS);
+    const { events, channels, starts } = makeEvents(DS, 4000, 7);
+    checkAgainstSql(events, channels, starts, DEFAULT_LEVELS);
   });
 
   it("writes every level explicitly and each level covers every event once", () => {
-    const { events, channels } = makeEvents(DS, 1500, 3);
-    const rows = aggregate(events, channels);
+    const { events } = makeEvents(DS, 1500, 3);
+    const rows = aggregate(events);
     const levels = new Set(rows.map((r) => r.aggregation_level));
     expect([...levels].sort()).toEqual(DEFAULT_LEVELS.map((l) => l.name).sort());
     for (const l of levels) expect(rows.filter((r) => r.aggregation_level === l).reduce((s, r) => s + r.m_total_events, 0)).toBe(events.length);
@@ -67,7 +67,7 @@ describe("Aggregator", () => {
     const ids = ["9223372036854775807", "9223372036854775806", "-9223372036854775808", "-9223372036854775807", "9007199254740993", "9007199254740992", "0", "-1", "1"];
     expect(new Set(ids.map(Number)).size).toBeLessThan(ids.length); // the doubles do collide
     const events = [...ids, ...ids].map((id, i) => ({ ...base, line: i + 1, logged_out_user_id: id, user_id: id }));
-    const rows = aggregate(events, events.map(() => "direct"));
+    const rows = aggregate(events);
     const total = rows.find((r) => r.aggregation_level === "daily_total")!;
     expect(total.m_total_events).toBe(ids.length * 2);
     expect(total.m_unique_visitors).toBe(ids.length);
@@ -75,33 +75,34 @@ describe("Aggregator", () => {
   });
 
   it("handles levels with more than four columns and key spaces too large for a direct table", () => {
-    const { events, channels } = makeEvents(DS, 3000, 11);
+    const { events } = makeEvents(DS, 3000, 11);
     // 400 countries × 400 hosts × 24 hours × 5 actions > 4M keys: the Map path.
     const wide = events.map((e, i) => ({ ...e, dim_country: `C${i % 400}`, dim_hostname: `h${(i * 7) % 400}.example.com` }));
     const levels: LevelDef[] = [
       { name: "wide", columns: ["action_type", "dim_hostname", "dim_country", "event_hour"] },
       { name: "six", columns: ["action_type", "dim_hostname", "dim_device_brand", "dim_channel", "dim_product_type", "dim_app_version"] },
     ];
-    checkAgainstSql(wide, channels, levels);
+    const { channels, starts } = referenceVisits(wide);
+    checkAgainstSql(wide, channels, starts, levels);
   });
 
   it("returns no rows for no events, and the same rows when asked twice", () => {
     expect(new Aggregator().rows(DS)).toEqual([]);
-    const { events, channels } = makeEvents(DS, 200, 5);
+    const { events } = makeEvents(DS, 200, 5);
     const agg = new Aggregator();
-    events.forEach((e, i) => agg.add(e, channels[i]));
+    events.forEach((e) => agg.add(e));
     expect(agg.rows(DS)).toEqual(agg.rows(DS));
   });
 });
 
 describe("rowsWith", () => {
   it("gives exactly rows() when another party counts every other level, over shared memory", async () => {
-    const { events, channels } = makeEvents(DS, 3000, 11);
+    const { events } = makeEvents(DS, 3000, 11);
     const plain = new Aggregator();
     const split = new Aggregator();
-    events.forEach((e, i) => {
-      plain.add(e, channels[i]);
-      split.add(e, channels[i]);
+    events.forEach((e) => {
+      plain.add(e);
+      split.add(e);
     });
     let offloaded = 0;
     const offload = async (jobs: LevelJob[], data: SortedEvents) => {
@@ -116,12 +117,12 @@ describe("rowsWith", () => {
   });
 
   it("counts the other levels itself when the other thread fails", async () => {
-    const { events, channels } = makeEvents(DS, 500, 4);
+    const { events } = makeEvents(DS, 500, 4);
     const plain = new Aggregator();
     const split = new Aggregator();
-    events.forEach((e, i) => {
-      plain.add(e, channels[i]);
-      split.add(e, channels[i]);
+    events.forEach((e) => {
+      plain.add(e);
+      split.add(e);
     });
     const rows = await split.rowsWith(DS, () => Promise.reject(new Error("the aggregation worker stopped (exit 1) before finishing")));
     expect(rows).toEqual(plain.rows(DS));

@@ -3,16 +3,16 @@ import { describe, it, expect, beforeEach, afterEach } from "vitest";
 import { createRequire } from "node:module";
 import { harness, deliver, mockRepoConfig, nock, API, REPO, INSTALLATION, type Harness } from "./helpers.js";
 import { recordRepo } from "../../src/index.js";
-import { pushChangesRepoConfig } from "../../src/app/push.js";
+import { pushChangesRepoConfig, reposToRefresh } from "../../src/app/push.js";
 
 const require = createRequire(import.meta.url);
 const EXAMPLES = require("@octokit/webhooks-examples") as { name: string; examples: Record<string, any>[] }[];
 
 /** GitHub's example push, moved onto acme/shop with the given ref and changed files. */
-function pushPayload(ref: string, files: { added?: string[]; modified?: string[]; removed?: string[] }, extra: Record<string, unknown> = {}) {
+function pushPayload(ref: string, files: { added?: string[]; modified?: string[]; removed?: string[] }, extra: Record<string, unknown> = {}, repo = REPO) {
   const p = structuredClone(EXAMPLES.find((e) => e.name === "push")!.examples.find((x) => x.ref?.startsWith("refs/heads/"))!);
   p.ref = ref;
-  p.repository = { ...p.repository, full_name: REPO, name: "shop", owner: { ...p.repository.owner, login: "acme", name: "acme" }, default_branch: "main" };
+  p.repository = { ...p.repository, full_name: repo, name: repo.split("/")[1], owner: { ...p.repository.owner, login: "acme", name: "acme" }, default_branch: "main" };
   p.installation = { id: INSTALLATION, node_id: "x" };
   const commit = { ...(p.head_commit ?? {}), added: files.added ?? [], modified: files.modified ?? [], removed: files.removed ?? [] };
   p.commits = [commit];
@@ -78,6 +78,23 @@ describe("push: the repo config follows the default branch", () => {
     expect(stored(h)).toEqual({ dataset: "default", config_error: null });
   });
 
+  it("a push to the owner's .github repository reloads every repository of that owner (its fallback file)", async () => {
+    const CFG = { production_environments: ["production"], on_missing_data: "neutral" as const, metrics: {}, alerts: { issue: true } };
+    recordRepo(h.db, { repo: "acme/.github", installationId: INSTALLATION, config: { dataset: "default", ...CFG } });
+    recordRepo(h.db, { repo: "other/web", installationId: 99, config: { dataset: "default", ...CFG } });
+    const scope = nock(API)
+      .get(`/repos/acme/.github/contents/.github%2Fguardrail.yml`)
+      .times(2)
+      .reply(200, "dataset: org-wide\n", { "content-type": "text/plain; charset=utf-8" })
+      .get(`/repos/${REPO}/contents/.github%2Fguardrail.yml`)
+      .reply(404, { message: "Not Found" });
+    await deliver(h.probot, "push", pushPayload("refs/heads/main", { modified: [".github/guardrail.yml"] }, {}, "acme/.github"));
+    expect(scope.isDone()).toBe(true);
+    expect(stored(h).dataset).toBe("org-wide");
+    const other = h.db.prepare(`SELECT dataset FROM repos WHERE repo = 'other/web'`).get() as { dataset: string };
+    expect(other.dataset).toBe("default");
+  });
+
   it("app.yml subscribes to push", async () => {
     const { readFileSync } = await import("node:fs");
     const { parse } = await import("yaml");
@@ -95,5 +112,12 @@ describe("pushChangesRepoConfig", () => {
     expect(pushChangesRepoConfig({ ...base, commits: Array.from({ length: 2048 }, () => ({ modified: ["a"] })) })).toBe(true);
     expect(pushChangesRepoConfig({ ...base, deleted: true, commits: [] })).toBe(false);
     expect(pushChangesRepoConfig({ ...base, ref: "refs/heads/dev", commits: [] })).toBe(false);
+  });
+});
+
+describe("reposToRefresh", () => {
+  it("is the pushed repository, plus the owner's other repositories when it is the owner's .github", () => {
+    expect(reposToRefresh("acme/shop", ["acme/web"])).toEqual(["acme/shop"]);
+    expect(reposToRefresh("acme/.github", ["acme/.github", "acme/shop", "Acme/web", "acmeX/web"])).toEqual(["acme/.github", "acme/shop", "Acme/web"]);
   });
 });

@@ -44,10 +44,10 @@ describe("canary judge", () => {
     expect(s.method).toBe("fisher");
     expect(s.z!).toBeLessThan(-7);
     expect(s.verdict).toBe("fail");
-    // Purchases per signup are equal (10 %), but 3,600 signups in the rest can never show a 10 % decline at z = 3.
+    // Purchases per signup are equal (10 %), and 240 signups are far from the 8,100 / (1 − 240/3,840) = 8,640 a 10 % decline needs.
     const p = metric(out, "purchase_conversion_rate");
     expect(p.change).toBeCloseTo(0, 10);
-    expect(p.needed_denominator).toBeNull();
+    expect(p.needed_denominator).toBe(8_640);
     expect(p.verdict).toBe("low_traffic");
     expect(out.status).toBe("fail");
   });
@@ -56,9 +56,9 @@ describe("canary judge", () => {
     const out = run([...slice(SHA, 14, 78, 3, 0), ...slice(null, 14, 100_000, 4_000, 400)]);
     const s = metric(out, "signup_conversion_rate");
     expect(s.verdict).toBe("low_traffic");
-    // 1/n = (0.04 · 0.1 / 3)² / (0.04 · 0.96) − 1/100,000 = 4.62963e-5 − 1e-5 → n = 27,551.02, so 27,552.
-    expect(s.needed_denominator).toBe(27_552);
-    expect(s.more_denominator).toBe(27_552 - 78);
+    // n = 0.04 · 0.96 / ((0.04 · 0.1 / 3)² · (1 − 78/100,078)) = 21,600 · 100,078 / 100,000 = 21,616.8, so 21,617.
+    expect(s.needed_denominator).toBe(21_617);
+    expect(s.more_denominator).toBe(21_617 - 78);
     expect(s.denominator_metric).toBe("website_hits");
     expect(out.status).toBe("low_traffic");
   });
@@ -68,9 +68,10 @@ describe("canary judge", () => {
     const out = run(rows);
     expect(metric(out, "signup_conversion_rate").verdict).toBe("no_decline");
     expect(metric(out, "signup_conversion_rate").more_denominator).toBe(0);
-    // 1,200 signups cannot show a 10 % fall of purchases per signup (32,400 would).
+    // 30,000 page visits ≥ 21,600 / (1 − 0.1) = 24,000; 1,200 signups < 8,100 / 0.9 = 9,000 for purchases per signup.
+    expect(metric(out, "signup_conversion_rate").needed_denominator).toBe(24_000);
     expect(metric(out, "purchase_conversion_rate").verdict).toBe("low_traffic");
-    expect(metric(out, "purchase_conversion_rate").needed_denominator).toBe(32_400);
+    expect(metric(out, "purchase_conversion_rate").needed_denominator).toBe(9_000);
     expect(out.status).toBe("low_traffic");
     // A repo that does not enforce purchase conversion gets "no decline" for the whole canary.
     const cfg = defaultDatasetConfig();
@@ -129,10 +130,12 @@ describe("canary judge", () => {
     expect(canaryStatus([])).toBe("not_judged");
   });
 
-  it("neededDenominator is null when the rate is 0 or the rest is too small", () => {
-    expect(neededDenominator(0, 1e6, 0.1, 3)).toBeNull();
-    expect(neededDenominator(0.1, 3_600, 0.1, 3)).toBeNull();
-    // With an unlimited rest: s²·(1 − p) / (p·δ²) = 9 · 0.96 / (0.04 · 0.01) = 21,600.
-    expect(neededDenominator(0.04, 1e15, 0.1, 3)).toBe(21_600);
+  it("neededDenominator: s²·(1 − p) / (p·δ²·(1 − share)), null when the rate is 0", () => {
+    expect(neededDenominator(0, 0.1, 0.1, 3)).toBeNull();
+    // 9 · 0.96 / (0.04 · 0.01) = 21,600 for a build with a negligible share; twice that at half the traffic.
+    expect(neededDenominator(0.04, 0, 0.1, 3)).toBe(21_600);
+    expect(neededDenominator(0.04, 0.5, 0.1, 3)).toBe(43_200);
+    // A 20 % decline needs a quarter of it.
+    expect(neededDenominator(0.04, 0, 0.2, 3)).toBe(5_400);
   });
 });

@@ -42,3 +42,27 @@ describe("guardrail CLI options", () => {
       expect(await optionsOf(command), command).toEqual(expect.arrayContaining(["--db", "--dataset", "--config", "--json"]));
   });
 });
+
+describe("docs/cli.md documents the command line", () => {
+  it("every command has its section, naming every option its --help lists", async () => {
+    const { readFileSync } = await import("node:fs");
+    const doc = readFileSync("docs/cli.md", "utf8");
+    const help = await runCli(["--help"]);
+    const commands = [...help.stdout.matchAll(/^ {2}([a-z][\w-]*)\b/gm)].map((m) => m[1]).filter((c) => c !== "help");
+    expect(commands.length).toBeGreaterThanOrEqual(11);
+    const missing: string[] = [];
+    for (const command of commands) {
+      const start = doc.indexOf(`\n## ${command}\n`);
+      if (start < 0) {
+        missing.push(`## ${command}`);
+        continue;
+      }
+      const end = doc.indexOf("\n## ", start + 1);
+      const section = doc.slice(start, end < 0 ? undefined : end);
+      for (const option of await optionsOf(command)) if (!section.includes(option)) missing.push(`${command} ${option}`);
+      // and the exit codes of every command are in the table
+      expect(doc, command).toContain(`[\`${command}`);
+    }
+    expect(missing).toEqual([]);
+  });
+});

@@ -158,4 +158,25 @@ describe("guardrail upload", () => {
     const noToken = await runCli(["upload", good, "--url", srv.base]);
     expect(noToken.code).toBe(2);
   });
+
+  it("sends dataset, ds, kind and --allow-partial as the upload's query, under a --url with a path prefix", async () => {
+    const seen: string[] = [];
+    const standIn = await listen((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(202, { "content-type": "application/json" });
+        res.end(JSON.stringify({ id: "00000000-0000-4000-8000-000000000000", state: "queued", dataset: "shop", ds: "2026-03-13", kind: "agg" }));
+      });
+      return true;
+    });
+    try {
+      const r = await runCli(["upload", good, "--url", `${standIn.base}/guardrail-svc/`, "--token", INGEST, "--dataset", "shop", "--ds", "2026-03-13", "--kind", "agg", "--allow-partial"]);
+      expect(r.code).toBe(0);
+      expect(seen).toEqual(["POST /guardrail-svc/api/guardrail/exports?dataset=shop&ds=2026-03-13&kind=agg&allow_partial=true"]);
+      expect(r.stdout).toBe("00000000-0000-4000-8000-000000000000  queued  shop 2026-03-13\n");
+    } finally {
+      await standIn.close();
+    }
+  });
 });

@@ -33,7 +33,7 @@ beforeAll(async () => {
   // The intraday rule's verdict names the hours it found; store one that does, as the evaluation would.
   const withHours = structuredClone(last);
   const v = withHours.verdicts.find((x) => x.metric === METRIC)!;
-  Object.assign(v, { hours: { from: 10, to: 16 } });
+  Object.assign(v, { hourly: { from: 10, to: 16, observed: 20, expected: 61, change: -0.67, z: -5.1, threshold: 4.3 } });
   saveEvaluation(deps.db, withHours);
   const young = resolveDataset(deps.config, YOUNG);
   for (const f of built.files.filter((x) => x.ds >= addDays(END, -20))) await ingestFiles(deps.db, young, [f.path], { ds: f.ds });
@@ -71,7 +71,7 @@ describe("1. legend and words", () => {
 describe("2. honest axes", () => {
   it("y ticks are round and evenly spaced; x has one tick per week, on the day's weekday", () => {
     const fig = block(html(), `<figure id="metric-${METRIC}"`, "figure");
-    const ys = [...fig.matchAll(/text-anchor="end" class="axis">([^<]+)</g)].map((m) => Number(m[1]!.replace(" %", "").replace("−", "-")));
+    const ys = [...fig.matchAll(/class="axis y">([^<]+)</g)].map((m) => Number(m[1]!.replace(" %", "").replace("−", "-")));
     expect(ys.length).toBeGreaterThanOrEqual(3);
     const steps = ys.slice(1).map((y, i) => Math.round((y - ys[i]!) * 1e6) / 1e6);
     expect(new Set(steps).size).toBe(1);
@@ -79,7 +79,7 @@ describe("2. honest axes", () => {
     const mantissa = step / 10 ** Math.floor(Math.log10(step));
     expect([1, 2, 5]).toContain(Math.round(mantissa * 1000) / 1000);
     for (const y of ys) expect(Math.abs(y / step - Math.round(y / step))).toBeLessThan(1e-6);
-    const xs = [...fig.matchAll(/text-anchor="middle" class="axis">([^<]+)</g)].map((m) => m[1]);
+    const xs = [...fig.matchAll(/class="axis x">([^<]+)</g)].map((m) => m[1]);
     const from = addDays(END, -55);
     expect(xs).toEqual(dsRange(from, END).filter((d) => weekday(d) === weekday(END)).map(fmtShortDate));
   });
@@ -134,11 +134,13 @@ describe("4. bars carry their evidence", () => {
     for (const r of today) {
       const bar = bars.find((b) => b.label === (r.value_key || "(unknown)"))!;
       expect([bar.numerator, bar.denominator]).toEqual([r.numerator, r.denominator]);
-      expect(bar.tooSmall).toBe(r.denominator < 500);
-      if (bar.tooSmall) small++;
       // Expected: the segment's rate pooled over the same weekday of the 4 previous weeks.
       const same = baseline.flatMap((day) => day.filter((x) => x.value_key === r.value_key));
-      expect(bar.expected).toBeCloseTo(same.reduce((s, x) => s + x.numerator, 0) / same.reduce((s, x) => s + x.denominator, 0), 12);
+      const expected = same.reduce((s, x) => s + x.numerator, 0) / same.reduce((s, x) => s + x.denominator, 0);
+      expect(bar.expected).toBeCloseTo(expected, 12);
+      // Too small: below min_denominator (500), or even zero signups would not be 3 sigma unlikely (Φ(−3) = 0.00135).
+      expect(bar.tooSmall).toBe(r.denominator < 500 || (1 - expected) ** r.denominator > 0.0013499);
+      if (bar.tooSmall) small++;
     }
     expect(small).toBeGreaterThan(0);
     const fig = block(html(), `<figure data-breakdown="${METRIC}:dim_device_brand"`, "figure");
@@ -198,6 +200,14 @@ describe("6. when code shipped", () => {
     expect(shipped).toMatch(/runs\/5001">guardrail<\/a> \(failure\)/);
     expect(shipped).toMatch(/runs\/5002">guardrail\/regression<\/a> \(failure\)/);
     expect(PR_HEAD).not.toBe(SUSPECT_SHA);
+  });
+
+  it("the canaries judged that day are listed with their share, hours and verdict", () => {
+    const canaries = block(html(), "<table data-canaries>", "table");
+    expect(canaries).toContain(`href="https://github.com/${REPO}/commit/${PR_HEAD}"`);
+    expect(canaries).toMatch(/>10 %<\/td><td>08:00–20:00<\/td>/);
+    expect(canaries).toContain("No decline");
+    expect(canaries).toContain("Canary judged: no decline.");
   });
 });
 
@@ -302,7 +312,7 @@ describe("8. in a real browser", () => {
         if (process.env.GUARDRAIL_DOC_IMAGES) {
           const doc = `docs/images/dashboard-${view.name}-${size.name}.png`;
           await page.setViewportSize(size.name === "phone" ? { width: 390, height: 844 } : { width: 1100, height: 760 });
-          await page.screenshot({ path: doc });
+          await page.screenshot({ path: doc, scale: "css" });
           if (view.name === "failing" && size.name === "desktop") {
             for (const [sel, name] of [
               [`figure#metric-${METRIC}`, "daily"],
@@ -311,7 +321,7 @@ describe("8. in a real browser", () => {
               [`figure[data-breakdown="${METRIC}:dim_device_brand"]`, "bars"],
               [`section[aria-labelledby="s-shipped"]`, "shipped"],
             ] as const)
-              await page.locator(sel).screenshot({ path: `docs/images/dashboard-${name}.png` });
+              await page.locator(sel).screenshot({ path: `docs/images/dashboard-${name}.png`, scale: "css" });
           }
         }
         await page.context().close();

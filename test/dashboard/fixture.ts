@@ -13,6 +13,8 @@ import { resolveDataset } from "../../src/config/load.js";
 import { addDays, dsToEpochMs } from "../../src/shared/dates.js";
 import { storeSuspect } from "../../src/store/suspects.js";
 import { recordDeployment } from "../../src/store/deployments.js";
+import { recordCanaryDeployment } from "../../src/store/canary.js";
+import { recordCanaryJudgement } from "../../src/canary/index.js";
 import { recordPrHead, recordRepo, storeCheckRun } from "../../src/store/repos.js";
 import { applyDecision } from "../../src/store/incidents.js";
 import { DEFAULT_REPO_CONFIG } from "../../src/config/repo-schema.js";
@@ -46,13 +48,14 @@ export async function buildStore(deps: AppDeps, dir: string): Promise<{ last: Ev
     last = evaluateDay(deps.db, cfg, { ds: f.ds, now: new Date(dsToEpochMs(addDays(f.ds, 1)) + 3_600_000) });
   }
   // GitHub's side, as the app records it: the repository watches the dataset and names a canary environment.
-  recordRepo(deps.db, { repo: REPO, installationId: 1, config: { ...DEFAULT_REPO_CONFIG, canary_environments: ["canary-eu"] } as typeof DEFAULT_REPO_CONFIG });
+  recordRepo(deps.db, { repo: REPO, installationId: 1, config: { ...DEFAULT_REPO_CONFIG, canary_environments: ["canary-eu"] } });
   const deploy = (id: number, sha: string, environment: string, at: string) =>
     recordDeployment(deps.db, { repo: REPO, deploymentId: id, sha, ref: "main", environment, deployedAt: at, source: "webhook" });
   deploy(1, "0000000000000000000000000000000000000001", "production", `${addDays(END, -21)}T14:05:00.000Z`);
   deploy(2, "0000000000000000000000000000000000000002", "production", `${addDays(END, -7)}T10:30:00.000Z`);
-  deploy(3, PR_HEAD, "pr-42-preview", `${addDays(END, -1)}T16:00:00.000Z`);
-  deploy(4, SUSPECT_SHA, "canary-eu", `${END}T07:15:00.000Z`);
+  // Canary and preview environments are recorded apart from production (docs/canary.md).
+  recordCanaryDeployment(deps.db, { repo: REPO, deploymentId: 3, sha: PR_HEAD, version: PR_HEAD.slice(0, 7), environment: "pr-42-preview", deployedAt: `${addDays(END, -1)}T16:00:00.000Z` });
+  recordCanaryDeployment(deps.db, { repo: REPO, deploymentId: 4, sha: SUSPECT_SHA, version: SUSPECT_SHA.slice(0, 7), environment: "canary-eu", deployedAt: `${END}T07:15:00.000Z` });
   deploy(5, SUSPECT_SHA, "production", `${END}T09:00:00.000Z`);
   storeSuspect(deps.db, {
     repo: REPO,
@@ -68,5 +71,19 @@ export async function buildStore(deps: AppDeps, dir: string): Promise<{ last: Ev
   storeCheckRun(deps.db, { repo: REPO, sha: PR_HEAD, name: "guardrail", checkRunId: 5001, conclusion: "failure" });
   storeCheckRun(deps.db, { repo: REPO, sha: SUSPECT_SHA, name: "guardrail/regression", checkRunId: 5002, conclusion: "failure" });
   applyDecision(deps.db, REPO, "default", { type: "open", kind: "breach", day: END }, 77);
+  // The preview build of PR 42 served a tenth of the day's events from 08:00 to 20:00 and was judged on its own.
+  recordCanaryJudgement(deps.db, REPO, {
+    status: "no_decline",
+    hours: [...Array(12).keys()].map((h) => h + 8),
+    canary_events: 500,
+    rest_events: 4000,
+    day_events: 5000,
+    metrics: [],
+    dataset: "default",
+    ds: END,
+    sha: PR_HEAD,
+    versions: [PR_HEAD.slice(0, 7)],
+    visitors: 90,
+  });
   return { last: last!, files };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { barChart, timeChart } from "../../src/dashboard/svg.js";
-import { deployKind, intradayHours, localDayHour } from "../../src/dashboard/data.js";
+import { collapseIsSignificant, deployKind, intradayHours, localDayHour } from "../../src/dashboard/data.js";
 import type { Verdict } from "../../src/shared/types.js";
 
 describe("breakdown bars", () => {
@@ -49,9 +49,10 @@ describe("time chart", () => {
 describe("reading the data", () => {
   const v = (extra: object) => ({ metric: "m", segments: [], ...extra }) as unknown as Verdict;
   it("reads the hours the intraday rule named from the verdict, and nothing else", () => {
-    expect(intradayHours(v({ hours: { from: 10, to: 16 } }))).toEqual({ from: 10, to: 16 });
+    expect(intradayHours(v({ hourly: { from: 10, to: 16, observed: 0, expected: 41, change: -1, z: -7.9, threshold: 4.3 } }))).toEqual({ from: 10, to: 16 });
     expect(intradayHours(v({}))).toBeNull();
-    expect(intradayHours(v({ hours: { from: 16, to: 10 } }))).toBeNull();
+    expect(intradayHours(v({ hourly: null }))).toBeNull();
+    expect(intradayHours(v({ hourly: { from: 16, to: 10 } }))).toBeNull();
     expect(intradayHours(undefined)).toBeNull();
   });
 
@@ -69,5 +70,18 @@ describe("reading the data", () => {
   it("places a deployment on the dataset's own day and hour", () => {
     expect(localDayHour("2026-03-10T03:30:00.000Z", "UTC")).toEqual({ ds: "2026-03-10", hour: 3 });
     expect(localDayHour("2026-03-10T03:30:00.000Z", "America/New_York")).toEqual({ ds: "2026-03-09", hour: 23 });
+  });
+});
+
+describe("too small to judge", () => {
+  it("a segment is judgeable only when even losing everything would be significant", () => {
+    // 3 purchases of 8 signups at an expected 10 %: zero purchases happens 43 % of the time.
+    expect(collapseIsSignificant("ratio", 8, 0.1, 3)).toBe(false);
+    // 236 page visits at 5.5 %: zero signups has a chance of 0.945^236 ≈ 1.6e-6, past Φ(−3) ≈ 0.00135.
+    expect(collapseIsSignificant("ratio", 236, 0.055, 3)).toBe(true);
+    // Counts: zero where 10 are expected is e^−10 ≈ 4.5e-5; where 5 are, e^−5 ≈ 0.0067.
+    expect(collapseIsSignificant("count", 10, 10, 3)).toBe(true);
+    expect(collapseIsSignificant("count", 5, 5, 3)).toBe(false);
+    expect(collapseIsSignificant("ratio", 1000, null, 3)).toBe(false);
   });
 });

@@ -78,6 +78,22 @@ describe("guardrail evaluate", () => {
     expect(JSON.parse(rejected.stdout)).toMatchObject({ ds: D, status: "inconclusive", data: { state: "rejected" } });
   });
 
+  it("gives per guardrail the smallest one-day and 7-day decline that fails at today's volume, in the text and the JSON", async () => {
+    const s = seed(0.0402);
+    const json = JSON.parse((await run(["evaluate", "--db", s.file, "--config", s.config, "--json"])).stdout);
+    const v = json.verdicts.find((x: any) => x.metric === "signup_conversion_rate");
+    expect(v.kind).toBe("ratio");
+    expect(v.reason).toBe("within_range");
+    // 10,000 hits at 4 %: the one-day bar is the 10 % material change or the 3σ band, whichever is larger; 7 days need less.
+    expect(v.power.one_day).toBeGreaterThanOrEqual(0.1);
+    expect(v.power.one_day).toBeLessThan(0.5);
+    expect(v.power.seven_day).toBeLessThanOrEqual(v.power.one_day);
+    expect(json.verdicts.find((x: any) => x.metric === "website_hits").power).toBeNull(); // not a guardrail
+    const text = (await run(["evaluate", "--db", s.file, "--config", s.config])).stdout;
+    expect(text).toContain("smallest decline that fails at today's volume:");
+    expect(text).toMatch(/- signup_conversion_rate: at this volume a one-day drop of \d+ % (or a 7-day drop of \d+ % )?fails/);
+  });
+
   it("exit 2 with one sentence for a bad --ds", async () => {
     const s = seed(null);
     const r = await run(["evaluate", "--db", s.file, "--config", s.config, "--ds", "yesterday"]);
@@ -110,21 +126,24 @@ describe("guardrail backtest", () => {
 
   it("counts warn and fail verdicts per metric, guardrails and counts alike, in JSON and in the text", async () => {
     // Two judged days (a pass and a 35 % conversion drop), six without an export in between.
-    // Signups (400 a day) are below min_denominator 500: never judged. Hits are identical every day: pass.
+    // Hits are identical every day: pass. Signups (400 a day, 260 on the last) are judged on exact tails: −35 % fails.
     const s = seed(0.026);
     const json = JSON.parse((await run(["backtest", "--db", s.file, "--config", s.config, "--from", addDays(D, -7), "--to", D, "--json"])).stdout);
     const byMetric = Object.fromEntries(json.metrics.map((m: any) => [m.metric, m]));
     expect(byMetric.signup_conversion_rate).toMatchObject({ guardrail: true, days: 8, pass: 1, warn: 0, fail: 1, no_data: 6, not_judged: 0, fail_rate: 0.5 });
     expect(byMetric.website_hits).toMatchObject({ guardrail: false, pass: 2, warn: 0, fail: 0, no_data: 6, fail_rate: 0, warn_rate: 0 });
-    expect(byMetric.signups).toMatchObject({ pass: 2, not_judged: 2, warn_rate: null, fail_rate: null });
-    expect(json).toMatchObject({ warn_verdicts: 0, fail_verdicts: 1 });
-    expect(json.days[7]).toMatchObject({ metrics_failing: ["signup_conversion_rate"], metrics_warning: [] });
+    expect(byMetric.signups).toMatchObject({ pass: 1, fail: 1, not_judged: 0, warn_rate: 0, fail_rate: 0.5 });
+    expect(json).toMatchObject({ warn_verdicts: 0, fail_verdicts: 2 });
+    expect(json.days[7]).toMatchObject({ metrics_failing: ["signups", "signup_conversion_rate"], metrics_warning: [] });
 
     const text = (await run(["backtest", "--db", s.file, "--config", s.config, "--from", addDays(D, -7), "--to", D])).stdout;
     expect(text).toMatch(/metric\s+judged\s+warn\s+fail\s+warn rate\s+fail rate\s+not judged\s+no data/);
     expect(text).toMatch(/signup_conversion_rate \(guardrail\)\s+2\s+0\s+1\s+0\.0 %\s+50\.0 %\s+0\s+6/);
-    expect(text).toMatch(/signups\s+0\s+0\s+0\s+–\s+–\s+2\s+6/);
-    expect(text).toContain("Over all metrics: 0 warn and 1 fail verdict.");
+    expect(text).toMatch(/signups\s+2\s+0\s+1\s+0\.0 %\s+50\.0 %\s+0\s+6/);
+    expect(text).toContain("Over all metrics: 0 warn and 2 fail verdicts.");
+    expect(text).toContain("False alarms on a clean range: 1 day with a failing guardrail.");
+    expect(text).toMatch(/Smallest decline that fails \(median over the period\):\n- signup_conversion_rate: at this volume a one-day drop of \d+ %/);
+    expect(byMetric.signup_conversion_rate.power.one_day).toBeGreaterThan(0);
   });
 
   it("exit 2 when --from is after --to", async () => {
@@ -135,3 +154,28 @@ describe("guardrail backtest", () => {
   });
 });
 
+
+describe("guardrail mark", () => {
+  it("marks a day special: the next evaluation of it warns with the reason instead of failing", async () => {
+    const s = seed(0.026);
+    expect((await run(["evaluate", "--db", s.file, "--config", s.config, "--ds", D, "--json"])).code).toBe(1);
+    const r = await run(["mark", "--db", s.file, "--config", s.config, "--ds", D, "--reason", "Black Friday"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`Marked ${D} special for dataset default: Black Friday.`);
+    const e = await run(["evaluate", "--db", s.file, "--config", s.config, "--ds", D, "--json"]);
+    expect(e.code).toBe(0);
+    const v = JSON.parse(e.stdout).verdicts.find((x: any) => x.metric === "signup_conversion_rate");
+    expect(v).toMatchObject({ verdict: "warn", reason: "marked", marked: "Black Friday" });
+    expect(v.message).toContain("is marked special (Black Friday), so it warns instead of failing");
+  });
+
+  it("exit 2 with one sentence for a bad day or an empty reason", async () => {
+    const s = seed(null);
+    const bad = await run(["mark", "--db", s.file, "--config", s.config, "--ds", "2026-13-01", "--reason", "x"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe('guardrail: --ds: expected a date as YYYY-MM-DD between 2000-01-01 and 2100-12-31, got "2026-13-01".\n');
+    const empty = await run(["mark", "--db", s.file, "--config", s.config, "--ds", D, "--reason", "  "]);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain("--reason: say why");
+  });
+});

@@ -69,14 +69,31 @@ describe("evaluateDay on inserted metric values", () => {
     expect(e.status).not.toBe("fail");
   });
 
-  it("a low-volume day is not judged: pass with a sentence, never fail", () => {
+  it("an optional min_denominator floor still leaves a low-volume day unjudged: pass with a sentence, never fail", () => {
     const db = setup();
     publishDay(db, D, normalDay(400, 0.02)); // half the rate, but only 400 hits (< min_denominator 500)
-    const e = evaluateDay(db, smallConfig(), { ds: D, now: NOW });
+    const e = evaluateDay(db, smallConfig({ evaluation: { min_denominator: 500 } }), { ds: D, now: NOW });
     const v = guardrail(e);
     expect(v.verdict).toBe("pass");
     expect(v.message).toContain("not judged: the volume, 400 website_hits, is below the minimum of 500");
     expect(e.status).toBe("pass");
+  });
+
+  it("without a floor, exact tails decide: not judged only when even a total collapse could not be significant", () => {
+    const db = setup();
+    // 40 hits at 4 % expect 1.6 signups: even 0 signups has a probability of about 20 %, far from significant.
+    publishDay(db, D, normalDay(40, 0));
+    const v = guardrail(evaluateDay(db, smallConfig(), { ds: D, now: NOW, persist: false }));
+    expect(v.verdict).toBe("pass");
+    expect(v.reason).toBe("low_volume");
+    expect((v as { low_volume?: boolean }).low_volume).toBe(true);
+    expect(v.message).toContain("not judged (low volume): at 40 website_hits, even a total collapse would not be significant");
+    // 400 hits expect 16 signups: 0 of them is significant, so the day is judged, and a total collapse fails.
+    const db2 = setup();
+    publishDay(db2, D, normalDay(400, 0));
+    const w = guardrail(evaluateDay(db2, smallConfig(), { ds: D, now: NOW, persist: false }));
+    expect(w.verdict).toBe("fail");
+    expect(w.z!).toBeLessThan(-3);
   });
 
   it("a decline confined to iPhone is localised to it (rate, not mix)", () => {
@@ -194,9 +211,11 @@ describe("evaluateDay on inserted metric values", () => {
     const e = evaluateDay(db, smallConfig(), { ds: D, now: NOW });
     expect(guardrail(e).baseline_days).toEqual([1, 3, 4, 5].map((w) => addDays(D, -7 * w)));
     expect(guardrail(e).verdict).toBe("pass");
-    // A metric that has a value on every day keeps the newest four published weeks, week 2 included.
+    // A count that has a value on every day keeps the newest four published weeks, except week 2: its 0 hits are an
+    // outlier against the other weeks, left out with the reason recorded.
     const hits = e.verdicts.find((v) => v.metric === "website_hits")!;
-    expect(hits.baseline_days).toEqual([1, 2, 3, 4].map((w) => addDays(D, -7 * w)));
+    expect(hits.baseline_days).toEqual([1, 3, 4, 5].map((w) => addDays(D, -7 * w)));
+    expect(hits.excluded_days).toEqual([{ ds: addDays(D, -14), reason: "outlier" }]);
   });
 
   it("non-guardrail metrics and report-only guardrails are reported but do not set the status", () => {

@@ -6,8 +6,9 @@
  * Volumes: the clean backtest runs at 5,000 events/day. The incident series
  * run at 20,000 events/day (≈ 15,700 page visits, ≈ 630 signups), and the
  * purchase-conversion series at 100,000 (≈ 3,100 signups): a 30 % drop of a
- * 10 % purchase rate is only significant with thousands of signups a day —
- * below min_denominator (500 signups) it is deliberately not judged at all.
+ * 10 % purchase rate is only significant with thousands of signups a day.
+ * Volumes from 300 to 100,000 visitors a day, incidents of every shape and
+ * 12-week backtests on several seeds are in quality-volumes.test.ts.
  * Only the same weekday as each incident is generated (the baseline is the
  * same weekday of previous weeks), which keeps the suite fast.
  */
@@ -128,7 +129,7 @@ describe("purchase conversion at 100,000 events/day", () => {
   it("a 30 % site-wide decline of purchase conversion fails on its day", () => {
     const e = evaluateDay(db, cfg, { ds: WED, now: endOf(WED), persist: false });
     const v = verdictOf(e, "purchase_conversion_rate");
-    expect(v.denominator!).toBeGreaterThan(cfg.evaluation.min_denominator);
+    expect(v.denominator!).toBeGreaterThan(2_000);
     expect(v.verdict).toBe("fail");
     expect(verdictOf(e, "signup_conversion_rate").verdict).not.toBe("fail");
     expect(e.status).toBe("fail");
@@ -136,14 +137,20 @@ describe("purchase conversion at 100,000 events/day", () => {
 });
 
 describe("low volume (400 events/day)", () => {
-  it("a low-volume site never fails a guardrail, even on a 50 % drop: pass (not judged) or no_data", async () => {
+  it("a one-day 50 % drop is judged on exact tails, too weak to fail at this volume; purchase conversion is not judged, never no_data", async () => {
     const db = openDb(path.join(root, "low.db"));
     const D = "2026-03-10";
     await load(db, series(D), 400, { incidents: [{ ds: D, metric: "signup_conversion_rate", change: -0.5 }], tag: "low" });
     const e = evaluateDay(db, cfg, { ds: D, now: endOf(D), persist: false });
-    for (const v of e.verdicts) expect(["pass", "no_data"]).toContain(v.verdict);
-    expect(verdictOf(e, "signup_conversion_rate").message).toContain("not judged");
-    expect(["pass", "no_data"]).toContain(e.status);
+    const signup = verdictOf(e, "signup_conversion_rate");
+    expect(signup.verdict).not.toBe("fail");
+    expect(signup.z).not.toBeNull(); // judged: a total collapse of ~16 signups would be significant
+    expect(signup.power?.one_day ?? 1).toBeGreaterThan(0.5); // the figure says why a 50 % drop does not fail
+    const purchase = verdictOf(e, "purchase_conversion_rate");
+    expect(purchase.verdict).toBe("pass");
+    expect(["low_volume", "zero_denominator"]).toContain(purchase.reason);
+    expect(purchase.message).toContain("not judged (low volume)");
+    expect(e.status).not.toBe("no_data");
     db.close();
   });
 });

@@ -14,7 +14,7 @@ const DS = "2024-05-07";
 
 function aggRows(events: EventRow[], channels: string[]): AggRow[] {
   const agg = new Aggregator();
-  events.forEach((e, i) => agg.add(e, channels[i]));
+  events.forEach((e) => agg.add(e));
   return agg.rows(DS);
 }
 

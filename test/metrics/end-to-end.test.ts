@@ -14,13 +14,14 @@ import { DEFAULT_LEVELS, CONTRACT_LEVELS } from "../../src/aggregate/levels.js";
 import { loadReport } from "../../src/metrics/compute.js";
 import { openDb, type DB } from "../../src/store/db.js";
 import type { Report } from "../../src/shared/types.js";
-import { tmpDir } from "../aggregate/helpers.js";
+import { referenceVisits, tmpDir } from "../aggregate/helpers.js";
+import type { EventRow } from "../../src/shared/types.js";
 import { sqlOracle } from "./oracle.js";
 import { runCli as run } from "../support/run-cli.js";
 
 const AGG_COLUMNS = [
   "ds", "aggregation_level", "action_type", "logged_out_user_id", "dim_hostname", "dim_country", "dim_device_brand", "dim_channel",
-  "dim_product_type", "dim_app_version", "event_hour", "m_total_events", "m_unique_visitors", "m_unique_users",
+  "dim_product_type", "dim_app_version", "event_hour", "m_total_events", "m_unique_visitors", "m_unique_users", "m_visits",
 ];
 
 /** The published aggregate of a day as a warehouse would export it. */
@@ -51,14 +52,41 @@ describe("end to end on generated fixtures", () => {
       expect(r.published, JSON.stringify(r.checks.filter((c) => c.status === "fail"))).toBe(true);
     }
     last = days[days.length - 1].ds;
+    // Where visits start, by the test's own account of visits over the published raw rows.
+    db.exec(`CREATE TEMP TABLE visit_starts (ds TEXT, line INTEGER, visit_start INTEGER, channel TEXT)`);
+    const put = db.prepare(`INSERT INTO visit_starts VALUES (?, ?, ?, ?)`);
+    for (const { ds } of days) {
+      const raw = db
+        .prepare(`SELECT line, CAST(logged_out_user_id AS TEXT) AS lou, dim_hostname, action_type, event_timestamp, other_properties FROM published_events WHERE ds = ?`)
+        .all(ds) as { line: number; lou: string; dim_hostname: string; action_type: string; event_timestamp: string; other_properties: string }[];
+      const events: EventRow[] = raw.map((r) => ({
+        line: r.line, user_id: null, logged_out_user_id: r.lou, dim_hostname: r.dim_hostname, dim_country: "", dim_device_brand: null,
+        action_type: r.action_type, event_ms: Date.parse(r.event_timestamp), other_properties: JSON.parse(r.other_properties) as Record<string, string>, ds,
+      }));
+      const visits = referenceVisits(events);
+      raw.forEach((r, i) => put.run(ds, r.line, visits.starts[i] ? 1 : 0, visits.channels[i]));
+    }
     // The oracle's view of the raw partition: other_properties keys as columns.
-    db.exec(`CREATE TEMP VIEW ev AS SELECT *, json_extract(other_properties, '$.product_type') AS dim_product_type,
+    db.exec(`CREATE TEMP VIEW ev AS SELECT e.*, json_extract(other_properties, '$.product_type') AS dim_product_type,
       json_extract(other_properties, '$.app_version') AS dim_app_version,
-      CAST(strftime('%H', event_timestamp) AS INTEGER) AS event_hour FROM published_events WHERE dataset = 'default'`);
+      CAST(strftime('%H', event_timestamp) AS INTEGER) AS event_hour, s.visit_start
+      FROM published_events e JOIN visit_starts s ON s.ds = e.ds AND s.line = e.line WHERE dataset = 'default'`);
   });
   afterAll(() => {
     db?.close();
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("the raw view gives every event its visit's channel, and the fixtures hold returns from another channel", () => {
+    const wrong = db.prepare(`SELECT COUNT(*) AS n FROM published_events e JOIN visit_starts s ON s.ds = e.ds AND s.line = e.line WHERE e.dim_channel <> s.channel`).get() as { n: number };
+    expect(wrong.n).toBe(0);
+    const all = db.prepare(`SELECT COUNT(*) AS n FROM published_events`).get() as { n: number };
+    expect((db.prepare(`SELECT COUNT(*) AS n FROM visit_starts`).get() as { n: number }).n).toBe(all.n);
+    // Visitors with visits from two channels on one day (the fixtures' returns).
+    const mixed = db
+      .prepare(`SELECT COUNT(*) AS n FROM (SELECT ds, logged_out_user_id FROM published_events GROUP BY 1, 2 HAVING COUNT(DISTINCT dim_channel) > 1)`)
+      .get() as { n: number };
+    expect(mixed.n).toBeGreaterThan(0);
   });
 
   it("every aggregate level equals GROUP BY over the published raw partition", () => {
@@ -68,13 +96,13 @@ describe("end to end on generated fixtures", () => {
         const sel = cols.length ? cols.join(", ") + ", " : "";
         const expected = db
           .prepare(
-            `SELECT ${sel}COUNT(*) AS e, COUNT(DISTINCT logged_out_user_id) AS v, COUNT(DISTINCT user_id) AS u FROM ev WHERE ds = ?
+            `SELECT ${sel}COUNT(*) AS e, COUNT(DISTINCT logged_out_user_id) AS v, COUNT(DISTINCT user_id) AS u, SUM(visit_start) AS s FROM ev WHERE ds = ?
              ${cols.length ? "GROUP BY " + cols.join(", ") : ""} ORDER BY ${cols.length ? cols.join(", ") : "1"}`,
           )
           .all(ds);
         const got = db
           .prepare(
-            `SELECT ${sel}m_total_events AS e, m_unique_visitors AS v, m_unique_users AS u FROM published_agg
+            `SELECT ${sel}m_total_events AS e, m_unique_visitors AS v, m_unique_users AS u, m_visits AS s FROM published_agg
              WHERE dataset = 'default' AND ds = ? AND aggregation_level = ? ORDER BY ${cols.length ? cols.join(", ") : "1"}`,
           )
           .all(ds, level.name);

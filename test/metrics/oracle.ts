@@ -10,6 +10,7 @@ type Value = number | null;
 
 function measureSql(m: CountMetricDef, idCol: (c: string) => string): string {
   if (m.measure === "events") return "COUNT(*)";
+  if (m.measure === "visits") return "COUNT(CASE WHEN visit_start = 1 THEN 1 END)";
   return `COUNT(DISTINCT ${idCol(m.measure === "unique_visitors" ? "logged_out_user_id" : "user_id")})`;
 }
 
@@ -27,7 +28,7 @@ export interface Oracle {
   parts(name: string, dim: string): Record<string, { numerator: number; denominator: number }>;
 }
 
-/** `table` has the raw event columns plus dim_channel, dim_product_type, dim_app_version. */
+/** `table` has the raw event columns plus dim_channel, dim_product_type, dim_app_version, and visit_start (1 on the event that starts a visit). */
 export function sqlOracle(db: Database.Database, table: string, metrics: MetricDef[], filter = "", idCol = (c: string) => c): Oracle {
   const byName = new Map(metrics.map((m) => [m.name, m]));
   const count = (m: CountMetricDef) => m;

@@ -31,7 +31,7 @@ let rawDb: DB;
 let duck: DuckDBConnection;
 
 type Row = Record<string, string | number | null>;
-const COLUMNS = ["aggregation_level", ...GROUP_COLUMNS, "m_total_events", "m_unique_visitors", "m_unique_users"];
+const COLUMNS = ["aggregation_level", ...GROUP_COLUMNS, "m_total_events", "m_unique_visitors", "m_unique_users", "m_visits"];
 
 /** A canonical text per row, so two row sets compare as sorted lists. */
 function canon(rows: Row[]): string[] {
@@ -84,6 +84,23 @@ describe("warehouse aggregation (DuckDB GROUPING SETS) vs the bot's own", () => 
       const warehouse = await warehouseRows(ds);
       expect(warehouse.length).toBeGreaterThan(1000);
       expect(canon(warehouse)).toEqual(canon(bot));
+      // The day holds what visits must get right: several visits per visitor, returns from another channel,
+      // rows out of time order, navigation across the site's hosts, and a landing tagged only with an unknown medium.
+      const facts = (await duck.runAndReadAll(`
+        WITH v AS (SELECT logged_out_user_id AS id, other_properties ->> 'referrer' AS ref, other_properties ->> 'utm_medium' AS medium,
+          other_properties ->> 'utm_source' AS source, dim_hostname AS host, event_timestamp AS ts,
+          LAG(event_timestamp) OVER (PARTITION BY logged_out_user_id ORDER BY rowid) AS before_in_file FROM fct_website_events WHERE ds = '${ds}')
+        SELECT
+          COUNT(*) FILTER (WHERE ts < before_in_file) AS out_of_order,
+          COUNT(*) FILTER (WHERE medium = 'podcast' AND source IS NULL AND ref IS NULL) AS unknown_medium,
+          COUNT(*) FILTER (WHERE ref LIKE 'https://www.example.com/%' AND host = 'learn.example.com') AS cross_host
+        FROM v`)).getRowObjectsJson()[0];
+      for (const k of ["out_of_order", "unknown_medium", "cross_host"]) expect(Number(facts[k]), k).toBeGreaterThan(0);
+      const total = bot.find((r) => r.aggregation_level === "daily_total")!;
+      expect(Number(total.m_visits)).toBeGreaterThan(Number(total.m_unique_visitors));
+      const perVisitorChannels = (await duck.runAndReadAll(`SELECT COUNT(*) AS n FROM (SELECT logged_out_user_id FROM fct_website_events WHERE ds = '${ds}'
+        GROUP BY 1 HAVING COUNT(DISTINCT coalesce(other_properties ->> 'utm_source', '') || coalesce(other_properties ->> 'utm_medium', '')) > 1)`)).getRowObjectsJson()[0];
+      expect(Number(perVisitorChannels.n)).toBeGreaterThan(0);
     }
   });
 
@@ -113,5 +130,5 @@ describe("warehouse aggregation (DuckDB GROUPING SETS) vs the bot's own", () => 
       return { status: e.status, verdicts: e.verdicts, versions: e.versions };
     };
     expect(strip(evalAgg.stdout)).toEqual(strip(evalRaw.stdout));
-  });
+  }, 240_000);
 });

@@ -32,6 +32,7 @@ export function registerDeployGate(app: Probot, deps: AppDeps, options: AppOptio
         ref: deployment.ref ?? null,
         environment: status.environment ?? deployment.environment,
         at: status.created_at,
+        payload: deployment.payload,
       }),
     );
   });

@@ -4,14 +4,10 @@ import type { AppDeps } from "../deps.js";
 import { reloadConfigAfterPush } from "../push.js";
 import type { AppOptions } from "../pr-check.js";
 import { fromPino } from "../log.js";
-import { guarded } from "./guard.js";
 
 export function registerPush(app: Probot, deps: AppDeps, options: AppOptions): void {
   app.on("push", async (context) => {
     const log = options.log ?? fromPino(context.log);
-    const { repository, after } = context.payload;
-    await guarded(log, context, { repo: repository.full_name, sha: after }, "reloading the repo config after a push", () =>
-      reloadConfigAfterPush(context.octokit, deps, context.payload, log),
-    );
+    await reloadConfigAfterPush(context.octokit, deps, context.payload, log, context);
   });
 }

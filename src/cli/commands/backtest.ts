@@ -2,6 +2,7 @@
 import type { RegisterCommand } from "./types.js";
 import { addGlobalOptions, makeContext, type GlobalOptions } from "../common.js";
 import { backtest as runBacktest, type BacktestResult } from "../../evaluate/index.js";
+import { powerLines } from "../../present/verdict-text.js";
 
 export const backtest: RegisterCommand = (program, setExit) => {
   addGlobalOptions(
@@ -38,7 +39,15 @@ export function renderBacktest(r: BacktestResult): string {
     "",
     `${n} day${n === 1 ? "" : "s"} from ${r.from} to ${r.to}: ${r.alerts} with a failing guardrail, ${r.warns} with only warnings, ${r.unjudged} not judged (no data or failed audit).`,
     `Over all metrics: ${r.warn_verdicts} warn and ${r.fail_verdicts} fail verdict${r.fail_verdicts === 1 ? "" : "s"}. On a range known to be clean, these are false alarms.`,
+    `False alarms on a clean range: ${r.alerts} day${r.alerts === 1 ? "" : "s"} with a failing guardrail.`,
+    ...powerBlock(r),
   ].join("\n");
+}
+
+/** The median over the period of what would have failed, per guardrail. */
+function powerBlock(r: BacktestResult): string[] {
+  const lines = powerLines(r.metrics.map((m) => ({ metric: m.metric, guardrail: m.guardrail, power: m.power })));
+  return lines.length ? ["Smallest decline that fails (median over the period):", ...lines.map((l) => `- ${l}`)] : [];
 }
 
 /** Per-metric counts: the false-alarm rate of each metric, guardrail or not. */

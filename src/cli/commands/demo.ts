@@ -10,14 +10,17 @@ import { addGlobalOptions, makeContext } from "../common.js";
 import { fmtValue } from "../../present/format.js";
 import { intFlag } from "./fixtures.js";
 import { generateFixtures, parseIncident, type CanarySpec, type Incident } from "../../fixtures/generate.js";
-import { judgeCanaryForSha, type CanaryJudgement } from "../../canary/index.js";
+import { judgeCanaryForSha, recordCanaryJudgement, type CanaryJudgement } from "../../canary/index.js";
+import { recordCanaryDeployment } from "../../store/canary.js";
 import { canarySection } from "../../present/canary.js";
+import { buildGuardrailCheck } from "../../present/checks.js";
+import { DEFAULT_REPO_CONFIG } from "../../config/repo-schema.js";
 import { ingestFiles } from "../../ingest/pipeline.js";
 import { evaluateDay } from "../../evaluate/index.js";
 import { loadReport } from "../../metrics/compute.js";
 import { renderDashboard } from "../../dashboard/render.js";
 import { EXAMPLE_REPO, exampleDeployments } from "../../fixtures/deployments.js";
-import { failingGuardrails } from "../../gate/decide.js";
+import { decide, failingGuardrails } from "../../gate/decide.js";
 import { findSuspects } from "../../suspects/index.js";
 import { storeSuspect } from "../../store/suspects.js";
 import { recordDeployment } from "../../store/deployments.js";
@@ -89,15 +92,18 @@ export const demo: RegisterCommand = (program, setExit) => {
       // With an explicit --end the demo pretends "today" is the day after it, so old data is not stale.
       const now = flags.end ? new Date(dsToEpochMs(end) + 36 * 3_600_000) : undefined;
       // An example repository's deployments put "when code shipped" on the snapshot; its production releases are the suspects.
-      for (const d of exampleDeployments(end, days)) recordDeployment(db, d);
+      const shipped = exampleDeployments(end, days);
+      for (const d of shipped.production) recordDeployment(db, d);
+      for (const d of shipped.canary) recordCanaryDeployment(db, d);
       const evaluation = evaluateDay(db, ctx.dataset, { ds: end, now });
       for (const s of findSuspects(db, EXAMPLE_REPO, ctx.dataset.name, evaluation, failingGuardrails(evaluation)))
-        if (s.sha && s.environment === "production")
-          storeSuspect(db, { repo: EXAMPLE_REPO, dataset: ctx.dataset.name, ds: end, sha: s.sha, ref: s.ref, reason: s.reason, evidence: s.evidence, prs: s.prs });
+        if (s.sha) storeSuspect(db, { repo: EXAMPLE_REPO, dataset: ctx.dataset.name, ds: end, sha: s.sha, ref: s.ref, reason: s.reason, evidence: s.evidence, prs: s.prs });
       const report = loadReport(db, ctx.dataset.name, end);
+      const judged: CanaryJudgement | null = canary ? judgeCanaryForSha(db, ctx.dataset, "demo/shop", DEMO_CANARY_SHA) : null;
+      // The dashboard lists the canaries judged that day, as the service does after writing the check.
+      if (judged) recordCanaryJudgement(db, "demo/shop", judged);
       writeFileSync(dashboardPath, renderDashboard(db, ctx.config, { dataset: ctx.dataset.name, ds: end }));
 
-      const judged: CanaryJudgement | null = canary ? judgeCanaryForSha(db, ctx.dataset, "demo/shop", DEMO_CANARY_SHA) : null;
       const events = files.reduce((s, f) => s + f.events, 0);
       const human = [
         `Guardrail demo: ${files.length} days (${addDays(end, -(days - 1))} … ${end}), ${events.toLocaleString("en-US")} events, database ${dbPath}`,
@@ -107,7 +113,7 @@ export const demo: RegisterCommand = (program, setExit) => {
         "",
         formatEvaluation(evaluation, ctx.dataset.metrics),
         "",
-        ...(canary ? [formatCanary(judged), ""] : []),
+        ...(canary ? [formatCanary(judged, evaluation, ctx.dataset.metrics), ""] : []),
         `Dashboard snapshot: ${dashboardPath}`,
         `Try: npx guardrail evaluate --db ${dbPath} --ds ${end}`,
       ].join("\n");
@@ -119,10 +125,24 @@ export const demo: RegisterCommand = (program, setExit) => {
   });
 };
 
-/** What the PR check of the canary's commit says (its Markdown is readable as plain text). */
-function formatCanary(j: CanaryJudgement | null): string {
+/** What the PR check of the canary's commit says: the real check content, its Canary section as Markdown (readable as text). */
+function formatCanary(j: CanaryJudgement | null, evaluation: Evaluation, metrics: MetricDef[]): string {
   if (!j) return `No published day holds traffic of ${DEMO_CANARY_SHA.slice(0, 7)}.`;
-  return [`PR check of commit ${DEMO_CANARY_SHA.slice(0, 7)} (guardrail): ${j.status === "fail" ? "FAILURE" : "not blocked by its canary"}`, canarySection(j)].join("\n");
+  const view = {
+    repo: "demo/shop",
+    known: true,
+    configError: null,
+    dataset: evaluation.dataset,
+    onMissingData: DEFAULT_REPO_CONFIG.on_missing_data,
+    enforcement: DEFAULT_REPO_CONFIG.metrics,
+    evaluation,
+    evaluationError: null,
+    repoConfig: DEFAULT_REPO_CONFIG,
+    kinds: Object.fromEntries(metrics.map((m) => [m.name, m.kind])),
+    detailsUrl: null,
+  };
+  const check = buildGuardrailCheck(view, decide(view, DEMO_CANARY_SHA, null, j), { judgement: j, expected: true });
+  return [`PR check of commit ${DEMO_CANARY_SHA.slice(0, 7)} (guardrail): ${check.conclusion.toUpperCase()} — ${check.title}`, canarySection(j)].join("\n");
 }
 
 // Plain-text rendering of the report and the evaluation.

@@ -3,6 +3,7 @@ import type { RegisterCommand } from "./types.js";
 import { addGlobalOptions, makeContext, type GlobalOptions } from "../common.js";
 import { evaluateDay, type DayEvaluation } from "../../evaluate/index.js";
 import { fmtSigned, fmtValue } from "../../present/format.js";
+import { powerLines } from "../../present/verdict-text.js";
 import type { VerdictKind } from "../../shared/types.js";
 import { dayAlerts, flushNotifications, freshnessEvent, notifyUrl, syncChat } from "../../alerts/index.js";
 import { batchChecks, latestAttempt, latestPublishedDs } from "../../store/partitions.js";
@@ -84,6 +85,8 @@ export function renderEvaluation(e: DayEvaluation, kinds: ReadonlyArray<readonly
   const out = [`${e.dataset} ${e.ds}: ${e.status.toUpperCase()}`, e.summary ?? "", "", line(header), ...rows.map(line)];
   const notes = e.verdicts.filter((v) => v.verdict === "fail" || v.verdict === "warn").map((v) => `- ${v.message}`);
   if (notes.length) out.push("", ...notes);
+  const power = powerLines(e.verdicts);
+  if (power.length) out.push("", "smallest decline that fails at today's volume:", ...power.map((p) => `- ${p}`));
   if (e.versions.length) {
     out.push("", "versions (each vs the rest of the day's traffic):");
     for (const v of e.versions)

@@ -47,7 +47,7 @@ export const fixtures: RegisterCommand = (program, setExit) => {
       .option("--versions <list>", "comma-separated app_version values to spread traffic over, e.g. v1,v2")
       .option(
         "--canary <spec>",
-        "D:VERSION:SHARE[:FROM-TO]: serve build VERSION to SHARE of the visitors of hours FROM..TO-1 on day D, e.g. 2026-11-05:3f2a9c1:0.1:10-16 (repeatable, one per day)",
+        "D:VERSION:SHARE[:FROM-TO]: serve build VERSION to SHARE of the visitors of hours FROM..TO-1 on day D, e.g. 2026-11-05:3f2a9c1:0.1:10-16 (repeatable)",
         (v: string, acc: string[]) => [...acc, v],
         [] as string[],
       ),

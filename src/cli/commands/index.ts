@@ -8,7 +8,10 @@ import { gate } from "./gate.js";
 import { fixtures } from "./fixtures.js";
 import { demo } from "./demo.js";
 import { sql } from "./sql.js";
+import { reaggregate } from "./reaggregate.js";
 import { checkConfig } from "./check-config.js";
 import { upload } from "./upload.js";
+import { backup, restore, migrate } from "./backup.js";
+import { mark } from "./mark.js";
 
-export const COMMANDS: RegisterCommand[] = [ingest, ingestAgg, report, evaluate, backtest, gate, fixtures, demo, sql, checkConfig, upload];
+export const COMMANDS: RegisterCommand[] = [ingest, ingestAgg, report, evaluate, backtest, gate, fixtures, demo, sql, checkConfig, upload, backup, restore, migrate, reaggregate, mark];

@@ -5,6 +5,8 @@ import { isValidDs, DS_BOUNDS } from "../../shared/dates.js";
 import { loadReport } from "../../metrics/compute.js";
 import { renderReport } from "../../metrics/render.js";
 import { dayStatus } from "../../store/partitions.js";
+import { evaluateDay } from "../../evaluate/index.js";
+import { powerLines } from "../../present/verdict-text.js";
 
 /** `guardrail report [--ds D]`: the stored metric values of a published day (docs/cli.md). */
 export const report: RegisterCommand = (program, setExit) => {
@@ -23,7 +25,11 @@ export const report: RegisterCommand = (program, setExit) => {
       const why = dayStatus(db, ctx.dataset.name, opts.ds) === "rejected" ? " (its audit failed, so it was not published)" : "";
       throw new UserError(`dataset ${ctx.dataset.name} has no published data for ds ${opts.ds}${why}.`);
     }
-    ctx.out(renderReport(r, ctx.dataset.metrics), r);
+    // Per guardrail, what would fail at this day's volume (docs/verdicts.md, "Power, shown"); judged, not stored.
+    const guardrails = evaluateDay(db, ctx.dataset, { ds: r.ds, persist: false }).verdicts.filter((v) => v.guardrail);
+    const power = powerLines(guardrails);
+    const text = renderReport(r, ctx.dataset.metrics) + (power.length ? `\n\nsmallest decline that fails at this volume:\n${power.map((p) => `- ${p}`).join("\n")}` : "");
+    ctx.out(text, { ...r, guardrail_power: Object.fromEntries(guardrails.map((v) => [v.metric, v.power ?? null])) });
     setExit(0);
   });
 };

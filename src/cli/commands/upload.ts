@@ -1,5 +1,5 @@
 /**
- * `guardrail upload FILE… --url URL --token T [--dataset NAME] [--ds D] [--kind raw|agg] [--wait] [--json]`
+ * `guardrail upload FILE… --url URL --token T [--dataset NAME] [--ds D] [--kind raw|agg] [--wait] [--json] [--allow-partial]`
  * (docs/cli.md, docs/service.md): the warehouse job's client. Each file is streamed as the body
  * of one `POST /api/guardrail/exports` (never read into memory), transient failures (unreachable,
  * reset, 408, 429, 5xx) are retried with exponential backoff, and with --wait the job is polled
@@ -24,6 +24,7 @@ interface UploadFlags {
   ds?: string;
   kind: "raw" | "agg";
   wait?: boolean;
+  allowPartial?: boolean;
   json?: boolean;
   retries: string;
   retryDelay: string;
@@ -150,6 +151,7 @@ export const upload: RegisterCommand = (program, setExit) => {
         .option("--ds <date>", "the partition date YYYY-MM-DD (default: a ds=YYYY-MM-DD segment of the file's path)")
         .addOption(new Option("--kind <kind>", "raw events or a warehouse-built aggregate").choices(["raw", "agg"]).default("raw"))
         .option("--wait", "wait until each job is published, rejected or failed, and print the job")
+        .option("--allow-partial", "ask the service to publish a day that fails only completeness as partial (allow_partial=true)")
         .option("--retries <n>", "retries of a transient failure (unreachable, 408, 429, 5xx)", "5")
         .option("--retry-delay <seconds>", "first pause before a retry, doubled each time", "2")
         .option("--poll-interval <seconds>", "pause between two looks at a job (--wait)", "5")
@@ -205,7 +207,7 @@ export const upload: RegisterCommand = (program, setExit) => {
     for (const file of plan) {
       const target = new URL(root);
       target.pathname = `${prefix}/api/guardrail/exports`;
-      target.search = new URLSearchParams({ dataset: flags.dataset, ds: file.ds, kind: flags.kind }).toString();
+      target.search = new URLSearchParams({ dataset: flags.dataset, ds: file.ds, kind: flags.kind, ...(flags.allowPartial ? { allow_partial: "true" } : {}) }).toString();
       const where = `${target.origin}${target.pathname}`;
       const reply = await withRetries(`uploading ${basename(file.path)} to ${where}`, policy, () => send(target, "POST", token, policy.timeoutMs, file));
       if (reply.status === 401) throw new UserError(`the service at ${where} refused the token (HTTP 401): pass the ingest token with --token or $GUARDRAIL_INGEST_TOKEN.`);

@@ -9,6 +9,8 @@ import { rawBlocks } from "./007-raw-blocks.js";
 import { prHeads } from "./008-pr-heads.js";
 import { ownerStart } from "./009-owner-start.js";
 import { canary } from "./010-canary.js";
+import { visits } from "./011-visits.js";
+import { markedDays } from "./012-marked-days.js";
 
 /** In version order. A migration, once shipped, is never edited: add a new one. */
-export const MIGRATIONS: Migration[] = [core, evaluations, github, gate, service, alerts, rawBlocks, prHeads, ownerStart, canary];
+export const MIGRATIONS: Migration[] = [core, evaluations, github, gate, service, alerts, rawBlocks, prHeads, ownerStart, canary, visits, markedDays];
