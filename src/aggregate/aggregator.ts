@@ -21,7 +21,7 @@ import type { AggRow, EventRow } from "../shared/types.js";
 import { UserError } from "../shared/errors.js";
 import { ownCopy } from "../shared/strings.js";
 import { DEFAULT_LEVELS, GROUP_COLUMNS, emptyAggRow, type GroupColumn, type LevelDef } from "./levels.js";
-import { IdTable } from "./id-table.js";
+import { IdTable, STRING_ID } from "./id-table.js";
 import { countLevel, type LevelCounts, type LevelJob, type SortedEvents } from "./level-count.js";
 import type { LevelOffload } from "./level-thread.js";
 import type { ChannelsConfig } from "../config/schema.js";
@@ -69,6 +69,8 @@ export class Aggregator {
   private result: Map<string, AggRow[]> | null = null;
   /** addCodedSplit(): the shared dictionary, and per column the local index + 1 of each dictionary code (0 = not seen yet). */
   private dictionary: readonly string[] = [];
+  /** addCodedSplit(): the current batch's opaque string ids. */
+  private strIds: readonly string[] = [];
   private readonly byCode: Int32Array[] = [];
 
   constructor(
@@ -118,6 +120,11 @@ export class Aggregator {
     this.userChunks[c][o] = e.user_id == null ? -1 : this.users.intern(e.user_id);
   }
 
+  /** The opaque string ids that addCodedSplit()'s string ids index (one batch's). */
+  useStringIds(ids: readonly string[]): void {
+    this.strIds = ids;
+  }
+
   /** The dictionary that addCodedSplit()'s codes index (it may grow while adding). */
   useDictionary(values: readonly string[]): void {
     this.dictionary = values;
@@ -129,8 +136,9 @@ export class Aggregator {
    * lookup per column instead of a string hash; the dim_channel place holds
    * the code of the event's raw source key, see channel.ts sourceKey, or -1
    * when it names none), at time `ms`, and whose visitor (and user)
-   * ids are already split by splitId():
-   * ids[at..at+2] the visitor, ids[at+3..at+5] the user when `hasUser`.
+   * ids are already split by splitIntId():
+   * ids[at..at+2] the visitor, ids[at+3..at+5] the user when `hasUser`
+   * (an opaque id is [STRING_ID, index into useStringIds()' ids, 0]).
    */
   addCodedSplit(codes: ArrayLike<number>, offset: number, hour: number, ms: number, ids: ArrayLike<number>, at: number, hasUser: boolean): void {
     this.advance();
@@ -142,8 +150,13 @@ export class Aggregator {
     this.sourceChunks[c][o] = src < 0 ? -1 : this.sourceOfCode(src);
     this.setMs(c, o, ms);
     ch[HOUR_COL][c][o] = hour;
-    this.visitorChunks[c][o] = this.visitors.internSplit(ids[at], ids[at + 1], ids[at + 2]);
-    this.userChunks[c][o] = hasUser ? this.users.internSplit(ids[at + 3], ids[at + 4], ids[at + 5]) : -1;
+    const v = ids[at];
+    this.visitorChunks[c][o] = v === STRING_ID ? this.visitors.internString(this.strIds[ids[at + 1]]) : this.visitors.internSplit(v, ids[at + 1], ids[at + 2]);
+    if (!hasUser) this.userChunks[c][o] = -1;
+    else {
+      const u = ids[at + 3];
+      this.userChunks[c][o] = u === STRING_ID ? this.users.internString(this.strIds[ids[at + 4]]) : this.users.internSplit(u, ids[at + 4], ids[at + 5]);
+    }
   }
 
   private sourceId(key: string): number {
@@ -335,10 +348,10 @@ export class Aggregator {
     const n = this.n;
     const { outside, rank, channelOf } = this.sources();
     const direct = this.intern(CHANNEL_COL, this.channels.direct);
-    const ms = new Float64Array(n);
+    // Times relative to the first event while they fit in Int32 (order and gaps are all that matter).
+    const ms = this.msWide ? new Float64Array(n) : new Int32Array(n);
     const source = new Int32Array(n);
     const next = start.slice(0, start.length - 1);
-    const anchor = this.msWide ? 0 : this.msAnchor;
     for (let c = 0; c < this.visitorChunks.length; c++) {
       const va = this.visitorChunks[c];
       const ta = this.msChunks[c];
@@ -346,7 +359,7 @@ export class Aggregator {
       const len = Math.min(CHUNK, n - c * CHUNK);
       for (let o = 0; o < len; o++) {
         const at = next[va[o]]++;
-        ms[at] = ta[o] + anchor;
+        ms[at] = ta[o];
         source[at] = sa[o] < 0 ? -1 : outside[sa[o]];
       }
     }

@@ -1,15 +1,21 @@
 /**
- * Interns signed 64-bit decimal ids (logged_out_user_id, user_id) to dense
- * ints 0, 1, 2… exactly, without keeping the id strings alive.
+ * Interns visitor and user ids (logged_out_user_id, user_id) to dense ints
+ * 0, 1, 2… exactly. Integer ids (signed or unsigned 64-bit) take the path
+ * below, without keeping the id strings alive; opaque string ids (UUIDs,
+ * cookie ids) are kept in a Map of their own, sharing the dense numbering,
+ * so no two ids ever collide (docs/ingest.md, "Visitor ids").
  *
  * Why not a Map<string, number>: the parser's id strings are often slices of
  * the whole input line, so interning them would pin every line in memory; a
  * number key cannot hold 64 bits; and Map lookups of fresh strings are about
  * three times slower. Each id is split exactly into its sign and high digits
- * (31 bits) and its low 10 digits (34 bits) and stored inline in an
+ * (31 bits: at most 1844674407 for 2^64−1, below −1 for negatives) and its
+ * low 10 digits (34 bits) and stored inline in an
  * open-addressing table (three int32 per slot, one cache miss per lookup):
  * 12 bytes per slot, at most 0.7 full.
  */
+import { ownCopy } from "../shared/strings.js";
+
 const EMPTY = -1;
 const TWO32 = 4294967296;
 const MAX_ID = (1 << 29) - 1;
@@ -19,6 +25,8 @@ export class IdTable {
   private tab: Int32Array;
   private mask: number;
   private n = 0;
+  /** Opaque string ids → dense id. */
+  private readonly strings = new Map<string, number>();
 
   constructor(initialCapacity = 1 << 16) {
     let cap = 1 << 10;
@@ -31,13 +39,24 @@ export class IdTable {
     return this.n;
   }
 
-  /** Dense id of `id` (a decimal integer, optional sign), assigning the next one if new. */
+  /** Dense id of `id` (an integer id's canonical digits or an opaque string), assigning the next one if new. */
   intern(id: string): number {
-    splitId(id, SCRATCH, 0);
+    if (splitIntId(id, SCRATCH, 0) === ID_STRING) return this.internString(id);
     return this.internSplit(SCRATCH[0], SCRATCH[1], SCRATCH[2]);
   }
 
-  /** intern() of an id already split by splitId() (e.g. on another thread). */
+  /** Dense id of an opaque string id (one that splitIntId() refused). */
+  internString(id: string): number {
+    let dense = this.strings.get(id);
+    if (dense === undefined) {
+      dense = this.n++;
+      if (dense > MAX_ID) throw new Error("IdTable: more than 2^29 distinct ids.");
+      this.strings.set(ownCopy(id), dense);
+    }
+    return dense;
+  }
+
+  /** intern() of an integer id already split by splitIntId() (e.g. on another thread). */
   internSplit(h: number, lLow: number, lHigh: number): number {
     const tab = this.tab;
     const mask = this.mask;
@@ -78,28 +97,58 @@ export class IdTable {
 
 const SCRATCH = new Float64Array(3);
 
+/** What splitIntId() found: an opaque string, a signed 64-bit integer, or an unsigned one beyond 2^63−1. */
+export const ID_STRING = 0;
+export const ID_INT64 = 1;
+export const ID_UINT64 = 2;
+/** First number of a split id that is an opaque string (no integer id splits to it): [STRING_ID, its index in a list of strings, 0]. */
+export const STRING_ID = -(2 ** 40);
+
 /**
- * Exact split of a decimal id into out[at..at+2] = [hi, lLow, lHigh]:
- * value = ±(hi·10^10 + lo), the sign folded into hi so −x and x differ, and
- * lo (< 2^34) as its low 32 bits (signed) and its high bits.
+ * Exact split of an integer id (a sign and 1–20 digits within
+ * −2^63 … 2^64−1, as the validators write them) into out[at..at+2] =
+ * [hi, lLow, lHigh]: value = ±(hi·10^10 + lo), the sign folded into hi so −x
+ * and x differ, and lo (< 2^34) as its low 32 bits (signed) and its high
+ * bits. Returns its form; ID_STRING, leaving `out` alone, for anything
+ * else (an opaque id). Which integer form it was says
+ * how it is stored: SQLite keeps signed 64-bit integers, not larger ones.
  */
-export function splitId(id: string, out: Float64Array, at: number): void {
-  let i = 0;
-  let neg = false;
+export function splitIntId(id: string, out: Float64Array, at: number): number {
+  const n = id.length;
   const c0 = id.charCodeAt(0);
-  if (c0 === 45 /* - */) {
-    neg = true;
-    i = 1;
-  } else if (c0 === 43 /* + */) i = 1;
-  const lowStart = id.length - 10 > i ? id.length - 10 : i;
+  const neg = c0 === 45;
+  const signed = neg || c0 === 43; /* + */
+  const digits = signed ? n - 1 : n;
+  if (digits < 1 || digits > 20 || (neg && digits > 19)) return ID_STRING;
+  let i = signed ? 1 : 0;
+  const lowStart = n - 10 > i ? n - 10 : i;
   let h = 0;
-  for (; i < lowStart; i++) h = h * 10 + (id.charCodeAt(i) - 48);
+  for (; i < lowStart; i++) {
+    const d = id.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return ID_STRING;
+    h = h * 10 + d;
+  }
   let l = 0;
-  for (; i < id.length; i++) l = l * 10 + (id.charCodeAt(i) - 48);
+  for (; i < n; i++) {
+    const d = id.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return ID_STRING;
+    l = l * 10 + d;
+  }
+  let form = ID_INT64;
+  if (digits >= 19) {
+    // 2^63 = 922337203|6854775808, 2^64 − 1 = 1844674407|3709551615 (high|low ten digits).
+    if (neg) {
+      if (h > 922337203 || (h === 922337203 && l > 6854775808)) return ID_STRING;
+    } else if (h > 922337203 || (h === 922337203 && l > 6854775807)) {
+      if (h > 1844674407 || (h === 1844674407 && l > 3709551615)) return ID_STRING;
+      form = ID_UINT64;
+    }
+  }
   if (neg && (h !== 0 || l !== 0)) h = -(h + 1);
   out[at] = h;
   out[at + 1] = l >>> 0 | 0;
-  out[at + 2] = Math.floor(l / TWO32); // 0…3: l < 10^10 < 2^34
+  out[at + 2] = Math.floor(l / TWO32);
+  return form;
 }
 
 function hash(h: number, lLow: number, lHigh: number): number {

@@ -21,8 +21,8 @@
 export interface VisitInput {
   /** Visitor v's events are positions [start[v], start[v + 1]). */
   start: Int32Array;
-  /** Event time (epoch ms) per position. */
-  ms: Float64Array;
+  /** Event time per position, in ms (epoch, or from any fixed instant). */
+  ms: Float64Array | Int32Array;
   /** Outside source per position: an id of `rank` / `channelOf`, or -1 for none. */
   source: Int32Array;
   /** Tie order of each source id (ascending key bytes). */

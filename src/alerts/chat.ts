@@ -8,16 +8,15 @@ import { hoursText, segmentLabel, topSegment } from "./format.js";
 import { fmtChange, fmtShare, fmtValue, fmtZ, kindOf } from "../present/format.js";
 import { auditTitle, failedCheckNames, staleTitle } from "./render.js";
 import type { AlertEvent, IncidentDecision, RenderContext } from "./types.js";
+import { chatText } from "../present/neutralise.js";
 
 export interface ChatMessage {
   text: string;
   blocks: Record<string, unknown>[];
 }
 
-/** Slack mrkdwn treats &, < and > as control characters. */
-export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-}
+/** Slack mrkdwn treats &, < and > as control characters; mentions and URLs from data are broken too (src/present/neutralise.ts). */
+export const escapeMrkdwn = chatText;
 
 function segmentText(v: Verdict): string {
   const s = topSegment(v);

@@ -4,6 +4,7 @@
  */
 import type { Segment, Verdict } from "../shared/types.js";
 import { dimensionWord } from "../present/format.js";
+import { mdText } from "../present/neutralise.js";
 
 /** "device iPhone" from `dim_device_brand` / `iPhone`. */
 export function segmentLabel(s: Segment): string {
@@ -15,10 +16,8 @@ export function topSegment(v: Verdict): Segment | null {
   return v.segments && v.segments.length > 0 ? v.segments[0] : null;
 }
 
-/** Neutralises Markdown table breaks and HTML in text that came from data. */
-export function mdCell(text: string): string {
-  return text.replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/\r?\n/g, " ");
-}
+/** Text from data in an issue or comment: see src/present/neutralise.ts. */
+export const mdCell = mdText;
 
 export function hoursText(h: number | null | undefined): string {
   if (h === null || h === undefined || !Number.isFinite(h)) return "unknown age";

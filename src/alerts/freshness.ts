@@ -5,7 +5,7 @@
  */
 import type { DB } from "../store/db.js";
 import type { DatasetConfig } from "../config/load.js";
-import { hoursSinceDayEnd } from "../shared/dates.js";
+import { hoursSinceZoneDayEnd } from "../shared/dates.js";
 import { latestPublishedDs } from "../store/partitions.js";
 import type { AlertEvent } from "./types.js";
 
@@ -22,7 +22,7 @@ export function checkFreshness(db: DB, cfg: DatasetConfig, now: Date = new Date(
   const latestDs = latestPublishedDs(db, cfg.name);
   const freshnessHours = cfg.evaluation.freshness_hours;
   if (!latestDs) return { stale: true, latestDs: null, ageHours: null, freshnessHours };
-  const age = Math.max(0, hoursSinceDayEnd(latestDs, now));
+  const age = Math.max(0, hoursSinceZoneDayEnd(latestDs, cfg.timezone, now));
   const ageHours = Math.round(age * 10) / 10;
   return { stale: age > freshnessHours, latestDs, ageHours, freshnessHours };
 }

@@ -10,6 +10,11 @@ import { getPullRequest } from "../github/pulls.js";
 import { prHeadAt, recordOverride } from "../store/repos.js";
 import { HELP_TEXT, missingReasonText, newerHeadText, refusalText, unknownCommandText } from "../present/commands.js";
 import { runGuardrailCheck, type AppOptions } from "./pr-check.js";
+import { capText } from "../present/neutralise.js";
+
+/** Longest command word or override reason taken from a comment. */
+export const MAX_WORD_CHARS = 40;
+export const MAX_REASON_CHARS = 500;
 
 export type Command =
   | { kind: "recheck" }
@@ -27,7 +32,7 @@ export function parseCommand(body: string | null | undefined): Command | null {
     const word = (m[1] ?? "help").toLowerCase();
     const rest = (m[2] ?? "").trim();
     if (word === "recheck") return { kind: "recheck" };
-    if (word === "override") return { kind: "override", reason: rest };
+    if (word === "override") return { kind: "override", reason: capText(rest.replace(/\s+/g, " "), MAX_REASON_CHARS) };
     if (word === "help") return { kind: "help" };
     return { kind: "unknown", word: m[1] ?? "" };
   }
@@ -52,12 +57,14 @@ export async function runCommand(octokit: Octokit, deps: AppDeps, command: Comma
     await reply(octokit, repo, issueNumber, HELP_TEXT);
     return;
   }
+  const maintainer = await canMaintain(octokit, repo, user);
   if (command.kind === "unknown") {
     await react(octokit, repo, c.commentId, "confused");
-    await reply(octokit, repo, issueNumber, unknownCommandText(command.word));
+    // Only people who may run commands get the explanation: anyone else could make the bot post at will.
+    if (maintainer) await reply(octokit, repo, issueNumber, unknownCommandText(command.word, MAX_WORD_CHARS));
     return;
   }
-  if (!(await canMaintain(octokit, repo, user))) {
+  if (!maintainer) {
     await react(octokit, repo, c.commentId, "confused");
     await reply(octokit, repo, issueNumber, refusalText(user, command.kind));
     return;

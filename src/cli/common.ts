@@ -107,3 +107,14 @@ export function makeContext(opts: GlobalOptions, { existingDb = false }: Context
     },
   };
 }
+
+/** `--as-of`: an ISO-8601 time with Z or an offset, or a date (its UTC midnight); one sentence when it is neither. */
+export function parseAsOf(text: string | undefined): Date | undefined {
+  if (text === undefined) return undefined;
+  const t = text.trim();
+  const ok = /^\d{4}-\d{2}-\d{2}$/.test(t) || /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})$/.test(t);
+  const ms = ok ? Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(t) ? `${t}T00:00:00Z` : t) : NaN;
+  if (Number.isNaN(ms))
+    throw new UserError(`--as-of ${JSON.stringify(text)}: expected an ISO-8601 time with Z or an offset (e.g. 2026-03-10T09:00:00Z) or a date YYYY-MM-DD.`);
+  return new Date(ms);
+}

@@ -115,6 +115,9 @@ export function loadConfig(file?: string): GuardrailConfig {
 /** Everything one dataset needs, with its overrides applied. */
 export interface DatasetConfig {
   name: string;
+  /** IANA zone whose calendar day ds is (docs/ingest.md, "Time zones"). */
+  timezone: string;
+  naive_timestamps: "local" | "utc";
   action_types: string[];
   action_aliases: Record<string, string>;
   event_key: string[];
@@ -134,6 +137,8 @@ export function resolveDataset(config: GuardrailConfig, name: string): DatasetCo
   const own = config.datasets[name] ?? {};
   return {
     name,
+    timezone: own.timezone ?? config.timezone,
+    naive_timestamps: own.naive_timestamps ?? config.naive_timestamps,
     action_types: own.action_types ?? config.action_types,
     action_aliases: { ...config.action_aliases, ...(own.action_aliases ?? {}) },
     event_key: own.event_key ?? config.event_key,

@@ -4,6 +4,7 @@
  * Validation errors are turned into one sentence by `load.ts`.
  */
 import { z } from "zod";
+import { isTimeZone } from "../shared/dates.js";
 
 export const DIMENSIONS = ["dim_country", "dim_device_brand", "dim_channel", "dim_hostname", "dim_product_type", "dim_app_version"] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
@@ -12,6 +13,10 @@ export const DEFAULT_BREAKDOWNS: Dimension[] = ["dim_country", "dim_device_brand
 
 const severity = z.enum(["error", "warn"]);
 const fraction = z.number().min(0).max(1);
+/** An IANA time-zone name: the zone whose calendar day a partition's ds is (docs/ingest.md, "Time zones"). */
+const timeZone = z.string().refine(isTimeZone, "an IANA time-zone name such as UTC, America/Los_Angeles or Europe/Berlin");
+/** How a timestamp without `Z` or an offset is read: the dataset's local time (default) or UTC. */
+const naiveTimestamps = z.enum(["local", "utc"]);
 const hostname = z.string().regex(/^[a-z0-9.-]+$/, "a lower-case host name such as linkedin.com");
 
 /** A row-level check: rows that fail are rejected (kept with line + reason); if more than
@@ -47,17 +52,36 @@ export const checksSchema = z
       .strict()
       .prefault({}),
     rollup_consistency: z.object({ severity: severity.default("error"), enabled: z.boolean().default(true) }).strict().prefault({}),
+    /** Completeness (docs/ingest.md, "Completeness"): the hourly shape vs the same weekday's history. */
     hour_distribution: z
       .object({
-        severity: severity.default("warn"),
+        severity: severity.default("error"),
         enabled: z.boolean().default(true),
-        /** Jensen–Shannon divergence (base 2, 0…1) above which the hourly shape is "not like its history". */
-        max_divergence: z.number().min(0).max(1).default(0.05),
+        /** A fixed Jensen–Shannon bar (base 2, 0…1). Unset (default): the bar is learnt from the history's own ordinary days. */
+        max_divergence: z.number().min(0).max(1).optional(),
+        /** The learnt bar: this many times the largest divergence of a history day from the others. */
+        divergence_factor: z.number().min(1).default(3),
         /** Below this many events on the day (or in the history) the check is skipped: too noisy to judge. */
         min_events: z.number().int().nonnegative().default(2000),
         /** Add-k smoothing per hour, so an empty hour doesn't make the divergence explode. */
         smoothing: z.number().nonnegative().default(1),
-        weeks: z.number().int().min(1).max(52).default(4),
+        weeks: z.number().int().min(1).max(52).default(8),
+      })
+      .strict()
+      .prefault({}),
+    /** Completeness of the day's volume and hours vs the same weekday of the published history (docs/ingest.md). */
+    completeness: z
+      .object({
+        severity: severity.default("error"),
+        enabled: z.boolean().default(true),
+        /** Same weekdays of history to learn from. */
+        weeks: z.number().int().min(1).max(52).default(8),
+        /** Fewer complete history days than this: not judged. */
+        min_days: z.number().int().min(2).max(52).default(3),
+        /** The volume bound: this many robust spreads (log scale) below the history's median. */
+        sensitivity: z.number().positive().default(4),
+        /** An empty hour fails when history says it normally holds at least this share of the day. */
+        min_hour_share: fraction.default(0.01),
       })
       .strict()
       .prefault({}),
@@ -196,6 +220,8 @@ export const calendarEntrySchema = z
 
 export const datasetSchema = z
   .object({
+    timezone: timeZone.optional(),
+    naive_timestamps: naiveTimestamps.optional(),
     /** Added to the top-level calendar for this dataset. */
     calendar: z.array(calendarEntrySchema).optional(),
     action_types: z.array(z.string()).min(1).optional(),
@@ -211,6 +237,9 @@ export const datasetSchema = z
 
 export const configSchema = z
   .object({
+    /** The zone whose calendar day `ds` is (IANA name); datasets may override it. */
+    timezone: timeZone.default("UTC"),
+    naive_timestamps: naiveTimestamps.default("local"),
     action_types: z.array(z.string()).min(1).default(["page_visit", "login", "signup", "purchase", "watch_video"]),
     /** Raw spellings → canonical action; matched case-insensitively after trimming. */
     action_aliases: z.record(z.string(), z.string()).default({

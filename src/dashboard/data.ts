@@ -156,6 +156,8 @@ export interface DashboardData {
   deployments: DeployMarker[];
   checks: CheckResult[];
   batchStatus: string | null;
+  /** Why the published day is partial (docs/ingest.md, "Completeness"), or null. */
+  partialReason: string | null;
   suspects: SuspectView[];
   incidents: IncidentRow[];
   canaries: CanaryView[];
@@ -196,7 +198,8 @@ function baselineCandidates(cfg: DatasetConfig, ds: string): string[] {
  * significant run.
  */
 export function intradayHours(v: Verdict | undefined): HourRange | null {
-  const h = (v as { hourly?: unknown } | undefined)?.hourly as { from?: unknown; to?: unknown } | null | undefined;
+  const h = v?.hourly;
+  // A stored evaluation is JSON from an older version too: check the shape rather than trust it.
   if (!h || typeof h.from !== "number" || typeof h.to !== "number" || !(h.to > h.from)) return null;
   return { from: Math.max(0, h.from), to: Math.min(24, h.to) };
 }
@@ -461,6 +464,7 @@ export function loadDashboardData(db: DB, config: GuardrailConfig, opts: { datas
     deployments: [],
     checks: [],
     batchStatus: null,
+    partialReason: null,
     suspects: [],
     incidents: [],
     canaries: [],
@@ -534,6 +538,7 @@ export function loadDashboardData(db: DB, config: GuardrailConfig, opts: { datas
     deployments: deploymentMarkers(db, cfg, from, ds),
     checks: batch ? batchChecks(db, batch.id) : [],
     batchStatus: batch?.status ?? null,
+    partialReason: batch?.status === "published" ? (batch.partial_reason ?? null) : null,
     suspects: suspectViews(db, dataset, ds),
     incidents: incidentsOn(db, dataset, ds),
     canaries: canariesOf(db, dataset, ds),

@@ -267,7 +267,7 @@ function checksTable(d: DashboardData): string {
     const colour = c.status === "fail" ? VERDICT_COLOURS.fail : c.status === "warn" ? VERDICT_COLOURS.warn : c.status === "pass" ? VERDICT_COLOURS.pass : "#57606a";
     return `<tr><th scope="row">${esc(c.name)}</th><td>${esc(c.table)}</td><td>${esc(c.severity)}</td><td><span class="tag" style="--c:${colour}">${esc(c.status)}</span></td><td class="num">${esc(c.observed ?? "–")}</td><td class="num">${esc(c.threshold ?? "–")}</td><td>${esc(c.message)}</td></tr>`;
   });
-  return `<div class="table-wrap" tabindex="0"><table><caption class="muted">Audit of the ${d.batchStatus === "published" ? "published" : esc(d.batchStatus ?? "latest")} export for ${esc(d.ds)}</caption><thead><tr><th scope="col">check</th><th scope="col">table</th><th scope="col">severity</th><th scope="col">status</th><th scope="col">observed</th><th scope="col">threshold</th><th scope="col">message</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
+  return `<div class="table-wrap" tabindex="0"><table><caption class="muted">Audit of the ${d.batchStatus === "published" ? (d.partialReason ? "published PARTIAL" : "published") : esc(d.batchStatus ?? "latest")} export for ${esc(d.ds)}${d.partialReason ? ` (partial: ${esc(d.partialReason)}; never a baseline day, verdicts inconclusive)` : ""}</caption><thead><tr><th scope="col">check</th><th scope="col">table</th><th scope="col">severity</th><th scope="col">status</th><th scope="col">observed</th><th scope="col">threshold</th><th scope="col">message</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
 }
 
 function checkLinks(gh: string, repo: string, checks: SuspectView["checks"]): string {

@@ -9,7 +9,7 @@ import type { DB } from "../store/db.js";
 import type { DatasetConfig } from "../config/load.js";
 import type { VerdictKind } from "../shared/types.js";
 import { UserError } from "../shared/errors.js";
-import { addDays, daysBetween, dsRange, dsToEpochMs, isValidDs, DS_BOUNDS } from "../shared/dates.js";
+import { dayClock, daysBetween, dsRange, isValidDs, DS_BOUNDS } from "../shared/dates.js";
 import { judgeDay } from "./evaluate.js";
 import type { MetricRow } from "./days.js";
 import { median } from "simple-statistics";
@@ -70,7 +70,7 @@ export interface BacktestResult {
 
 export const MAX_BACKTEST_DAYS = 3660;
 
-export function backtest(db: DB, cfg: DatasetConfig, range: { from: string; to: string }): BacktestResult {
+export function backtest(db: DB, cfg: DatasetConfig, range: { from: string; to: string; asOf?: Date }): BacktestResult {
   for (const [flag, v] of [["--from", range.from], ["--to", range.to]] as const)
     if (!isValidDs(v)) throw new UserError(`${flag}: expected a date as YYYY-MM-DD ${DS_BOUNDS}, got "${v}".`);
   if (range.from > range.to) throw new UserError(`--from ${range.from} is after --to ${range.to}; expected from ≤ to.`);
@@ -87,7 +87,10 @@ export function backtest(db: DB, cfg: DatasetConfig, range: { from: string; to: 
   const hourlyCache = new Map<number, Map<string, number[]> | null>();
   const powers = new Map<string, { one: number[]; seven: number[]; judged: number }>();
   const days = dsRange(range.from, range.to).map((ds): BacktestDay => {
-    const e = judgeDay(db, cfg, { ds, now: new Date(dsToEpochMs(addDays(ds, 1))), persist: false, cache, totalsCache, hourlyCache });
+    // As if it were the moment day ds ended in the dataset's zone (or --as-of, when that is earlier than the range's end).
+    const end = new Date(dayClock(ds, cfg.timezone).end);
+    const now = range.asOf && range.asOf < end ? range.asOf : end;
+    const e = judgeDay(db, cfg, { ds, now, persist: false, cache, totalsCache, hourlyCache });
     for (const v of e.verdicts) {
       const c = perMetric.get(v.metric);
       if (!c) continue;

@@ -7,7 +7,8 @@
 import type { DB } from "../store/db.js";
 
 export type DayState =
-  | { state: "published"; batchId: number }
+  /** `partial`: why the published batch is partial (docs/ingest.md, "Completeness"), null when complete. */
+  | { state: "published"; batchId: number; partial: string | null }
   /** The latest attempt failed its audit and nothing is published. */
   | { state: "rejected"; batchId: number; failedChecks: string[] }
   /** An ingest is under way and nothing is published yet. */
@@ -21,15 +22,19 @@ export function dayStates(db: DB, dataset: string, days: string[]): Map<string, 
   if (days.length === 0) return out;
   const rows = db
     .prepare(
-      `SELECT id, ds, status FROM partitions
+      `SELECT id, ds, status, partial_reason FROM partitions
         WHERE dataset = ? AND ds IN (${days.map(() => "?").join(",")}) AND status IN ('published', 'rejected', 'staged')
         ORDER BY id`,
     )
-    .all(dataset, ...days) as { id: number; ds: string; status: string }[];
+    .all(dataset, ...days) as { id: number; ds: string; status: string; partial_reason: string | null }[];
   const published = new Map<string, number>();
+  const partial = new Map<string, string | null>();
   const latest = new Map<string, { id: number; status: string }>();
   for (const r of rows) {
-    if (r.status === "published") published.set(r.ds, r.id);
+    if (r.status === "published") {
+      published.set(r.ds, r.id);
+      partial.set(r.ds, r.partial_reason);
+    }
     // Ordered by id: the last finished attempt wins; a staged one only counts when nothing finished
     // (it may be an ingest under way, or one abandoned by a crash).
     if (r.status !== "staged" || !latest.has(r.ds) || latest.get(r.ds)!.status === "staged") latest.set(r.ds, r);
@@ -37,7 +42,7 @@ export function dayStates(db: DB, dataset: string, days: string[]): Map<string, 
   for (const ds of days) {
     const pub = published.get(ds);
     const last = latest.get(ds);
-    if (pub !== undefined) out.set(ds, { state: "published", batchId: pub });
+    if (pub !== undefined) out.set(ds, { state: "published", batchId: pub, partial: partial.get(ds) ?? null });
     else if (last?.status === "rejected") out.set(ds, { state: "rejected", batchId: last.id, failedChecks: failedChecks(db, last.id) });
     else if (last?.status === "staged") out.set(ds, { state: "staged", batchId: last.id });
   }
@@ -56,10 +61,10 @@ function failedChecks(db: DB, batchId: number): string[] {
  * the default day to judge: if the newest export failed its audit, the
  * honest answer is "inconclusive", not yesterday's pass.
  */
-export function latestAttemptedDay(db: DB, dataset: string): string | null {
+export function latestAttemptedDay(db: DB, dataset: string, atMost = "9999-12-31"): string | null {
   const row = db
-    .prepare(`SELECT MAX(ds) AS ds FROM partitions WHERE dataset = ? AND status IN ('published', 'rejected')`)
-    .get(dataset) as { ds: string | null };
+    .prepare(`SELECT MAX(ds) AS ds FROM partitions WHERE dataset = ? AND status IN ('published', 'rejected') AND ds <= ?`)
+    .get(dataset, atMost) as { ds: string | null };
   return row.ds;
 }
 

@@ -14,7 +14,7 @@ import type { DatasetConfig } from "../config/load.js";
 import type { CountMetricDef, MetricDef } from "../config/schema.js";
 import type { Evaluation, Verdict, VerdictKind, VerdictReason, VersionVerdict } from "../shared/types.js";
 import { UserError } from "../shared/errors.js";
-import { addDays, epochMsToDs, hoursSinceDayEnd, isValidDs, DS_BOUNDS } from "../shared/dates.js";
+import { addDays, dayClock, dsInZone, epochMsToDs, hoursSinceZoneDayEnd, isValidDs, DS_BOUNDS } from "../shared/dates.js";
 import { dayStates, latestAttemptedDay, metricRowsByBatch, metricTotalsByBatch, type DayState, type MetricRow } from "./days.js";
 import { latestPublishedDs } from "../store/partitions.js";
 import { markedDays } from "../store/marks.js";
@@ -30,13 +30,17 @@ import { INITIAL_STATE, stepSequential, type DayScore, type SequentialCarry, typ
 import { powerOf } from "./power.js";
 import { daySummary, verdictSentence, type MetricWords, type VerdictFigures, type WhereFigures } from "../present/verdict-text.js";
 
-const DAY_MS = 86_400_000;
 
 export interface EvaluateOptions {
   /** Day to judge; default: the newest day with a published or audit-rejected export. */
   ds?: string;
   /** Clock for freshness (tests, backtest). */
   now?: Date;
+  /**
+   * Judge as of this time (`--as-of`): the clock for staleness, and only days
+   * that had ended by then count as loaded (the default day, the newest published one).
+   */
+  asOf?: Date;
   /** Store the evaluation in history (default true). */
   persist?: boolean;
   /** Metric values per batch id, shared between the days of a backtest. */
@@ -49,19 +53,25 @@ export interface EvaluateOptions {
 
 /** Why the day could (not) be judged; added to the evaluate JSON as `data`. */
 export interface DataState {
-  state: "published" | "missing" | "staged" | "rejected" | "stale";
+  state: "published" | "missing" | "staged" | "rejected" | "stale" | "partial";
   /** Newest published day of the dataset, if any. */
   latest_published: string | null;
   /** Hours between the end of latest_published and `now`. */
   age_hours: number | null;
   /** Error checks that failed, for a rejected day. */
   failed_checks?: string[];
+  /** Why a published day is partial (docs/ingest.md, "Completeness"). */
+  partial_reason?: string;
   message: string;
 }
 
-/** A verdict as judged here; `low_volume` (added to the JSON) marks a pass that was not judged for lack of volume. */
+/**
+ * A verdict as judged here; `low_volume` (added to the JSON) marks a pass that
+ * was not judged for lack of volume, `no_baseline` a metric without enough history.
+ */
 export interface JudgedVerdict extends Verdict {
   low_volume?: boolean;
+  no_baseline?: boolean;
 }
 
 export interface DayEvaluation extends Evaluation {
@@ -79,10 +89,12 @@ export function worst(kinds: VerdictKind[], empty: VerdictKind = "pass"): Verdic
 }
 
 export function judgeDay(db: DB, cfg: DatasetConfig, opts: EvaluateOptions = {}): DayEvaluation {
-  const now = opts.now ?? new Date();
+  const now = opts.asOf ?? opts.now ?? new Date();
+  // As of a past time, days that had not ended then did not exist yet.
+  const atMost = opts.asOf ? addDays(dsInZone(opts.asOf.getTime(), cfg.timezone), -1) : undefined;
   const ev = cfg.evaluation;
   if (opts.ds !== undefined && !isValidDs(opts.ds)) throw new UserError(`--ds: expected a date as YYYY-MM-DD ${DS_BOUNDS}, got "${opts.ds}".`);
-  const ds = opts.ds ?? latestAttemptedDay(db, cfg.name) ?? epochMsToDs(now.getTime() - DAY_MS);
+  const ds = opts.ds ?? latestAttemptedDay(db, cfg.name, atMost) ?? addDays(dsInZone(now.getTime(), cfg.timezone), -1);
 
   const lookback = lookbackOf(ds, ev.weeks);
   // Day totals: the spread window (every day of the last spread_weeks weeks, each paired with the same weekday a
@@ -91,14 +103,15 @@ export function judgeDay(db: DB, cfg: DatasetConfig, opts: EvaluateOptions = {})
   const totalsSpan = Math.max(spreadSpan, ev.sequential_days > 0 ? ev.sequential_days + 14 * ev.weeks : 0);
   const totalsDays = Array.from({ length: totalsSpan }, (_, i) => addDays(ds, -(i + 1)));
   const states = dayStates(db, cfg.name, [...new Set([ds, ...lookback, ...totalsDays])]);
-  const data = dataState(db, cfg, ds, states.get(ds)!, now);
-  const publishedBefore = lookback.filter((d) => states.get(d)!.state === "published");
+  const data = dataState(db, cfg, ds, states.get(ds)!, now, atMost);
+  // A partial day is never a baseline day (docs/ingest.md, "Completeness").
+  const publishedBefore = lookback.filter((d) => isComplete(states.get(d)));
   const marks = markMap(db, cfg, addDays(ds, -totalsSpan - 14 * ev.weeks), ds);
 
   let verdicts: JudgedVerdict[];
   let versions: VersionVerdict[] = [];
   if (data.state !== "published") {
-    const kind: VerdictKind = data.state === "rejected" ? "inconclusive" : "no_data";
+    const kind: VerdictKind = data.state === "rejected" || data.state === "partial" ? "inconclusive" : "no_data";
     verdicts = cfg.metrics.map((m) => emptyVerdict(m, kind, `${m.name}: ${data.message}`, "data_state"));
   } else {
     const batchOf = (d: string) => (states.get(d) as Extract<DayState, { state: "published" }>).batchId;
@@ -130,7 +143,7 @@ export function judgeDay(db: DB, cfg: DatasetConfig, opts: EvaluateOptions = {})
   }
 
   const enforced = verdicts.filter((v) => v.guardrail && v.enforced !== false);
-  const fallback: VerdictKind = data.state === "published" ? "pass" : data.state === "rejected" ? "inconclusive" : "no_data";
+  const fallback: VerdictKind = data.state === "published" ? "pass" : data.state === "rejected" || data.state === "partial" ? "inconclusive" : "no_data";
   const status = worst(enforced.map((v) => v.verdict), fallback);
   const culprits = versions.filter((v) => v.verdict === "fail");
   const summary = daySummary(ds, status, enforced, culprits, data.state === "published" ? null : data.message);
@@ -159,8 +172,13 @@ function loadRows(db: DB, batchIds: number[], cache?: Map<number, MetricRow[]>):
 
 type TotalsByDay = Map<string, MetricRow[]>;
 
+/** Published and complete: a day that may teach a baseline. */
+function isComplete(state: DayState | undefined): boolean {
+  return state?.state === "published" && state.partial === null;
+}
+
 function loadTotals(db: DB, days: string[], states: Map<string, DayState>, cache?: Map<number, MetricRow[]>): TotalsByDay {
-  const published = days.filter((d) => states.get(d)?.state === "published");
+  const published = days.filter((d) => isComplete(states.get(d)));
   const batchOf = (d: string) => (states.get(d) as Extract<DayState, { state: "published" }>).batchId;
   const missing = published.map(batchOf).filter((id) => !cache?.has(id));
   const loaded = metricTotalsByBatch(db, missing);
@@ -180,9 +198,9 @@ function spreadPairs(days: string[], totals: TotalsByDay, marks: Map<string, str
   return pairs;
 }
 
-function dataState(db: DB, cfg: DatasetConfig, ds: string, state: DayState, now: Date): DataState {
-  const latest = latestPublishedDs(db, cfg.name);
-  const age = latest === null ? null : hoursSinceDayEnd(latest, now);
+function dataState(db: DB, cfg: DatasetConfig, ds: string, state: DayState, now: Date, atMost?: string): DataState {
+  const latest = latestPublishedDs(db, cfg.name, atMost);
+  const age = latest === null ? null : hoursSinceZoneDayEnd(latest, cfg.timezone, now);
   const base = { latest_published: latest, age_hours: age === null ? null : Math.round(age * 10) / 10 };
   const hint = latest ? ` (newest published day: ${latest})` : " (nothing is published for this dataset yet)";
   switch (state.state) {
@@ -198,6 +216,13 @@ function dataState(db: DB, cfg: DatasetConfig, ds: string, state: DayState, now:
     case "missing":
       return { ...base, state: "missing", message: `No export for ${ds} has been published${hint}.` };
     case "published":
+      if (state.partial !== null)
+        return {
+          ...base,
+          state: "partial",
+          partial_reason: state.partial,
+          message: `The export for ${ds} was published partial (${state.partial}), so its verdicts are inconclusive until a complete export replaces it.`,
+        };
       // Only the newest day can be stale: an older day is history, judged on its own data.
       if (latest === ds && age !== null && age > cfg.evaluation.freshness_hours)
         return {
@@ -425,7 +450,7 @@ function judgeMetric(ctx: MetricContext, m: MetricDef): JudgedVerdict {
       "short_history",
     );
     // Today's value and the history that exists are still reported: the verdict says what it has, not only what it lacks.
-    return { ...v, observed: e.observed, baseline_days: e.used };
+    return { ...v, observed: e.observed, baseline_days: e.used, no_baseline: true };
   }
   if (e.state === "zero_denominator") {
     // Zero where many were expected is more likely a broken day than a real one: no_data, which holds the gate.
@@ -703,7 +728,18 @@ function hourlyDay(ctx: MetricContext, m: MetricDef, ds: string): HourlyDay | nu
 function hourlyRule(ctx: MetricContext, m: MetricDef, usedDays: string[], t: Thresholds): HourlyRun | null {
   const today = hourlyDay(ctx, m, ctx.ds);
   if (!today) return null;
-  const base = usedDays.map((d) => hourlyDay(ctx, m, d)).filter((x): x is HourlyDay => x !== null);
+  // A DST day's hours last 0, 1 or 2 real hours: each baseline day is put on today's clock (docs/ingest.md, "Time zones").
+  const todayLen = dayClock(ctx.ds, ctx.cfg.timezone).hourLengths;
+  const onTodaysClock = (d: string, x: HourlyDay): HourlyDay => {
+    const len = dayClock(d, ctx.cfg.timezone).hourLengths;
+    if (len.every((l, h) => l === todayLen[h])) return x;
+    const scale = (v: number[]) => v.map((n, h) => (len[h] > 0 ? (n * todayLen[h]) / len[h] : 0));
+    return { num: scale(x.num), den: x.den ? scale(x.den) : null };
+  };
+  const base = usedDays.flatMap((d) => {
+    const x = hourlyDay(ctx, m, d);
+    return x ? [onTodaysClock(d, x)] : [];
+  });
   if (base.length < ctx.cfg.evaluation.min_weeks) return null;
   return scanHours(today, base, t.sensitivity, ctx.cfg.evaluation.hourly_min_drop);
 }

@@ -18,5 +18,6 @@ export { backtest, type BacktestDay, type BacktestResult } from "./backtest.js";
  */
 export function evaluateDay(db: DB, cfg: DatasetConfig, opts: EvaluateOptions = {}): DayEvaluation {
   const evaluation = judgeDay(db, cfg, opts);
-  return opts.persist === false ? evaluation : saveEvaluation(db, evaluation, opts.now ?? new Date());
+  // A judgement as of a past time is history re-read, not the current verdict: never stored.
+  return opts.persist === false || opts.asOf ? evaluation : saveEvaluation(db, evaluation, opts.now ?? new Date());
 }

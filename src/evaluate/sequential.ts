@@ -105,8 +105,9 @@ export function stepSequential(prev: SequentialCarry, d: DayScore, p: Sequential
     cusum: s,
     runDays,
     runSum,
-    episodeSum: failing ? (prev.failing ? prev.episodeSum : 0) + d.badZ : 0,
-    episodeDays: failing ? (prev.failing ? prev.episodeDays : 0) + 1 : 0,
+    // The episode's level is that of the days that failed on their own or by the alarm, not of the days carried.
+    episodeSum: failing ? (prev.failing ? prev.episodeSum : 0) + (d.fail || alarm ? d.badZ : 0) : 0,
+    episodeDays: failing ? (prev.failing ? prev.episodeDays : 0) + (d.fail || alarm ? 1 : 0) : 0,
     recovery: failing ? recovery : 0,
     runChange,
     alarm,

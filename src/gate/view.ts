@@ -11,7 +11,7 @@ import { applyRepoOverrides, DEFAULT_REPO_CONFIG, type RepoConfig } from "../con
 import { evaluateDay, latestEvaluation } from "../evaluate/index.js";
 import { getRepo, type RepoRecord } from "../store/repos.js";
 import { describeError } from "../shared/errors.js";
-import { hoursSinceDayEnd } from "../shared/dates.js";
+import { hoursSinceZoneDayEnd } from "../shared/dates.js";
 import { dashboardLink, type LinkDeps } from "../shared/links.js";
 import type { Evaluation, MetricKind, RepoName } from "../shared/types.js";
 import type { DecisionInput } from "./decide.js";
@@ -51,6 +51,8 @@ export interface ViewOptions {
   evaluate?: Evaluator;
   /** Clock for freshness (tests). */
   now?: Date;
+  /** Decide as of this past time (`as_of`): staleness, and only days that had ended by then. */
+  asOf?: Date;
 }
 
 /**
@@ -59,13 +61,14 @@ export interface ViewOptions {
  * stored evaluation if judging fails — but only while that day is inside the
  * freshness window: an old stored pass must never open a gate.
  */
-export function currentEvaluation(db: DB, cfg: DatasetConfig, opts: { now?: Date; evaluate?: Evaluator } = {}): { evaluation: Evaluation | null; error: string | null } {
+export function currentEvaluation(db: DB, cfg: DatasetConfig, opts: { now?: Date; asOf?: Date; evaluate?: Evaluator } = {}): { evaluation: Evaluation | null; error: string | null } {
   try {
-    const evaluation = opts.evaluate ? opts.evaluate(db, cfg) : evaluateDay(db, cfg, { persist: false, now: opts.now });
+    const evaluation = opts.evaluate ? opts.evaluate(db, cfg) : evaluateDay(db, cfg, { persist: false, now: opts.now, asOf: opts.asOf });
     return { evaluation, error: null };
   } catch (err) {
     const stored = latestEvaluation(db, cfg.name);
-    if (stored && hoursSinceDayEnd(stored.ds, opts.now ?? new Date()) <= cfg.evaluation.freshness_hours) return { evaluation: stored, error: null };
+    // Fresh: the day ended (midnight in the dataset's zone) less than the freshness window ago, as evaluate judges staleness.
+    if (stored && hoursSinceZoneDayEnd(stored.ds, cfg.timezone, opts.now ?? new Date()) <= cfg.evaluation.freshness_hours) return { evaluation: stored, error: null };
     return { evaluation: null, error: describeError(err) };
   }
 }
@@ -96,7 +99,7 @@ export function buildRepoView(deps: ViewDeps, repo: RepoName, opts: ViewOptions 
   if (cfg) {
     const shared = opts.evaluation;
     if (shared && shared.dataset === cfg.name && Object.keys(repoConfig.metrics).length === 0) evaluation = shared;
-    else ({ evaluation, error: evaluationError } = currentEvaluation(deps.db, cfg, { now: opts.now, evaluate: opts.evaluate }));
+    else ({ evaluation, error: evaluationError } = currentEvaluation(deps.db, cfg, { now: opts.asOf ?? opts.now, asOf: opts.asOf, evaluate: opts.evaluate }));
   }
   return {
     repo,

@@ -1,5 +1,6 @@
 /** PR conversation: who may act, reactions that acknowledge a command, and replies. */
 import { httpStatus, type Octokit } from "./octokit.js";
+import { capText } from "../present/neutralise.js";
 import { splitRepo } from "../shared/repo.js";
 
 export type Reaction = "+1" | "eyes" | "confused";
@@ -23,5 +24,6 @@ export async function react(octokit: Octokit, fullName: string, commentId: numbe
 }
 
 export async function reply(octokit: Octokit, fullName: string, issueNumber: number, body: string): Promise<void> {
-  await octokit.rest.issues.createComment({ ...splitRepo(fullName), issue_number: issueNumber, body });
+  // A reply never grows with what a commenter typed (src/present/neutralise.ts).
+  await octokit.rest.issues.createComment({ ...splitRepo(fullName), issue_number: issueNumber, body: capText(body) });
 }

@@ -14,7 +14,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AppDeps } from "../app/deps.js";
 import { authorize } from "./auth.js";
 import { matchRoute, readQuery, sendJson } from "./respond.js";
-import { isValidDs, DS_BOUNDS } from "../shared/dates.js";
+import { dayClock, isValidDs, DS_BOUNDS } from "../shared/dates.js";
+import { resolveDataset } from "../config/load.js";
 import { insertJob, newJobId, type UploadKind } from "../store/jobs.js";
 import type { Service } from "../jobs/service.js";
 
@@ -61,7 +62,7 @@ export function refuse(res: ServerResponse, status: number, message: string): vo
 }
 
 /** Checks the query; one sentence per problem. */
-export function uploadTarget(query: Record<string, string>): { dataset: string; ds: string; kind: UploadKind } | string {
+export function uploadTarget(query: Record<string, string>): { dataset: string; ds: string; kind: UploadKind; allowPartial: boolean } | string {
   const dataset = query.dataset ?? "default";
   if (!DATASET_RE.test(dataset)) return `Query parameter dataset: expected letters, digits, - and _ (at most 64 characters), got "${dataset.slice(0, 80)}".`;
   const ds = query.ds;
@@ -70,7 +71,10 @@ export function uploadTarget(query: Record<string, string>): { dataset: string; 
   const kind = query.kind ?? "raw";
   if (kind !== "raw" && kind !== "agg")
     return `Query parameter kind: expected raw (the day's events) or agg (a warehouse-built agg_website_events export), got "${kind.slice(0, 80)}".`;
-  return { dataset, ds, kind };
+  const partial = query.allow_partial ?? "false";
+  if (partial !== "true" && partial !== "false")
+    return `Query parameter allow_partial: expected true or false, got "${partial.slice(0, 80)}".`;
+  return { dataset, ds, kind, allowPartial: partial === "true" };
 }
 
 export async function handleExports(req: IncomingMessage, res: ServerResponse, deps: AppDeps, service: Service): Promise<boolean> {
@@ -82,6 +86,17 @@ export async function handleExports(req: IncomingMessage, res: ServerResponse, d
   const target = uploadTarget(readQuery(req));
   if (typeof target === "string") {
     refuse(res, 400, target);
+    return true;
+  }
+  // A day that has not ended in the dataset's zone cannot be complete (docs/ingest.md, "Completeness").
+  const timezone = resolveDataset(deps.config, target.dataset).timezone;
+  const end = dayClock(target.ds, timezone).end;
+  if (!target.allowPartial && Date.now() < end) {
+    refuse(
+      res,
+      400,
+      `Query parameter ds: ${target.ds} has not ended yet in ${timezone} (it ends at ${new Date(end).toISOString().slice(0, 16)}Z); upload it once the day is over, or add allow_partial=true to publish it marked partial.`,
+    );
     return true;
   }
   // `curl -F file=@x` wraps the file in a form: the ingest would see MIME boundaries as rows.
@@ -140,7 +155,7 @@ export async function handleExports(req: IncomingMessage, res: ServerResponse, d
     return true;
   }
   renameSync(partial, final);
-  insertJob(deps.db, { id, dataset: target.dataset, ds: target.ds, kind: target.kind, file_path: final, bytes: limit.bytes });
+  insertJob(deps.db, { id, dataset: target.dataset, ds: target.ds, kind: target.kind, file_path: final, bytes: limit.bytes, allow_partial: target.allowPartial });
   service.queue.kick();
   service.log.info(`guardrail upload ${target.dataset} ${target.ds} (${target.kind}): ${limit.bytes} bytes queued as job ${id}`);
   sendJson(res, 202, { id, state: "queued", dataset: target.dataset, ds: target.ds, kind: target.kind, bytes: limit.bytes, url: `/api/guardrail/jobs/${id}` });

@@ -26,13 +26,20 @@ export interface GateRouteOptions {
 }
 
 /** Validates the query; returns the sentence for a 400, or the parsed values. */
-export function parseGateQuery(query: Record<string, string>): { repo: string; sha: string } | { error: string } {
+export function parseGateQuery(query: Record<string, string>): { repo: string; sha: string; asOf?: Date } | { error: string } {
   const repo = (query.repo ?? "").trim();
   const sha = (query.sha ?? "").trim().toLowerCase();
   if (!repo) return { error: 'query parameter "repo" is missing: expected owner/name, e.g. repo=acme/web.' };
   if (!REPO_RE.test(repo) || repo.endsWith("/.") || repo.endsWith("/..")) return { error: `query parameter "repo" is "${repo.slice(0, 200)}": expected owner/name, e.g. acme/web.` };
   if (!sha) return { error: 'query parameter "sha" is missing: expected the full 40-character commit SHA.' };
   if (!SHA_RE.test(sha)) return { error: `query parameter "sha" is "${sha.slice(0, 100)}": expected the full 40-character hexadecimal commit SHA.` };
+  // `as_of`: decide as of a past time (staleness and which days had ended), as `guardrail gate --as-of` asks.
+  if (query.as_of !== undefined) {
+    const t = query.as_of.trim();
+    const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})$/.test(t) ? Date.parse(t) : NaN;
+    if (Number.isNaN(ms)) return { error: `query parameter "as_of" is "${t.slice(0, 60)}": expected an ISO-8601 time with Z or an offset, e.g. 2026-03-10T09:00:00Z.` };
+    return { repo, sha, asOf: new Date(ms) };
+  }
   return { repo, sha };
 }
 
@@ -64,7 +71,7 @@ export async function handleGateRoute(req: IncomingMessage, res: ServerResponse,
       octokitFor && installationId != null
         ? async (sha: string) => commitReverts(await octokitFor(installationId), record!.repo, sha)
         : undefined;
-    const answer = await gateFor(deps, record?.repo ?? parsed.repo, parsed.sha, { record, revertsOf, now: opts.now });
+    const answer = await gateFor(deps, record?.repo ?? parsed.repo, parsed.sha, { record, revertsOf, now: opts.now, asOf: parsed.asOf });
     sendJson(res, 200, answer);
   } catch (err) {
     opts.log?.error(`guardrail gate ${parsed.repo}@${parsed.sha.slice(0, 7)} failed: ${describeError(err)}`);

@@ -9,7 +9,7 @@ import { pingDb, type DB } from "../store/db.js";
 import { latestPublishedByDataset } from "../store/partitions.js";
 import type { GuardrailConfig } from "../config/schema.js";
 import { resolveDataset } from "../config/load.js";
-import { hoursSinceDayEnd } from "../shared/dates.js";
+import { hoursSinceZoneDayEnd } from "../shared/dates.js";
 import { authorize } from "./auth.js";
 import { matchRoute, sendJson } from "./respond.js";
 import { jobView, lastJob, type JobView } from "../store/jobs.js";
@@ -36,9 +36,10 @@ export function datasetHealth(db: DB, config: GuardrailConfig, now: Date): Datas
   // Configured datasets with nothing published yet are the stalest of all.
   const names = [...new Set([...latest.keys(), ...Object.keys(config.datasets)])].sort();
   return names.map((dataset) => {
-    const freshness = resolveDataset(config, dataset).evaluation.freshness_hours;
+    const resolved = resolveDataset(config, dataset);
+    const freshness = resolved.evaluation.freshness_hours;
     const ds = latest.get(dataset) ?? null;
-    const age = ds ? Math.max(0, hoursSinceDayEnd(ds, now)) : null;
+    const age = ds ? Math.max(0, hoursSinceZoneDayEnd(ds, resolved.timezone, now)) : null;
     return {
       dataset,
       latest_ds: ds,

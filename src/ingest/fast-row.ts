@@ -2,7 +2,8 @@
  * The fast path of NDJSON parsing. Most exported lines have one shape: a flat
  * object of plain strings, integers and nulls, with `other_properties` a flat
  * object of strings and a canonical `…T12:34:56.789Z` timestamp. For such a
- * line this scanner builds the EventRow directly (ids as their exact digits,
+ * line this scanner builds the EventRow directly (ids as their exact digits
+ * or, quoted, as the opaque strings they are,
  * the properties' source text kept to be stored as is), about 3× cheaper
  * than JSON.parse + RowValidator. Anything else (escapes, other number forms,
  * other timestamp forms, a bad or empty value, a wrong ds…) returns null and
@@ -11,15 +12,17 @@
  */
 import type { DatasetConfig } from "../config/load.js";
 import type { EventRow } from "../shared/types.js";
-import { dsToEpochMs } from "../shared/dates.js";
+import { dayClock, dsToEpochMs, type DayClock } from "../shared/dates.js";
 import { ownCopy } from "../shared/strings.js";
-import { ActionResolver, isWellFormedHost } from "./values.js";
+import { ActionResolver, MAX_ID_LENGTH, isWellFormedHost, parseTimestamp } from "./values.js";
 import { REQUIRED_COLUMNS } from "./validate.js";
 
 /** A control character or a backslash (escape): JSON.parse decides those lines. */
 const SPECIAL = /[\u0000-\u001f\\]/;
 const INT64_MAX = "9223372036854775807";
 const INT64_MIN_ABS = "9223372036854775808";
+const UINT64_MAX = "18446744073709551615";
+const INT_LIKE = /^[+-]?\d+$/;
 
 function ws(s: string, p: number): number {
   for (;;) {
@@ -29,14 +32,36 @@ function ws(s: string, p: number): number {
   }
 }
 
-/** The text itself when it is a canonical signed 64-bit integer, else null. */
+/** The text itself when it is a canonical 64-bit integer (signed, or unsigned up to 2^64−1), else null. Digits only: readValue saw to that. */
 function canonicalInt(t: string): string | null {
   const neg = t.charCodeAt(0) === 45;
   const len = neg ? t.length - 1 : t.length;
-  if (len === 0 || len > 19) return null;
+  if (len === 0 || len > 20) return null;
   const first = t.charCodeAt(neg ? 1 : 0);
   if (first === 48) return len === 1 && !neg ? t : null;
-  if (len === 19 && (neg ? t.slice(1) : t) > (neg ? INT64_MIN_ABS : INT64_MAX)) return null;
+  if (len === 20) return !neg && t <= UINT64_MAX ? t : null;
+  if (len === 19 && neg && t.slice(1) > INT64_MIN_ABS) return null;
+  return t;
+}
+
+/** A quoted id: a canonical integer, or the opaque string itself; null for what the general path must judge (other integer spellings, blanks, escapes, control characters, too long). */
+function quotedId(t: string): string | null {
+  if (t.length > 0 && t.length <= 20) {
+    let digits = true;
+    for (let i = t.charCodeAt(0) === 45 ? 1 : 0; i < t.length; i++) {
+      const c = t.charCodeAt(i);
+      if (c < 48 || c > 57) {
+        digits = false;
+        break;
+      }
+    }
+    if (digits) return canonicalInt(t);
+  }
+  if (!plain(t) || t.length > MAX_ID_LENGTH || INT_LIKE.test(t)) return null;
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c < 32 || c === 92 || c === 127) return null;
+  }
   return t;
 }
 
@@ -49,6 +74,10 @@ export class FastRowParser {
   /** Source text of the last parsed row's other_properties. */
   propsText = "{}";
   private readonly dayStart: number;
+  /** The partition's day in the dataset's zone; `utcDay` when that is a plain UTC day and naive times are UTC too. */
+  private readonly clock: DayClock;
+  private readonly utcDay: boolean;
+  private readonly naiveZone: string;
   private readonly hostOk = new Map<string, boolean>();
   private readonly userRequired: boolean;
   private readonly deviceRequired: boolean;
@@ -63,6 +92,9 @@ export class FastRowParser {
     private readonly actions: ActionResolver,
   ) {
     this.dayStart = dsToEpochMs(ds);
+    this.clock = dayClock(ds, cfg.timezone);
+    this.naiveZone = cfg.naive_timestamps === "utc" ? "UTC" : cfg.timezone;
+    this.utcDay = cfg.timezone === "UTC";
     const c = cfg.checks;
     const required = new Set([...(c.not_null.enabled ? c.not_null.columns : []), ...REQUIRED_COLUMNS]);
     this.userRequired = required.has("user_id");
@@ -85,6 +117,9 @@ export class FastRowParser {
   // The values of the line being read (fields, not locals, so readValue can set them).
   private user: string | null | undefined;
   private lou: string | null | undefined;
+  /** The ids were written as JSON strings. */
+  private userQuoted = false;
+  private louQuoted = false;
   private host: string | null | undefined;
   private country: string | null | undefined;
   private device: string | null | undefined;
@@ -284,12 +319,12 @@ export class FastRowParser {
     } else return -1;
     switch (field) {
       case F_USER:
-        if (str !== null && !num) return -1;
         this.user = str;
+        this.userQuoted = !num;
         break;
       case F_LOU:
-        if (str !== null && !num) return -1;
         this.lou = str;
+        this.louQuoted = !num;
         break;
       case F_PROPS:
         if (str !== null) return -1;
@@ -316,11 +351,11 @@ export class FastRowParser {
     if (lou == null || ts == null) return null;
     const act = this.dimsChecked ? this.action! : this.checkDims(host, country, device, this.action);
     if (act === null) return null;
-    const louText = canonicalInt(lou);
+    const louText = this.louQuoted ? quotedId(lou) : canonicalInt(lou);
     if (louText === null) return null;
     let userText: string | null = null;
     if (user != null) {
-      userText = canonicalInt(user);
+      userText = this.userQuoted ? quotedId(user) : canonicalInt(user);
       if (userText === null) return null;
     } else if (this.userRequired) return null;
     if (ds != null) {
@@ -376,8 +411,15 @@ export class FastRowParser {
     }
   }
 
-  /** Epoch ms of `<ds>THH:MM:SS.mmmZ` (inside the partition day by construction), else -1. */
+  /**
+   * Epoch ms of `<ds>THH:MM:SS.mmmZ` (inside a UTC partition day by
+   * construction); in another zone, any form inside the day's bounds; else -1.
+   */
   private timestamp(t: string): number {
+    if (!this.utcDay) {
+      const ms = parseTimestamp(t, this.naiveZone, this.clock);
+      return ms >= this.clock.start && ms < this.clock.end ? ms : -1;
+    }
     if (t.length !== 24 || !t.startsWith(this.ds) || t.charCodeAt(10) !== 84 || t.charCodeAt(13) !== 58 || t.charCodeAt(16) !== 58)
       return -1;
     if (t.charCodeAt(19) !== 46 || t.charCodeAt(23) !== 90) return -1;

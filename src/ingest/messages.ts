@@ -24,15 +24,17 @@ export interface ProducerInit {
  * dim_channel's place: see src/aggregate/channel.ts sourceKey; -1 when it
  * names no source), product_type, app_version (the aggregator's GROUP_COLUMNS order), then the event key's 53-bit hash
  * (0 when the duplicate check is off; the writer keeps the duplicate index),
- * then the UTC hour of the event, then logged_out_user_id and user_id split
- * by the aggregator's splitId() (3 numbers each; the user's 0 when NULL): the
+ * then the event's local hour in the dataset's zone, then logged_out_user_id and user_id split
+ * by the aggregator's splitIntId() (3 numbers each; the user's 0 when NULL): the
  * parser does that work, off the writer's thread; then 1 when user_id is not NULL.
+ * An opaque string id is [STRING_ID, its index in the batch's `strIds`, 0].
  */
 export const NUMS = 19;
 /** Offset of the split ids in a row of `BatchMsg.nums`. */
 export const IDS_AT = 12;
 export const N_CODES = 3;
 export const HAS_USER = 18;
+export { STRING_ID } from "../aggregate/id-table.js";
 
 export interface RejectItem {
   /** Index of the first batch row that comes after this rejected line. */
@@ -51,6 +53,8 @@ interface BatchFields {
   dict: string[];
   /** Line numbers of the rows count from here. */
   lineBase: number;
+  /** The batch's opaque string ids, which its rows' ids index (see NUMS). */
+  strIds: string[];
   rejects: RejectItem[];
   rowsRead: number;
   bytes: number;

@@ -17,7 +17,8 @@ import type { DB } from "../store/db.js";
 import type { DatasetConfig } from "../config/load.js";
 import type { AggRow, CheckResult, EventRow, IngestResult } from "../shared/types.js";
 import { UserError } from "../shared/errors.js";
-import { isValidDs, DS_BOUNDS } from "../shared/dates.js";
+import { dayClock, isValidDs, DS_BOUNDS } from "../shared/dates.js";
+import { COMPLETENESS_CHECKS } from "../quality/completeness.js";
 import { Aggregator } from "../aggregate/aggregator.js";
 import { levelThread } from "../aggregate/level-thread.js";
 import { runAggChecks } from "../quality/agg-checks.js";
@@ -53,8 +54,13 @@ export interface IngestOptions {
   ds?: string;
   format?: "auto" | "ndjson" | "csv";
   onProgress?: (p: IngestProgress) => void;
-  /** Clock for the checks (tests). */
+  /** Clock for the checks and for "has the day ended" (tests). */
   now?: Date;
+  /**
+   * Publish a day that fails only completeness, or has not ended yet, marked
+   * partial (docs/ingest.md, "Completeness") instead of refusing it.
+   */
+  allowPartial?: boolean;
 }
 
 /** Where the wall time went (an added field of the ingest JSON). */
@@ -99,9 +105,29 @@ export async function ingestFiles(db: DB, cfg: DatasetConfig, files: string[], o
   const keyFn = makeKeyFn(cfg.event_key);
   checkNotNullColumns(cfg);
   const pathDs = opts.ds ? null : dsFromPaths(files);
+  // Known before reading: refuse a day that has not ended without reading a row.
+  const knownDs = opts.ds ?? pathDs;
+  if (knownDs !== null && !opts.allowPartial) notEndedReason(cfg, knownDs, opts, true);
   // Attempts a crash left staged would otherwise keep their rows forever.
   discardAbandonedBatches(db, cfg.name);
   return new IngestRun(db, cfg, files, opts, keyFn, pathDs).run();
+}
+
+/**
+ * Why `ds` cannot be complete yet (its day has not ended in the dataset's
+ * zone), or null. Without --allow-partial (and with `refuse`) that is a usage
+ * error, exit 2, in one sentence.
+ */
+function notEndedReason(cfg: DatasetConfig, ds: string, opts: IngestOptions, refuse: boolean): string | null {
+  const clock = dayClock(ds, cfg.timezone);
+  const now = opts.now ?? new Date();
+  if (now.getTime() >= clock.end) return null;
+  const end = new Date(clock.end).toISOString().slice(0, 16) + "Z";
+  if (refuse)
+    throw new UserError(
+      `ds ${ds} has not ended yet in ${cfg.timezone} (it ends at ${end}): load it once the day is over, or allow a partial day (--allow-partial, or allow_partial=true on upload) to publish it marked partial.`,
+    );
+  return `the day had not ended in ${cfg.timezone} when it was loaded (it ends at ${end})`;
 }
 
 /** A misspelt not_null column would otherwise reject every row as "empty": say which field is wrong instead. */
@@ -149,6 +175,8 @@ class IngestRun {
   private hostCounts = new Float64Array(64);
   private readonly timings: IngestTimings = { read_ms: 0, audit_ms: 0, aggregate_ms: 0, metrics_ms: 0, publish_ms: 0 };
   private checks: CheckResult[] = [];
+  /** Why the day can only be published partial (it had not ended), or null. */
+  private partial: string | null = null;
   private settle: { resolve: (r: IngestOutcome) => void; reject: (e: unknown) => void } | null = null;
 
   constructor(
@@ -233,6 +261,7 @@ class IngestRun {
   // ------------------------------------------------------------ staging
 
   private open(ds: string): void {
+    this.partial = notEndedReason(this.cfg, ds, this.opts, !this.opts.allowPartial);
     this.ds = ds;
     this.batchId = createBatch(this.db, { dataset: this.cfg.name, ds, kind: "raw", source_file: this.files.join(", ") });
     this.blocks = new BlockStager(this.db, this.batchId);
@@ -245,6 +274,7 @@ class IngestRun {
     const { nums, rejects } = m;
     const n = nums.length / NUMS;
     const agg = this.aggregator;
+    agg.useStringIds(m.strIds);
     const dups = this.dups;
     const blocks = this.blocks!;
     blocks.open(n > 0 ? nums[0] : 0, m.lineBase, m.block);
@@ -368,11 +398,20 @@ class IngestRun {
     insertChecks(db, batchId, checks);
     const t3 = performance.now();
     this.timings.aggregate_ms = Math.round(t3 - t2);
-    const published = !checks.some((c) => c.status === "fail" && c.severity === "error");
+    // A day failing only completeness is published partial when that is allowed (docs/ingest.md, "Completeness").
+    const blocking = checks.filter((c) => c.status === "fail" && c.severity === "error");
+    const onlyCompleteness = blocking.length > 0 && blocking.every((c) => COMPLETENESS_CHECKS.includes(c.name));
+    const published = blocking.length === 0 || (onlyCompleteness && this.opts.allowPartial === true);
+    const reasons = [this.partial, onlyCompleteness && published ? `it failed completeness (${blocking.map((c) => c.name).join(", ")})` : null].filter(
+      (r): r is string => r !== null,
+    );
+    const partialReason = published && reasons.length ? reasons.join("; ") : null;
     const result: IngestOutcome = {
       ds,
       dataset: cfg.name,
       published,
+      partial: partialReason !== null,
+      partial_reason: partialReason,
       ...this.counts(),
       checks,
       rejects_sample: this.sample,
@@ -386,7 +425,7 @@ class IngestRun {
       this.progress("publishing", true);
       storeMetricValues(db, batchId, computeMetrics(cfg, ds, rows));
       t4 = performance.now();
-      publishBatch(db, batchId, result);
+      publishBatch(db, batchId, result, partialReason);
       applyRetention(db, cfg, this.opts.now ?? new Date());
     } else {
       rejectBatch(db, batchId, result);

@@ -19,16 +19,15 @@ import { ActionResolver, shown } from "./values.js";
 import { FastRowParser } from "./fast-row.js";
 import { inputLimitsFromEnv, lineTooLongError, type InputLimits } from "./limits.js";
 import { makeKeyHashFn } from "./event-key.js";
-import { splitId } from "../aggregate/id-table.js";
+import { ID_INT64, ID_STRING, splitIntId } from "../aggregate/id-table.js";
+import { dayClock, localHour, type DayClock } from "../shared/dates.js";
 import { BlockBuilder } from "../store/raw-blocks.js";
-import { HAS_USER, IDS_AT, NUMS, type BatchSlot, type ProducerInit, type RejectItem, type ToProducer, type ToWriter } from "./messages.js";
+import { HAS_USER, IDS_AT, NUMS, STRING_ID, type BatchSlot, type ProducerInit, type RejectItem, type ToProducer, type ToWriter } from "./messages.js";
 
 /** Bytes decoded to a string at a time in chunk mode (below V8's large-object size). */
 const DECODE_BYTES = 64 * 1024;
 /** Rows per batch at most. */
 export const BATCH_ROWS = 8192;
-const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
 const WINDOW = 4;
 
 
@@ -41,6 +40,10 @@ interface Sourced {
 export class Producer {
   private ds: string | null = null;
   private validator: RowValidator | null = null;
+  /** The partition's day in the dataset's zone (event_hour is its local hour). */
+  private clock: DayClock | null = null;
+  /** The batch's opaque string ids (see NUMS). */
+  private strIds: string[] = [];
   private fast: FastRowParser | null = null;
   private readonly keyHash: (e: EventRow) => number;
   private readonly dupOn: boolean;
@@ -117,6 +120,7 @@ export class Producer {
     this.slots = slots.map((s) => ({ nums: new Float64Array(s.nums), offsets: new Int32Array(s.offsets), body: Buffer.from(s.body) }));
     this.slots.forEach((_, i) => this.freeSlots.push(i));
     this.ds = ds;
+    this.clock = dayClock(ds, this.init.cfg.timezone);
     this.validator = new RowValidator(this.init.cfg, ds);
     this.fast = new FastRowParser(this.init.cfg, ds, new ActionResolver(this.init.cfg.action_types, this.init.cfg.action_aliases));
   }
@@ -309,15 +313,17 @@ export class Producer {
     nums[o + 8] = product == null ? -1 : this.code(product);
     nums[o + 9] = version == null ? -1 : this.code(version);
     nums[o + 10] = this.dupOn ? this.keyHash(e) : 0;
-    nums[o + 11] = Math.floor((((e.event_ms % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS);
-    splitId(e.logged_out_user_id, nums, o + IDS_AT);
-    if (e.user_id !== null) splitId(e.user_id, nums, o + IDS_AT + 3);
+    nums[o + 11] = localHour(this.clock!, e.event_ms);
+    const louForm = this.splitOrString(e.logged_out_user_id, nums, o + IDS_AT);
+    const userForm = e.user_id === null ? ID_INT64 : this.splitOrString(e.user_id, nums, o + IDS_AT + 3);
     nums[o + HAS_USER] = e.user_id === null ? 0 : 1;
     const device = nums[o + 6];
     this.block.row(
       e.line,
       e.user_id,
+      userForm !== ID_INT64,
       e.logged_out_user_id,
+      louForm !== ID_INT64,
       this.local(nums[o + 3]),
       this.local(nums[o + 4]),
       this.local(nums[o + 5]),
@@ -327,6 +333,18 @@ export class Producer {
       propsText,
     );
     this.rows++;
+  }
+
+  /** Splits an integer id into nums[at..at+2], or files an opaque one under the batch's strIds; its form (ID_STRING, ID_INT64, ID_UINT64). */
+  private splitOrString(id: string, nums: Float64Array<ArrayBufferLike>, at: number): number {
+    const form = splitIntId(id, nums as Float64Array, at);
+    if (form === ID_STRING) {
+      nums[at] = STRING_ID;
+      nums[at + 1] = this.strIds.length;
+      nums[at + 2] = 0;
+      this.strIds.push(ownCopy(id));
+    }
+    return form;
   }
 
   /** The index of a dictionary code in the current block's own dictionary. */
@@ -414,6 +432,7 @@ export class Producer {
       file: this.fileIndex,
       dict: this.newDict,
       lineBase: 0,
+      strIds: this.strIds,
       rejects: this.rejects,
       rowsRead: this.rowsRead,
       bytes: this.counters.bytes,
@@ -435,6 +454,7 @@ export class Producer {
     this.slot = -1;
     this.inFlight++;
     this.newDict = [];
+    this.strIds = [];
     this.blockCodes = [];
     this.rows = 0;
     this.rejects = [];
@@ -467,6 +487,7 @@ export class Producer {
         `${this.file}: no ds for this partition: pass --ds YYYY-MM-DD, give the rows a ds column, or put the file under a ds=YYYY-MM-DD folder.`,
       );
     this.ds = ds;
+    this.clock = dayClock(ds, init.cfg.timezone);
     this.validator = new RowValidator(init.cfg, ds);
     this.fast = new FastRowParser(init.cfg, ds, new ActionResolver(init.cfg.action_types, init.cfg.action_aliases));
     this.send({ type: "open", ds });

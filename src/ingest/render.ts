@@ -1,12 +1,14 @@
 /** Human text of an ingest result: a short summary, the checks table, and the first rejected lines. */
 import type { IngestResult } from "../shared/types.js";
+import { COMPLETENESS_CHECKS } from "../quality/completeness.js";
 
 export function renderIngestResult(r: IngestResult): string {
   const out: string[] = [];
   const files = r.source_files?.join(", ") ?? "";
   out.push(
-    `${r.published ? "Published" : "NOT published"}: dataset ${r.dataset}, ds ${r.ds}${r.batch_id ? ` (batch ${r.batch_id})` : ""} from ${files}`,
+    `${r.published ? (r.partial ? "Published PARTIAL" : "Published") : "NOT published"}: dataset ${r.dataset}, ds ${r.ds}${r.batch_id ? ` (batch ${r.batch_id})` : ""} from ${files}`,
   );
+  if (r.partial) out.push(`partial: ${r.partial_reason}; never a baseline day, its verdicts are inconclusive until a complete export replaces it`);
   out.push(`rows read ${r.rows_read}, loaded ${r.rows_loaded}, rejected ${r.rows_rejected} (duplicates ${r.duplicates})`);
   out.push("");
   const rows = r.checks.map((c) => [c.status.toUpperCase(), c.name, c.severity, fmt(c.observed), fmt(c.threshold), c.message]);
@@ -27,7 +29,9 @@ export function renderIngestResult(r: IngestResult): string {
 /** One sentence saying why a partition was kept unpublished, naming the failed checks. */
 export function failureLine(r: IngestResult): string {
   const failed = r.checks.filter((c) => c.status === "fail" && c.severity === "error");
-  return `ds ${r.ds} was NOT published (audit failed): ${failed.map((c) => `${c.name}: ${c.message}`).join(" ")}`;
+  const completeness = failed.every((c) => COMPLETENESS_CHECKS.includes(c.name));
+  const hint = completeness ? " Only completeness failed: --allow-partial (allow_partial=true on upload) publishes it marked partial." : "";
+  return `ds ${r.ds} was NOT published (audit failed): ${failed.map((c) => `${c.name}: ${c.message}`).join(" ")}${hint}`;
 }
 
 function fmt(v: string | number | null): string {

@@ -5,8 +5,8 @@
  */
 import type { DatasetConfig } from "../config/load.js";
 import type { EventRow } from "../shared/types.js";
-import { dsToEpochMs, isValidDs, DS_BOUNDS } from "../shared/dates.js";
-import { ActionResolver, isWellFormedHost, parseInt64, parseTimestamp, shown } from "./values.js";
+import { dayClock, isValidDs, DS_BOUNDS, type DayClock } from "../shared/dates.js";
+import { ActionResolver, MAX_ID_LENGTH, isWellFormedHost, parseId, parseIntId, parseTimestamp, shown } from "./values.js";
 
 /** Row-level checks, in the order a row is judged (a row is rejected by the first it fails). */
 export const ROW_CHECKS = ["row_format", "not_null", "action_enum", "hostname_format", "ds_consistency", "timestamp_in_day", "duplicates"] as const;
@@ -21,7 +21,8 @@ export interface RowReject {
 export const REQUIRED_COLUMNS = ["logged_out_user_id", "dim_hostname", "dim_country", "action_type", "event_timestamp"];
 export const KNOWN_COLUMNS = [...REQUIRED_COLUMNS, "user_id", "dim_device_brand", "other_properties", "ds"];
 
-const DAY_MS = 86_400_000;
+/** What an id column holds (docs/ingest.md, "Visitor ids"). */
+const ID_FORMS = `a 64-bit integer (signed or unsigned) or a string of 1–${MAX_ID_LENGTH} characters`;
 
 export function isNull(v: unknown): boolean {
   return v === undefined || v === null || (typeof v === "string" && (v.length === 0 || v.trim().length === 0 || v === "\\N"));
@@ -31,7 +32,8 @@ export class RowValidator {
   private readonly actions: ActionResolver;
   private readonly hostOk = new Map<string, boolean>();
   private readonly nullChecked: { col: string; check: RowCheck }[];
-  private readonly dayStart: number;
+  private readonly clock: DayClock;
+  private readonly naiveZone: string;
   private readonly enumOn: boolean;
   private readonly hostOn: boolean;
   private readonly dayOn: boolean;
@@ -47,7 +49,8 @@ export class RowValidator {
     const configured = c.not_null.enabled ? c.not_null.columns : [];
     const cols = [...new Set([...configured, ...REQUIRED_COLUMNS])];
     this.nullChecked = cols.map((col) => ({ col, check: configured.includes(col) ? "not_null" : "row_format" }));
-    this.dayStart = dsToEpochMs(ds);
+    this.clock = dayClock(ds, cfg.timezone);
+    this.naiveZone = cfg.naive_timestamps === "utc" ? "UTC" : cfg.timezone;
     this.enumOn = c.action_enum.enabled;
     this.hostOn = c.hostname_format.enabled;
     this.dayOn = c.timestamp_in_day.enabled;
@@ -61,11 +64,11 @@ export class RowValidator {
     }
     const lou = id(rec.logged_out_user_id, "logged_out_user_id", rawLine);
     if (lou === undefined)
-      return badType("logged_out_user_id", rec.logged_out_user_id, "a signed 64-bit integer", idAsWritten(rec.logged_out_user_id, "logged_out_user_id", rawLine));
+      return badType("logged_out_user_id", rec.logged_out_user_id, ID_FORMS, idAsWritten(rec.logged_out_user_id, "logged_out_user_id", rawLine));
     let user: string | null = null;
     if (!isNull(rec.user_id)) {
       const u = id(rec.user_id, "user_id", rawLine);
-      if (u === undefined) return badType("user_id", rec.user_id, "a signed 64-bit integer or nothing", idAsWritten(rec.user_id, "user_id", rawLine));
+      if (u === undefined) return badType("user_id", rec.user_id, `${ID_FORMS}, or nothing`, idAsWritten(rec.user_id, "user_id", rawLine));
       user = u;
     }
     const host = rec.dim_hostname;
@@ -81,9 +84,9 @@ export class RowValidator {
     const actionRaw = rec.action_type;
     if (typeof actionRaw !== "string") return badType("action_type", actionRaw, "a string");
     const tsRaw = rec.event_timestamp;
-    const ms = typeof tsRaw === "string" ? parseTimestamp(tsRaw.trim()) : NaN;
+    const ms = typeof tsRaw === "string" ? parseTimestamp(tsRaw.trim(), this.naiveZone, this.clock) : NaN;
     if (Number.isNaN(ms))
-      return badType("event_timestamp", tsRaw, 'an ISO-8601 time with Z or an offset, or "YYYY-MM-DD HH:MM:SS[.fff]" in UTC');
+      return badType("event_timestamp", tsRaw, `an ISO-8601 time with Z or an offset, or "YYYY-MM-DD HH:MM:SS[.fff]" in ${this.naiveZone === "UTC" ? "UTC" : `local time (${this.naiveZone})`}`);
     const props = properties(rec.other_properties);
     if (props === undefined) return badType("other_properties", rec.other_properties, "a JSON object of strings");
     let rowDs: string | null = null;
@@ -113,11 +116,8 @@ export class RowValidator {
     }
     if (this.dsOn && rowDs !== null && rowDs !== this.ds)
       return { check: "ds_consistency", reason: `ds ${rowDs} differs from the partition's ds ${this.ds}.` };
-    if (this.dayOn && (ms < this.dayStart || ms >= this.dayStart + DAY_MS))
-      return {
-        check: "timestamp_in_day",
-        reason: `event_timestamp ${new Date(ms).toISOString()} is outside the partition day ${this.ds} (UTC).`,
-      };
+    if (this.dayOn && (ms < this.clock.start || ms >= this.clock.end))
+      return { check: "timestamp_in_day", reason: outsideDay(ms, this.clock) };
 
     return {
       line,
@@ -132,6 +132,14 @@ export class RowValidator {
       ds: this.ds,
     };
   }
+}
+
+/** Why an instant is not inside the partition's day, in the dataset's zone. */
+function outsideDay(ms: number, clock: DayClock): string {
+  const iso = new Date(ms).toISOString();
+  if (clock.tz === "UTC") return `event_timestamp ${iso} is outside the partition day ${clock.ds} (UTC).`;
+  const bound = (t: number) => new Date(t).toISOString().slice(0, 16) + "Z";
+  return `event_timestamp ${iso} is outside the partition day ${clock.ds} in ${clock.tz} (${bound(clock.start)} to ${bound(clock.end)}).`;
 }
 
 function badType(field: string, value: unknown, expected: string, asWritten?: string): RowReject {
@@ -152,15 +160,15 @@ function idPattern(field: string): RegExp {
   return re;
 }
 
-/** Exact decimal text of an id; undefined when it is not a signed 64-bit integer. */
+/** Exact text of an id (an integer's canonical digits, or an opaque string); undefined when it is neither. */
 function id(v: unknown, field: string, rawLine: string | null): string | undefined {
-  if (typeof v === "string") return parseInt64(v.trim()) ?? undefined;
+  if (typeof v === "string") return parseId(v) ?? undefined;
   if (typeof v === "number") {
     if (Number.isSafeInteger(v)) return String(v);
     // JSON.parse rounded it: read the digits from the line itself.
     if (rawLine === null) return undefined;
     const m = idPattern(field).exec(rawLine);
-    return m ? (parseInt64(m[1]) ?? undefined) : undefined;
+    return m ? (parseIntId(m[1]) ?? undefined) : undefined;
   }
   return undefined;
 }

@@ -1,8 +1,11 @@
 /**
- * Field-level parsing of the export (docs/ingest.md): exact signed 64-bit ids,
- * the two timestamp forms, action types with aliases, host names.
+ * Field-level parsing of the export (docs/ingest.md): exact visitor ids
+ * (64-bit integers, signed or unsigned, or opaque strings), the two
+ * timestamp forms, action types with aliases, host names.
  * Each parser returns null on bad input; the caller words the rejection.
  */
+
+import { clockLocalToUtc, localToUtcMs, type DayClock } from "../shared/dates.js";
 
 const INT_RE = /^[+-]?\d+$/;
 const INT64_MAX = "9223372036854775807";
@@ -30,14 +33,46 @@ export function parseInt64(text: string): string | null {
   return neg ? "-" + digits : digits;
 }
 
+const UINT64_MAX = "18446744073709551615";
+/** Longest opaque id kept (UUIDs are 36 characters, GA cookie ids about 30). */
+export const MAX_ID_LENGTH = 128;
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * Canonical decimal text of an integer id, signed or unsigned 64-bit
+ * (−2^63 … 2^64−1), or null when the text is not such an integer.
+ */
+export function parseIntId(text: string): string | null {
+  const signed = parseInt64(text);
+  if (signed !== null) return signed;
+  if (!INT_RE.test(text) || text.charCodeAt(0) === 45) return null;
+  const digits = text.replace(/^\+?0*(?=\d)/, "");
+  if (digits.length > 20 || (digits.length === 20 && digits > UINT64_MAX)) return null;
+  return digits;
+}
+
+/**
+ * A visitor or user id as the export wrote it, trimmed: an integer (signed
+ * or unsigned 64-bit, in any spelling) becomes its canonical digits; any
+ * other text of 1–128 characters without control characters (a UUID, a
+ * cookie id, digits beyond 64 bits) is an opaque id kept exactly. Null when
+ * empty, too long or holding control characters.
+ */
+export function parseId(text: string): string | null {
+  const t = text.trim();
+  if (t.length === 0 || t.length > MAX_ID_LENGTH) return null;
+  return parseIntId(t) ?? (CONTROL.test(t) ? null : t);
+}
+
 const TS_RE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?\s*(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?$/;
 const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /**
  * UTC epoch milliseconds of `2024-05-01T12:00:00Z`, `…+02:00`, or
- * `2024-05-01 12:00:00[.fff]` (no zone = UTC); NaN when malformed.
+ * `2024-05-01 12:00:00[.fff]` (no zone: local time of `naiveZone`, read
+ * through `clock` when its day holds it); NaN when malformed.
  */
-export function parseTimestamp(text: string): number {
+export function parseTimestamp(text: string, naiveZone = "UTC", clock?: DayClock): number {
   const m = TS_RE.exec(text);
   if (!m) return NaN;
   const y = +m[1];
@@ -51,7 +86,8 @@ export function parseTimestamp(text: string): number {
   const frac = m[7] ? +(m[7] + "00").slice(0, 3) : 0;
   let ms = Date.UTC(y, mo - 1, d, h, mi, s, frac);
   const zone = m[8];
-  if (zone && zone !== "Z" && zone !== "z" && zone !== "UTC") {
+  if (!zone) return naiveZone === "UTC" ? ms : clock ? clockLocalToUtc(clock, ms) : localToUtcMs(ms, naiveZone);
+  if (zone !== "Z" && zone !== "z" && zone !== "UTC") {
     const sign = zone.charCodeAt(0) === 45 ? -1 : 1;
     const digits = zone.slice(1).replace(":", "");
     const oh = +digits.slice(0, 2);

@@ -11,6 +11,9 @@ import { join } from "node:path";
 import { referencedUploads, releaseOldFailedUploads } from "../store/jobs.js";
 import { recoverInterruptedJobs } from "./recover.js";
 import { holdLease } from "../store/lease.js";
+import { reconcileInstallations } from "./reconcile.js";
+import { describeFailure } from "./fan-out.js";
+import type { Octokit } from "../github/octokit.js";
 import { serviceFor, type ServiceOptions } from "./service.js";
 import { checkStaleness } from "./freshness.js";
 
@@ -55,6 +58,18 @@ export function startBackground(app: Probot | null, deps: AppDeps, overrides: Pa
     .catch((err) => service.log.error(`guardrail: recovering interrupted jobs failed: ${describeError(err)}`))
     .finally(() => service.queue.kick());
   service.recovered = recovered;
+  // Repositories installed while the service was down, or before this database existed.
+  let reconciling: Promise<unknown> | null = null;
+  const reconcile = () => {
+    if (!app || !(service.opts.reconcile ?? !!process.env.APP_ID) || reconciling) return;
+    reconciling = reconcileInstallations((id) => app.auth(id) as Promise<Octokit>, deps, service.log)
+      .catch((err) => service.log.error(`guardrail reconcile failed: ${describeFailure(err)}`))
+      .finally(() => (reconciling = null));
+  };
+  reconcile();
+  service.reconciled = reconciling ?? Promise.resolve();
+  const hourly = setInterval(reconcile, 60 * 60 * 1000);
+  hourly.unref();
   // One pass at a time: a slow GitHub must not pile ticks up.
   let running: Promise<unknown> | null = null;
   const tick = () => {
@@ -72,6 +87,7 @@ export function startBackground(app: Probot | null, deps: AppDeps, overrides: Pa
   return () => {
     clearTimeout(first);
     clearInterval(timer);
+    clearInterval(hourly);
     service.queue.stop();
     releaseLease();
   };

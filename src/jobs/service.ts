@@ -31,6 +31,11 @@ export interface ServiceOptions {
   failedUploadMs: number;
   /** Delay of the first freshness check after start (default 60 s). */
   freshnessFirstDelayMs: number;
+  /**
+   * List the app's installations and repositories at start and hourly
+   * (src/jobs/reconcile.ts). Default: on when the GitHub App is configured (APP_ID).
+   */
+  reconcile?: boolean;
   /** Tests: replace the child-process ingest or the GitHub fan-out. */
   runIngest?: IngestRunner;
   targets?: FanOutTargets<unknown>;
@@ -46,6 +51,8 @@ export interface Service {
   log: QueueLog;
   /** Settles when the jobs a previous run left `running` are recovered (src/jobs/recover.ts). */
   recovered?: Promise<void>;
+  /** Settles when the reconciliation at start has run (src/jobs/reconcile.ts). */
+  reconciled?: Promise<unknown>;
   /** Installation Octokit factory; null without a GitHub App (tests, local runs). */
   auth: ((installationId: number) => Promise<InstallationOctokit>) | null;
 }

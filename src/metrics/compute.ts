@@ -192,10 +192,13 @@ export function storeMetricValues(db: DB, batchId: number, report: Report): void
 }
 
 /** The stored report of a published day (default: the latest published day); null if none. */
-export function loadReport(db: DB, dataset: string, ds?: string): Report | null {
-  const day = ds ?? latestPublishedDs(db, dataset);
+/** The report of day `ds`, else of the newest published day (at most `atMost`: the newest as of a past time). */
+export function loadReport(db: DB, dataset: string, ds?: string, atMost?: string): Report | null {
+  const day = ds ?? latestPublishedDs(db, dataset, atMost);
   if (!day) return null;
-  const batch = db.prepare("SELECT id FROM partitions WHERE dataset = ? AND ds = ? AND status = 'published'").get(dataset, day) as { id: number } | undefined;
+  const batch = db.prepare("SELECT id, partial_reason FROM partitions WHERE dataset = ? AND ds = ? AND status = 'published'").get(dataset, day) as
+    | { id: number; partial_reason: string | null }
+    | undefined;
   if (!batch) return null;
   const rows = db
     .prepare("SELECT metric, dimension, value_key, value, numerator, denominator FROM metric_values WHERE batch_id = ? ORDER BY rowid")
@@ -213,5 +216,5 @@ export function loadReport(db: DB, dataset: string, ds?: string): Report | null 
       };
     } else (m.breakdown[r.dimension] ??= {})[r.value_key] = r.value;
   }
-  return { ds: day, dataset, metrics };
+  return { ds: day, dataset, metrics, ...(batch.partial_reason ? { partial_reason: batch.partial_reason } : {}) };
 }

@@ -16,7 +16,8 @@ function kindIn(name: string, m: MetricReport, defs: Map<string, MetricDef>): Me
 
 export function renderReport(report: Report, metricDefs: MetricDef[] = []): string {
   const defs = new Map(metricDefs.map((m) => [m.name, m]));
-  const out: string[] = [`Guardrail report: dataset ${report.dataset}, ds ${report.ds}`, ""];
+  const out: string[] = [`Guardrail report: dataset ${report.dataset}, ds ${report.ds}${report.partial_reason ? " (PARTIAL)" : ""}`, ""];
+  if (report.partial_reason) out.splice(1, 0, `This day was published partial: ${report.partial_reason}. Its values are not a whole day's.`);
   const names = Object.keys(report.metrics);
   if (names.length === 0) return out.concat("No metric values are stored for this day.").join("\n");
   const width = Math.max(...names.map((n) => n.length)) + 2;

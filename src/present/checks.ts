@@ -9,7 +9,8 @@ import type { Exemption, GateState, OnMissingData } from "../shared/decision.js"
 import type { Decision } from "../gate/decide.js";
 import type { CanaryForHead } from "../canary/index.js";
 import { canaryFell, canaryNoTraffic, canarySection, canaryTitle } from "./canary.js";
-import { fmtChange, fmtShare, fmtValue, kindOf } from "./format.js";
+import { fmtChange, fmtShare, fmtValue, kindOf, verdictLabel } from "./format.js";
+import { mdCode, mdText } from "./neutralise.js";
 
 export const CHECK_NAME = "guardrail";
 export const REGRESSION_CHECK_NAME = "guardrail/regression";
@@ -42,10 +43,8 @@ export interface CheckOutput {
 
 const ICON: Record<VerdictKind, string> = { pass: "✅", warn: "⚠️", fail: "❌", no_data: "⬜", inconclusive: "❔" };
 
-/** Table cells and titles must stay on one line and not break the table. */
-function cell(text: string): string {
-  return text.replace(/\r?\n/g, " ").replace(/\|/g, "\\|");
-}
+/** Text from data or commenters in the check's Markdown (src/present/neutralise.ts). */
+const cell = mdText;
 
 export function oneLine(text: string, limit = TITLE_LIMIT): string {
   const flat = text.replace(/\s+/g, " ").trim();
@@ -73,8 +72,10 @@ function verdictTable(evaluation: Evaluation, kinds: MetricKinds): string {
   for (const v of sortVerdicts(evaluation.verdicts)) {
     const kind = kindOf(v, kinds);
     const label = v.guardrail ? `**${v.metric}** (guardrail${v.enforced === false ? ", not enforced" : ""})` : v.metric;
+    const marks = v as { low_volume?: boolean; no_baseline?: boolean };
+    const word = marks.low_volume || marks.no_baseline ? verdictLabel(marks as typeof marks & { verdict: string }) : v.verdict;
     lines.push(
-      `| ${cell(label)} | ${fmtValue(v.observed, kind)} | ${fmtValue(v.expected, kind)} | ${fmtChange(v.change)} | ${ICON[v.verdict]} ${v.verdict} |`,
+      `| ${cell(label)} | ${fmtValue(v.observed, kind)} | ${fmtValue(v.expected, kind)} | ${fmtChange(v.change)} | ${ICON[v.verdict]} ${word} |`,
     );
   }
   return lines.join("\n");
@@ -229,7 +230,7 @@ export function buildRegressionCheck(input: RegressionCheckInput): CheckOutput {
   const lines: string[] = [];
   lines.push(`This commit is a suspect for the guardrail decline of dataset \`${evaluation.dataset}\` on ${evaluation.ds}.`);
   lines.push(`**Evidence:** ${cell(s.evidence)}`);
-  if (s.version) lines.push(`**app_version:** \`${cell(s.version)}\``);
+  if (s.version) lines.push(`**app_version:** ${mdCode(s.version)}`);
   if (s.deployedAt) lines.push(`**Deployed:** ${s.deployedAt} to ${s.environment ?? "production"}${s.ref ? ` (ref \`${cell(s.ref)}\`)` : ""}`);
   if (s.window) lines.push(`**Window:** deployments from ${s.window.from} to ${s.window.to}`);
   const table = ["| metric | today | expected | change | verdict |", "|---|---:|---:|---:|---|"];

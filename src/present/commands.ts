@@ -1,4 +1,5 @@
 /** What the bot answers to `/guardrail …` comments on PRs (src/app/commands.ts runs them). */
+import { capText, mdCode } from "./neutralise.js";
 
 export const HELP_TEXT = [
   "**Guardrail commands** (comment on a pull request):",
@@ -10,8 +11,9 @@ export const HELP_TEXT = [
   "`recheck` and `override` need write, maintain or admin permission on the repository.",
 ].join("\n");
 
-export function unknownCommandText(word: string): string {
-  return `I don't know \`/guardrail ${word.replace(/`/g, "")}\`.\n\n${HELP_TEXT}`;
+export function unknownCommandText(word: string, maxChars = 40): string {
+  // The word is the commenter's: shown as code (inert), and short whatever they typed.
+  return `I don't know ${mdCode(`/guardrail ${capText(word, maxChars)}`)}.\n\n${HELP_TEXT}`;
 }
 
 export function refusalText(user: string, command: "recheck" | "override"): string {

@@ -53,6 +53,17 @@ export function dimensionWord(dimension: string): string {
   return DIMENSION_WORDS[dimension] ?? dimension;
 }
 
+/**
+ * The verdict column of a text table: a metric that was not judged says so
+ * (`not judged: volume`, `no baseline`) instead of PASS or NO_DATA; the JSON
+ * carries the same reason as `low_volume` / `no_baseline`.
+ */
+export function verdictLabel(v: { verdict: string; low_volume?: boolean; no_baseline?: boolean }): string {
+  if (v.low_volume) return "not judged: volume";
+  if (v.no_baseline) return "no baseline";
+  return v.verdict.toUpperCase();
+}
+
 /** 1048576 → "1 MiB", 42949672960 → "40 GiB", 1500 → "1,500 bytes". */
 export function fmtBytes(n: number): string {
   const units: [string, number][] = [["TiB", 1024 ** 4], ["GiB", 1024 ** 3], ["MiB", 1024 ** 2], ["KiB", 1024]];

@@ -45,6 +45,9 @@ export interface IngestResult {
   duplicates: number;
   checks: CheckResult[];
   rejects_sample: { line: number; reason: string }[];
+  /** Added: the day was published marked partial (docs/ingest.md, "Completeness"), and why. */
+  partial?: boolean;
+  partial_reason?: string | null;
   /** Added: the batch id in the partition registry. */
   batch_id?: number;
   source_files?: string[];
@@ -81,6 +84,8 @@ export interface Report {
   ds: string;
   dataset: string;
   metrics: Record<string, MetricReport>;
+  /** Added: the day was published partial (docs/ingest.md, "Completeness"): why. Absent for a complete day. */
+  partial_reason?: string;
 }
 
 export type VerdictKind = "pass" | "warn" | "fail" | "no_data" | "inconclusive";

@@ -25,6 +25,8 @@ export interface JobRow {
   finished_at: string | null;
   result_json: string | null;
   error: string | null;
+  /** The upload asked for allow_partial=true (docs/ingest.md, "Completeness"). */
+  allow_partial?: number;
 }
 
 /** The public shape of a job (docs/service.md), as `GET /api/guardrail/jobs/:id` answers it. */
@@ -49,12 +51,12 @@ export function newJobId(): string {
 
 export function insertJob(
   db: DB,
-  job: { id: string; dataset: string; ds: string; kind?: UploadKind; file_path: string; bytes: number },
+  job: { id: string; dataset: string; ds: string; kind?: UploadKind; file_path: string; bytes: number; allow_partial?: boolean },
   now = new Date(),
 ): void {
   db.prepare(
-    `INSERT INTO jobs (id, dataset, ds, kind, state, file_path, bytes, created_at) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)`,
-  ).run(job.id, job.dataset, job.ds, job.kind ?? "raw", job.file_path, job.bytes, now.toISOString());
+    `INSERT INTO jobs (id, dataset, ds, kind, state, file_path, bytes, created_at, allow_partial) VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?)`,
+  ).run(job.id, job.dataset, job.ds, job.kind ?? "raw", job.file_path, job.bytes, now.toISOString(), job.allow_partial ? 1 : 0);
 }
 
 export function getJob(db: DB, id: string): JobRow | null {

@@ -32,6 +32,8 @@ export interface Batch {
   raw_expired: number;
   result_json: string | null;
   owner_pid: number | null;
+  /** Why a published day is partial (docs/ingest.md, "Completeness"); null for a complete day. */
+  partial_reason?: string | null;
 }
 
 export interface NewBatch {
@@ -94,7 +96,7 @@ export function finishBatch(db: DB, batchId: number, result: IngestResult, check
  * aggregate rows are deleted afterwards, in their own transaction: they are
  * already invisible to readers, so a crash between the two only leaves garbage.
  */
-export function publishBatch(db: DB, batchId: number, result?: IngestResult): { replaced: number | null } {
+export function publishBatch(db: DB, batchId: number, result?: IngestResult, partialReason: string | null = null): { replaced: number | null } {
   const batch = getBatch(db, batchId);
   if (!batch) throw new Error(`batch ${batchId} does not exist`);
   if (batch.status !== "staged") throw new Error(`batch ${batchId} is ${batch.status}, only a staged batch can be published`);
@@ -107,7 +109,7 @@ export function publishBatch(db: DB, batchId: number, result?: IngestResult): { 
       db.prepare(`UPDATE partitions SET status = 'replaced' WHERE id = ?`).run(prev.id);
       replaced = prev.id;
     }
-    db.prepare(`UPDATE partitions SET status = 'published', published_at = ? WHERE id = ?`).run(new Date().toISOString(), batchId);
+    db.prepare(`UPDATE partitions SET status = 'published', published_at = ?, partial_reason = ? WHERE id = ?`).run(new Date().toISOString(), partialReason, batchId);
     if (result) {
       updateBatchCounts(db, batchId, result);
       db.prepare(`UPDATE partitions SET result_json = ? WHERE id = ?`).run(JSON.stringify(result), batchId);
@@ -288,8 +290,9 @@ export function latestAttempt(db: DB, dataset: string, ds: string): Batch | null
   );
 }
 
-export function latestPublishedDs(db: DB, dataset: string): string | null {
-  const row = db.prepare(`SELECT MAX(ds) AS ds FROM partitions WHERE dataset = ? AND status = 'published'`).get(dataset) as {
+/** The newest published day (at most `atMost` when given: the newest as of a past time). */
+export function latestPublishedDs(db: DB, dataset: string, atMost = "9999-12-31"): string | null {
+  const row = db.prepare(`SELECT MAX(ds) AS ds FROM partitions WHERE dataset = ? AND status = 'published' AND ds <= ?`).get(dataset, atMost) as {
     ds: string | null;
   };
   return row.ds;
@@ -410,6 +413,64 @@ function parseStored(text: string | null): string | number | null {
   } catch {
     return text;
   }
+}
+
+/** One published day as the completeness checks see it: events and page visits, and events per local hour. */
+export interface DayShape {
+  ds: string;
+  events: number;
+  page_visits: number;
+  hours: number[];
+}
+
+/**
+ * The shapes of those `days` that are published complete (a partial day is
+ * never history), from the `overall` level of the aggregate.
+ */
+export function completeDayShapes(db: DB, dataset: string, days: string[]): DayShape[] {
+  const stmt = db.prepare(
+    `SELECT a.event_hour AS hour, a.action_type AS action, SUM(a.m_total_events) AS n
+       FROM agg_website_events a JOIN partitions p ON p.id = a.batch_id
+      WHERE p.dataset = ? AND p.ds = ? AND p.status = 'published' AND p.partial_reason IS NULL
+        AND a.aggregation_level = 'overall' AND a.event_hour IS NOT NULL
+      GROUP BY a.event_hour, a.action_type`,
+  );
+  const out: DayShape[] = [];
+  for (const ds of days) {
+    const rows = stmt.all(dataset, ds) as { hour: number; action: string | null; n: number }[];
+    if (rows.length === 0) continue;
+    const shape: DayShape = { ds, events: 0, page_visits: 0, hours: new Array<number>(24).fill(0) };
+    for (const r of rows) {
+      if (r.hour < 0 || r.hour > 23) continue;
+      shape.hours[r.hour] += r.n;
+      shape.events += r.n;
+      if (r.action === "page_visit") shape.page_visits += r.n;
+    }
+    out.push(shape);
+  }
+  return out;
+}
+
+/** Why the published batch of a day is partial, or null (complete, or nothing published). */
+export function partialReason(db: DB, dataset: string, ds: string): string | null {
+  const row = db
+    .prepare(`SELECT partial_reason FROM partitions WHERE dataset = ? AND ds = ? AND status = 'published'`)
+    .get(dataset, ds) as { partial_reason: string | null } | undefined;
+  return row?.partial_reason ?? null;
+}
+
+/** Events and page visits of every complete published day in [from, to] (the overall level), by ds. */
+export function completeDayTotals(db: DB, dataset: string, from: string, to: string): Map<string, { events: number; page_visits: number }> {
+  const rows = db
+    .prepare(
+      `SELECT p.ds AS ds, SUM(a.m_total_events) AS events, SUM(CASE WHEN a.action_type = 'page_visit' THEN a.m_total_events ELSE 0 END) AS page_visits
+         FROM partitions p JOIN agg_website_events a ON a.batch_id = p.id
+        WHERE p.dataset = ? AND p.ds >= ? AND p.ds <= ? AND p.status = 'published' AND p.partial_reason IS NULL
+          AND a.aggregation_level = 'overall' AND a.event_hour IS NOT NULL
+        GROUP BY p.ds`,
+    )
+    .all(dataset, from, to) as { ds: string; events: number; page_visits: number }[];
+  return new Map(rows.map((r) => [r.ds, { events: r.events, page_visits: r.page_visits }]));
 }
 
 /** Published raw batches of a dataset between two days (inclusive), oldest first. */

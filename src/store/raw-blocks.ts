@@ -13,8 +13,10 @@
  * - `body`, a JSON array with one element per row:
  *   `[line, user_id, logged_out_user_id, action, hostname, country, device, channel, event_ms, other_properties]`
  *   where the five dimensions are indexes into `dict` (device `null` when
- *   NULL), the ids are JSON integers (SQLite reads them back as exact 64-bit
- *   integers), and `other_properties` is the JSON object itself. A row dropped
+ *   NULL), the ids are JSON integers when they are signed 64-bit integers
+ *   (SQLite reads them back as exact 64-bit integers) and JSON strings
+ *   otherwise (unsigned ones beyond 2^63−1, which SQLite would round, and
+ *   opaque ids such as UUIDs), and `other_properties` is the JSON object itself. A row dropped
  *   after its block was built (a duplicate) is `null`.
  *
  * The `fct_website_events` view (migrations 007, 010) decodes blocks with
@@ -113,13 +115,16 @@ export class BlockBuilder {
 
   /**
    * Adds a row. `user` and `lou` are canonical decimal integers (the
-   * validators make them so); `props` is a JSON object's text; the
+   * validators make them so), or with `userQuoted` / `louQuoted` any text,
+   * written as a JSON string; `props` is a JSON object's text; the
    * dimensions are indexes into the block's dict (`device` -1 for NULL).
    */
   row(
     line: number,
     user: string | null,
+    userQuoted: boolean,
     lou: string,
+    louQuoted: boolean,
     action: number,
     host: number,
     country: number,
@@ -128,7 +133,7 @@ export class BlockBuilder {
     eventMs: number,
     props: string,
   ): void {
-    this.reserve(props.length * 3 + 128);
+    this.reserve(props.length * 3 + 128 + (userQuoted ? user!.length * 6 : 0) + (louQuoted ? lou.length * 6 : 0));
     if (this.count + 2 > this.offsets.length) this.growOffsets();
     const b = this.buf;
     if (this.count > 0) b[this.at++] = 44; // ,
@@ -137,9 +142,11 @@ export class BlockBuilder {
     this.int(line);
     b[this.at++] = 44;
     if (user === null) this.ascii("null");
+    else if (userQuoted) this.quoted(user);
     else this.ascii(user);
     b[this.at++] = 44;
-    this.ascii(lou);
+    if (louQuoted) this.quoted(lou);
+    else this.ascii(lou);
     b[this.at++] = 44;
     this.int(action);
     b[this.at++] = 44;
@@ -197,6 +204,11 @@ export class BlockBuilder {
     this.at = at;
   }
 
+  /** Any text as a JSON string (an id that is not a signed 64-bit integer). */
+  private quoted(s: string): void {
+    this.at += this.buf.write(JSON.stringify(s), this.at);
+  }
+
   /** A whole number (a line, a code, epoch ms) in decimal. */
   private int(n: number): void {
     const b = this.buf;
@@ -231,19 +243,29 @@ export interface StoredRow {
   other_properties: string;
 }
 
-/** Reads a row BlockBuilder.row() wrote: the nine leading fields are numbers or null, so the first nine commas split them. */
+/**
+ * Reads a row BlockBuilder.row() wrote: the nine leading fields are numbers,
+ * null, or (the ids) JSON strings, so commas split them outside strings.
+ */
 export function decodeRow(text: string, dict: readonly string[], lineBase: number): StoredRow | null {
   if (text === "null") return null;
   const f: string[] = [];
   let p = 1;
   for (let k = 0; k < 9; k++) {
+    if (text.charCodeAt(p) === 34) {
+      let e = p + 1;
+      while (text.charCodeAt(e) !== 34) e += text.charCodeAt(e) === 92 ? 2 : 1;
+      f.push(JSON.parse(text.slice(p, e + 1)) as string);
+      p = e + 2;
+      continue;
+    }
     const c = text.indexOf(",", p);
     f.push(text.slice(p, c));
     p = c + 1;
   }
   return {
     line: lineBase + Number(f[0]),
-    user_id: f[1] === "null" ? null : f[1],
+    user_id: f[1] === "null" && text.charCodeAt(text.indexOf(",") + 1) !== 34 ? null : f[1],
     logged_out_user_id: f[2],
     action_type: dict[Number(f[3])],
     dim_hostname: dict[Number(f[4])],

@@ -198,3 +198,8 @@ export function storeCheckRun(
 export function forgetCheckRun(db: DB, repo: string, sha: string, name: string): void {
   db.prepare(`DELETE FROM check_runs WHERE repo = ? AND sha = ? AND name = ?`).run(repo, sha, name);
 }
+
+/** Every repository the store knows with an installation (reconciliation compares it with GitHub's list). */
+export function installedRepoNames(db: DB): string[] {
+  return (db.prepare(`SELECT repo FROM repos WHERE installation_id IS NOT NULL ORDER BY repo`).all() as { repo: string }[]).map((r) => r.repo);
+}

@@ -19,6 +19,11 @@ export interface Dialect {
   lastNonNull(expr: string, window: string): string;
   /** The input table, with its placeholder day. */
   table: string;
+  /**
+   * A UTC timestamp `e` as the wall-clock time of zone `tz` (docs/warehouse.md):
+   * each engine's own time-zone function, so DST days get their 23 or 25 hours.
+   */
+  localTime(e: string, tz: string): string;
 }
 
 const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
@@ -34,6 +39,7 @@ export const DIALECTS: Record<DialectName, Dialect> = {
     interval: (ms) => `INTERVAL '${ms / 1000}' SECOND`,
     lastNonNull: (e, w) => `last_value(${e}) IGNORE NULLS OVER (${w})`,
     table: "core.fct_website_events",
+    localTime: (e, tz) => `CAST(with_timezone(${e}, 'UTC') AT TIME ZONE ${quote(tz)} AS TIMESTAMP)`,
   },
   // Identical text: Spark 3.2+ has regexp_like, and element_at on a missing map key is NULL
   // (Spark 3.4+ even with spark.sql.ansi.enabled; on older Spark with ANSI on, use try_element_at).
@@ -48,6 +54,7 @@ export const DIALECTS: Record<DialectName, Dialect> = {
     interval: (ms) => `INTERVAL ${ms} MILLISECOND`,
     lastNonNull: (e, w) => `LAST_VALUE(${e} IGNORE NULLS) OVER (${w})`,
     table: "`core.fct_website_events`",
+    localTime: (e, tz) => `DATETIME(${e}, ${quote(tz)})`,
   },
   // For the equivalence test: DuckDB reads the export with other_properties as JSON.
   duckdb: {
@@ -59,7 +66,8 @@ export const DIALECTS: Record<DialectName, Dialect> = {
     interval: (ms) => `to_milliseconds(${ms})`,
     lastNonNull: (e, w) => `last_value(${e} IGNORE NULLS) OVER (${w})`,
     table: "fct_website_events",
+    localTime: (e, tz) => `((${e} AT TIME ZONE 'UTC') AT TIME ZONE ${quote(tz)})`,
   },
 };
 
-DIALECTS.spark = { ...DIALECTS.trino, name: "spark" };
+DIALECTS.spark = { ...DIALECTS.trino, name: "spark", localTime: (e, tz) => `from_utc_timestamp(${e}, ${quote(tz)})` };

@@ -71,7 +71,7 @@ describe("runAggChecks", () => {
     expect(byName(runAggChecks(db, cfg, DS, []), "min_events").status).toBe("fail");
   });
 
-  it("compares the hourly shape with the same weekday's history, skipping when there is too little data", () => {
+  it("compares the hourly shape with the same weekday's history, the bar learnt from that history, skipping when there is too little data", () => {
     const daytime = (h: number) => (h >= 8 && h <= 20 ? 10 : 2);
     const first = shaped(DS, 3000, 1, daytime);
     const skipped = byName(runAggChecks(db, cfg, DS, rowsOf(first.events, first.channels)), "hour_distribution");
@@ -83,6 +83,13 @@ describe("runAggChecks", () => {
       const h = shaped(d, 3000, 10 + w, daytime);
       publishDay(db, d, rowsOf(h.events, h.channels, d));
     }
+    // Two days are too few to learn how much the shape ordinarily moves.
+    expect(byName(runAggChecks(db, cfg, DS, rowsOf(first.events, first.channels)), "hour_distribution").message).toMatch(
+      /^Not judged: 2 previous Tuesday\(s\) are published complete, 3 needed/,
+    );
+    const third = addDays(DS, -21);
+    const h3 = shaped(third, 3000, 13, daytime);
+    publishDay(db, third, rowsOf(h3.events, h3.channels, third));
     // Another weekday's data is not history for a Tuesday.
     const monday = addDays(DS, -1);
     const night = shaped(monday, 3000, 3, (h) => (h < 6 ? 10 : 1));
@@ -90,13 +97,18 @@ describe("runAggChecks", () => {
 
     const same = byName(runAggChecks(db, cfg, DS, rowsOf(first.events, first.channels)), "hour_distribution");
     expect(same.status).toBe("pass");
-    expect(same.message).toMatch(/2 previous Tuesday/);
+    expect(same.message).toMatch(/3 previous Tuesday/);
 
     const moved = shaped(DS, 3000, 2, (h) => (h < 6 ? 10 : 1));
     const c = byName(runAggChecks(db, cfg, DS, rowsOf(moved.events, moved.channels)), "hour_distribution");
-    expect(c.status).toBe("warn"); // default severity warn
-    expect(Number(c.observed)).toBeGreaterThan(0.05);
+    expect(c.status).toBe("fail"); // default severity error: completeness
+    expect(Number(c.observed)).toBeGreaterThan(Number(c.threshold));
     expect(c.message).toMatch(/hours that moved most: 0\d:00/);
+
+    // A fixed bar, as before, when configured.
+    const fixed = resolveDataset(parseConfig({ checks: { hour_distribution: { max_divergence: 0.9, severity: "warn" } } }), "default");
+    const lenient = byName(runAggChecks(db, fixed, DS, rowsOf(moved.events, moved.channels)), "hour_distribution");
+    expect(lenient).toMatchObject({ status: "pass", threshold: 0.9 });
 
     const tiny = shaped(DS, 100, 2, daytime);
     expect(byName(runAggChecks(db, cfg, DS, rowsOf(tiny.events, tiny.channels)), "hour_distribution").message).toMatch(/Not enough events/);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Aggregator } from "../../src/aggregate/aggregator.js";
 import { DEFAULT_LEVELS, GROUP_COLUMNS, type LevelDef } from "../../src/aggregate/levels.js";
-import { IdTable } from "../../src/aggregate/id-table.js";
+import { ID_INT64, ID_STRING, ID_UINT64, IdTable, splitIntId } from "../../src/aggregate/id-table.js";
 import type { AggRow, EventRow } from "../../src/shared/types.js";
 import { countLevel, type LevelJob, type SortedEvents } from "../../src/aggregate/level-count.js";
 import { eventsDb, makeEvents, referenceVisits } from "./helpers.js";
@@ -140,5 +140,31 @@ describe("IdTable", () => {
     expect(values.map((v) => t.intern(String(v)))).toEqual(ids);
     expect(t.intern("+42")).toBe(t.intern("42"));
     expect(t.intern("-0")).toBe(t.intern("0"));
+  });
+
+  it("keeps unsigned 64-bit, signed and opaque string ids apart, exactly", () => {
+    const t = new IdTable(16);
+    const ids = [
+      "18446744073709551615",
+      "-1",
+      "9223372036854775808",
+      "-9223372036854775808",
+      "9223372036854775807",
+      "1",
+      "00000000-0000-0000-0000-000000000001",
+      "GA1.2.1.1",
+      "18446744073709551616", // beyond 2^64 − 1: an opaque string, not a wrapped integer
+      "0",
+    ];
+    const dense = ids.map((id) => t.intern(id));
+    expect(new Set(dense).size).toBe(ids.length);
+    expect(ids.map((id) => t.intern(id))).toEqual(dense);
+    expect(t.size).toBe(ids.length);
+    const out = new Float64Array(3);
+    expect(splitIntId("18446744073709551615", out, 0)).toBe(ID_UINT64);
+    expect(splitIntId("9223372036854775807", out, 0)).toBe(ID_INT64);
+    expect(splitIntId("-9223372036854775809", out, 0)).toBe(ID_STRING);
+    expect(splitIntId("18446744073709551616", out, 0)).toBe(ID_STRING);
+    expect(splitIntId("12a", out, 0)).toBe(ID_STRING);
   });
 });

@@ -83,6 +83,15 @@ describe("visits", () => {
     expect(count({ own_hosts: ["partner.org"] })).toEqual({ direct: 2 });
   });
 
+  it("keep exact times when a day's events lie weeks apart (timestamp check off)", () => {
+    const agg = new Aggregator();
+    const far = (line: number, ms: number) => ({ ...event(line, "3", "10:00", "page_visit", "www.example.com", {}), event_ms: at("10:00") + ms });
+    // 40 days apart does not fit Int32 milliseconds; the 10-minute gap after it must still be one visit.
+    [far(1, 0), far(2, 40 * 86_400_000), far(3, 40 * 86_400_000 + 600_000), far(4, 1000)].forEach((e) => agg.add(e));
+    const total = agg.rows(DS).find((r) => r.aggregation_level === "daily_total")!;
+    expect(total.m_visits).toBe(2);
+  });
+
   it("order events of the same millisecond: a source before none, so a landing and its page view are one visit", () => {
     const start = Int32Array.from([0, 2]);
     const out = attributeVisits({

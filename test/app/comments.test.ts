@@ -141,7 +141,7 @@ describe("/guardrail comments", () => {
     expect(h.db.prepare("SELECT count(*) AS n FROM overrides").get()).toEqual({ n: 0 });
   });
 
-  it("help and unknown commands answer with the help text (no permission needed)", async () => {
+  it("help answers anyone; an unknown command is explained only to people with write permission", async () => {
     const comments: any[] = [];
     const gh = nock(API)
       .post(`/repos/${REPO}/issues/comments/777/reactions`, { content: "+1" })
@@ -152,11 +152,35 @@ describe("/guardrail comments", () => {
       .reply(201, {})
       .post(`/repos/${REPO}/issues/9/comments`, (b) => (comments.push(b), true))
       .reply(201, {});
+    const perm = permission("maria", "write");
     await deliver(h.probot, "issue_comment", commentPayload(9, "/guardrail help"));
     await deliver(h.probot, "issue_comment", commentPayload(9, "/guardrail frobnicate"));
     expect(gh.isDone()).toBe(true);
+    expect(perm.isDone()).toBe(true);
     expect(comments[0].body).toContain("`/guardrail override <reason>`");
     expect(comments[1].body).toMatch(/^I don't know `\/guardrail frobnicate`/);
+
+    // A drive-by commenter typing nonsense (at any length) gets a reaction and no reply.
+    const guestPerm = permission("guest", "read");
+    const confused = nock(API).post(`/repos/${REPO}/issues/comments/777/reactions`, { content: "confused" }).reply(201, {});
+    await deliver(h.probot, "issue_comment", commentPayload(9, `/guardrail @everyone${"x".repeat(5000)}`, { login: "guest" }));
+    expect(guestPerm.isDone() && confused.isDone()).toBe(true);
+    expect(comments.length).toBe(2);
+  });
+
+  it("an unknown command's reply is short and inert, whatever was typed", async () => {
+    const comments: any[] = [];
+    permission("maria", "write");
+    nock(API)
+      .post(`/repos/${REPO}/issues/comments/777/reactions`, { content: "confused" })
+      .reply(201, {})
+      .post(`/repos/${REPO}/issues/9/comments`, (b) => (comments.push(b), true))
+      .reply(201, {});
+    await deliver(h.probot, "issue_comment", commentPayload(9, `/guardrail @octocat\`[x](https://evil.example)${"y".repeat(5000)}`));
+    const body: string = comments[0].body;
+    expect(body.length).toBeLessThanOrEqual(2000);
+    // The word is in a code span (mentions and links inert there) and cut to 40 characters.
+    expect(body.startsWith("I don't know ``/guardrail @octocat`[x](https://evil.example)yyyyy…``.")).toBe(true);
   });
 
   it("ignores bots (itself included), plain issues, edits and ordinary comments", async () => {

@@ -39,6 +39,7 @@ describe("guardrail.config.yml", () => {
     const cfg = parseConfig(undefined);
     expect(cfg.metrics!.map((m) => m.name)).toEqual([
       "daily_visitors",
+      "visits",
       "website_hits",
       "daily_logged_in_users",
       "signups",
@@ -97,5 +98,19 @@ describe("--db on read-only commands", () => {
       expect(run.stderr).toBe(`guardrail: ${missing}: no Guardrail database here (expected the file that guardrail ingest wrote; check --db or GUARDRAIL_DB).\n`);
       expect(fs.existsSync(missing)).toBe(false);
     }
+  });
+});
+
+describe("time zones in the configuration", () => {
+  it("takes a zone at the top and per dataset, and names the field of an unknown zone", () => {
+    const cfg = parseConfig({ timezone: "America/Los_Angeles", datasets: { berlin: { timezone: "Europe/Berlin", naive_timestamps: "utc" } } });
+    expect(resolveDataset(cfg, "default")).toMatchObject({ timezone: "America/Los_Angeles", naive_timestamps: "local" });
+    expect(resolveDataset(cfg, "berlin")).toMatchObject({ timezone: "Europe/Berlin", naive_timestamps: "utc" });
+    expect(resolveDataset(parseConfig({}), "default").timezone).toBe("UTC");
+    const file = writeTemp("datasets:\n  shop:\n    timezone: Pacific Time\n");
+    expect(() => loadConfig(file)).toThrow(
+      `${file}: field datasets.shop.timezone: an IANA time-zone name such as UTC, America/Los_Angeles or Europe/Berlin.`,
+    );
+    expect(() => parseConfig({ naive_timestamps: "local-ish" })).toThrow(/field naive_timestamps/);
   });
 });

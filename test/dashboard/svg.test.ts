@@ -52,7 +52,7 @@ describe("reading the data", () => {
     expect(intradayHours(v({ hourly: { from: 10, to: 16, observed: 0, expected: 41, change: -1, z: -7.9, threshold: 4.3 } }))).toEqual({ from: 10, to: 16 });
     expect(intradayHours(v({}))).toBeNull();
     expect(intradayHours(v({ hourly: null }))).toBeNull();
-    expect(intradayHours(v({ hourly: { from: 16, to: 10 } }))).toBeNull();
+    expect(intradayHours(v({ hourly: { from: 16, to: 10, observed: 0, expected: 1, change: -1, z: -5, threshold: 4 } }))).toBeNull();
     expect(intradayHours(undefined)).toBeNull();
   });
 

@@ -155,6 +155,17 @@ describe("guardrail backtest", () => {
 });
 
 
+describe("guardrail report", () => {
+  it("adds per guardrail the smallest decline that fails at the day's volume, in the text and the JSON", async () => {
+    const s = seed(0.0402);
+    const json = JSON.parse((await run(["report", "--db", s.file, "--config", s.config, "--json"])).stdout);
+    expect(json.guardrail_power.signup_conversion_rate.one_day).toBeGreaterThanOrEqual(0.1);
+    expect(json.metrics.signup_conversion_rate.value).toBeCloseTo(0.04, 2); // the report itself is unchanged
+    const text = (await run(["report", "--db", s.file, "--config", s.config])).stdout;
+    expect(text).toMatch(/smallest decline that fails at this volume:\n- signup_conversion_rate: at this volume a one-day drop of \d+ %/);
+  });
+});
+
 describe("guardrail mark", () => {
   it("marks a day special: the next evaluation of it warns with the reason instead of failing", async () => {
     const s = seed(0.026);

@@ -239,20 +239,3 @@ describe("robust baselines", () => {
     hit.close();
   });
 });
-
-describe("the simulated aggregate", () => {
-  it("is what the contract levels hold: the hourly overall rows add up to the daily rows, per action", () => {
-    const rows = simulateDay({ visitorsPerDay: 5_000, seed: 3 }, "2026-06-24");
-    for (const a of ["page_visit", "signup", "purchase", "login"]) {
-      const hourly = rows.filter((r) => r.aggregation_level === "overall" && r.action_type === a).reduce((s, r) => s + r.m_total_events, 0);
-      const daily = rows.find((r) => r.aggregation_level === "daily" && r.action_type === a)!.m_total_events;
-      expect(hourly).toBe(daily);
-      expect(daily).toBeGreaterThan(0);
-    }
-    // And an outage empties exactly its hours.
-    const out = simulateDay({ visitorsPerDay: 5_000, seed: 3, incidents: [outage("2026-06-24", "purchase_conversion_rate", 10, 16)] }, "2026-06-24");
-    const purchasesAt = (h: number) => out.filter((r) => r.aggregation_level === "overall" && r.action_type === "purchase" && r.event_hour === h).reduce((s, r) => s + r.m_total_events, 0);
-    expect([10, 11, 12, 13, 14, 15].map(purchasesAt)).toEqual([0, 0, 0, 0, 0, 0]);
-    expect(purchasesAt(9) + purchasesAt(16)).toBeGreaterThan(0);
-  });
-});

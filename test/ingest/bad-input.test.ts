@@ -96,7 +96,7 @@ describe("bad input", () => {
   it("wrong type → exit 3", async () => {
     const { db, batch } = await withPublishedDay();
     expect(await guardrail("ingest", join(BAD, "wrong-type.ndjson"), "--db", db, "--json")).toBe(3);
-    expect(JSON.parse(out).rejects_sample).toEqual([{ line: 2, reason: 'logged_out_user_id: expected a signed 64-bit integer, got "not-a-number".' }]);
+    expect(JSON.parse(out).rejects_sample).toEqual([{ line: 2, reason: "logged_out_user_id: expected a 64-bit integer (signed or unsigned) or a string of 1–128 characters, got 12.5." }]);
     expect(oneLine()).toMatch(/wrong-type\.ndjson line 2/);
     assertStillPublished(db, batch);
   });
@@ -175,15 +175,15 @@ describe("bad input", () => {
     assertStillPublished(db, batch);
   });
 
-  it("an id beyond int64 written as a JSON number is quoted as written, not as JSON.parse rounded it", async () => {
+  it("an id beyond 64 bits written as a JSON number is quoted as written, not as JSON.parse rounded it", async () => {
     const dir = tmpDir();
     const db = join(dir, "g.db");
     const lines = readFileSync(join(BAD, "good.ndjson"), "utf8").trim().split("\n");
-    lines[1] = lines[1].replace(/"logged_out_user_id":\s*-?\d+/, '"logged_out_user_id":12345678901234567891');
+    lines[1] = lines[1].replace(/"logged_out_user_id":\s*-?\d+/, '"logged_out_user_id":123456789012345678901');
     const file = writeFile(dir, "big.ndjson", lines.join("\n") + "\n");
     expect(await guardrail("ingest", file, "--db", db, "--json")).toBe(3);
     expect(JSON.parse(out).rejects_sample).toEqual([
-      { line: 2, reason: "logged_out_user_id: expected a signed 64-bit integer, got 12345678901234567891." },
+      { line: 2, reason: "logged_out_user_id: expected a 64-bit integer (signed or unsigned) or a string of 1–128 characters, got 123456789012345678901." },
     ]);
   });
 

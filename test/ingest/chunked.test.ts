@@ -82,6 +82,27 @@ describe("parallel parse of one large NDJSON file (compiled workers)", () => {
     expect(dups.filter((d) => d.reason.endsWith("of line 21.") || d.reason.endsWith("of line 22."))).toHaveLength(2);
   }, 60_000);
 
+  it("counts opaque and unsigned ids exactly when two workers parse the file", async () => {
+    const dir = tmpDir();
+    // 600 visitors of mixed id forms, each with several events spread over the file (so over many chunks and batches).
+    const idOf = (k: number) =>
+      k % 3 === 0 ? `cookie-${k}.${"z".repeat(k % 50)}` : k % 3 === 1 ? (18446744073709551615n - BigInt(k)).toString() : String(-k);
+    const lines: string[] = [];
+    for (let i = 0; i < 3000; i++) lines.push(ndjsonLine(event(i, DS, { logged_out_user_id: idOf(i % 600), user_id: i % 7 === 0 ? idOf(i % 600) : null })));
+    const file = writeFile(dir, "ids.ndjson", lines.join("\n") + "\n");
+    expect(Buffer.byteLength(lines.join("\n"))).toBeGreaterThan(8 * 8192);
+    const a = openDb(join(tmpDir(), "a.db"));
+    const inThread = await ingestFiles(a, cfg, [file]);
+    const b = openLibDb(join(tmpDir(), "b.db"));
+    const parallel = await lib.ingestFiles(b, cfg, [file]);
+    expect(parallel.rows_loaded).toBe(3000);
+    expect(dump(b)).toEqual(dump(a));
+    const daily = b.prepare(`SELECT SUM(m_unique_visitors) AS n FROM agg_website_events WHERE aggregation_level = 'daily'`).get() as { n: number };
+    const exact = b.prepare(`SELECT COUNT(*) AS n FROM (SELECT DISTINCT action_type, logged_out_user_id FROM fct_website_events)`).get() as { n: number };
+    expect(daily.n).toBe(exact.n);
+    expect(inThread.rows_loaded).toBe(3000);
+  }, 60_000);
+
   it("decodes large chunks in pieces without splitting a line or a UTF-8 character", async () => {
     process.env.GUARDRAIL_INGEST_CHUNK_BYTES = String(256 * 1024); // several 64 KB pieces per chunk
     try {

@@ -127,6 +127,11 @@ export interface RawRow {
   other_properties?: string;
 }
 
+/** Whether an id is stored as a JSON integer (a signed 64-bit one) rather than a JSON string. */
+function isInt64(id: string): boolean {
+  return /^-?\d{1,19}$/.test(id) && BigInt(id) >= -(2n ** 63n) && BigInt(id) < 2n ** 63n;
+}
+
 /** Stages rows under a batch exactly as the ingest does: one raw block built by BlockBuilder, written by BlockStager. */
 export function stageRows(db: DB, batchId: number, rows: RawRow[], opts: { first?: number; lineBase?: number; dropped?: number[] } = {}): BlockStager {
   const dict: string[] = [];
@@ -136,7 +141,9 @@ export function stageRows(db: DB, batchId: number, rows: RawRow[], opts: { first
     builder.row(
       r.line,
       r.user_id ?? null,
+      !isInt64(r.user_id ?? "0"),
       r.logged_out_user_id,
+      !isInt64(r.logged_out_user_id),
       code(r.action_type ?? "page_visit"),
       code(r.dim_hostname ?? "www.a.com"),
       code(r.dim_country ?? "US"),

@@ -107,7 +107,7 @@ describe("ingest: row checks", () => {
     evs[7] = { ...evs[7], dim_country: null };
     evs[9] = { ...evs[9], event_timestamp: "2024-05-02T00:00:00Z" };
     evs[11] = { ...evs[11], ds: "2024-05-02" };
-    evs[13] = { ...evs[13], logged_out_user_id: "9223372036854775808" };
+    evs[13] = { ...evs[13], logged_out_user_id: "18446744073709551616" }; // 2^64, as a JSON number
     const lines = evs.map(ndjsonLine);
     lines.push(lines[0]); // exact duplicate of line 1 → line 21
     lines.push("{not json"); // line 22
@@ -124,7 +124,7 @@ describe("ingest: row checks", () => {
     expect(reasons[8]).toMatch(/dim_country is empty/);
     expect(reasons[10]).toMatch(/outside the partition day 2024-05-01/);
     expect(reasons[12]).toMatch(/ds 2024-05-02 differs/);
-    expect(reasons[14]).toMatch(/logged_out_user_id: expected a signed 64-bit integer/);
+    expect(reasons[14]).toMatch(/logged_out_user_id: expected a 64-bit integer \(signed or unsigned\) or a string/);
     expect(reasons[21]).toMatch(/duplicate event key .* of line 1\./);
     expect(reasons[22]).toMatch(/malformed JSON/);
     const byName = Object.fromEntries(r.checks.map((c) => [c.name, c]));

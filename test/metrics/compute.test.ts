@@ -61,6 +61,7 @@ describe("computeMetrics", () => {
           { kind: "count", name: "logins", actions: ["login"] },
           { kind: "count", name: "engaged_events", actions: ["watch_video", "signup"], breakdowns: ["dim_channel"] },
           { kind: "count", name: "users", measure: "unique_users", breakdowns: ["dim_hostname"] },
+          { kind: "count", name: "landing_visits", actions: ["page_visit"], measure: "visits", breakdowns: ["dim_channel"] },
           { kind: "ratio", name: "watchers_per_login", numerator: "video_watchers", denominator: "logins", breakdowns: ["dim_device_brand"] },
         ],
       }),
@@ -70,6 +71,15 @@ describe("computeMetrics", () => {
     const report = computeMetrics(cfg, DS, aggRows(events, channels));
     expectMatchesSql(report, cfg, events, channels);
     expect(report.metrics.users.breakdown.dim_app_version).toBeUndefined();
+  });
+
+  it("leaves visits undefined for an aggregate without m_visits (built before visits, or a warehouse export without it)", () => {
+    const cfg = defaultDatasetConfig();
+    const { events, channels } = makeEvents(DS, 500, 3);
+    const rows = aggRows(events, channels).map((r) => ({ ...r, m_visits: null }));
+    const report = computeMetrics(cfg, DS, rows);
+    expect(report.metrics.visits.value).toBeNull();
+    expect(report.metrics.website_hits.value).toBe(events.filter((e) => e.action_type === "page_visit").length);
   });
 
   it("gives a zero denominator the value null (undefined), never NaN or 0", () => {

@@ -1,6 +1,6 @@
 /** `guardrail backtest --from D --to D` (docs/cli.md): replay days as if each were today. */
 import type { RegisterCommand } from "./types.js";
-import { addGlobalOptions, makeContext, type GlobalOptions } from "../common.js";
+import { addGlobalOptions, makeContext, parseAsOf, type GlobalOptions } from "../common.js";
 import { backtest as runBacktest, type BacktestResult } from "../../evaluate/index.js";
 import { powerLines } from "../../present/verdict-text.js";
 
@@ -10,10 +10,12 @@ export const backtest: RegisterCommand = (program, setExit) => {
       .command("backtest")
       .description("evaluate every day of a range as if it were today (nothing is stored) to measure the false-alarm rate")
       .requiredOption("--from <date>", "first day (YYYY-MM-DD)")
-      .requiredOption("--to <date>", "last day (YYYY-MM-DD)"),
-  ).action((o: GlobalOptions & { from: string; to: string }) => {
+      .requiredOption("--to <date>", "last day (YYYY-MM-DD)")
+      .option("--as-of <timestamp>", "no day is judged later than this time (default: each day as its end)"),
+  ).action((o: GlobalOptions & { from: string; to: string; asOf?: string }) => {
+    const asOf = parseAsOf(o.asOf);
     const ctx = makeContext(o, { existingDb: true });
-    const result = runBacktest(ctx.db(), ctx.dataset, { from: o.from, to: o.to });
+    const result = runBacktest(ctx.db(), ctx.dataset, { from: o.from, to: o.to, asOf });
     ctx.out(renderBacktest(result), result);
     setExit(0);
   });

@@ -7,7 +7,7 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { addGlobalOptions, makeContext } from "../common.js";
-import { fmtValue } from "../../present/format.js";
+import { fmtValue, verdictLabel } from "../../present/format.js";
 import { intFlag } from "./fixtures.js";
 import { generateFixtures, parseIncident, type CanarySpec, type Incident } from "../../fixtures/generate.js";
 import { judgeCanaryForSha, recordCanaryJudgement, type CanaryJudgement } from "../../canary/index.js";
@@ -171,10 +171,10 @@ function formatReport(report: Report, metrics: MetricDef[]): string {
   ]);
   const out = [`Report for ${report.ds} (dataset ${report.dataset})`, table(["metric", "value", "of"], rows)];
   // The four questions of the team: where visitors come from, on what, and how signups convert per device.
-  const visitors = report.metrics.daily_visitors?.breakdown ?? {};
-  for (const dim of ["dim_channel", "dim_country", "dim_device_brand"]) {
-    const values = Object.entries(visitors[dim] ?? {}).sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0)).slice(0, 6);
-    if (values.length) out.push(`daily_visitors by ${dim}: ${values.map(([k, v]) => `${k} ${num(v)}`).join(", ")}`);
+  // Where people come from is a property of the visit (docs/metrics.md, "Channels and visits"): visits by channel add up to the total.
+  for (const [metric, dim] of [["visits", "dim_channel"], ["daily_visitors", "dim_country"], ["daily_visitors", "dim_device_brand"]]) {
+    const values = Object.entries(report.metrics[metric]?.breakdown?.[dim] ?? {}).sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0)).slice(0, 6);
+    if (values.length) out.push(`${metric} by ${dim}: ${values.map(([k, v]) => `${k} ${num(v)}`).join(", ")}`);
   }
   const byDevice = report.metrics.signup_conversion_rate?.breakdown?.dim_device_brand;
   if (byDevice) out.push(`signup_conversion_rate by dim_device_brand: ${Object.entries(byDevice).map(([k, v]) => `${k} ${pct(v)}`).join(", ")}`);
@@ -186,7 +186,7 @@ function formatEvaluation(e: Evaluation, metrics: MetricDef[]): string {
   const value = (name: string, x: number | null) => (ratio.has(name) ? pct(x) : num(x));
   const rows = e.verdicts.map((v) => [
     `${v.metric}${v.guardrail ? " *" : ""}`,
-    v.verdict.toUpperCase(),
+    verdictLabel(v),
     value(v.metric, v.observed),
     value(v.metric, v.expected),
     signedPct(v.change),

@@ -1,8 +1,8 @@
 /** `guardrail evaluate [--ds D]` (docs/cli.md): verdicts vs the seasonal baseline. */
 import type { RegisterCommand } from "./types.js";
-import { addGlobalOptions, makeContext, type GlobalOptions } from "../common.js";
+import { addGlobalOptions, makeContext, parseAsOf, type GlobalOptions } from "../common.js";
 import { evaluateDay, type DayEvaluation } from "../../evaluate/index.js";
-import { fmtSigned, fmtValue } from "../../present/format.js";
+import { fmtSigned, fmtValue, verdictLabel } from "../../present/format.js";
 import { powerLines } from "../../present/verdict-text.js";
 import type { VerdictKind } from "../../shared/types.js";
 import { dayAlerts, flushNotifications, freshnessEvent, notifyUrl, syncChat } from "../../alerts/index.js";
@@ -23,13 +23,16 @@ export const evaluate: RegisterCommand = (program, setExit) => {
     program
       .command("evaluate")
       .description("judge every metric of a day against the same weekday of previous weeks (exit 0 pass/warn, 1 fail, 3 no data)")
-      .option("--ds <date>", "day to judge (default: the newest loaded day)"),
-  ).action(async (o: GlobalOptions & { ds?: string }) => {
+      .option("--ds <date>", "day to judge (default: the newest loaded day)")
+      .option("--as-of <timestamp>", "judge as of this time (staleness, and which days had ended); default now"),
+  ).action(async (o: GlobalOptions & { ds?: string; asOf?: string }) => {
+    const asOf = parseAsOf(o.asOf);
     const ctx = makeContext(o, { existingDb: true });
-    const e = evaluateDay(ctx.db(), ctx.dataset, { ds: o.ds });
+    const e = evaluateDay(ctx.db(), ctx.dataset, { ds: o.ds, asOf });
     ctx.out(renderEvaluation(e, ctx.dataset.metrics.map((m) => [m.name, m.kind] as const)), e);
     setExit(evaluateExitCode(e.status));
-    await alertChat(ctx, ctx.db(), e);
+    // Re-reading history as of a past time tells nobody anything new.
+    if (!asOf) await alertChat(ctx, ctx.db(), e);
   });
 };
 
@@ -77,7 +80,7 @@ export function renderEvaluation(e: DayEvaluation, kinds: ReadonlyArray<readonly
       fmtValue(v.expected, kind),
       v.change === null ? "–" : `${fmtSigned(v.change * 100)} %`,
       v.z === null ? "–" : fmtSigned(v.z),
-      v.verdict.toUpperCase(),
+      verdictLabel(v),
     ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

@@ -6,7 +6,7 @@
  */
 import { CommanderError } from "commander";
 import type { RegisterCommand } from "./types.js";
-import { addJsonOption, toJson } from "../common.js";
+import { addJsonOption, parseAsOf, toJson } from "../common.js";
 import { UserError } from "../../shared/errors.js";
 import { parseGateQuery, GATE_PATH } from "../../http/gate-route.js";
 import type { GateAnswer } from "../../shared/types.js";
@@ -19,6 +19,7 @@ interface GateCliOptions {
   failOnUnknown?: boolean;
   timeout: string;
   json?: boolean;
+  asOf?: string;
 }
 
 const STATES = new Set(["open", "blocked", "unknown"]);
@@ -49,8 +50,9 @@ function gateUrl(base: string, repo: string, sha: string): URL {
 }
 
 /** Calls the HTTP gate; every failure becomes one sentence (exit 3). */
-export async function fetchGate(base: string, token: string, repo: string, sha: string, timeoutMs: number): Promise<GateAnswer> {
+export async function fetchGate(base: string, token: string, repo: string, sha: string, timeoutMs: number, asOf?: Date): Promise<GateAnswer> {
   const url = gateUrl(base, repo, sha);
+  if (asOf) url.searchParams.set("as_of", asOf.toISOString());
   const where = `${url.origin}${url.pathname}`;
   let res: Response;
   try {
@@ -92,7 +94,8 @@ export const gate: RegisterCommand = (program, setExit) => {
     .option("--url <url>", "the bot's base URL (default $GUARDRAIL_URL)")
     .option("--token <token>", "the read token (default $GUARDRAIL_READ_TOKEN)")
     .option("--fail-on-unknown", "exit 1 instead of 2 when there is no verdict")
-    .option("--timeout <seconds>", "give up after this many seconds", "30");
+    .option("--timeout <seconds>", "give up after this many seconds", "30")
+    .option("--as-of <timestamp>", "decide as of this time (staleness and which days had ended); default now");
   addJsonOption(cmd);
   // A usage error here (an unknown flag, a missing value) is an error of the gate: exit 3, not 2 (unknown).
   cmd.exitOverride((err) => {
@@ -107,7 +110,13 @@ export const gate: RegisterCommand = (program, setExit) => {
     if (!token) throw gateError("no read token: pass --token or set $GUARDRAIL_READ_TOKEN.");
     const timeout = Number(opts.timeout);
     if (!Number.isFinite(timeout) || timeout <= 0) throw gateError(`--timeout "${opts.timeout}": expected a positive number of seconds.`);
-    const answer = await fetchGate(url, token, parsed.repo, parsed.sha, timeout * 1000);
+    let asOf: Date | undefined;
+    try {
+      asOf = parseAsOf(opts.asOf);
+    } catch (err) {
+      throw gateError((err as Error).message);
+    }
+    const answer = await fetchGate(url, token, parsed.repo, parsed.sha, timeout * 1000, asOf);
     process.stdout.write(opts.json ? toJson(answer) + "\n" : renderGate(answer));
     setExit(exitCodeFor(answer.state, !!opts.failOnUnknown));
   });

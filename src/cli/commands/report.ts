@@ -1,7 +1,7 @@
 import type { RegisterCommand } from "./types.js";
-import { addGlobalOptions, makeContext, type GlobalOptions } from "../common.js";
+import { addGlobalOptions, makeContext, parseAsOf, type GlobalOptions } from "../common.js";
 import { UserError } from "../../shared/errors.js";
-import { isValidDs, DS_BOUNDS } from "../../shared/dates.js";
+import { addDays, dsInZone, isValidDs, DS_BOUNDS } from "../../shared/dates.js";
 import { loadReport } from "../../metrics/compute.js";
 import { renderReport } from "../../metrics/render.js";
 import { dayStatus } from "../../store/partitions.js";
@@ -14,12 +14,15 @@ export const report: RegisterCommand = (program, setExit) => {
     program
       .command("report")
       .description("metric values and breakdowns of a published day (default: the latest)")
-      .option("--ds <date>", "the day, YYYY-MM-DD (default: the latest published day)"),
-  ).action((opts: GlobalOptions & { ds?: string }) => {
+      .option("--ds <date>", "the day, YYYY-MM-DD (default: the latest published day)")
+      .option("--as-of <timestamp>", "default day: the latest published day that had ended by this time (default now)"),
+  ).action((opts: GlobalOptions & { ds?: string; asOf?: string }) => {
     if (opts.ds !== undefined && !isValidDs(opts.ds)) throw new UserError(`--ds ${opts.ds}: expected a date YYYY-MM-DD ${DS_BOUNDS}.`);
+    const asOf = parseAsOf(opts.asOf);
     const ctx = makeContext(opts, { existingDb: true });
     const db = ctx.db();
-    const r = loadReport(db, ctx.dataset.name, opts.ds);
+    const atMost = asOf ? addDays(dsInZone(asOf.getTime(), ctx.dataset.timezone), -1) : undefined;
+    const r = loadReport(db, ctx.dataset.name, opts.ds, atMost);
     if (!r) {
       if (!opts.ds) throw new UserError(`dataset ${ctx.dataset.name} has no published data yet; ingest a day first (guardrail ingest FILE).`);
       const why = dayStatus(db, ctx.dataset.name, opts.ds) === "rejected" ? " (its audit failed, so it was not published)" : "";

@@ -11,6 +11,7 @@ import { ownerStart } from "./009-owner-start.js";
 import { canary } from "./010-canary.js";
 import { visits } from "./011-visits.js";
 import { markedDays } from "./012-marked-days.js";
+import { partialDays } from "./013-partial-days.js";
 
 /** In version order. A migration, once shipped, is never edited: add a new one. */
-export const MIGRATIONS: Migration[] = [core, evaluations, github, gate, service, alerts, rawBlocks, prHeads, ownerStart, canary, visits, markedDays];
+export const MIGRATIONS: Migration[] = [core, evaluations, github, gate, service, alerts, rawBlocks, prHeads, ownerStart, canary, visits, markedDays, partialDays];
