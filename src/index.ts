@@ -7,10 +7,8 @@ import type { ApplicationFunction, ApplicationFunctionOptions, Probot } from "pr
 import type { AppDeps } from "./app/deps.js";
 import { openDb } from "./store/db.js";
 import { loadConfig } from "./config/load.js";
-import { registerAppHandlers } from "./app/handlers.js";
+import { registerAppHandlers } from "./app/handlers/index.js";
 import type { AppOptions } from "./app/pr-check.js";
-import { registerDeployGate } from "./app/deploy-gate.js";
-import { registerPushHandler } from "./app/push.js";
 import { registerRoutes } from "./http/routes.js";
 import { startBackground } from "./jobs/background.js";
 import { isUserError } from "./shared/errors.js";
@@ -20,9 +18,11 @@ import { instrumentApp } from "./app/instrument.js";
 import { metricsPortFromEnv } from "./http/metrics-route.js";
 
 export { reposForDataset, recordRepo, isOverridden } from "./store/repos.js";
-export { refreshPullRequestChecks, publishRegressionChecks } from "./app/pr-check.js";
+export { refreshPullRequestChecks } from "./app/pr-check.js";
+export { publishRegressionChecks } from "./app/regression.js";
+export { buildRepoView, decide } from "./gate/index.js";
 export { findSuspects } from "./suspects/index.js";
-export { revertedShas } from "./github/pulls.js";
+export { revertedShas } from "./app/reverts.js";
 export { linkSecretFromEnv };
 
 export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): AppDeps {
@@ -43,8 +43,6 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): ApplicationF
     redactLoggerOutput(app.log);
     instrumentApp(app);
     registerAppHandlers(app, deps, options);
-    registerDeployGate(app, deps);
-    registerPushHandler(app, deps, options);
     if (addHandler) registerRoutes(addHandler, app, deps);
     if (options.background !== false) {
       const stopBackground = startBackground(app, deps);

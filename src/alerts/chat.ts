@@ -4,7 +4,8 @@
  */
 import type { Verdict } from "../shared/types.js";
 import { failingGuardrails } from "./plan.js";
-import { formatChange, formatValue, hoursText, isRatio, segmentLabel, topSegment } from "./format.js";
+import { hoursText, segmentLabel, topSegment } from "./format.js";
+import { fmtChange, fmtShare, fmtValue, fmtZ, kindOf } from "../present/format.js";
 import { auditTitle, failedCheckNames, staleTitle } from "./render.js";
 import type { AlertEvent, IncidentDecision, RenderContext } from "./types.js";
 import { chatText } from "../present/neutralise.js";
@@ -19,7 +20,7 @@ export const escapeMrkdwn = chatText;
 
 function segmentText(v: Verdict): string {
   const s = topSegment(v);
-  return s ? `${segmentLabel(s)} (${Math.round(s.contribution * 100)} % of the decline)` : "site-wide";
+  return s ? `${segmentLabel(s)} (${fmtShare(s.contribution)} of the decline)` : "site-wide";
 }
 
 function message(title: string, fields: [string, string][], detail: string, ctx: RenderContext): ChatMessage {
@@ -44,11 +45,11 @@ export function buildChatMessage(decision: IncidentDecision, event: AlertEvent, 
       const failing = failingGuardrails(ev, ctx.enforcement);
       const v = failing[0];
       if (!v) return null;
-      const ratio = isRatio(v, ctx.ratioMetrics);
-      const title = `Guardrail breach: ${v.metric} ${formatChange(v.change)} on ${ev.ds}`;
+      const kind = kindOf(v, ctx.kinds);
+      const title = `Guardrail breach: ${v.metric} ${fmtChange(v.change)} on ${ev.ds}`;
       const fields: [string, string][] = [
         ["Metric", failing.map((f) => f.metric).join(", ")],
-        ["Change", `${formatChange(v.change)} (${formatValue(v.observed, ratio)} vs ${formatValue(v.expected, ratio)} expected)`],
+        ["Change", `${fmtChange(v.change)} (${fmtValue(v.observed, kind)} vs ${fmtValue(v.expected, kind)} expected)`],
         ["Segment", segmentText(v)],
         ["Dataset", `${ev.dataset}, ${ev.ds}`],
       ];
@@ -56,11 +57,11 @@ export function buildChatMessage(decision: IncidentDecision, event: AlertEvent, 
     }
     const enforced = ev.verdicts.filter((v) => v.guardrail && v.enforced !== false);
     const v = enforced[0];
-    const ratio = v ? isRatio(v, ctx.ratioMetrics) : false;
+    const kind = v ? kindOf(v, ctx.kinds) : "count";
     const fields: [string, string][] = v
       ? [
           ["Metric", enforced.map((f) => f.metric).join(", ")],
-          ["Change", `${formatChange(v.change)} (${formatValue(v.observed, ratio)} vs ${formatValue(v.expected, ratio)} expected)`],
+          ["Change", `${fmtChange(v.change)} (${fmtValue(v.observed, kind)} vs ${fmtValue(v.expected, kind)} expected)`],
           ["Segment", "site-wide"],
           ["Dataset", `${ev.dataset}, ${ev.ds}`],
         ]

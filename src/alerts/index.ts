@@ -9,15 +9,16 @@
  * - on the service timer and in `guardrail evaluate`: `freshnessEvent(db, cfg, now)`.
  * Datasets without a repo get their chat messages through `syncChat(deps, event)`.
  */
-import type { AppDeps } from "../app/deps.js";
+import type { ViewDeps } from "../gate/view.js";
 import { resolveDataset } from "../config/load.js";
 import { dashboardLink } from "../shared/links.js";
+import { keyedLock } from "../shared/lock.js";
 import type { Octokit } from "../github/octokit.js";
 import { httpStatus } from "../github/octokit.js";
 import { closeIssue, commentOnIssue, createIncidentIssue, ensureIncidentLabel, findIncidentIssue, issueHasComment } from "../github/incidents.js";
 import { findSuspects } from "../suspects/index.js";
-import type { CheckResult, Evaluation } from "../shared/types.js";
-import { eventDataset, evaluationOutcome, planIncident, type Enforcement } from "./plan.js";
+import type { CheckResult, Evaluation, MetricKind, RepoName } from "../shared/types.js";
+import { eventDataset, evaluationOutcome, failingGuardrails, planIncident, type Enforcement } from "./plan.js";
 import { dayMarker, incidentMarker, renderComment, renderIssue } from "./render.js";
 import { buildChatMessage } from "./chat.js";
 import { defaultNotifier, stderrLog, type DeliveryResult, type Notifier } from "./notifier.js";
@@ -32,7 +33,7 @@ export { buildChatMessage, type ChatMessage } from "./chat.js";
 export { openIncidents } from "../store/incidents.js";
 export { INCIDENT_LABEL } from "../github/incidents.js";
 
-export type AlertDeps = Pick<AppDeps, "db" | "config" | "publicUrl" | "linkSecret"> & {
+export type AlertDeps = ViewDeps & {
   /** Chat delivery (default: one notifier per process). */
   notifier?: Notifier;
   log?: AlertLog;
@@ -40,15 +41,6 @@ export type AlertDeps = Pick<AppDeps, "db" | "config" | "publicUrl" | "linkSecre
   env?: Record<string, string | undefined>;
 };
 
-/** A repo as "owner/name", or an object carrying it. */
-export type RepoRef = string | { owner: string; repo: string } | { full_name: string } | { fullName: string };
-
-function repoName(r: RepoRef): string {
-  if (typeof r === "string") return r;
-  if ("full_name" in r) return r.full_name;
-  if ("fullName" in r) return r.fullName;
-  return `${r.owner}/${r.repo}`;
-}
 
 /** breach when an enforced guardrail fails, else recovery (which only closes an open incident when the data was judged). */
 export function eventFromEvaluation(evaluation: Evaluation): AlertEvent {
@@ -65,13 +57,8 @@ export function dayAlerts(
 
 /** The dataset's webhook: its own `notify_url` (or the config's top-level one), else GUARDRAIL_NOTIFY_URL. */
 export function notifyUrl(deps: Pick<AlertDeps, "config" | "env">, dataset: string): string | null {
-  let own: string | undefined;
-  try {
-    own = resolveDataset(deps.config, dataset).notify_url;
-  } catch {
-    own = undefined;
-  }
-  return own || (deps.env ?? process.env).GUARDRAIL_NOTIFY_URL || null;
+  // Every dataset name resolves (unknown ones take the defaults); only a malformed name throws, and none reaches here from the store.
+  return resolveDataset(deps.config, dataset).notify_url || (deps.env ?? process.env).GUARDRAIL_NOTIFY_URL || null;
 }
 
 /** Fire-and-forget: returns at once; null when no webhook is configured. */
@@ -81,33 +68,21 @@ export function notify(deps: AlertDeps, dataset: string, message: unknown, label
   return (deps.notifier ?? defaultNotifier()).send(url, message, label);
 }
 
-/** The repo's `metrics.<name>.enforce` overrides, either way. */
-function enforcementOf(repoConfig: RepoAlertConfig | null | undefined): Enforcement {
-  const out = new Map<string, boolean>();
-  for (const [name, o] of Object.entries(repoConfig?.metrics ?? {})) if (typeof o?.enforce === "boolean") out.set(name, o.enforce);
-  return out;
-}
-
-function ratioMetrics(deps: Pick<AlertDeps, "config">): Set<string> | undefined {
-  const metrics = deps.config.metrics;
-  return metrics ? new Set(metrics.filter((m) => m.kind === "ratio").map((m) => m.name)) : undefined;
+/** Each metric's kind from the dataset's definitions (the issue and chat show ratios as percentages). */
+function kindsOf(deps: Pick<AlertDeps, "config">, dataset: string): Record<string, MetricKind> {
+  return Object.fromEntries(resolveDataset(deps.config, dataset).metrics.map((m) => [m.name, m.kind]));
 }
 
 function dashboardUrl(deps: AlertDeps, dataset: string, ds: string | undefined): string | undefined {
   return dashboardLink(deps, dataset, ds) ?? undefined;
 }
 
-/** H5's suspects, shown in the issue; a store without their tables simply shows none. */
-function suspectLines(deps: AlertDeps, repo: string, evaluation: Evaluation, log: AlertLog): SuspectLine[] {
-  try {
-    return findSuspects(deps.db, repo, evaluation.dataset, evaluation).map((s) => ({
-      text: `${s.sha ? `commit ${s.sha}` : `release ${s.ref ?? s.version}`}${s.version ? ` (app_version ${s.version})` : ""}: ${s.evidence}`,
-      pulls: s.prs.map((p) => ({ number: p.number, title: p.title, url: p.url })),
-    }));
-  } catch (err) {
-    log.warn(`guardrail alerts: suspects for ${repo} unavailable (${err instanceof Error ? err.message : String(err)})`);
-    return [];
-  }
+/** The suspects of the failing guardrails the repo enforces, shown in the issue. */
+function suspectLines(deps: AlertDeps, repo: string, evaluation: Evaluation, enforcement: Enforcement | null | undefined): SuspectLine[] {
+  return findSuspects(deps.db, repo, evaluation.dataset, evaluation, failingGuardrails(evaluation, enforcement)).map((s) => ({
+    text: `${s.sha ? `commit ${s.sha}` : `release ${s.ref ?? s.version}`}${s.version ? ` (app_version ${s.version})` : ""}: ${s.evidence}`,
+    pulls: s.prs.map((p) => ({ number: p.number, title: p.title, url: p.url })),
+  }));
 }
 
 function eventDs(event: AlertEvent, d: IncidentDecision): string | undefined {
@@ -118,18 +93,7 @@ function eventDs(event: AlertEvent, d: IncidentDecision): string | undefined {
 }
 
 /** One lifecycle at a time per target + dataset, so two concurrent callers never open two issues. */
-const locks = new Map<string, Promise<unknown>>();
-async function withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const prev = locks.get(key) ?? Promise.resolve();
-  const run = prev.then(fn, fn);
-  const tail = run.catch(() => undefined);
-  locks.set(key, tail);
-  try {
-    return await run;
-  } finally {
-    if (locks.get(key) === tail) locks.delete(key);
-  }
-}
+const withLock = keyedLock();
 
 /**
  * Chat side of an event: the dataset-wide lifecycle (repo '' in `incidents`),
@@ -144,7 +108,7 @@ export function syncChat(deps: AlertDeps, event: AlertEvent): { decisions: Incid
   const deliveries: Promise<DeliveryResult>[] = [];
   for (const d of decisions) {
     applyDecision(deps.db, CHAT_TARGET, dataset, d, null);
-    const ctx: RenderContext = { dashboardUrl: dashboardUrl(deps, dataset, eventDs(event, d)), ratioMetrics: ratioMetrics(deps) };
+    const ctx: RenderContext = { dashboardUrl: dashboardUrl(deps, dataset, eventDs(event, d)), kinds: kindsOf(deps, dataset) };
     const msg = buildChatMessage(d, event, ctx);
     if (msg) deliveries.push((deps.notifier ?? defaultNotifier()).send(url, msg, `${d.kind} ${d.type === "open" ? "alert" : "resolution"} for dataset ${dataset}`));
   }
@@ -160,25 +124,25 @@ export function syncChat(deps: AlertDeps, event: AlertEvent): { decisions: Incid
 export async function syncIncident(
   octokit: Octokit,
   deps: AlertDeps,
-  repo: RepoRef,
+  repo: RepoName,
   repoConfig: RepoAlertConfig | null | undefined,
   event: AlertEvent,
 ): Promise<IncidentDecision[]> {
   const log = deps.log ?? stderrLog;
   syncChat(deps, event);
   if (repoConfig?.alerts?.issue === false) return [];
-  const full = repoName(repo);
+  const full = repo;
   const dataset = eventDataset(event);
-  const enforcement = enforcementOf(repoConfig);
+  const enforcement = repoConfig?.metrics;
   return withLock(`${full}\0${dataset}`, async () => {
     const states = loadIncidents(deps.db, full, dataset);
     const decisions = planIncident(states, event, enforcement);
     for (const d of decisions) {
       const ctx: RenderContext = {
         dashboardUrl: dashboardUrl(deps, dataset, eventDs(event, d)),
-        ratioMetrics: ratioMetrics(deps),
+        kinds: kindsOf(deps, dataset),
         enforcement,
-        suspects: "evaluation" in event && d.type !== "close" ? suspectLines(deps, full, event.evaluation, log) : undefined,
+        suspects: "evaluation" in event && d.type !== "close" ? suspectLines(deps, full, event.evaluation, enforcement) : undefined,
       };
       const number = await carryOut(octokit, deps, full, dataset, d, event, states[d.kind] ?? null, ctx);
       applyDecision(deps.db, full, dataset, d, number);

@@ -3,7 +3,9 @@
  * per-attempt timeout. The webhook URL is a secret (whoever has it can post to
  * the channel): it never appears in a log line or an error, only "chat webhook".
  */
-import type { AlertLog } from "./types.js";
+import { stderrLog, type Log as AlertLog } from "../shared/log.js";
+
+export { stderrLog };
 import { chatDeliveries } from "../shared/telemetry.js";
 
 export interface NotifierOptions {
@@ -24,11 +26,6 @@ export interface DeliveryResult {
   /** What the message was about, for logs ("breach notice for dataset default"). */
   label: string;
 }
-
-export const stderrLog: AlertLog = {
-  info: (msg) => process.stderr.write(msg + "\n"),
-  warn: (msg) => process.stderr.write(msg + "\n"),
-};
 
 /** A reason that cannot leak the URL: status codes and error codes only. */
 function failureReason(err: unknown): string {

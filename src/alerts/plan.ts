@@ -4,40 +4,27 @@
  * carry the decisions out, so the rules live (and are tested) here.
  */
 import type { Evaluation, Verdict } from "../shared/types.js";
-import type { AlertEvent, IncidentDecision, IncidentKind, IncidentState } from "./types.js";
+import type { AlertEvent, IncidentDecision, IncidentState } from "./types.js";
+import { failingGuardrails as failingEnforced, outcomeOf, type Enforcement } from "../gate/decide.js";
 
 export type { IncidentStates } from "../store/incidents.js";
 import type { IncidentStates } from "../store/incidents.js";
 
-/** A repo's `metrics.<name>.enforce` overrides: metric → enforced or not. */
-export type Enforcement = ReadonlyMap<string, boolean>;
-
-/** A guardrail counts when enforced: the repo's override if it has one, else the server's setting. */
-export function isEnforced(v: Verdict, enforcement?: Enforcement): boolean {
-  return v.guardrail && (enforcement?.get(v.metric) ?? v.enforced !== false);
-}
-
-/** Enforced guardrail verdicts, after the repo's `enforce` overrides (either way). */
-export function enforcedGuardrails(evaluation: Evaluation, enforcement?: Enforcement): Verdict[] {
-  return evaluation.verdicts.filter((v) => isEnforced(v, enforcement));
-}
+/** Enforced guardrail verdicts, after the repo's `enforce` overrides (either way): the one definition is src/gate/decide.ts. */
+export { enforcedGuardrails, isEnforcedGuardrail as isEnforced, type Enforcement } from "../gate/decide.js";
 
 /** The failing enforced guardrails, the steepest decline first. */
-export function failingGuardrails(evaluation: Evaluation, enforcement?: Enforcement): Verdict[] {
-  return enforcedGuardrails(evaluation, enforcement)
-    .filter((v) => v.verdict === "fail")
-    .sort((a, b) => (a.change ?? 0) - (b.change ?? 0));
+export function failingGuardrails(evaluation: Evaluation, enforcement?: Enforcement | null): Verdict[] {
+  return failingEnforced(evaluation, enforcement).sort((a, b) => (a.change ?? 0) - (b.change ?? 0));
 }
 
 /**
  * breach: some enforced guardrail fails. recovery: every enforced guardrail was
  * judged (pass or warn). none: missing or inconclusive data is never a recovery.
  */
-export function evaluationOutcome(evaluation: Evaluation, enforcement?: Enforcement): "breach" | "recovery" | "none" {
-  const enforced = enforcedGuardrails(evaluation, enforcement);
-  if (enforced.some((v) => v.verdict === "fail")) return "breach";
-  if (enforced.length > 0 && enforced.every((v) => v.verdict === "pass" || v.verdict === "warn")) return "recovery";
-  return "none";
+export function evaluationOutcome(evaluation: Evaluation, enforcement?: Enforcement | null): "breach" | "recovery" | "none" {
+  const outcome = outcomeOf(evaluation, enforcement);
+  return outcome === "fails" ? "breach" : outcome === "passes" ? "recovery" : "none";
 }
 
 /** The dataset an event is about. */
@@ -59,7 +46,7 @@ function isOpen(s: IncidentState | null | undefined): s is IncidentState {
  * - stale: keyed by the calendar day of the check (one comment a day);
  *   data newer than what was there when it opened closes it.
  */
-export function planIncident(states: IncidentStates, event: AlertEvent, enforcement?: Enforcement): IncidentDecision[] {
+export function planIncident(states: IncidentStates, event: AlertEvent, enforcement?: Enforcement | null): IncidentDecision[] {
   switch (event.kind) {
     case "breach":
     case "recovery": {

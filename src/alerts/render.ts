@@ -4,7 +4,8 @@
  */
 import type { CheckResult, Evaluation, Verdict } from "../shared/types.js";
 import { failingGuardrails, isEnforced, type Enforcement } from "./plan.js";
-import { formatChange, formatValue, formatZ, hoursText, isRatio, mdCell, segmentLabel } from "./format.js";
+import { hoursText, mdCell, segmentLabel } from "./format.js";
+import { fmtChange, fmtShare, fmtValue, fmtZ, kindOf } from "../present/format.js";
 import type { AlertEvent, IncidentDecision, IncidentKind, IncidentState, RenderContext } from "./types.js";
 
 /** The hidden id an incident issue is found by after a restart (together with the label). */
@@ -17,11 +18,11 @@ export function dayMarker(kind: IncidentKind, day: string): string {
   return `<!-- guardrail-day: kind=${kind} ds=${day} -->`;
 }
 
-export function breachTitle(ev: Evaluation, enforcement?: Enforcement): string {
+export function breachTitle(ev: Evaluation, enforcement?: Enforcement | null): string {
   const failing = failingGuardrails(ev, enforcement);
   const first = failing[0];
   const more = failing.length > 1 ? ` (+${failing.length - 1} more)` : "";
-  return `Guardrail breach: ${first ? `${first.metric} ${formatChange(first.change)}` : "guardrails failing"}${more} on ${ev.ds}`;
+  return `Guardrail breach: ${first ? `${first.metric} ${fmtChange(first.change)}` : "guardrails failing"}${more} on ${ev.ds}`;
 }
 
 export function failedCheckNames(checks: CheckResult[]): string[] {
@@ -44,12 +45,12 @@ export function verdictTable(ev: Evaluation, ctx: RenderContext): string {
   const rows = [...ev.verdicts].sort((a, b) => Number(b.guardrail) - Number(a.guardrail));
   const lines = ["| metric | today | expected | change | z | verdict |", "|---|---:|---:|---:|---:|---|"];
   for (const v of rows) {
-    const ratio = isRatio(v, ctx.ratioMetrics);
+    const kind = kindOf(v, ctx.kinds);
     const enforced = isEnforced(v, ctx.enforcement);
     const name = v.guardrail ? `**${mdCell(v.metric)}**${enforced ? "" : " (not enforced)"}` : mdCell(v.metric);
     const verdict = v.verdict === "fail" ? "**fail**" : v.verdict;
     lines.push(
-      `| ${name} | ${formatValue(v.observed, ratio)} | ${formatValue(v.expected, ratio)} | ${formatChange(v.change)} | ${formatZ(v.z)} | ${verdict} |`,
+      `| ${name} | ${fmtValue(v.observed, kind)} | ${fmtValue(v.expected, kind)} | ${fmtChange(v.change)} | ${fmtZ(v.z)} | ${verdict} |`,
     );
   }
   return lines.join("\n");
@@ -60,10 +61,10 @@ export function localisation(failing: Verdict[], ctx: RenderContext): string {
   const out: string[] = [];
   for (const v of failing) {
     out.push(`- ${mdCell(v.message)}`);
-    const ratio = isRatio(v, ctx.ratioMetrics);
+    const kind = kindOf(v, ctx.kinds);
     for (const s of v.segments.slice(0, 3)) {
       out.push(
-        `  - ${mdCell(segmentLabel(s))}: ${formatValue(s.observed, ratio)} vs ${formatValue(s.expected, ratio)} expected (${formatChange(s.change)}), ${Math.round(s.contribution * 100)} % of the decline`,
+        `  - ${mdCell(segmentLabel(s))}: ${fmtValue(s.observed, kind)} vs ${fmtValue(s.expected, kind)} expected (${fmtChange(s.change)}), ${fmtShare(s.contribution)} of the decline`,
       );
     }
     if (v.decomposition) {
@@ -99,7 +100,7 @@ const WHAT_TO_DO = `### What to do
 
 function breachBody(ev: Evaluation, ctx: RenderContext): string {
   const failing = failingGuardrails(ev, ctx.enforcement);
-  const names = failing.map((v) => `\`${v.metric}\` ${formatChange(v.change)}`).join(", ");
+  const names = failing.map((v) => `\`${v.metric}\` ${fmtChange(v.change)}`).join(", ");
   return [
     incidentMarker(ev.dataset, "breach"),
     `**Guardrail breach on ${ev.ds}** in dataset \`${ev.dataset}\`: ${names || "an enforced guardrail failed"}.`,
@@ -185,7 +186,7 @@ export function renderComment(decision: IncidentDecision, event: AlertEvent, sta
     const ev = event.evaluation;
     if (decision.type === "comment") {
       const failing = failingGuardrails(ev, ctx.enforcement);
-      const names = failing.map((v) => `\`${v.metric}\` ${formatChange(v.change)}`).join(", ");
+      const names = failing.map((v) => `\`${v.metric}\` ${fmtChange(v.change)}`).join(", ");
       return `**Still failing on ${ev.ds}**: ${names}.\n\n${verdictTable(ev, ctx)}\n\n${localisation(failing, ctx)}\n\n${tail}`;
     }
     const since = state ? ` The breach lasted from ${state.opened_ds} to ${state.last_ds}.` : "";

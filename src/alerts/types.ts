@@ -1,6 +1,6 @@
 /** The shapes of the alert lifecycle (docs/alerts.md). */
-import type { CheckResult, Evaluation } from "../shared/types.js";
-import type { Enforcement } from "./plan.js";
+import type { CheckResult, Evaluation, MetricKind } from "../shared/types.js";
+import type { Enforcement } from "../gate/decide.js";
 
 /**
  * Something that may open, update or close an incident.
@@ -34,11 +34,8 @@ export interface RepoAlertConfig {
   metrics?: Record<string, { enforce?: boolean } | undefined>;
 }
 
-/** Minimal logger: Probot's pino logger and the CLI's stderr both fit. */
-export interface AlertLog {
-  info(msg: string): void;
-  warn(msg: string): void;
-}
+/** The one logger (src/shared/log.ts). */
+export type { Log as AlertLog } from "../shared/log.js";
 
 /** A suspect change, as shown in an incident issue. */
 export interface SuspectLine {
@@ -53,8 +50,8 @@ export interface RenderContext {
   /** Signed dashboard link, if the service knows its public URL. */
   dashboardUrl?: string;
   suspects?: SuspectLine[];
-  /** Metric names that are ratios (shown as percentages). */
-  ratioMetrics?: Set<string>;
+  /** Each metric's kind, from the metric definitions (a verdict's own `kind` wins). */
+  kinds?: Readonly<Record<string, MetricKind>>;
   /** The repo's `enforce` overrides (a metric not enforced is shown but never opens an issue). */
-  enforcement?: Enforcement;
+  enforcement?: Enforcement | null;
 }

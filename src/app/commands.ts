@@ -1,5 +1,20 @@
-/** `/guardrail …` comments on PRs: parsing and the texts the bot answers with. Pure. */
-import { capText, mdCode } from "../present/neutralise.js";
+/**
+ * `/guardrail …` comments on PRs: parsing, permission, the answer, and the
+ * recheck or override they ask for. The texts are in src/present/commands.ts.
+ */
+import type { AppDeps } from "./deps.js";
+import type { RepoName } from "../shared/types.js";
+import type { Octokit } from "../github/octokit.js";
+import { canMaintain, react, reply } from "../github/comments.js";
+import { getPullRequest } from "../github/pulls.js";
+import { prHeadAt, recordOverride } from "../store/repos.js";
+import { HELP_TEXT, missingReasonText, newerHeadText, refusalText, unknownCommandText } from "../present/commands.js";
+import { runGuardrailCheck, type AppOptions } from "./pr-check.js";
+import { capText } from "../present/neutralise.js";
+
+/** Longest command word or override reason taken from a comment. */
+export const MAX_WORD_CHARS = 40;
+export const MAX_REASON_CHARS = 500;
 
 export type Command =
   | { kind: "recheck" }
@@ -23,38 +38,53 @@ export function parseCommand(body: string | null | undefined): Command | null {
   }
   return null;
 }
-
-export const HELP_TEXT = [
-  "**Guardrail commands** (comment on a pull request):",
-  "",
-  "- `/guardrail recheck` — evaluate the guardrails again and update the `guardrail` check.",
-  "- `/guardrail override <reason>` — let this PR's current head commit pass while a guardrail fails (merge freeze). Recorded with who, when and why; a new push needs a new override.",
-  "- `/guardrail help` — this message.",
-  "",
-  "`recheck` and `override` need write, maintain or admin permission on the repository.",
-].join("\n");
-
-/** Longest command word or override reason taken from a comment. */
-export const MAX_WORD_CHARS = 40;
-export const MAX_REASON_CHARS = 500;
-
-export function unknownCommandText(word: string): string {
-  // The word is the commenter's: shown as code (inert), and short whatever they typed.
-  return `I don't know ${mdCode(`/guardrail ${capText(word, MAX_WORD_CHARS)}`)}.\n\n${HELP_TEXT}`;
+export interface CommandComment {
+  repo: RepoName;
+  /** The PR number (commands on plain issues are ignored by the handler). */
+  issueNumber: number;
+  commentId: number;
+  /** ISO time the comment was written: an override covers the head the commenter saw. */
+  createdAt: string;
+  user: string;
+  installationId?: number | null;
 }
 
-export function refusalText(user: string, command: "recheck" | "override"): string {
-  return `Sorry @${user}, only people with write, maintain or admin permission on this repository can use \`/guardrail ${command}\`. A maintainer can run it for you.`;
-}
-
-export function missingReasonText(user: string): string {
-  return `@${user}, an override needs a reason, e.g. \`/guardrail override the drop is the holiday, confirmed with the growth team\`. The reason is recorded and shown on the check.`;
-}
-
-/** The PR moved on between the comment and now: the override covers the head the commenter saw. */
-export function newerHeadText(user: string, overridden: string, head: string): string {
-  return (
-    `@${user}, this override applies to ${overridden.slice(0, 7)}, the head of this pull request when you commented. ` +
-    `${head.slice(0, 7)} was pushed after that and is checked on its own: if it should pass too, comment \`/guardrail override <reason>\` again.`
-  );
+/** Answers one command: help and unknown words for anyone; recheck and override for maintainers only. */
+export async function runCommand(octokit: Octokit, deps: AppDeps, command: Command, c: CommandComment, options: AppOptions = {}): Promise<void> {
+  const { repo, issueNumber, user } = c;
+  if (command.kind === "help") {
+    await react(octokit, repo, c.commentId, "+1");
+    await reply(octokit, repo, issueNumber, HELP_TEXT);
+    return;
+  }
+  const maintainer = await canMaintain(octokit, repo, user);
+  if (command.kind === "unknown") {
+    await react(octokit, repo, c.commentId, "confused");
+    // Only people who may run commands get the explanation: anyone else could make the bot post at will.
+    if (maintainer) await reply(octokit, repo, issueNumber, unknownCommandText(command.word, MAX_WORD_CHARS));
+    return;
+  }
+  if (!maintainer) {
+    await react(octokit, repo, c.commentId, "confused");
+    await reply(octokit, repo, issueNumber, refusalText(user, command.kind));
+    return;
+  }
+  if (command.kind === "override" && !command.reason) {
+    await react(octokit, repo, c.commentId, "confused");
+    await reply(octokit, repo, issueNumber, missingReasonText(user));
+    return;
+  }
+  await react(octokit, repo, c.commentId, command.kind === "recheck" ? "eyes" : "+1");
+  const pr = await getPullRequest(octokit, repo, issueNumber);
+  const installationId = c.installationId;
+  if (command.kind === "override") {
+    // A commit pushed after the comment was written is not what the maintainer vouched for.
+    const seen = prHeadAt(deps.db, repo, pr.number, c.createdAt)?.sha ?? pr.sha;
+    recordOverride(deps.db, { repo, prNumber: pr.number, sha: seen, actor: user, reason: command.reason });
+    if (seen !== pr.sha) {
+      await reply(octokit, repo, issueNumber, newerHeadText(user, seen, pr.sha));
+      await runGuardrailCheck(octokit, deps, { repo, sha: seen, pr: null, installationId }, options);
+    }
+  }
+  await runGuardrailCheck(octokit, deps, { repo, sha: pr.sha, pr, installationId }, options);
 }

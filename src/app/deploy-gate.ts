@@ -16,12 +16,15 @@
  *   (re-running would ship older code) or the run is older than 30 days.
  * - An answer that failed to send (network, 5xx) stays pending and is retried.
  */
-import type { Probot } from "probot";
 import type { AppDeps } from "./deps.js";
 import { getRepo, recordRepo, type RepoRecord } from "../store/repos.js";
+import { lastDeployStatus, storeDeployStatus } from "../store/deployments.js";
 import { parseRepoConfig } from "../config/repo-schema.js";
-import { gateFor, repoView, type GateAnswer } from "../gate/index.js";
-import { protectionComment, statusDescription, statusStateFor, type ProtectionDecision } from "../gate/text.js";
+import { buildRepoView, gateFor, type GateAnswer, type RepoView } from "../gate/index.js";
+import { protectionComment, statusDescription, statusStateFor } from "../present/deploy-gate.js";
+import type { ProtectionDecision, RepoName } from "../shared/types.js";
+import { silentLog, type Log } from "../shared/log.js";
+import { commitReverts } from "./reverts.js";
 import {
   hasNewerRequest,
   markRequest,
@@ -32,7 +35,6 @@ import {
 } from "../store/protection-requests.js";
 import {
   answerProtectionRule,
-  commitReverts,
   deployStatusTargets,
   errorStatus,
   parseCallbackUrl,
@@ -43,12 +45,6 @@ import {
 } from "../github/deploy.js";
 import { describeError } from "../shared/errors.js";
 
-export interface GateLog {
-  info(msg: string): void;
-  warn(msg: string): void;
-}
-
-const SILENT: GateLog = { info() {}, warn() {} };
 const RERUN_WINDOW_MS = 30 * 24 * 3600 * 1000;
 
 export interface AnswerOutcome {
@@ -78,22 +74,24 @@ function isProduction(record: RepoRecord | null, environment: string): boolean {
 async function postStatus(octokit: GitHubClient, deps: AppDeps, answer: GateAnswer, repo: string, sha: string): Promise<boolean> {
   const state = statusStateFor(answer);
   const description = statusDescription(answer);
-  const last = deps.db.prepare(`SELECT state, description FROM deploy_statuses WHERE repo = ? AND sha = ?`).get(repo, sha) as
-    | { state: string; description: string }
-    | undefined;
+  const last = lastDeployStatus(deps.db, repo, sha);
   if (last && last.state === state && last.description === description) return false;
   await setDeployStatus(octokit, repo, sha, { state, description, target_url: answer.details_url });
-  deps.db
-    .prepare(
-      `INSERT INTO deploy_statuses (repo, sha, state, description, updated_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (repo, sha) DO UPDATE SET state = excluded.state, description = excluded.description, updated_at = excluded.updated_at`,
-    )
-    .run(repo, sha, state, description, new Date().toISOString());
+  storeDeployStatus(deps.db, repo, sha, state, description);
   return true;
 }
 
+/** The status of a requested deploy's commit; its failure is only logged (the protection rule was answered). */
+async function postStatusOrWarn(octokit: GitHubClient, deps: AppDeps, answer: GateAnswer, req: ProtectionRequest, log: Log): Promise<void> {
+  try {
+    await postStatus(octokit, deps, answer, req.repo, req.sha);
+  } catch (err) {
+    log.warn(`guardrail deploy gate: status for ${req.repo}@${req.sha.slice(0, 7)} failed: ${describeError(err)}`);
+  }
+}
+
 /** Sends the answer for a pending request and records what happened. Never throws. */
-async function answerRequest(octokit: GitHubClient, deps: AppDeps, req: ProtectionRequest, log: GateLog, now?: Date): Promise<AnswerOutcome> {
+async function answerRequest(octokit: GitHubClient, deps: AppDeps, req: ProtectionRequest, log: Log, now?: Date, view?: RepoView): Promise<AnswerOutcome> {
   const run = parseCallbackUrl(req.callbackUrl);
   if (!run) {
     markRequest(deps.db, req.id, { state: "gone", error: `unrecognised callback URL ${req.callbackUrl}` });
@@ -109,7 +107,7 @@ async function answerRequest(octokit: GitHubClient, deps: AppDeps, req: Protecti
     const envs = (record?.config.production_environments ?? ["production"]).join(", ");
     comment = `Guardrail approved: it gates only production environments (${envs}), and "${req.environment}" is not one.`;
   } else {
-    answer = await gateFor(deps, req.repo, req.sha, { record, now, revertsOf: (sha) => commitReverts(octokit, req.repo, sha) });
+    answer = await gateFor(deps, req.repo, req.sha, { record, now, view, revertsOf: (sha) => commitReverts(octokit, req.repo, sha) });
     const d = decisionFor(answer);
     decision = d.decision;
     comment = protectionComment(answer, decision, d.note);
@@ -129,13 +127,7 @@ async function answerRequest(octokit: GitHubClient, deps: AppDeps, req: Protecti
   const state: RequestState = decision;
   markRequest(deps.db, req.id, { state, gateState: answer.state, comment, answered: true });
   log.info(`guardrail deploy gate: ${decision} ${req.repo}@${req.sha.slice(0, 7)} to ${req.environment} (gate ${answer.state})`);
-  if (isProduction(record, req.environment)) {
-    try {
-      await postStatus(octokit, deps, answer, req.repo, req.sha);
-    } catch (err) {
-      log.warn(`guardrail deploy gate: status for ${req.repo}@${req.sha.slice(0, 7)} failed: ${describeError(err)}`);
-    }
-  }
+  if (isProduction(record, req.environment)) await postStatusOrWarn(octokit, deps, answer, req, log);
   return { request: req, state, decision, answer };
 }
 
@@ -152,9 +144,9 @@ export async function handleProtectionRuleRequest(
   octokit: GitHubClient,
   deps: AppDeps,
   payload: ProtectionRulePayload,
-  opts: { log?: GateLog; now?: Date; loadConfig?: () => Promise<unknown> } = {},
+  opts: { log?: Log; now?: Date; loadConfig?: () => Promise<unknown> } = {},
 ): Promise<AnswerOutcome | null> {
-  const log = opts.log ?? SILENT;
+  const log = opts.log ?? silentLog;
   const repo = payload.repository.full_name;
   const environment = payload.environment;
   const callbackUrl = payload.deployment_callback_url;
@@ -217,11 +209,14 @@ export async function answerPendingProtectionRules(
   octokitFor: (installationId: number) => Promise<GitHubClient>,
   deps: AppDeps,
   dataset: string,
-  opts: { log?: GateLog; now?: Date } = {},
+  opts: { log?: Log; now?: Date } = {},
 ): Promise<AnswerOutcome[]> {
-  const log = opts.log ?? SILENT;
+  const log = opts.log ?? silentLog;
   const now = opts.now ?? new Date();
   const outcomes: AnswerOutcome[] = [];
+  // One view per repo for every request of this pass: the same verdicts answer them all.
+  const views = new Map<string, RepoView>();
+  const viewOf = (repo: RepoName) => views.get(repo) ?? views.set(repo, buildRepoView(deps, repo, { now })).get(repo)!;
   for (const req of openRequests(deps.db, dataset)) {
     if (req.installationId == null) {
       outcomes.push({ request: req, state: req.state, error: "no installation id recorded" });
@@ -236,21 +231,17 @@ export async function answerPendingProtectionRules(
       continue;
     }
     if (req.state === "pending") {
-      outcomes.push(await answerRequest(octokit, deps, req, log, opts.now));
+      outcomes.push(await answerRequest(octokit, deps, req, log, opts.now, viewOf(req.repo)));
       continue;
     }
-    outcomes.push(await retryRejected(octokit, deps, req, log, now));
+    outcomes.push(await retryRejected(octokit, deps, req, log, now, viewOf(req.repo)));
   }
   return outcomes;
 }
 
-async function retryRejected(octokit: GitHubClient, deps: AppDeps, req: ProtectionRequest, log: GateLog, now: Date): Promise<AnswerOutcome> {
-  const answer = await gateFor(deps, req.repo, req.sha, { now, revertsOf: (sha) => commitReverts(octokit, req.repo, sha) });
-  try {
-    await postStatus(octokit, deps, answer, req.repo, req.sha);
-  } catch (err) {
-    log.warn(`guardrail deploy gate: status for ${req.repo}@${req.sha.slice(0, 7)} failed: ${describeError(err)}`);
-  }
+async function retryRejected(octokit: GitHubClient, deps: AppDeps, req: ProtectionRequest, log: Log, now: Date, view: RepoView): Promise<AnswerOutcome> {
+  const answer = await gateFor(deps, req.repo, req.sha, { now, view, revertsOf: (sha) => commitReverts(octokit, req.repo, sha) });
+  await postStatusOrWarn(octokit, deps, answer, req, log);
   // Only a gate that opened re-runs: missing or stale data after a block is no evidence of recovery,
   // and re-running would ship the blocked code unattended.
   if (answer.state !== "open") return { request: req, state: "rejected", answer };
@@ -278,27 +269,26 @@ async function retryRejected(octokit: GitHubClient, deps: AppDeps, req: Protecti
 }
 
 /**
- * Sets `guardrail/deploy` on each SHA of `repo` ("owner/name"). One failing
- * SHA does not stop the others; the first error is re-thrown at the end so
- * the caller logs it.
+ * Sets `guardrail/deploy` on each SHA of `repo`, all from one view. One
+ * failing SHA does not stop the others; the first error is re-thrown at the
+ * end so the caller logs it.
  */
 export async function updateDeployStatuses(
   octokit: GitHubClient,
   deps: AppDeps,
-  repo: string | { repo: string },
+  repo: RepoName,
   shas: string[],
-  opts: { now?: Date } = {},
+  opts: { now?: Date; view?: RepoView } = {},
 ): Promise<{ sha: string; answer: GateAnswer; posted: boolean }[]> {
-  const fullName = typeof repo === "string" ? repo : repo.repo;
-  const view = repoView(deps, getRepo(deps.db, fullName), opts.now);
+  const view = opts.view ?? buildRepoView(deps, repo, { now: opts.now });
   const out: { sha: string; answer: GateAnswer; posted: boolean }[] = [];
   const errors: string[] = [];
   for (const sha of [...new Set(shas.map((s) => s.toLowerCase()))]) {
     try {
-      const answer = await gateFor(deps, fullName, sha, { view, revertsOf: (s) => commitReverts(octokit, fullName, s) });
-      out.push({ sha, answer, posted: await postStatus(octokit, deps, answer, fullName, sha) });
+      const answer = await gateFor(deps, repo, sha, { view, revertsOf: (s) => commitReverts(octokit, repo, s) });
+      out.push({ sha, answer, posted: await postStatus(octokit, deps, answer, repo, sha) });
     } catch (err) {
-      errors.push(`${fullName}@${sha.slice(0, 7)}: ${describeError(err)}`);
+      errors.push(`${repo}@${sha.slice(0, 7)}: ${describeError(err)}`);
     }
   }
   if (errors.length) throw new Error(`guardrail/deploy status failed for ${errors.length} commit(s): ${errors.join("; ")}`);
@@ -306,23 +296,7 @@ export async function updateDeployStatuses(
 }
 
 /** Updates the status on the SHAs that matter (open PR heads, default branch head, latest production deploys). */
-export async function refreshDeployStatuses(octokit: GitHubClient, deps: AppDeps, repo: string | { repo: string }) {
-  const fullName = typeof repo === "string" ? repo : repo.repo;
-  const envs = getRepo(deps.db, fullName)?.config.production_environments ?? ["production"];
-  return updateDeployStatuses(octokit, deps, fullName, await deployStatusTargets(octokit, fullName, envs));
-}
-
-/** Webhook handlers of the deploy gate: deployment_protection_rule.requested. */
-export function registerDeployGate(app: Probot, deps: AppDeps): void {
-  app.on("deployment_protection_rule.requested", async (context) => {
-    const payload = context.payload as unknown as ProtectionRulePayload;
-    try {
-      await handleProtectionRuleRequest(context.octokit, deps, payload, {
-        log: { info: (m) => context.log.info(m), warn: (m) => context.log.warn(m) },
-        loadConfig: () => context.config("guardrail.yml"),
-      });
-    } catch (err) {
-      context.log.error(`guardrail deploy gate: ${payload.repository?.full_name}: ${describeError(err)}`);
-    }
-  });
+export async function refreshDeployStatuses(octokit: GitHubClient, deps: AppDeps, repo: RepoName, opts: { view?: RepoView } = {}) {
+  const view = opts.view ?? buildRepoView(deps, repo);
+  return updateDeployStatuses(octokit, deps, repo, await deployStatusTargets(octokit, repo, view.repoConfig.production_environments), { view });
 }

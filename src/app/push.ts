@@ -4,11 +4,11 @@
  * changes the file refreshes the cache at once instead of at the next pull request event. The
  * owner's `.github` repository holds the fallback file of every repository without its own.
  */
-import type { Probot } from "probot";
 import type { AppDeps } from "./deps.js";
 import { REPO_CONFIG_PATH } from "../config/repo-schema.js";
-import { logGitHubError } from "../github/octokit.js";
-import { refreshRepoConfig, type AppOptions } from "./pr-check.js";
+import { logGitHubError, type Octokit } from "../github/octokit.js";
+import type { Log } from "../shared/log.js";
+import { refreshRepoConfig } from "./pr-check.js";
 import { reposOfOwner } from "../store/repos.js";
 
 /** The fields of a push payload the decision reads. */
@@ -46,22 +46,28 @@ export function reposToRefresh(pushed: string, ownerRepos: string[]): string[] {
   return [pushed, ...ownerRepos.filter((r) => r.toLowerCase() !== pushed.toLowerCase() && r.split("/")[0].toLowerCase() === owner.toLowerCase())];
 }
 
-export function registerPushHandler(app: Probot, deps: AppDeps, options: AppOptions = {}): void {
-  app.on("push", async (context) => {
-    const payload = context.payload;
-    if (!pushChangesRepoConfig(payload)) return;
-    const pushed = payload.repository.full_name;
-    const log = options.log ?? context.log;
-    const ownerRepos = reposOfOwner(deps.db, pushed.split("/")[0]).map((r) => r.repo);
-    // One repository's failure is logged and never keeps the others on a stale config.
-    for (const repo of reposToRefresh(pushed, ownerRepos)) {
-      try {
-        const result = await refreshRepoConfig(context.octokit, deps, repo, payload.installation?.id);
-        if (result.ok) log.info({ repo, sha: payload.after }, `guardrail: ${REPO_CONFIG_PATH} of ${repo} reloaded after a push to ${pushed} ${payload.ref}`);
-        else log.warn({ repo, sha: payload.after }, `guardrail: ${result.error}`);
-      } catch (err) {
-        logGitHubError(log, err, { repo, sha: payload.after, event: context.name, delivery: context.id }, "reloading the repo config after a push");
-      }
+/**
+ * Re-reads `.github/guardrail.yml` of every repository a push may change; false when it
+ * changes none. One repository's failure is logged and never keeps the others on a stale config.
+ */
+export async function reloadConfigAfterPush(
+  octokit: Octokit,
+  deps: AppDeps,
+  push: PushSummary & { repository: { full_name: string }; after?: string; installation?: { id: number } | null },
+  log: Log,
+  delivery: { name: string; id: string },
+): Promise<boolean> {
+  if (!pushChangesRepoConfig(push)) return false;
+  const pushed = push.repository.full_name;
+  const ownerRepos = reposOfOwner(deps.db, pushed.split("/")[0]).map((r) => r.repo);
+  for (const repo of reposToRefresh(pushed, ownerRepos)) {
+    try {
+      const result = await refreshRepoConfig(octokit, deps, repo, push.installation?.id);
+      if (result.ok) log.info(`guardrail: ${REPO_CONFIG_PATH} of ${repo} reloaded after a push to ${pushed} ${push.ref}`, { repo, sha: push.after });
+      else log.warn(`guardrail: ${result.error}`, { repo, sha: push.after });
+    } catch (err) {
+      logGitHubError(log, err, { repo, sha: push.after, event: delivery.name, delivery: delivery.id }, "reloading the repo config after a push");
     }
-  });
+  }
+  return true;
 }

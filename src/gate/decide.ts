@@ -1,188 +1,165 @@
 /**
- * The deploy decision for one (repo, sha), docs/deploy-gate.md: pure, so every surface
- * (protection rule, commit status, HTTP gate) answers the same thing.
+ * "May this commit go?" — the one decision behind every GitHub surface: the
+ * `guardrail` PR check, the `guardrail/regression` checks, the deploy gate
+ * (protection rule, `guardrail/deploy` status, HTTP) and the incident issue
+ * (docs/deploy-gate.md, docs/github-app.md). Pure: it returns a state, the
+ * failing guardrails, the exemption that applied and reason codes; the words
+ * are written in src/present/.
  *
  * - open: the enforced guardrails pass (a warn is open, with a note).
  * - blocked: an enforced guardrail fails, unless the SHA reverts a suspect
  *   commit or a maintainer overrode it (the reasons then say so).
- * - unknown: no verdict to go on (no data, stale, audit failed, repo not
- *   configured) — unless the repo's `on_missing_data` maps it to open/blocked.
+ * - unknown: no verdict to go on (no data, stale, audit failed, evaluation
+ *   failed, repo not configured) — unless the repo's `on_missing_data` maps
+ *   it to open or blocked. A judged day on which the repo enforces no
+ *   guardrail is open: nothing holds the commit.
  */
-import type { Evaluation, Verdict } from "../shared/types.js";
+import type { Evaluation, RepoName, Verdict, VerdictKind } from "../shared/types.js";
+import type { Enforcement, Exemption, GateState, OnMissingData } from "../shared/decision.js";
 import type { CanaryJudgement } from "../canary/index.js";
-import { canaryGateReason } from "../present/canary.js";
 
-export type GateState = "open" | "blocked" | "unknown";
-export type OnMissingData = "neutral" | "success" | "failure";
+export type { Enforcement, Exemption, GateState, OnMissingData, OverrideExemption, RevertExemption } from "../shared/decision.js";
 
-/** The HTTP gate's JSON (docs/deploy-gate.md): fields may be added, never renamed. */
-export interface GateAnswer {
-  state: GateState;
-  reasons: string[];
-  ds: string | null;
-  details_url: string | null;
-  /** Added: the repo and SHA the answer is for, and which exemption applied. */
-  repo?: string;
-  sha?: string;
-  exemption?: "override" | "revert" | null;
-  /** Added: the enforced guardrails that fail (empty when none). */
-  failing?: string[];
-  /** Added: the commit's own canary, when a published day holds its traffic (docs/canary.md). */
-  canary?: { ds: string; status: string; versions: string[]; failing: string[] } | null;
-}
-
-/** The part of the repo's `.github/guardrail.yml` the gate reads. */
-export interface GateRepoConfig {
+/** What the decision is made from: one repo's view of one evaluation (src/gate/view.ts builds it). */
+export interface DecisionInput {
+  repo: RepoName;
+  /** False: no installation record (the app is not on the repo). */
+  known: boolean;
+  /** An invalid `.github/guardrail.yml` or metric override, as a sentence. */
+  configError: string | null;
   dataset: string;
-  on_missing_data: OnMissingData;
-  metrics?: Record<string, { enforce?: boolean } | undefined>;
-}
-
-export interface OverrideInfo {
-  actor?: string | null;
-  reason?: string | null;
-  created_at?: string | null;
-}
-
-export interface GateInput {
-  repo: string;
-  sha: string;
-  /** Null: the repo is unknown (no installation record and no config). */
-  repoConfig: GateRepoConfig | null;
-  /** Null: nothing evaluated yet for the dataset. */
+  onMissingData: OnMissingData;
+  enforcement: Enforcement;
   evaluation: Evaluation | null;
-  override?: OverrideInfo | null;
-  /** Suspect commits this SHA reverts (full or short SHAs). */
-  revertsSuspects?: string[];
-  detailsUrl: string | null;
-  /** The commit's canary judgement (docs/canary.md): a failing one holds the deploy unless overridden. */
-  canary?: CanaryJudgement | null;
+  /** Why there is no evaluation (judging failed), as a sentence. */
+  evaluationError: string | null;
 }
 
-const MISSING: ReadonlySet<string> = new Set(["no_data", "inconclusive"]);
+/** Why the decision is what it is; src/present/decision.ts writes each as a sentence. */
+export type Reason =
+  | { code: "not_installed"; repo: RepoName }
+  | { code: "config_error"; message: string }
+  | { code: "evaluation_failed"; dataset: string; error: string }
+  | { code: "no_evaluation" }
+  | { code: "none_enforced"; ds: string }
+  | { code: "missing"; ds: string; status: VerdictKind; message: string | null }
+  | { code: "policy"; policy: "success" | "failure" }
+  | { code: "fails"; verdict: Verdict; ds: string }
+  | { code: "exempt"; exemption: NonNullable<Exemption> }
+  | { code: "passes"; ds: string }
+  | { code: "warns"; verdict: Verdict; ds: string }
+  | { code: "canary_fails"; canary: CanaryJudgement };
 
-/** Whether a verdict can hold a deploy: an enforced guardrail (repo override wins). */
-export function isEnforcedGuardrail(v: Verdict, repoConfig: GateRepoConfig | null): boolean {
+export interface Decision {
+  /** The commit decided about. */
+  sha: string;
+  state: GateState;
+  /** The enforced guardrails that fail (empty when none). */
+  failing: Verdict[];
+  /** The exemption that opened a blocked commit, else null. */
+  exemption: Exemption;
+  reasons: Reason[];
+  /** What the enforced guardrails say, before exemptions and `on_missing_data`. */
+  outcome: "fails" | "passes" | "missing";
+  /** The commit's own canary, when a published day holds its traffic (docs/canary.md). */
+  canary: CanaryJudgement | null;
+}
+
+
+/**
+ * Whether a verdict can hold a commit: a guardrail that is enforced. The
+ * repo's `metrics.<name>.enforce` wins either way; else the server's setting.
+ */
+export function isEnforcedGuardrail(v: Verdict, enforcement?: Enforcement | null): boolean {
   if (!v.guardrail) return false;
-  const override = repoConfig?.metrics?.[v.metric]?.enforce;
-  if (override !== undefined) return override;
-  return v.enforced !== false;
+  return enforcement?.[v.metric]?.enforce ?? v.enforced !== false;
 }
 
-function isRatio(v: Verdict): boolean {
-  return v.denominator != null;
+/** Enforced guardrail verdicts, after the repo's `enforce` overrides. */
+export function enforcedGuardrails(evaluation: Evaluation, enforcement?: Enforcement | null): Verdict[] {
+  return evaluation.verdicts.filter((v) => isEnforcedGuardrail(v, enforcement));
 }
 
-function fmtValue(v: Verdict, x: number | null): string {
-  if (x == null || !Number.isFinite(x)) return "n/a";
-  if (isRatio(v)) return `${(x * 100).toFixed(2)} %`;
-  return Math.round(x).toLocaleString("en-US");
-}
-
-function fmtChange(change: number | null): string {
-  if (change == null || !Number.isFinite(change)) return "";
-  const pct = Math.abs(change * 100).toFixed(1);
-  return change < 0 ? `fell ${pct} %` : `rose ${pct} %`;
-}
-
-/** "signup_conversion_rate fell 38.1 % to 2.41 % (expected 3.89 %, z = -7.2) on 2024-05-07" */
-export function describeVerdict(v: Verdict, ds: string): string {
-  const moved = fmtChange(v.change);
-  const z = v.z != null && Number.isFinite(v.z) ? `, z = ${v.z.toFixed(1)}` : "";
-  const head = moved ? `${v.metric} ${moved} to ${fmtValue(v, v.observed)}` : `${v.metric} is ${fmtValue(v, v.observed)}`;
-  return `${head} (expected ${fmtValue(v, v.expected)}${z}) on ${ds}`;
-}
-
-function missingSentence(evaluation: Evaluation | null, missing: Verdict[]): string {
-  if (!evaluation) return "No evaluation exists yet for this dataset, so there is no verdict to gate on.";
-  const first = missing[0];
-  const why = first?.message ? ` ${first.message}` : "";
-  return `The guardrails have no verdict for ${evaluation.ds} (${evaluation.status}).${why}`.trim();
-}
-
-function applyMissingPolicy(policy: OnMissingData, reasons: string[]): { state: GateState; reasons: string[] } {
-  if (policy === "success") return { state: "open", reasons: [...reasons, "on_missing_data is success, so the deploy may go."] };
-  if (policy === "failure") return { state: "blocked", reasons: [...reasons, "on_missing_data is failure, so the deploy waits for data."] };
-  return { state: "unknown", reasons };
-}
-
-function overrideSentence(o: OverrideInfo): string {
-  const who = o.actor ? ` by @${o.actor}` : "";
-  const when = o.created_at ? ` on ${o.created_at.slice(0, 10)}` : "";
-  const why = o.reason ? `: “${o.reason}”` : "";
-  return `Exempt: a maintainer overrode the guardrail for this commit${who}${when}${why}.`;
+/** The failing enforced guardrails, in the evaluation's order. */
+export function failingGuardrails(evaluation: Evaluation, enforcement?: Enforcement | null): Verdict[] {
+  return enforcedGuardrails(evaluation, enforcement).filter((v) => v.verdict === "fail");
 }
 
 /**
- * The site-wide decision, then the commit's own canary: a failing canary
- * holds the deploy whatever the site-wide guardrails say (a revert is exempt
- * from a freeze, not from its own canary); an override of the commit opens it.
+ * What the enforced guardrails say about the day: `fails` when one fails,
+ * `passes` when every one was judged (pass or warn), else `missing` (no
+ * evaluation, no enforced guardrail, or missing / inconclusive data).
  */
-export function decideGate(input: GateInput): GateAnswer {
-  const site = decideSite(input);
-  const j = input.canary ?? null;
-  if (!j || !input.repoConfig) return site;
-  const canary = { ds: j.ds, status: j.status, versions: j.versions, failing: j.metrics.filter((m) => m.verdict === "fail").map((m) => m.metric) };
-  if (j.status !== "fail") return { ...site, canary };
-  const reason = canaryGateReason(j);
-  if (input.override) {
-    const note = overrideSentence(input.override);
-    const reasons = [reason, ...site.reasons.filter((r) => r !== note), note];
-    return { ...site, reasons, exemption: "override", canary };
+export function outcomeOf(evaluation: Evaluation | null, enforcement?: Enforcement | null): "fails" | "passes" | "missing" {
+  if (!evaluation) return "missing";
+  const enforced = enforcedGuardrails(evaluation, enforcement);
+  if (enforced.some((v) => v.verdict === "fail")) return "fails";
+  if (enforced.length > 0 && enforced.every((v) => v.verdict === "pass" || v.verdict === "warn")) return "passes";
+  return "missing";
+}
+
+const MISSING: ReadonlySet<VerdictKind> = new Set(["no_data", "inconclusive"]);
+
+/**
+ * The decision for `sha`: the site-wide guardrails, then the commit's own
+ * canary. `exemption` is looked up by the caller only when the first answer
+ * is blocked (it costs a query and GitHub calls); an exemption never opens a
+ * commit that is not blocked.
+ */
+export function decide(input: DecisionInput, sha: string, exemption: Exemption = null, canary: CanaryJudgement | null = null): Decision {
+  const site = decideSite(input, sha, exemption);
+  if (!canary || !input.known || input.configError) return site;
+  if (canary.status !== "fail") return { ...site, canary };
+  // A failing canary holds the commit whatever the site-wide guardrails say: a revert is exempt
+  // from a freeze, not from its own canary; an override of the commit opens it.
+  const reason: Reason = { code: "canary_fails", canary };
+  if (exemption?.kind === "override") {
+    const exempt: Reason = { code: "exempt", exemption };
+    return { ...site, reasons: [reason, ...site.reasons.filter((r) => r.code !== "exempt"), exempt], exemption, canary };
   }
   return { ...site, state: "blocked", reasons: [reason, ...site.reasons], exemption: null, canary };
 }
 
-function decideSite(input: GateInput): GateAnswer {
-  const { repo, sha, repoConfig, evaluation, detailsUrl } = input;
-  const base = { repo, sha, details_url: detailsUrl, ds: evaluation?.ds ?? null };
+function decideSite(input: DecisionInput, sha: string, exemption: Exemption): Decision {
+  const d = (x: Omit<Decision, "sha" | "canary">): Decision => ({ sha, canary: null, ...x });
+  if (!input.known && !input.configError) return d({ state: "unknown", failing: [], exemption: null, reasons: [{ code: "not_installed", repo: input.repo }], outcome: "missing" });
+  if (input.configError) return d({ state: "unknown", failing: [], exemption: null, reasons: [{ code: "config_error", message: input.configError }], outcome: "missing" });
 
-  if (!repoConfig) {
-    return {
-      ...base,
-      state: "unknown",
-      reasons: [`${repo} is not configured for Guardrail: install the app on it (and add .github/guardrail.yml to pick a dataset).`],
-      exemption: null,
-      failing: [],
-    };
-  }
-
-  const enforced = (evaluation?.verdicts ?? []).filter((v) => isEnforcedGuardrail(v, repoConfig));
+  const { evaluation } = input;
+  const enforced = evaluation ? enforcedGuardrails(evaluation, input.enforcement) : [];
   const failing = enforced.filter((v) => v.verdict === "fail");
   const missing = enforced.filter((v) => MISSING.has(v.verdict));
-  const warns = enforced.filter((v) => v.verdict === "warn");
   const ds = evaluation?.ds ?? "";
+  const outcome = outcomeOf(evaluation, input.enforcement);
 
   if (failing.length > 0) {
-    const reasons = failing.map((v) => `Guardrail ${describeVerdict(v, ds)}.`);
-    const failingNames = failing.map((v) => v.metric);
-    if (input.override) {
-      return { ...base, state: "open", reasons: [...reasons, overrideSentence(input.override)], exemption: "override", failing: failingNames };
-    }
-    const reverted = input.revertsSuspects ?? [];
-    if (reverted.length > 0) {
-      const list = reverted.map((s) => s.slice(0, 7)).join(", ");
-      return {
-        ...base,
-        state: "open",
-        reasons: [...reasons, `Exempt: this commit reverts suspect commit${reverted.length > 1 ? "s" : ""} ${list}.`],
-        exemption: "revert",
-        failing: failingNames,
-      };
-    }
-    return { ...base, state: "blocked", reasons, exemption: null, failing: failingNames };
+    const reasons: Reason[] = failing.map((verdict) => ({ code: "fails", verdict, ds }));
+    if (exemption) return d({ state: "open", failing, exemption, reasons: [...reasons, { code: "exempt", exemption }], outcome });
+    return d({ state: "blocked", failing, exemption: null, reasons, outcome });
   }
 
-  if (!evaluation || enforced.length === 0 || missing.length > 0) {
-    const reasons = [enforced.length === 0 && evaluation ? `No enforced guardrail was evaluated for ${evaluation.ds}.` : missingSentence(evaluation, missing)];
-    const decided = applyMissingPolicy(repoConfig.on_missing_data, reasons);
-    if (decided.state === "blocked" && input.override) {
-      return { ...base, ...decided, state: "open", reasons: [...decided.reasons, overrideSentence(input.override)], exemption: "override", failing: [] };
+  const noVerdict = !evaluation || missing.length > 0 || (enforced.length === 0 && MISSING.has(evaluation.status));
+  if (noVerdict) {
+    const why: Reason = !evaluation
+      ? input.evaluationError
+        ? { code: "evaluation_failed", dataset: input.dataset, error: input.evaluationError }
+        : { code: "no_evaluation" }
+      : { code: "missing", ds, status: evaluation.status, message: missing[0]?.message || null };
+    const policy = input.onMissingData;
+    if (policy === "success") return d({ state: "open", failing, exemption: null, reasons: [why, { code: "policy", policy }], outcome });
+    if (policy === "failure") {
+      const reasons: Reason[] = [why, { code: "policy", policy }];
+      // Only an override vouches for a commit held for lack of data; a revert is no evidence of recovery.
+      if (exemption?.kind === "override") return d({ state: "open", failing, exemption, reasons: [...reasons, { code: "exempt", exemption }], outcome });
+      return d({ state: "blocked", failing, exemption: null, reasons, outcome });
     }
-    return { ...base, ...decided, exemption: null, failing: [] };
+    return d({ state: "unknown", failing, exemption: null, reasons: [why], outcome });
   }
 
-  const reasons = [`All enforced guardrails pass for ${ds}.`];
-  for (const v of warns) reasons.push(`Warning (not blocking): ${describeVerdict(v, ds)}.`);
-  return { ...base, state: "open", reasons, exemption: null, failing: [] };
+  // The repo enforces no guardrail of a judged day (all report-only): nothing holds the commit.
+  if (enforced.length === 0) return d({ state: "open", failing, exemption: null, reasons: [{ code: "none_enforced", ds }], outcome });
+
+  const reasons: Reason[] = [{ code: "passes", ds }];
+  for (const verdict of enforced.filter((v) => v.verdict === "warn")) reasons.push({ code: "warns", verdict, ds });
+  return d({ state: "open", failing, exemption: null, reasons, outcome });
 }

@@ -3,8 +3,10 @@ import type { DB } from "../store/db.js";
 import { forgetCheckRun, storeCheckRun, storedCheckRunId } from "../store/repos.js";
 import { httpStatus, type Octokit } from "./octokit.js";
 import { splitRepo } from "../shared/repo.js";
+import { keyedLock } from "../shared/lock.js";
 
-export type Conclusion = "success" | "failure" | "neutral";
+export type { Conclusion } from "../shared/types.js";
+import type { Conclusion } from "../shared/types.js";
 
 export interface CheckRunContent {
   name: string;
@@ -17,19 +19,8 @@ export interface CheckRunContent {
   actions?: { label: string; description: string; identifier: string }[];
 }
 
-// Webhooks for one SHA can arrive together (synchronize + check_suite); serialise per key
-// so two deliveries never both create a run.
-const locks = new Map<string, Promise<unknown>>();
-function withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const prev = locks.get(key) ?? Promise.resolve();
-  const next = prev.then(fn, fn);
-  const settled = next.catch(() => undefined);
-  locks.set(key, settled);
-  void settled.then(() => {
-    if (locks.get(key) === settled) locks.delete(key);
-  });
-  return next;
-}
+// Webhooks for one SHA can arrive together (synchronize + check_suite): never two creations of one run.
+const withLock = keyedLock();
 
 /** Writes the check run for `sha` and returns its id. GitHub errors are thrown to the caller. */
 export function upsertCheckRun(octokit: Octokit, db: DB, fullName: string, sha: string, content: CheckRunContent): Promise<number> {

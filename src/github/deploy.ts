@@ -4,9 +4,8 @@
  * feed them. All go through the installation's Octokit, so GHE_HOST applies.
  */
 import type { ProbotOctokit } from "probot";
-import { revertedInMessage } from "../gate/suspects.js";
-import type { DeployStatusState, ProtectionDecision } from "../gate/text.js";
 import { splitRepo } from "../shared/repo.js";
+import type { DeployStatusState, ProtectionDecision } from "../shared/types.js";
 
 export type GitHubClient = ProbotOctokit;
 
@@ -77,11 +76,11 @@ export async function setDeployStatus(
   });
 }
 
-/** The commits `sha` reverts, from its message (`This reverts commit <sha>.`). */
-export async function commitReverts(octokit: GitHubClient, fullName: string, sha: string): Promise<string[]> {
+/** The commit message of `sha` (what it reverts is read from it: `This reverts commit <sha>.`). */
+export async function commitMessage(octokit: GitHubClient, fullName: string, sha: string): Promise<string> {
   const { owner, repo } = splitRepo(fullName);
   const { data } = await octokit.rest.repos.getCommit({ owner, repo, ref: sha });
-  return revertedInMessage(data.commit.message);
+  return data.commit.message;
 }
 
 /**

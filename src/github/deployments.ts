@@ -1,5 +1,5 @@
 /** Production deployment history from the API, for when webhooks were missed (new install, empty table). */
-import type { DeploymentRecord } from "../suspects/index.js";
+import type { DeploymentRecord } from "../store/deployments.js";
 import { type Octokit } from "./octokit.js";
 import { splitRepo } from "../shared/repo.js";
 

@@ -5,12 +5,7 @@ import { githubLatency, githubRequests, secondsSince } from "../shared/telemetry
 
 export type Octokit = InstanceType<typeof ProbotOctokit>;
 
-/** Minimal logger shape (Probot's pino logger fits). */
-export interface Log {
-  info(obj: unknown, msg?: string): void;
-  warn(obj: unknown, msg?: string): void;
-  error(obj: unknown, msg?: string): void;
-}
+import type { Log } from "../shared/log.js";
 
 /** Every GitHub call gives up after this long (GUARDRAIL_GITHUB_TIMEOUT_SECONDS, default 10). */
 export function githubTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
@@ -62,5 +57,5 @@ export function logGitHubError(log: Log, err: unknown, context: Record<string, u
   const status = failure.outcome.startsWith("http_") ? httpStatus(err) : null;
   const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
   const why = status ? `GitHub answered ${status}` : failure.text;
-  log.error({ ...context, status, cause: failure.outcome, err: message }, `guardrail: ${what} failed (${why}): ${message}`);
+  log.error(`guardrail: ${what} failed (${why}): ${message}`, { ...context, status, cause: failure.outcome, err: message });
 }

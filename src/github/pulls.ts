@@ -1,5 +1,5 @@
-/** Pull requests and commits: heads of open PRs, revert detection, the PRs behind a commit. */
-import { parseRevertTargets, type RevertTargets, type SuspectPr } from "../suspects/index.js";
+/** Pull requests and commits: heads of open PRs, the texts a revert is read from, the PRs behind a commit. */
+import { type SuspectPr } from "../shared/types.js";
 import { type Octokit } from "./octokit.js";
 import { splitRepo } from "../shared/repo.js";
 
@@ -21,24 +21,23 @@ export async function listOpenPullRequests(octokit: Octokit, fullName: string): 
   return pulls.map((p) => ({ number: p.number, sha: p.head.sha, title: p.title, body: p.body ?? null }));
 }
 
-/**
- * What a PR (by number) or a commit (by SHA) reverts: SHAs from "This reverts
- * commit <sha>", PR numbers and titles from `Revert "…"` / "Reverts o/r#12".
- */
-export async function revertTargets(octokit: Octokit, fullName: string, ref: string | number | PullHead): Promise<RevertTargets> {
+/** The texts that say what a change reverts (src/suspects parses them). */
+export interface RevertTexts {
+  messages: string[];
+  title?: string | null;
+  body?: string | null;
+}
+
+/** A commit's message (by SHA), or a PR's commit messages, title and body (by number or head). */
+export async function revertTexts(octokit: Octokit, fullName: string, ref: string | number | PullHead): Promise<RevertTexts> {
   const params = splitRepo(fullName);
   if (typeof ref === "string") {
     const { data } = await octokit.rest.repos.getCommit({ ...params, ref });
-    return parseRevertTargets({ messages: [data.commit.message] });
+    return { messages: [data.commit.message] };
   }
   const pr = typeof ref === "number" ? await getPullRequest(octokit, fullName, ref) : ref;
   const commits = await octokit.paginate(octokit.rest.pulls.listCommits, { ...params, pull_number: pr.number, per_page: 100 });
-  return parseRevertTargets({ messages: commits.map((c) => c.commit.message), title: pr.title, body: pr.body });
-}
-
-/** The commit SHAs a PR (number) or commit (SHA) reverts. */
-export async function revertedShas(octokit: Octokit, fullName: string, ref: string | number): Promise<string[]> {
-  return (await revertTargets(octokit, fullName, ref)).shas;
+  return { messages: commits.map((c) => c.commit.message), title: pr.title, body: pr.body };
 }
 
 export async function pullRequestsForCommit(octokit: Octokit, fullName: string, sha: string): Promise<SuspectPr[]> {

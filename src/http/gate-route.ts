@@ -8,8 +8,9 @@ import type { AppDeps } from "../app/deps.js";
 import { authorize } from "./auth.js";
 import { matchRoute, readQuery, sendJson, requestUrl } from "./respond.js";
 import { gateFor } from "../gate/index.js";
-import { commitReverts, type GitHubClient } from "../github/deploy.js";
-import { getRepo } from "../store/repos.js";
+import type { GitHubClient } from "../github/deploy.js";
+import { commitReverts } from "../app/reverts.js";
+import { canonicalRepoName, getRepo } from "../store/repos.js";
 import { describeError } from "../shared/errors.js";
 
 export const GATE_PATH = "/api/guardrail/gate";
@@ -42,18 +43,6 @@ export function parseGateQuery(query: Record<string, string>): { repo: string; s
   return { repo, sha };
 }
 
-/** GitHub names are case-insensitive: find the spelling the app stored. */
-function canonicalRepoName(deps: AppDeps, repo: string): string {
-  try {
-    const row = deps.db.prepare(`SELECT repo FROM repos WHERE repo = ? COLLATE NOCASE ORDER BY repo = ? DESC LIMIT 1`).get(repo, repo) as
-      | { repo: string }
-      | undefined;
-    return row?.repo ?? repo;
-  } catch {
-    return repo;
-  }
-}
-
 /** Handles the gate route; returns false when the request is for another path. */
 export async function handleGateRoute(req: IncomingMessage, res: ServerResponse, deps: AppDeps, opts: GateRouteOptions = {}): Promise<boolean> {
   let path = requestUrl(req).pathname;
@@ -75,7 +64,7 @@ export async function handleGateRoute(req: IncomingMessage, res: ServerResponse,
     return true;
   }
   try {
-    const record = getRepo(deps.db, canonicalRepoName(deps, parsed.repo));
+    const record = getRepo(deps.db, canonicalRepoName(deps.db, parsed.repo));
     const installationId = record?.installationId;
     const octokitFor = opts.octokitFor;
     const revertsOf =

@@ -5,7 +5,8 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AppDeps } from "../app/deps.js";
-import type { DB } from "../store/db.js";
+import { pingDb, type DB } from "../store/db.js";
+import { latestPublishedByDataset } from "../store/partitions.js";
 import type { GuardrailConfig } from "../config/schema.js";
 import { resolveDataset } from "../config/load.js";
 import { hoursSinceZoneDayEnd } from "../shared/dates.js";
@@ -30,19 +31,8 @@ export interface HealthDetails {
   checked_at: string;
 }
 
-function dbReachable(db: DB): { reachable: boolean; error?: string } {
-  try {
-    db.prepare("SELECT 1").get();
-    return { reachable: true };
-  } catch (err) {
-    return { reachable: false, error: (err as Error).message };
-  }
-}
-
 export function datasetHealth(db: DB, config: GuardrailConfig, now: Date): DatasetHealth[] {
-  const latest = new Map<string, string>();
-  for (const r of db.prepare(`SELECT dataset, MAX(ds) AS ds FROM partitions WHERE status = 'published' GROUP BY dataset`).all() as { dataset: string; ds: string }[])
-    latest.set(r.dataset, r.ds);
+  const latest = latestPublishedByDataset(db);
   // Configured datasets with nothing published yet are the stalest of all.
   const names = [...new Set([...latest.keys(), ...Object.keys(config.datasets)])].sort();
   return names.map((dataset) => {
@@ -61,7 +51,7 @@ export function datasetHealth(db: DB, config: GuardrailConfig, now: Date): Datas
 }
 
 export function healthDetails(db: DB, config: GuardrailConfig, now = new Date()): HealthDetails {
-  const database = dbReachable(db);
+  const database = pingDb(db);
   if (!database.reachable) return { ok: false, database, datasets: [], last_job: null, checked_at: now.toISOString() };
   const job = lastJob(db);
   return { ok: true, database, datasets: datasetHealth(db, config, now), last_job: job ? jobView(job) : null, checked_at: now.toISOString() };
@@ -70,7 +60,7 @@ export function healthDetails(db: DB, config: GuardrailConfig, now = new Date())
 export async function handleHealth(req: IncomingMessage, res: ServerResponse, deps: AppDeps): Promise<boolean> {
   if (!matchRoute(req, "GET", "/api/guardrail/health")) return false;
   if (!authorize(req, deps, "read")) {
-    const ok = dbReachable(deps.db).reachable;
+    const ok = pingDb(deps.db).reachable;
     sendJson(res, ok ? 200 : 503, { ok });
     return true;
   }

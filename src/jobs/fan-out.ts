@@ -9,6 +9,7 @@ import type { Probot } from "probot";
 import { describeError } from "../shared/errors.js";
 import { classifyFailure } from "../shared/net-errors.js";
 import type { Evaluation, IngestResult } from "../shared/types.js";
+import type { Log } from "../shared/log.js";
 
 /** The installation Octokit Probot hands out (throttling and retry plugins applied). */
 export type InstallationOctokit = Awaited<ReturnType<Probot["auth"]>>;
@@ -17,9 +18,10 @@ export type FanOutEvent =
   | { kind: "published"; dataset: string; ds: string; evaluation: Evaluation }
   | { kind: "rejected"; dataset: string; ds: string; result: IngestResult | null };
 
-export interface RepoStep<R> {
+export interface RepoStep<R, V = unknown> {
   name: string;
-  run(octokit: InstallationOctokit, repo: R, event: FanOutEvent): Promise<unknown>;
+  /** `prepared`: what `FanOutTargets.prepare` built for this repo and event. */
+  run(octokit: InstallationOctokit, repo: R, event: FanOutEvent, prepared: V): Promise<unknown>;
 }
 
 export type OctokitFor = (installationId: number) => Promise<InstallationOctokit>;
@@ -31,17 +33,17 @@ export interface DatasetStep {
   run(octokitFor: OctokitFor | null, event: FanOutEvent): Promise<unknown>;
 }
 
-export interface FanOutTargets<R> {
+export interface FanOutTargets<R, V = unknown> {
   repos(dataset: string): R[];
   installationId(repo: R): number;
   label(repo: R): string;
-  repoSteps: RepoStep<R>[];
+  /**
+   * What every step of a repo shares, built once per repo and event (the
+   * repo's view of the evaluation), so no step judges the day again.
+   */
+  prepare?(octokit: InstallationOctokit, repo: R, event: FanOutEvent): Promise<V>;
+  repoSteps: RepoStep<R, V>[];
   datasetSteps: DatasetStep[];
-}
-
-export interface FanOutLog {
-  info(msg: string): void;
-  warn(msg: string): void;
 }
 
 export interface StepOutcome {
@@ -59,7 +61,7 @@ export interface StepOutcome {
 /** Repositories updated at the same time after a publish. */
 export const REPO_CONCURRENCY = 4;
 
-export async function fanOut<R>(targets: FanOutTargets<R>, auth: OctokitFor | null, event: FanOutEvent, log: FanOutLog): Promise<StepOutcome[]> {
+export async function fanOut<R, V>(targets: FanOutTargets<R, V>, auth: OctokitFor | null, event: FanOutEvent, log: Pick<Log, "info" | "warn">): Promise<StepOutcome[]> {
   const outcomes: StepOutcome[] = [];
   const record = (target: string, step: string, err?: unknown) => {
     if (err === undefined) outcomes.push({ target, step, ok: true });
@@ -92,9 +94,16 @@ export async function fanOut<R>(targets: FanOutTargets<R>, auth: OctokitFor | nu
       mark("authenticate", err);
       return;
     }
+    let prepared: V;
+    try {
+      prepared = targets.prepare ? await targets.prepare(octokit, repo, event) : (undefined as V);
+    } catch (err) {
+      mark("prepare", err);
+      return;
+    }
     for (const step of targets.repoSteps) {
       try {
-        await step.run(octokit, repo, event);
+        await step.run(octokit, repo, event, prepared);
         mark(step.name);
       } catch (err) {
         mark(step.name, err);

@@ -9,15 +9,14 @@ import type { AppDeps } from "../app/deps.js";
 import { resolveDataset } from "../config/load.js";
 import { listDatasets } from "../store/partitions.js";
 import { freshnessEvent, syncChat, syncIncident, type AlertEvent } from "../alerts/index.js";
-import { reposForDataset } from "../store/repos.js";
+import { datasetsOfRepos, reposForDataset } from "../store/repos.js";
 import { describeError } from "../shared/errors.js";
 import type { InstallationOctokit } from "./fan-out.js";
 import type { QueueLog } from "./queue.js";
 
 /** Datasets with data, configured ones, and the ones a repo points at (a repo waiting for data it never got is the point). */
 export function watchedDatasets(deps: AppDeps): string[] {
-  const fromRepos = (deps.db.prepare(`SELECT DISTINCT dataset FROM repos WHERE installation_id IS NOT NULL`).all() as { dataset: string }[]).map((r) => r.dataset);
-  return [...new Set([...listDatasets(deps.db), ...Object.keys(deps.config.datasets), ...fromRepos])].sort();
+  return [...new Set([...listDatasets(deps.db), ...Object.keys(deps.config.datasets), ...datasetsOfRepos(deps.db)])].sort();
 }
 
 export interface FreshnessOutcome {

@@ -12,11 +12,9 @@ import { auditFailures, eventsIngested, ingestJobDuration, ingestJobs } from "..
 import { finishJob, getJob, markRunning, nextQueuedJob, type JobRow } from "../store/jobs.js";
 import { runIngestChild, type IngestOutcome, type IngestRunner } from "./ingest-child.js";
 
-export interface QueueLog {
-  info(msg: string): void;
-  warn(msg: string): void;
-  error(msg: string): void;
-}
+/** The service's logger (src/shared/log.ts). */
+export type { Log as QueueLog } from "../shared/log.js";
+import type { Log as QueueLog } from "../shared/log.js";
 
 export interface JobQueueOptions {
   db: DB;

@@ -1,35 +1,17 @@
 /**
  * The human `guardrail report`: one block per metric with its value and the
  * top rows of each breakdown. Ratios print as percentages, counts with
- * thousands separators; an undefined value (zero denominator) prints as "n/a".
+ * thousands separators; an undefined value (zero denominator) prints as "–"
+ * (numbers and labels through src/present/format.ts).
  */
 import type { MetricDef } from "../config/schema.js";
-import type { MetricReport, Report } from "../shared/types.js";
+import type { MetricKind, MetricReport, Report } from "../shared/types.js";
+import { dimensionWord, fmtRate, fmtSample, fmtValue } from "../present/format.js";
 
 const TOP = 5;
-const DIM_LABEL: Record<string, string> = {
-  dim_country: "country",
-  dim_device_brand: "device",
-  dim_channel: "channel",
-  dim_hostname: "hostname",
-  dim_product_type: "product type",
-  dim_app_version: "app version",
-};
-
-export function formatCount(v: number | null | undefined): string {
-  if (v == null) return "n/a";
-  return Number.isInteger(v) ? v.toLocaleString("en-US") : v.toLocaleString("en-US", { maximumFractionDigits: 2 });
-}
-
-export function formatPercent(v: number | null | undefined): string {
-  if (v == null) return "n/a";
-  const p = v * 100;
-  return `${p.toFixed(p !== 0 && Math.abs(p) < 0.1 ? 3 : 2)} %`;
-}
-
-function isRatio(name: string, m: MetricReport, defs: Map<string, MetricDef>): boolean {
-  const def = defs.get(name);
-  return def ? def.kind === "ratio" : m.denominator !== undefined;
+/** A metric's kind from its definition; without one, a value with a denominator is a ratio. */
+function kindIn(name: string, m: MetricReport, defs: Map<string, MetricDef>): MetricKind {
+  return defs.get(name)?.kind ?? (m.denominator !== undefined ? "ratio" : "count");
 }
 
 export function renderReport(report: Report, metricDefs: MetricDef[] = []): string {
@@ -43,11 +25,12 @@ export function renderReport(report: Report, metricDefs: MetricDef[] = []): stri
   out.push(`${"metric".padEnd(width)}${"value".padStart(14)}   detail`);
   for (const name of names) {
     const m = report.metrics[name];
-    const ratio = isRatio(name, m, defs);
+    const kind = kindIn(name, m, defs);
+    const ratio = kind === "ratio";
     const def = defs.get(name);
-    const value = ratio ? formatPercent(m.value) : formatCount(m.value);
+    const value = fmtValue(m.value, kind);
     const detail = ratio
-      ? `${formatCount(m.numerator)} / ${formatCount(m.denominator)}${def?.kind === "ratio" ? ` (${def.numerator} / ${def.denominator})` : ""}`
+      ? `${fmtSample(m.numerator, m.denominator)}${def?.kind === "ratio" ? ` (${def.numerator} / ${def.denominator})` : ""}`
       : (def?.description ?? "");
     out.push(`${(name + (def?.guardrail ? " *" : "")).padEnd(width)}${value.padStart(14)}   ${detail}`.trimEnd());
   }
@@ -57,7 +40,8 @@ export function renderReport(report: Report, metricDefs: MetricDef[] = []): stri
     const m = report.metrics[name];
     const dims = Object.keys(m.breakdown);
     if (!dims.length) continue;
-    const ratio = isRatio(name, m, defs);
+    const kind = kindIn(name, m, defs);
+    const ratio = kind === "ratio";
     const def = defs.get(name);
     // Rank ratio segments by their traffic (the denominator's breakdown) so the top rows are the big ones.
     const weights = def?.kind === "ratio" ? report.metrics[def.denominator]?.breakdown : undefined;
@@ -71,13 +55,13 @@ export function renderReport(report: Report, metricDefs: MetricDef[] = []): stri
       });
       const total = ratio ? null : rows.reduce((s, [, v]) => s + (v ?? 0), 0);
       const cells = rows.slice(0, TOP).map(([k, v]) => {
-        if (ratio) return `${k} ${formatPercent(v)}`;
+        if (ratio) return `${k} ${fmtValue(v, kind)}`;
         // Shares only for event counts: distinct visitors do not add up across segments.
-        const share = total && v != null && def?.kind === "count" && (def.measure === "events" || def.measure === "visits") ? ` (${formatPercent(v / total)})` : "";
-        return `${k} ${formatCount(v)}${share}`;
+        const share = total && v != null && def?.kind === "count" && (def.measure === "events" || def.measure === "visits") ? ` (${fmtRate(v / total)})` : "";
+        return `${k} ${fmtValue(v, kind)}${share}`;
       });
       const more = rows.length > TOP ? ` · … ${rows.length - TOP} more` : "";
-      out.push(`  ${(DIM_LABEL[dim] ?? dim).padEnd(13)} ${cells.join(" · ")}${more}`);
+      out.push(`  ${dimensionWord(dim).padEnd(13)} ${cells.join(" · ")}${more}`);
     }
   }
   return out.join("\n");

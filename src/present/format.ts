@@ -1,7 +1,11 @@
 /** The one place numbers and labels are worded for people: CLI, checks, issues, chat, dashboard. */
 import { WEEKDAY_NAMES, weekday } from "../shared/dates.js";
+import type { MetricKind, Verdict } from "../shared/types.js";
 
 const MINUS = "\u2212";
+
+/** What a value that does not exist (no data, zero denominator) is shown as, everywhere. */
+export const NONE = "–";
 
 export function fmtSigned(x: number, digits = 1): string {
   const s = Math.abs(x).toFixed(digits);
@@ -18,8 +22,9 @@ export function fmtCount(x: number): string {
   return Math.round(x).toLocaleString("en-US");
 }
 
-export function fmtValue(x: number | null | undefined, kind: "count" | "ratio"): string {
-  if (x === null || x === undefined || !Number.isFinite(x)) return "–";
+/** A metric value as its kind is read: a ratio as a percentage, a count as a whole number; missing → "–". */
+export function fmtValue(x: number | null | undefined, kind: MetricKind | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return NONE;
   return kind === "ratio" ? fmtRate(x) : fmtCount(x);
 }
 
@@ -119,4 +124,15 @@ export function fmtZ(z: number | null | undefined): string {
 /** A share: 0.4 → "40 %". */
 export function fmtShare(x: number): string {
   return `${Math.round(x * 100)} %`;
+}
+
+/** A verdict's metric kind: from the verdict (evaluate copies the metric definition), else the definitions given. */
+export function kindOf(v: Pick<Verdict, "metric" | "kind">, kinds?: Readonly<Record<string, MetricKind>>): MetricKind {
+  return v.kind ?? kinds?.[v.metric] ?? "count";
+}
+
+/** A change in words: "fell 38 %", "rose 0.4 %"; "" when there is none. */
+export function fmtMoved(change: number | null | undefined): string {
+  if (change === null || change === undefined || !Number.isFinite(change)) return "";
+  return `${change < 0 ? "fell" : "rose"} ${fmtPct(change)}`;
 }

@@ -90,6 +90,12 @@ export interface Report {
 
 export type VerdictKind = "pass" | "warn" | "fail" | "no_data" | "inconclusive";
 
+/** What a metric measures, from its definition: a count (a whole number) or a ratio (shown as a percentage). */
+export type MetricKind = "count" | "ratio";
+
+/** A repository as GitHub names it: "owner/name". */
+export type RepoName = string;
+
 export interface Segment {
   dimension: string;
   value: string;
@@ -120,8 +126,8 @@ export interface Verdict {
   decomposition?: { rate: number; mix: number; dimension: string } | null;
   numerator?: number | null;
   denominator?: number | null;
-  /** Added: count or ratio, so no surface guesses it from the name. */
-  kind?: "count" | "ratio";
+  /** Added: count or ratio, from the metric's definition, so no surface guesses it from the name. */
+  kind?: MetricKind;
   /** Added: why the verdict is what it is, as a code (docs/verdicts.md lists them); `message` words it. */
   reason?: VerdictReason;
   /** Added: baseline candidates left out, and why. */
@@ -186,4 +192,52 @@ export interface Evaluation {
   /** Added: the id in the evaluations history table. */
   evaluation_id?: number;
   evaluated_at?: string;
+}
+
+/** A pull request that brought a commit in (suspects, regression checks, incident issues). */
+export interface SuspectPr {
+  number: number;
+  title: string;
+  url: string;
+  author?: string | null;
+}
+
+/** The HTTP gate's JSON (DESIGN §9, docs/deploy-gate.md): fields may be added, never renamed. */
+export interface GateAnswer {
+  state: "open" | "blocked" | "unknown";
+  reasons: string[];
+  ds: string | null;
+  details_url: string | null;
+  /** Added: the repo and SHA the answer is for, and which exemption applied. */
+  repo?: string;
+  sha?: string;
+  exemption?: "override" | "revert" | null;
+  /** Added: the enforced guardrails that fail (empty when none). */
+  failing?: string[];
+  /** Added: the commit's own canary, when a published day holds its traffic (docs/canary.md). */
+  canary?: { ds: string; status: string; versions: string[]; failing: string[] } | null;
+}
+
+/** GitHub's words the surfaces answer in: a check run's conclusion, a protection-rule answer, a commit status state. */
+export type Conclusion = "success" | "failure" | "neutral";
+export type ProtectionDecision = "approved" | "rejected";
+export type DeployStatusState = "success" | "failure" | "pending";
+
+/** A commit suspected of shipping a decline (src/suspects/). */
+export interface Suspect {
+  /** Full or short commit SHA; null while only a release tag is known (resolved before publishing). */
+  sha: string | null;
+  /** Deployment ref or release tag, when known. */
+  ref: string | null;
+  reason: "version" | "deployment";
+  version: string | null;
+  deploymentId: number | null;
+  environment: string | null;
+  deployedAt: string | null;
+  /** One sentence: why this commit is suspected. */
+  evidence: string;
+  /** The suspicion window (ISO instants), for deployment suspects. */
+  window: { from: string; to: string } | null;
+  /** PRs that brought the commit in, when already looked up (publishRegressionChecks stores them). */
+  prs: SuspectPr[];
 }

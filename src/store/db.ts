@@ -101,3 +101,13 @@ export function migrate(db: DB): void {
     }).immediate();
   }
 }
+
+/** Whether the database answers a query (the health route's question); the error's message when not. */
+export function pingDb(db: DB): { reachable: boolean; error?: string } {
+  try {
+    db.prepare("SELECT 1").get();
+    return { reachable: true };
+  } catch (err) {
+    return { reachable: false, error: (err as Error).message };
+  }
+}

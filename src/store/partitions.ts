@@ -298,6 +298,12 @@ export function latestPublishedDs(db: DB, dataset: string, atMost = "9999-12-31"
   return row.ds;
 }
 
+/** The newest published day of every dataset that has one. */
+export function latestPublishedByDataset(db: DB): Map<string, string> {
+  const rows = db.prepare(`SELECT dataset, MAX(ds) AS ds FROM partitions WHERE status = 'published' GROUP BY dataset`).all() as { dataset: string; ds: string }[];
+  return new Map(rows.map((r) => [r.dataset, r.ds]));
+}
+
 /** Published days in ascending order, optionally within [from, to]. */
 export function publishedDays(db: DB, dataset: string, from?: string, to?: string): string[] {
   const rows = db

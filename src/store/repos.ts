@@ -81,6 +81,17 @@ export function getRepo(db: DB, repo: string): RepoRecord | null {
   return row ? toRecord(row) : null;
 }
 
+/** GitHub names are case-insensitive: the spelling the app stored, else `repo` as given. */
+export function canonicalRepoName(db: DB, repo: string): string {
+  const row = db.prepare(`SELECT repo FROM repos WHERE repo = ? COLLATE NOCASE ORDER BY repo = ? DESC LIMIT 1`).get(repo, repo) as { repo: string } | undefined;
+  return row?.repo ?? repo;
+}
+
+/** Datasets some installed repo points at (the freshness timer checks them). */
+export function datasetsOfRepos(db: DB): string[] {
+  return (db.prepare(`SELECT DISTINCT dataset FROM repos WHERE installation_id IS NOT NULL`).all() as { dataset: string }[]).map((r) => r.dataset);
+}
+
 export function forgetRepo(db: DB, repo: string): void {
   db.prepare(`DELETE FROM repos WHERE repo = ?`).run(repo);
 }

@@ -6,7 +6,7 @@ import { openDb, type DB } from "../../src/store/db.js";
 import { parseConfig } from "../../src/config/load.js";
 import type { Evaluation, Verdict } from "../../src/shared/types.js";
 import type { AlertDeps } from "../../src/alerts/index.js";
-import type { AlertLog } from "../../src/alerts/types.js";
+import type { Log as AlertLog } from "../../src/shared/log.js";
 
 export function tempDb(): { db: DB; dir: string; path: string; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), "guardrail-alerts-"));
@@ -17,7 +17,7 @@ export function tempDb(): { db: DB; dir: string; path: string; cleanup(): void }
 
 export function memoryLog(): AlertLog & { lines: string[] } {
   const lines: string[] = [];
-  return { lines, info: (m) => void lines.push(m), warn: (m) => void lines.push(m) };
+  return { lines, info: (m) => void lines.push(m), warn: (m) => void lines.push(m), error: (m) => void lines.push(m) };
 }
 
 export function makeDeps(db: DB, extra: Partial<AlertDeps> = {}, rawConfig: unknown = {}): AlertDeps {

@@ -2,7 +2,7 @@ import { afterEach, beforeAll, afterAll, beforeEach, describe, expect, it } from
 import nock from "nock";
 import { syncIncident, freshnessEvent, INCIDENT_LABEL, type AlertDeps } from "../../src/alerts/index.js";
 import { verifySignedLink } from "../../src/shared/links.js";
-import { recordDeployment } from "../../src/suspects/index.js";
+import { recordDeployment } from "../../src/store/deployments.js";
 import { resolveDataset, parseConfig } from "../../src/config/load.js";
 import type { CheckResult } from "../../src/shared/types.js";
 import { failingEvaluation, insertPartition, makeDeps, noDataEvaluation, passingEvaluation, tempDb, testOctokit } from "./helpers.js";
@@ -117,7 +117,7 @@ describe("breach incident issue lifecycle", () => {
       .reply(200, [{ id: 1, body: "a human comment" }])
       .post(`/repos/${REPO}/issues/7/comments`, (b) => ((comment = b.body), true))
       .reply(201, { id: 2 });
-    await syncIncident(octokit, deps, { owner: "acme", repo: "shop" }, {}, { kind: "breach", evaluation: failingEvaluation("2026-11-06") });
+    await syncIncident(octokit, deps, "acme/shop", {}, { kind: "breach", evaluation: failingEvaluation("2026-11-06") });
     expect(scope.isDone()).toBe(true);
     expect(comment).toContain("Still failing on 2026-11-06");
     expect(incidentRow(deps, "breach")).toMatchObject({ state: "open", issue_number: 7 });

@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { planIncident, checkFreshness, freshnessEvent } from "../../src/alerts/index.js";
 import type { IncidentState } from "../../src/alerts/types.js";
-import { formatChange } from "../../src/alerts/format.js";
 import { resolveDataset, parseConfig } from "../../src/config/load.js";
 import { failingEvaluation, insertPartition, noDataEvaluation, passingEvaluation, tempDb } from "./helpers.js";
 
@@ -41,9 +40,9 @@ describe("planIncident", () => {
     const reportOnly = failingEvaluation("2026-11-05");
     reportOnly.verdicts[0].enforced = false;
     expect(planIncident({}, { kind: "breach", evaluation: reportOnly })).toEqual([]);
-    expect(planIncident({}, { kind: "breach", evaluation: failingEvaluation("2026-11-05") }, new Map([["signup_conversion_rate", false]]))).toEqual([]);
+    expect(planIncident({}, { kind: "breach", evaluation: failingEvaluation("2026-11-05") }, { signup_conversion_rate: { enforce: false } })).toEqual([]);
     // A repo that enforces what the server only reports gets its issue, as its PR check fails on it.
-    expect(planIncident({}, { kind: "breach", evaluation: reportOnly }, new Map([["signup_conversion_rate", true]]))).toEqual([
+    expect(planIncident({}, { kind: "breach", evaluation: reportOnly }, { signup_conversion_rate: { enforce: true } })).toEqual([
       { type: "open", kind: "breach", day: "2026-11-05" },
     ]);
   });
@@ -59,16 +58,6 @@ describe("planIncident", () => {
     expect(planIncident(states, { kind: "data_ok", dataset: "default", ds: "2026-11-04" }).map((d) => d.kind)).toEqual(["stale"]);
     expect(planIncident(states, { kind: "data_ok", dataset: "default", ds: "2026-11-05" }).map((d) => d.kind)).toEqual(["audit_failed", "stale"]);
     expect(planIncident({}, { kind: "data_ok", dataset: "default", ds: "2026-11-05" })).toEqual([]);
-  });
-});
-
-describe("formatChange", () => {
-  it("writes changes the way the titles show them", () => {
-    expect(formatChange(-0.35)).toBe("\u221235 %");
-    expect(formatChange(-0.052)).toBe("\u22125.2 %");
-    expect(formatChange(0.1)).toBe("+10 %");
-    expect(formatChange(0)).toBe("0 %");
-    expect(formatChange(null)).toBe("n/a");
   });
 });
 

@@ -137,7 +137,7 @@ describe("the guardrail check judges the PR's own traffic", () => {
     await deliver(h.probot, "check_run", checkRunPayload("rerequested", GOOD, 2));
     expect(check.scope.isDone()).toBe(true);
     expect(check.result().conclusion).toBe("failure");
-    expect(check.result().output.title).toMatch(/^Merge freeze: signup_conversion_rate −38\.0 % on 2026-11-18/);
+    expect(check.result().output.title).toMatch(/^Merge freeze: signup_conversion_rate −38 % on 2026-11-18/);
     expect(check.result().output.summary).toContain("✅ no decline");
   });
 

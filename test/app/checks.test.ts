@@ -71,8 +71,8 @@ describe("guardrail check on pull requests", () => {
     // The push is remembered, so a later /guardrail override knows which head it was written against.
     expect(prHeadAt(h.db, REPO, 6, "2026-11-25T10:00:01Z")).toEqual({ sha: SHA, since: "2026-11-25T10:00:00Z" });
     expect(bodies[1].conclusion).toBe("failure");
-    expect(bodies[1].output.title).toBe("Merge freeze: signup_conversion_rate −38.0 % on 2026-11-05");
-    expect(bodies[1].output.summary).toContain("| **signup_conversion_rate** (guardrail) | 2.41 % | 3.89 % | −38.0 % | ❌ fail |");
+    expect(bodies[1].output.title).toBe("Merge freeze: signup_conversion_rate −38 % on 2026-11-05");
+    expect(bodies[1].output.summary).toContain("| **signup_conversion_rate** (guardrail) | 2.41 % | 3.89 % | −38 % | ❌ fail |");
     expect(bodies[1].output.summary).toContain("91 % of the drop is on device iPhone");
   });
 

@@ -40,7 +40,7 @@ describe("/guardrail comments", () => {
     expect(o).toMatchObject({ actor: "maria", reason: "holiday dip, agreed with growth", prNumber: 9 });
     expect(bodies[0].head_sha).toBe(HEAD);
     expect(bodies[1].conclusion).toBe("success");
-    expect(bodies[1].output.title).toBe("Passing by override of @maria: signup_conversion_rate −38.0 % on 2026-11-05");
+    expect(bodies[1].output.title).toBe("Passing by override of @maria: signup_conversion_rate −38 % on 2026-11-05");
     expect(bodies[1].output.summary).toContain(`**Overridden** by @maria at ${o!.createdAt}: holiday dip, agreed with growth`);
     // Another commit is not covered by this override.
     expect(isOverridden(h.db, REPO, "4".repeat(40))).toBeNull();

@@ -9,7 +9,7 @@ import { parseConfig } from "../../src/config/load.js";
 import type { AppDeps } from "../../src/app/deps.js";
 import { createApp } from "../../src/index.js";
 import type { Evaluation, Verdict } from "../../src/shared/types.js";
-import type { Log } from "../../src/github/octokit.js";
+import type { Log } from "../../src/shared/log.js";
 
 export const API = "https://api.github.com";
 export const REPO = "acme/shop";
@@ -27,7 +27,7 @@ export interface Harness {
 }
 
 export function captureLog(logs: Harness["logs"]): Log {
-  const push = (level: string) => (obj: unknown, msg?: string) => logs.push({ level, obj: obj as Record<string, unknown>, msg: msg ?? "" });
+  const push = (level: string) => (msg: string, context?: Record<string, unknown>) => logs.push({ level, obj: context ?? {}, msg });
   return { info: push("info"), warn: push("warn"), error: push("error") };
 }
 

@@ -55,8 +55,8 @@ describe("guardrail check with the real evaluator", () => {
     expect(gh.isDone()).toBe(true);
     expect(bodies[1].conclusion).toBe("failure");
     // Expected = pooled baseline rate: (400+408+396+404) / (10000+10200+9900+10100) = 4.00 %.
-    expect(bodies[1].output.summary).toContain("| **signup_conversion_rate** (guardrail) | 2.40 % | 4.00 % | −40.0 % | ❌ fail |");
-    expect(bodies[1].output.title).toBe(`Merge freeze: signup_conversion_rate −40.0 % on ${today}`);
+    expect(bodies[1].output.summary).toContain("| **signup_conversion_rate** (guardrail) | 2.40 % | 4.00 % | −40 % | ❌ fail |");
+    expect(bodies[1].output.title).toBe(`Merge freeze: signup_conversion_rate −40 % on ${today}`);
 
     mockRepoConfig("metrics:\n  signup_conversion_rate:\n    enforce: false\n");
     const again = nock(API).patch(`/repos/${REPO}/check-runs/1`, (b) => (bodies.push(b), true)).reply(200, { id: 1 });

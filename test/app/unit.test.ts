@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { buildGuardrailCheck, capSummary, SUMMARY_LIMIT } from "../../src/app/check-content.js";
+import { buildGuardrailCheck, capSummary, SUMMARY_LIMIT } from "../../src/present/checks.js";
+import { decide } from "../../src/gate/decide.js";
+import type { RepoConfig } from "../../src/config/repo-schema.js";
+import type { Evaluation } from "../../src/shared/types.js";
 import { parseCommand } from "../../src/app/commands.js";
 import { applyRepoOverrides, DEFAULT_REPO_CONFIG, parseRepoConfig } from "../../src/config/repo-schema.js";
 import { defaultDatasetConfig } from "../../src/config/load.js";
@@ -9,6 +12,24 @@ import { openDb } from "../../src/store/db.js";
 import { prHeadAt, recordPrHead } from "../../src/store/repos.js";
 
 const kinds = { signup_conversion_rate: "ratio", purchase_conversion_rate: "ratio", daily_visitors: "count" } as const;
+
+/** The check of a head for an evaluation seen through a repo config, decided as the app decides it. */
+function check(evaluation: Evaluation, repoConfig: RepoConfig = DEFAULT_REPO_CONFIG, detailsUrl: string | null = null) {
+  const view = {
+    repo: "acme/shop",
+    known: true,
+    configError: null,
+    dataset: "default",
+    onMissingData: repoConfig.on_missing_data,
+    enforcement: repoConfig.metrics,
+    evaluation,
+    evaluationError: null,
+    repoConfig,
+    kinds,
+    detailsUrl,
+  };
+  return buildGuardrailCheck(view, decide(view, "a".repeat(40)));
+}
 
 describe("repo config", () => {
   it("a missing file means the defaults", () => {
@@ -49,29 +70,29 @@ describe("repo config", () => {
 
 describe("check content", () => {
   it("success when guardrails pass, with a metric table", () => {
-    const out = buildGuardrailCheck({ evaluation: passingEvaluation(), repoConfig: DEFAULT_REPO_CONFIG, metricKinds: kinds, detailsUrl: "https://x/guardrail" });
+    const out = check(passingEvaluation(), DEFAULT_REPO_CONFIG, "https://x/guardrail");
     expect(out.conclusion).toBe("success");
     expect(out.title).not.toMatch(/\n/);
     expect(out.summary).toContain("| metric | today | expected | change | verdict |");
     expect(out.summary).toContain("| 3.91 % | 3.89 % | +0.5 % | ✅ pass |");
-    expect(out.summary).toContain("| daily_visitors | 5,120 | 5,000 | +2.4 % | ✅ pass |");
+    expect(out.summary).toContain("| daily_visitors | 5,120 | 5,000 | +2 % | ✅ pass |");
   });
   it("failure on an enforced failing guardrail, with the localisation sentence", () => {
-    const out = buildGuardrailCheck({ evaluation: failingEvaluation(), repoConfig: DEFAULT_REPO_CONFIG, metricKinds: kinds });
+    const out = check(failingEvaluation());
     expect(out.conclusion).toBe("failure");
-    expect(out.title).toBe("Merge freeze: signup_conversion_rate −38.0 % on 2026-11-05");
+    expect(out.title).toBe("Merge freeze: signup_conversion_rate −38 % on 2026-11-05");
     expect(out.summary).toContain("91 % of the drop is on device iPhone");
-    expect(out.summary).toContain("dim_device_brand = iPhone: 1.00 % vs 3.90 % expected (−74.0 %), 91 % of the change");
+    expect(out.summary).toContain("dim_device_brand = iPhone: 1.00 % vs 3.90 % expected (−74 %), 91 % of the change");
   });
   it("a failing guardrail that is not enforced does not freeze", () => {
     const ev = failingEvaluation();
     ev.verdicts[0].enforced = false;
     ev.status = "pass";
-    expect(buildGuardrailCheck({ evaluation: ev, repoConfig: DEFAULT_REPO_CONFIG, metricKinds: kinds }).conclusion).toBe("success");
+    expect(check(ev).conclusion).toBe("success");
   });
   it("no_data follows on_missing_data", () => {
     for (const mode of ["neutral", "success", "failure"] as const) {
-      const out = buildGuardrailCheck({ evaluation: noDataEvaluation(), repoConfig: { ...DEFAULT_REPO_CONFIG, on_missing_data: mode }, metricKinds: kinds });
+      const out = check(noDataEvaluation(), { ...DEFAULT_REPO_CONFIG, on_missing_data: mode });
       expect(out.conclusion).toBe(mode);
     }
   });
@@ -80,7 +101,7 @@ describe("check content", () => {
     ev.verdicts.push(
       ...Array.from({ length: 3000 }, (_, i) => verdict({ metric: `metric_${i}_${"x".repeat(20)}`, message: "🙂".repeat(5) })),
     );
-    const out = buildGuardrailCheck({ evaluation: ev, repoConfig: DEFAULT_REPO_CONFIG, metricKinds: kinds, detailsUrl: "https://x/d" });
+    const out = check(ev, DEFAULT_REPO_CONFIG, "https://x/d");
     expect(out.summary.length).toBeLessThanOrEqual(SUMMARY_LIMIT);
     expect(out.summary).toContain("did not fit in a check run");
     // Cut at a line boundary: the last table row before the note is whole.

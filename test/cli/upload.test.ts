@@ -13,7 +13,7 @@ import { generateFixtures } from "../../src/fixtures/generate.js";
 import { guardrailHandler } from "../../src/http/routes.js";
 import { serviceFor } from "../../src/jobs/service.js";
 import type { AppDeps } from "../../src/app/deps.js";
-import { INGEST, READ, requireLib, listen, makeDeps, tempDir } from "../service/helpers.js";
+import { INGEST, READ, requireLib, listen, makeDeps, tempDir } from "../support/service.js";
 import { runCli } from "../support/run-cli.js";
 
 const DS = "2026-03-10";

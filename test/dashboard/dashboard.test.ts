@@ -15,7 +15,7 @@ import { renderDashboard } from "../../src/dashboard/render.js";
 import { loadDashboardData } from "../../src/dashboard/data.js";
 import type { AppDeps } from "../../src/app/deps.js";
 import type { Evaluation } from "../../src/shared/types.js";
-import { listen, makeDeps, READ, tempDir } from "../service/helpers.js";
+import { listen, makeDeps, READ, tempDir } from "../support/service.js";
 import { buildStore, END, METRIC, PR_HEAD, REPO, SUSPECT_SHA } from "./fixture.js";
 
 const YOUNG = "young"; // a second dataset whose data starts three weeks before END

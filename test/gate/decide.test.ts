@@ -1,5 +1,8 @@
 import { describe, it, expect, afterEach } from "vitest";
-import { gateFor, decideGate } from "../../src/gate/index.js";
+import { gateFor, decide, type Exemption } from "../../src/gate/index.js";
+import { gateAnswer } from "../../src/present/decision.js";
+import type { DecisionInput } from "../../src/shared/decision.js";
+import type { Evaluation } from "../../src/shared/types.js";
 import { verifySignedLink } from "../../src/shared/links.js";
 import { evaluateDay } from "../../src/evaluate/index.js";
 import { resolveDataset } from "../../src/config/load.js";
@@ -31,7 +34,7 @@ describe("gateFor (store + real evaluateDay)", () => {
     const a = await gateFor(env.deps, REPO, SHA, { now: NOW });
     expect(a.state).toBe("blocked");
     expect(a.failing).toEqual(["signup_conversion_rate"]);
-    const pct = (Math.abs(expectedChange(200)) * 100).toFixed(1);
+    const pct = Math.round(Math.abs(expectedChange(200)) * 100);
     expect(a.reasons[0]).toContain("signup_conversion_rate");
     expect(a.reasons[0]).toContain(`fell ${pct} %`);
   });
@@ -97,11 +100,12 @@ describe("gateFor (store + real evaluateDay)", () => {
   });
 });
 
-describe("decideGate (pure)", () => {
+describe("decide (pure)", () => {
   const verdict = (v: "pass" | "warn" | "fail", guardrail = true) => ({
     metric: "signup_conversion_rate",
     guardrail,
     enforced: true,
+    kind: "ratio" as const,
     verdict: v,
     observed: 0.03,
     expected: 0.04,
@@ -115,18 +119,57 @@ describe("decideGate (pure)", () => {
     denominator: 10000,
   });
   const evaluation = (v: "pass" | "warn" | "fail", guardrail = true) => ({ ds: DAY, dataset: "default", status: v, verdicts: [verdict(v, guardrail)], versions: [] });
-  const cfg = { dataset: "default", on_missing_data: "neutral" as const };
+  const view = (ev: ReturnType<typeof evaluation> | null, over: Partial<DecisionInput> = {}): DecisionInput & { evaluation: Evaluation | null; detailsUrl: null; repo: string } => ({
+    repo: REPO,
+    known: true,
+    configError: null,
+    dataset: "default",
+    onMissingData: "neutral",
+    enforcement: {},
+    evaluation: ev,
+    evaluationError: null,
+    detailsUrl: null,
+    ...over,
+  });
+  const answer = (v: ReturnType<typeof view>, exemption: Exemption = null) => gateAnswer(decide(v, SHA, exemption), v);
 
   it("treats warn as open with a note, and ignores failing non-guardrail metrics", () => {
-    const warn = decideGate({ repo: REPO, sha: SHA, repoConfig: cfg, evaluation: evaluation("warn"), detailsUrl: null });
+    const warn = answer(view(evaluation("warn")));
     expect(warn.state).toBe("open");
     expect(warn.reasons.join(" ")).toContain("Warning (not blocking)");
-    const report = decideGate({ repo: REPO, sha: SHA, repoConfig: cfg, evaluation: evaluation("fail", false), detailsUrl: null });
+    const report = answer(view(evaluation("fail", false)));
     expect(report.state).not.toBe("blocked");
   });
 
   it("formats ratios as percentages in the reason", () => {
-    const a = decideGate({ repo: REPO, sha: SHA, repoConfig: cfg, evaluation: evaluation("fail"), detailsUrl: null });
-    expect(a.reasons[0]).toBe(`Guardrail signup_conversion_rate fell 25.0 % to 3.00 % (expected 4.00 %, z = -4.0) on ${DAY}.`);
+    const a = answer(view(evaluation("fail")));
+    expect(a.reasons[0]).toBe(`Guardrail signup_conversion_rate fell 25 % to 3.00 % (expected 4.00 %, z = −4.0) on ${DAY}.`);
+  });
+
+  it("the repo's enforce setting wins either way", () => {
+    const fail = evaluation("fail");
+    expect(decide(view(fail, { enforcement: { signup_conversion_rate: { enforce: false } } }), SHA)).toMatchObject({ state: "open", failing: [], outcome: "missing" });
+    const reportOnly = { ...fail, verdicts: [{ ...fail.verdicts[0], enforced: false }] };
+    expect(decide(view(reportOnly), SHA).state).toBe("open");
+    expect(decide(view(reportOnly, { enforcement: { signup_conversion_rate: { enforce: true } } }), SHA).state).toBe("blocked");
+  });
+
+  it("an exemption opens a blocked commit and says why; it never opens missing data on neutral", () => {
+    const override: Exemption = { kind: "override", actor: "maria", reason: "holiday", createdAt: "2024-05-08T07:00:00Z" };
+    const opened = decide(view(evaluation("fail")), SHA, override);
+    expect(opened).toMatchObject({ state: "open", exemption: override, failing: [{ metric: "signup_conversion_rate" }] });
+    expect(gateAnswer(opened, view(evaluation("fail"))).reasons.at(-1)).toBe("Exempt: a maintainer overrode the guardrail for this commit by @maria on 2024-05-08: “holiday”.");
+    const revert = decide(view(evaluation("fail")), SHA, { kind: "revert", reverted: ["ccccccc"] });
+    expect(revert.state).toBe("open");
+    expect(decide(view(null), SHA, override)).toMatchObject({ state: "unknown", exemption: null });
+    expect(decide(view(null, { onMissingData: "failure" }), SHA, override)).toMatchObject({ state: "open", exemption: override });
+    expect(decide(view(null, { onMissingData: "failure" }), SHA, { kind: "revert", reverted: ["ccccccc"] }).state).toBe("blocked");
+  });
+
+  it("no verdict: why, then on_missing_data; a repo not installed or misconfigured is unknown", () => {
+    expect(answer(view(null, { evaluationError: "the database is locked" })).reasons).toEqual(['No verdict for dataset "default": the database is locked']);
+    expect(answer(view(null, { onMissingData: "success" })).state).toBe("open");
+    expect(answer(view(null, { known: false })).reasons[0]).toMatch(/is not configured for Guardrail/);
+    expect(answer(view(evaluation("fail"), { configError: ".github/guardrail.yml: field dataset: bad" }))).toMatchObject({ state: "unknown", reasons: [".github/guardrail.yml: field dataset: bad"] });
   });
 });

@@ -8,7 +8,7 @@ import { boundLinkFor } from "../../src/http/dashboard-route.js";
 import { parseConfig } from "../../src/config/load.js";
 import { signLink } from "../../src/shared/links.js";
 import type { AppDeps } from "../../src/app/deps.js";
-import { listen, makeDeps, send, tempDir } from "../service/helpers.js";
+import { listen, makeDeps, send, tempDir } from "../support/service.js";
 
 let deps: AppDeps;
 let srv: Awaited<ReturnType<typeof listen>>;

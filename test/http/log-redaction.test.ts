@@ -12,7 +12,7 @@ import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { redactSecrets } from "../../src/http/log-redaction.js";
 import { guardrailHandler } from "../../src/http/routes.js";
-import { listen, makeDeps, requireLib, send, tempDir, until } from "../service/helpers.js";
+import { listen, makeDeps, requireLib, send, tempDir, until } from "../support/service.js";
 
 const ROOT = resolve(__dirname, "../..");
 const READ = "read-token-SHOULD-NOT-BE-LOGGED";

@@ -19,7 +19,7 @@ import { instrumentApp } from "../../src/app/instrument.js";
 import { Notifier } from "../../src/alerts/notifier.js";
 import { registry } from "../../src/shared/telemetry.js";
 import type { AppDeps } from "../../src/app/deps.js";
-import { INGEST, READ, bearer, listen, makeDeps, requireLib, send, tempDir, until } from "../service/helpers.js";
+import { INGEST, READ, bearer, listen, makeDeps, requireLib, send, tempDir, until } from "../support/service.js";
 import { startChatHook } from "../support/chat-hook.js";
 
 /** The value of one sample in the exposition text, 0 when absent. */

@@ -7,7 +7,7 @@ import { guardrailHandler } from "../../src/http/routes.js";
 import { serviceFor } from "../../src/jobs/service.js";
 import { publicResult } from "../../src/store/jobs.js";
 import type { AppDeps } from "../../src/app/deps.js";
-import { INGEST, READ, bearer, listen, makeDeps, requireLib, send, tempDir, until } from "../service/helpers.js";
+import { INGEST, READ, bearer, listen, makeDeps, requireLib, send, tempDir, until } from "../support/service.js";
 
 describe("publicResult", () => {
   it("drops source_files and replaces the upload's path in every message", () => {

@@ -11,7 +11,7 @@ import { recordRepo, reposForDataset, getRepo } from "../../src/store/repos.js";
 import { startBackground } from "../../src/jobs/background.js";
 import { serviceFor } from "../../src/jobs/service.js";
 import { reconcileInstallations } from "../../src/jobs/reconcile.js";
-import { makeDeps, tempDir } from "../service/helpers.js";
+import { makeDeps, tempDir } from "../support/service.js";
 
 const API = "https://api.github.com";
 

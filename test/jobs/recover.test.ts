@@ -19,7 +19,7 @@ import { serviceFor } from "../../src/jobs/service.js";
 import type { FanOutEvent, FanOutTargets } from "../../src/jobs/fan-out.js";
 import { getJob } from "../../src/store/jobs.js";
 import { event, ndjsonLine, ndjsonText, days } from "../ingest/helpers.js";
-import { INGEST, bearer, makeDeps, requireLib, send, tempDir, until } from "../service/helpers.js";
+import { INGEST, bearer, makeDeps, requireLib, send, tempDir, until } from "../support/service.js";
 
 const ROOT = resolve(__dirname, "../..");
 const DS = "2024-05-01";

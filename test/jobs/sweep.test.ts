@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startBackground } from "../../src/jobs/background.js";
 import { serviceFor } from "../../src/jobs/service.js";
-import { makeDeps, tempDir } from "../service/helpers.js";
+import { makeDeps, tempDir } from "../support/service.js";
 
 describe("start-up sweep of the upload folder", () => {
   it("removes .part files and orphan uploads, keeps what a job still needs", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fmtChange, fmtHourRange, fmtSample, fmtShortDate, fmtTick, fmtValue, fmtZ } from "../../src/present/format.js";
+import { fmtChange, fmtHourRange, fmtMoved, fmtSample, fmtShortDate, fmtTick, fmtValue, fmtZ, kindOf } from "../../src/present/format.js";
 
 describe("dashboard wording in format.ts", () => {
   it("axis ticks carry the decimals their step needs, no more", () => {
@@ -24,5 +24,21 @@ describe("dashboard wording in format.ts", () => {
     expect(fmtHourRange(10, 16)).toBe("10:00–16:00");
     expect(fmtValue(undefined, "ratio")).toBe("–");
     expect(fmtValue(Number.NaN, "count")).toBe("–");
+  });
+});
+
+describe("the words every surface shares", () => {
+  it("a metric's kind comes from its definition, never from its name", () => {
+    expect(kindOf({ metric: "signup_conversion_rate", kind: "ratio" })).toBe("ratio");
+    // A count whose name ends in _rate is still a count.
+    expect(kindOf({ metric: "error_rate" }, { error_rate: "count" })).toBe("count");
+    expect(kindOf({ metric: "signup_conversion_rate" }, { signup_conversion_rate: "ratio" })).toBe("ratio");
+    expect(kindOf({ metric: "unknown_rate" })).toBe("count");
+  });
+
+  it("a change in a sentence", () => {
+    expect(fmtMoved(-0.383)).toBe("fell 38 %");
+    expect(fmtMoved(0.004)).toBe("rose 0.4 %");
+    expect(fmtMoved(null)).toBe("");
   });
 });

@@ -9,7 +9,7 @@ import { addDays, dayClock, dsInZone, dsRange, hoursSinceZoneDayEnd, isTimeZone,
 import { guardrailHandler } from "../../src/http/routes.js";
 import { serviceFor } from "../../src/jobs/service.js";
 import type { AppDeps } from "../../src/app/deps.js";
-import { INGEST, READ, bearer, listen, makeDeps, send, tempDir } from "../service/helpers.js";
+import { INGEST, READ, bearer, listen, makeDeps, send, tempDir } from "../support/service.js";
 import { runCli } from "../support/run-cli.js";
 import { writeFileSync } from "node:fs";
 

@@ -12,7 +12,7 @@ import { openDb, schemaVersion } from "../../src/store/db.js";
 import { MIGRATIONS } from "../../src/store/migrations/index.js";
 import { leasePath } from "../../src/store/lease.js";
 import { startBackground } from "../../src/jobs/background.js";
-import { makeDeps, tempDir } from "../service/helpers.js";
+import { makeDeps, tempDir } from "../support/service.js";
 import { runCli } from "../support/run-cli.js";
 
 const LATEST = Math.max(...MIGRATIONS.map((m) => m.version));

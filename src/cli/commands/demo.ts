@@ -13,14 +13,17 @@ import { generateFixtures, parseIncident, type CanarySpec, type Incident } from 
 import { judgeCanaryForSha, recordCanaryJudgement, type CanaryJudgement } from "../../canary/index.js";
 import { recordCanaryDeployment } from "../../store/canary.js";
 import { canarySection } from "../../present/canary.js";
-import { buildGuardrailCheck } from "../../app/check-content.js";
+import { buildGuardrailCheck } from "../../present/checks.js";
 import { DEFAULT_REPO_CONFIG } from "../../config/repo-schema.js";
 import { ingestFiles } from "../../ingest/pipeline.js";
 import { evaluateDay } from "../../evaluate/index.js";
 import { loadReport } from "../../metrics/compute.js";
 import { renderDashboard } from "../../dashboard/render.js";
 import { EXAMPLE_REPO, exampleDeployments } from "../../fixtures/deployments.js";
-import { findSuspects, recordDeployment, storeSuspect } from "../../suspects/index.js";
+import { decide, failingGuardrails } from "../../gate/decide.js";
+import { findSuspects } from "../../suspects/index.js";
+import { storeSuspect } from "../../store/suspects.js";
+import { recordDeployment } from "../../store/deployments.js";
 import { addDays, dsToEpochMs, epochMsToDs } from "../../shared/dates.js";
 import type { RegisterCommand } from "./types.js";
 import type { MetricDef } from "../../config/schema.js";
@@ -93,7 +96,7 @@ export const demo: RegisterCommand = (program, setExit) => {
       for (const d of shipped.production) recordDeployment(db, d);
       for (const d of shipped.canary) recordCanaryDeployment(db, d);
       const evaluation = evaluateDay(db, ctx.dataset, { ds: end, now });
-      for (const s of findSuspects(db, EXAMPLE_REPO, ctx.dataset.name, evaluation))
+      for (const s of findSuspects(db, EXAMPLE_REPO, ctx.dataset.name, evaluation, failingGuardrails(evaluation)))
         if (s.sha) storeSuspect(db, { repo: EXAMPLE_REPO, dataset: ctx.dataset.name, ds: end, sha: s.sha, ref: s.ref, reason: s.reason, evidence: s.evidence, prs: s.prs });
       const report = loadReport(db, ctx.dataset.name, end);
       const judged: CanaryJudgement | null = canary ? judgeCanaryForSha(db, ctx.dataset, "demo/shop", DEMO_CANARY_SHA) : null;
@@ -125,12 +128,20 @@ export const demo: RegisterCommand = (program, setExit) => {
 /** What the PR check of the canary's commit says: the real check content, its Canary section as Markdown (readable as text). */
 function formatCanary(j: CanaryJudgement | null, evaluation: Evaluation, metrics: MetricDef[]): string {
   if (!j) return `No published day holds traffic of ${DEMO_CANARY_SHA.slice(0, 7)}.`;
-  const check = buildGuardrailCheck({
+  const view = {
+    repo: "demo/shop",
+    known: true,
+    configError: null,
+    dataset: evaluation.dataset,
+    onMissingData: DEFAULT_REPO_CONFIG.on_missing_data,
+    enforcement: DEFAULT_REPO_CONFIG.metrics,
     evaluation,
+    evaluationError: null,
     repoConfig: DEFAULT_REPO_CONFIG,
-    metricKinds: Object.fromEntries(metrics.map((m) => [m.name, m.kind])),
-    canary: { judgement: j, expected: true },
-  });
+    kinds: Object.fromEntries(metrics.map((m) => [m.name, m.kind])),
+    detailsUrl: null,
+  };
+  const check = buildGuardrailCheck(view, decide(view, DEMO_CANARY_SHA, null, j), { judgement: j, expected: true });
   return [`PR check of commit ${DEMO_CANARY_SHA.slice(0, 7)} (guardrail): ${check.conclusion.toUpperCase()} — ${check.title}`, canarySection(j)].join("\n");
 }
 

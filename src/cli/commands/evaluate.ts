@@ -56,7 +56,7 @@ async function alertChat(ctx: CommandContext, db: DB, e: DayEvaluation, now = ne
     env,
     publicUrl: (env.GUARDRAIL_PUBLIC_URL ?? "").replace(/\/+$/, ""),
     linkSecret: linkSecretFromEnv(env),
-    log: { info: (m: string) => ctx.log(m), warn: (m: string) => ctx.log(m) },
+    log: { info: (m: string) => ctx.log(m), warn: (m: string) => ctx.log(m), error: (m: string) => ctx.log(m) },
   };
   syncChat(deps, freshnessEvent(db, ctx.dataset, now));
   const dataset = ctx.dataset.name;

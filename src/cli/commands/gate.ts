@@ -9,7 +9,7 @@ import type { RegisterCommand } from "./types.js";
 import { addJsonOption, parseAsOf, toJson } from "../common.js";
 import { UserError } from "../../shared/errors.js";
 import { parseGateQuery, GATE_PATH } from "../../http/gate-route.js";
-import type { GateAnswer } from "../../gate/decide.js";
+import type { GateAnswer } from "../../shared/types.js";
 
 interface GateCliOptions {
   repo?: string;

@@ -3,7 +3,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { handleGateRoute } from "../../src/http/gate-route.js";
 import { sendText } from "../../src/http/respond.js";
-import { makeEnv, seedHistory, addRepo, addOverride, REPO, SHA, OTHER_SHA, DAY, NOW, READ_TOKEN, INGEST_TOKEN, type Env } from "./helpers.js";
+import { makeEnv, seedHistory, addRepo, addOverride, REPO, SHA, OTHER_SHA, DAY, NOW, READ_TOKEN, INGEST_TOKEN, type Env } from "../gate/helpers.js";
 import type { AppDeps } from "../../src/app/deps.js";
 import { runCli as cli } from "../support/run-cli.js";
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { guardrailHandler } from "../../src/http/routes.js";
 import { signLink } from "../../src/shared/links.js";
 import type { AppDeps } from "../../src/app/deps.js";
-import { INGEST, READ, bearer, listen, makeDeps, send, tempDir } from "./helpers.js";
+import { INGEST, READ, bearer, listen, makeDeps, send, tempDir } from "../support/service.js";
 
 const JOB = "00000000-0000-4000-8000-000000000000";
 const SHA = "a".repeat(40);

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { rmSync } from "node:fs";
 import { guardrailHandler } from "../../src/http/routes.js";
 import type { AppDeps } from "../../src/app/deps.js";
-import { INGEST, READ, bearer, listen, makeDeps, send, tempDir } from "./helpers.js";
+import { INGEST, READ, bearer, listen, makeDeps, send, tempDir } from "../support/service.js";
 
 const JOB = "00000000-0000-4000-8000-000000000000";
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { afterJob } from "../../src/jobs/service.js";
 import type { FanOutTargets, InstallationOctokit } from "../../src/jobs/fan-out.js";
 import type { JobRow } from "../../src/store/jobs.js";
-import { makeDeps, tempDir } from "./helpers.js";
+import { makeDeps, tempDir } from "../support/service.js";
 import { startChatHook } from "../support/chat-hook.js";
 import { defaultTargets } from "../../src/jobs/targets.js";
 import { flushNotifications } from "../../src/alerts/index.js";

@@ -3,7 +3,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sweepFailedUploads } from "../../src/jobs/background.js";
 import { finishJob, getJob, insertJob } from "../../src/store/jobs.js";
-import { makeDeps, tempDir } from "./helpers.js";
+import { makeDeps, tempDir } from "../support/service.js";
 
 const DAY = 86_400_000;
 

@@ -14,7 +14,7 @@ import { serve, loggablePath, requestTimeoutFromEnv, DEFAULT_REQUEST_TIMEOUT_SEC
 import { registerRoutes } from "../../src/http/routes.js";
 import { signLink } from "../../src/shared/links.js";
 import type { AppDeps } from "../../src/app/deps.js";
-import { INGEST, READ, bearer, makeDeps, send, tempDir } from "./helpers.js";
+import { INGEST, READ, bearer, makeDeps, send, tempDir } from "../support/service.js";
 
 const SECRET = "webhook-secret-for-serve";
 

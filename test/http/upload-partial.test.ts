@@ -9,7 +9,7 @@ import { guardrailHandler } from "../../src/http/routes.js";
 import { serviceFor } from "../../src/jobs/service.js";
 import { parseConfig } from "../../src/config/load.js";
 import type { AppDeps } from "../../src/app/deps.js";
-import { INGEST, bearer, listen, makeDeps, requireLib, send, tempDir, until } from "./helpers.js";
+import { INGEST, bearer, listen, makeDeps, requireLib, send, tempDir, until } from "../support/service.js";
 
 const DS = "2099-12-31"; // not over, whatever the clock says
 const line = `{"logged_out_user_id":"c-1","dim_hostname":"www.example.com","dim_country":"US","action_type":"page_visit","event_timestamp":"${DS} 00:10:00","ds":"${DS}"}\n`;

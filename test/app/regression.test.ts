@@ -1,7 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { findSuspects, recordDeployment } from "../../src/suspects/index.js";
-import { publishRegressionChecks, refreshPullRequestChecks } from "../../src/app/pr-check.js";
+import { findSuspects } from "../../src/suspects/index.js";
+import { recordDeployment } from "../../src/store/deployments.js";
+import { refreshPullRequestChecks } from "../../src/app/pr-check.js";
+import { publishRegressionChecks } from "../../src/app/regression.js";
+import { buildRepoView, failingGuardrails } from "../../src/gate/index.js";
+import { parseRepoConfig } from "../../src/config/repo-schema.js";
 import { recordRepo, reposForDataset } from "../../src/store/repos.js";
+import type { Evaluation } from "../../src/shared/types.js";
 import {
   API,
   INSTALLATION,
@@ -24,6 +29,8 @@ const REVERT_HEAD = "5555555555555555555555555555555555555555";
 
 describe("suspects, regression checks and the revert exemption", () => {
   let h: Harness;
+  /** The repo's view of a published evaluation, as the fan-out builds it. */
+  const viewOf = (evaluation: Evaluation) => buildRepoView(h.deps, REPO, { evaluation });
   beforeEach(async () => {
     nock.disableNetConnect();
     h = await harness(failingEvaluation());
@@ -39,10 +46,10 @@ describe("suspects, regression checks and the revert exemption", () => {
     dep(1, OLD, "2026-11-03T12:00:00.000Z"); // before the last healthy day (no history → 11-04)
     dep(2, BAD, "2026-11-04T18:00:00.000Z"); // late on the healthy day
     dep(3, "c".repeat(40), "2026-11-06T01:00:00.000Z"); // after the failing day
-    const s = findSuspects(h.db, REPO, "default", failingEvaluation("2026-11-05"));
+    const s = findSuspects(h.db, REPO, "default", failingEvaluation("2026-11-05"), failingGuardrails(failingEvaluation("2026-11-05")));
     expect(s.map((x) => x.sha)).toEqual([BAD]);
     expect(s[0].evidence).toContain("signup_conversion_rate −38 %");
-    expect(findSuspects(h.db, REPO, "default", passingEvaluation())).toEqual([]);
+    expect(findSuspects(h.db, REPO, "default", passingEvaluation(), failingGuardrails(passingEvaluation()))).toEqual([]);
   });
 
   it("version mode names the culprit app_version, matched to its deployment by SHA prefix", () => {
@@ -51,10 +58,11 @@ describe("suspects, regression checks and the revert exemption", () => {
       { version: "badbadb", metric: "signup_conversion_rate", observed: 0.012, expected: 0.039, change: -0.69, z: -9.1, verdict: "fail" },
       { version: "v2.3.9", metric: "signup_conversion_rate", observed: 0.039, expected: 0.038, change: 0.02, z: 0.3, verdict: "pass" },
     ]);
-    const s = findSuspects(h.db, REPO, "default", ev);
+    const s = findSuspects(h.db, REPO, "default", ev, failingGuardrails(ev));
     expect(s).toHaveLength(1);
     expect(s[0]).toMatchObject({ sha: BAD, reason: "version", version: "badbadb", deploymentId: 7 });
-    const tag = findSuspects(h.db, REPO, "default", failingEvaluation("2026-11-05", [{ ...ev.versions[0], version: "v3.0.0" }]));
+    const tagged = failingEvaluation("2026-11-05", [{ ...ev.versions[0], version: "v3.0.0" }]);
+    const tag = findSuspects(h.db, REPO, "default", tagged, failingGuardrails(tagged));
     expect(tag[0]).toMatchObject({ sha: null, ref: "v3.0.0", reason: "version" });
   });
 
@@ -71,15 +79,15 @@ describe("suspects, regression checks and the revert exemption", () => {
       .reply(201, { id: 500 })
       .patch(`/repos/${REPO}/check-runs/500`, (b) => (bodies.push(b), true))
       .reply(200, { id: 500 });
-    const published = await publishRegressionChecks(octokit as any, h.deps, REPO, failingEvaluation(), { log: captureLog(h.logs) });
+    const published = await publishRegressionChecks(octokit as any, h.deps, viewOf(failingEvaluation()), { log: captureLog(h.logs) });
     expect(gh.isDone()).toBe(true);
     expect(published.map((s) => s.sha)).toEqual([BAD]);
     expect(bodies[0]).toMatchObject({ name: "guardrail/regression", head_sha: BAD, status: "in_progress" });
     expect(bodies[1].conclusion).toBe("failure");
-    expect(bodies[1].output.title).toBe("Suspected of signup_conversion_rate −38.0 % on 2026-11-05 (from #12)");
+    expect(bodies[1].output.title).toBe("Suspected of signup_conversion_rate −38 % on 2026-11-05 (from #12)");
     expect(bodies[1].output.summary).toContain("- #12 New signup form by @dev");
     expect(bodies[1].output.summary).toContain("Deployed to production at 2026-11-05T08:00:00.000Z");
-    expect(bodies[1].output.summary).toContain("| signup_conversion_rate | 2.41 % | 3.89 % | −38.0 % | ❌ fail |");
+    expect(bodies[1].output.summary).toContain("| signup_conversion_rate | 2.41 % | 3.89 % | −38 % | ❌ fail |");
 
     // During the freeze a PR reverting that commit passes, with a note.
     mockRepoConfig(null);
@@ -95,7 +103,7 @@ describe("suspects, regression checks and the revert exemption", () => {
     await deliver(h.probot, "pull_request", prPayload("opened", 13, REVERT_HEAD, { title: 'Revert "New signup form"' }));
     expect(revert.isDone()).toBe(true);
     expect(checks[1].conclusion).toBe("success");
-    expect(checks[1].output.title).toBe("Passing: this PR reverts suspect badbadb (signup_conversion_rate −38.0 % on 2026-11-05)");
+    expect(checks[1].output.title).toBe("Passing: this PR reverts suspect badbadb (signup_conversion_rate −38 % on 2026-11-05)");
     expect(checks[1].output.summary).toContain("**Revert of a suspect**");
 
     // A PR that reverts something else still fails.
@@ -112,6 +120,23 @@ describe("suspects, regression checks and the revert exemption", () => {
     await deliver(h.probot, "pull_request", prPayload("opened", 14, "6".repeat(40), { title: 'Revert "Old thing"' }));
     expect(unrelated.isDone()).toBe(true);
     expect(other[1].conclusion).toBe("failure");
+  });
+
+  it("a guardrail the repo does not enforce (metrics.<name>.enforce: false) fails no guardrail/regression check", async () => {
+    const optedOut = parseRepoConfig({ metrics: { signup_conversion_rate: { enforce: false } } });
+    if (!optedOut.ok) throw new Error(optedOut.error);
+    recordRepo(h.db, { repo: REPO, installationId: INSTALLATION, config: optedOut.config });
+    recordDeployment(h.db, { repo: REPO, deploymentId: 100, sha: BAD, ref: "main", environment: "production", deployedAt: "2026-11-05T08:00:00.000Z", source: "webhook" });
+    const octokit = await h.probot.auth(INSTALLATION);
+    // The evaluator still reports the server's `enforced: true`: the repo's setting must win, as in the PR check and the gate.
+    const view = buildRepoView(h.deps, REPO, { evaluation: failingEvaluation(), evaluate: () => failingEvaluation() });
+    expect(view.evaluation?.verdicts[0]).toMatchObject({ metric: "signup_conversion_rate", verdict: "fail", enforced: true });
+    expect(await publishRegressionChecks(octokit as any, h.deps, view, { log: captureLog(h.logs) })).toEqual([]);
+    expect(h.logs.filter((l) => l.level === "error")).toEqual([]);
+    // The same day for a repo that enforces it names the suspect (no network is mocked: the GitHub calls fail and are logged).
+    recordRepo(h.db, { repo: REPO, installationId: INSTALLATION, config: null });
+    await publishRegressionChecks(octokit as any, h.deps, viewOf(failingEvaluation()), { log: captureLog(h.logs) });
+    expect(h.logs.find((l) => l.level === "error")?.obj).toMatchObject({ repo: REPO, sha: BAD, event: "regression" });
   });
 
   it("with no recorded deployments, history is listed from the API; a release-tag culprit is resolved to its commit", async () => {
@@ -140,7 +165,7 @@ describe("suspects, regression checks and the revert exemption", () => {
     const ev = failingEvaluation("2026-11-05", [
       { version: "v3.0.0", metric: "signup_conversion_rate", observed: 0.012, expected: 0.039, change: -0.69, z: -9.1, verdict: "fail" },
     ]);
-    await publishRegressionChecks(octokit as any, h.deps, { repo: REPO }, ev, { log: captureLog(h.logs) });
+    await publishRegressionChecks(octokit as any, h.deps, viewOf(ev), { log: captureLog(h.logs) });
     expect(gh.isDone()).toBe(true);
     expect(h.db.prepare("SELECT deployment_id, source FROM deployments").all()).toEqual([{ deployment_id: 71, source: "api" }]);
     expect(bodies[0].head_sha).toBe("7".repeat(40));
@@ -171,7 +196,7 @@ describe("suspects, regression checks and the revert exemption", () => {
       .reply(201, { id: 703 })
       .patch(`/repos/${REPO}/check-runs/703`, (b: any) => ((conclusions[3] = b.conclusion), true))
       .reply(200, {});
-    const results = await refreshPullRequestChecks(octokit as any, h.deps, reposForDataset(h.db, "default")[0] ?? REPO, {
+    const results = await refreshPullRequestChecks(octokit as any, h.deps, REPO, {
       log: captureLog(h.logs),
       evaluate: () => passingEvaluation(),
     });
@@ -209,7 +234,7 @@ describe("suspects, regression checks and the revert exemption", () => {
 
 describe("last healthy day from the evaluation history", () => {
   it("uses the newest evaluation of each earlier day", async () => {
-    const { lastHealthyDay } = await import("../../src/suspects/index.js");
+    const { lastHealthyEvaluatedDay } = await import("../../src/store/suspects.js");
     const { makeDeps } = await import("./helpers.js");
     const { db } = makeDeps();
     const ins = db.prepare("INSERT INTO evaluations (dataset, ds, status, evaluated_at, json) VALUES ('default', ?, ?, '2026-11-06T00:00:00Z', '{}')");
@@ -217,8 +242,8 @@ describe("last healthy day from the evaluation history", () => {
     ins.run("2026-11-03", "pass");
     ins.run("2026-11-03", "fail"); // re-judged: no longer healthy
     ins.run("2026-11-04", "no_data");
-    expect(lastHealthyDay(db, "default", "2026-11-05")).toBe("2026-11-01");
-    expect(lastHealthyDay(db, "other", "2026-11-05")).toBe("2026-11-04");
+    expect(lastHealthyEvaluatedDay(db, "default", "2026-11-05")).toBe("2026-11-01");
+    expect(lastHealthyEvaluatedDay(db, "other", "2026-11-05")).toBe(null);
     db.close();
   });
 });

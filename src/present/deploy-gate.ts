@@ -3,13 +3,11 @@
  * comment holds at most 1,024 characters, a commit status description 140.
  * The link goes last and is never cut, so the reader can always click through.
  */
-import type { GateAnswer } from "./decide.js";
+import type { DeployStatusState, GateAnswer, ProtectionDecision } from "../shared/types.js";
 
 export const COMMENT_LIMIT = 1024;
 export const DESCRIPTION_LIMIT = 140;
 
-export type ProtectionDecision = "approved" | "rejected";
-export type DeployStatusState = "success" | "failure" | "pending";
 
 /** Cut to `max` characters (code points), ending in "…" when cut. */
 export function truncate(text: string, max: number): string {

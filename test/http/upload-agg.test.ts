@@ -17,7 +17,7 @@ import { GUARDRAIL_BIN } from "../../src/jobs/ingest-child.js";
 import { loadReport } from "../../src/metrics/compute.js";
 import { GROUP_COLUMNS } from "../../src/aggregate/levels.js";
 import type { AppDeps } from "../../src/app/deps.js";
-import { INGEST, bearer, requireLib, listen, makeDeps, send, tempDir, until, uploadsLeft } from "./helpers.js";
+import { INGEST, bearer, requireLib, listen, makeDeps, send, tempDir, until, uploadsLeft } from "../support/service.js";
 
 const DS = "2026-03-10";
 const COLUMNS = ["ds", "aggregation_level", ...GROUP_COLUMNS, "m_total_events", "m_unique_visitors", "m_unique_users"];

@@ -8,7 +8,7 @@ import { generateFixtures } from "../../src/fixtures/generate.js";
 import { guardrailHandler } from "../../src/http/routes.js";
 import { serviceFor } from "../../src/jobs/service.js";
 import type { AppDeps } from "../../src/app/deps.js";
-import { INGEST, READ, bearer, requireLib, listen, makeDeps, send, tempDir, until, uploadsLeft } from "./helpers.js";
+import { INGEST, READ, bearer, requireLib, listen, makeDeps, send, tempDir, until, uploadsLeft } from "../support/service.js";
 
 const DS = "2026-03-10";
 let dir: string;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { guardrailHandler } from "../../src/http/routes.js";
 import { signLink, verifySignedLink } from "../../src/shared/links.js";
 import type { AppDeps } from "../../src/app/deps.js";
-import { READ, bearer, listen, makeDeps, send, tempDir } from "./helpers.js";
+import { READ, bearer, listen, makeDeps, send, tempDir } from "../support/service.js";
 
 let deps: AppDeps;
 let srv: Awaited<ReturnType<typeof listen>>;

@@ -16,7 +16,7 @@ import { openDb, type DB } from "../../src/store/db.js";
 import { parseConfig } from "../../src/config/load.js";
 import { recordRepo } from "../../src/store/repos.js";
 import { DEFAULT_REPO_CONFIG } from "../../src/config/repo-schema.js";
-import { recordDeployment } from "../../src/suspects/index.js";
+import { recordDeployment } from "../../src/store/deployments.js";
 import { serviceFor } from "../../src/jobs/service.js";
 import { insertJob } from "../../src/store/jobs.js";
 import type { IngestRunner } from "../../src/jobs/ingest-child.js";
@@ -176,7 +176,7 @@ describe("after-publish fan-out against GitHub", () => {
 
     const pooled = BASELINE_SIGNUPS.reduce((a, b) => a + b, 0) / (HITS * BASELINE_SIGNUPS.length);
     const change = ((FAIL_SIGNUPS / HITS) / pooled - 1) * 100; // −40.4 %, from the seed alone
-    const pct = `\u2212${Math.abs(change).toFixed(1)} %`;
+    const pct = `\u2212${Math.round(Math.abs(change))} %`;
     const prCheck = day1.filter((r) => r.path === "check-runs" || r.path === "check-runs/101");
     expect(prCheck[0]!.body).toMatchObject({ name: "guardrail", head_sha: PR_SHA, status: "in_progress" });
     expect(prCheck[1]!.body).toMatchObject({ status: "completed", conclusion: "failure", output: { title: `Merge freeze: signup_conversion_rate ${pct} on ${FAIL_DAY}` } });

@@ -18,7 +18,7 @@ import type { InstallationOctokit } from "../../src/jobs/fan-out.js";
 import { addDays, epochMsToDs } from "../../src/shared/dates.js";
 import { flushNotifications } from "../../src/alerts/index.js";
 import type { AppDeps } from "../../src/app/deps.js";
-import { makeDeps, tempDir, until } from "./helpers.js";
+import { makeDeps, tempDir, until } from "../support/service.js";
 
 const API = "https://api.github.com";
 const TODAY = epochMsToDs(Date.now());

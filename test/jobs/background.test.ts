@@ -9,7 +9,7 @@ import { registerRoutes } from "../../src/http/routes.js";
 import { startBackground } from "../../src/jobs/background.js";
 import { serviceFor } from "../../src/jobs/service.js";
 import type { AppDeps } from "../../src/app/deps.js";
-import { INGEST, bearer, requireLib, listen, makeDeps, send, tempDir, until } from "./helpers.js";
+import { INGEST, bearer, requireLib, listen, makeDeps, send, tempDir, until } from "../support/service.js";
 
 const SECRET = "webhook-secret-for-tests";
 const DS = "2026-03-10";

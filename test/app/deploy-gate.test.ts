@@ -3,7 +3,7 @@ import nock from "nock";
 import { handleProtectionRuleRequest, answerPendingProtectionRules, updateDeployStatuses } from "../../src/app/deploy-gate.js";
 import { verifySignedLink } from "../../src/shared/links.js";
 import { addDays } from "../../src/shared/dates.js";
-import { makeEnv, seedHistory, seedDay, addRepo, addSuspect, expectedChange, octokit, REPO, SHA, OTHER_SHA, SUSPECT_SHA, DAY, NOW, INSTALLATION, BASELINE_HITS, type Env } from "./helpers.js";
+import { makeEnv, seedHistory, seedDay, addRepo, addSuspect, expectedChange, octokit, REPO, SHA, OTHER_SHA, SUSPECT_SHA, DAY, NOW, INSTALLATION, BASELINE_HITS, type Env } from "../gate/helpers.js";
 
 const API = "https://api.github.com";
 const RUN_ID = 987654;
@@ -74,7 +74,7 @@ describe("deployment protection rule", () => {
     await handleProtectionRuleRequest(octokit(), env.deps, payload(), { now: NOW });
     expect(body!.state).toBe("rejected");
     expect(body!.comment).toContain("signup_conversion_rate");
-    expect(body!.comment).toContain(`fell ${(Math.abs(expectedChange(200)) * 100).toFixed(1)} %`);
+    expect(body!.comment).toContain(`fell ${Math.round(Math.abs(expectedChange(200)) * 100)} %`);
     expect(body!.comment).toMatch(/Details: https:\/\/guardrail\.example\.com\/guardrail\?/);
     expect(body!.comment.length).toBeLessThanOrEqual(1024);
     expect(scope.isDone()).toBe(true);
