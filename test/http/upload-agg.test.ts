@@ -20,7 +20,7 @@ import type { AppDeps } from "../../src/app/deps.js";
 import { INGEST, bearer, requireLib, listen, makeDeps, send, tempDir, until, uploadsLeft } from "../support/service.js";
 
 const DS = "2026-03-10";
-const COLUMNS = ["ds", "aggregation_level", ...GROUP_COLUMNS, "m_total_events", "m_unique_visitors", "m_unique_users"];
+const COLUMNS = ["ds", "aggregation_level", ...GROUP_COLUMNS, "m_total_events", "m_unique_visitors", "m_unique_users", "m_visits"];
 
 let dir: string;
 let deps: AppDeps;
