@@ -202,7 +202,7 @@ export interface SuspectPr {
   author?: string | null;
 }
 
-/** The HTTP gate's JSON (DESIGN §9, docs/deploy-gate.md): fields may be added, never renamed. */
+/** The HTTP gate's JSON (docs/deploy-gate.md, docs/service.md): fields may be added, never renamed. */
 export interface GateAnswer {
   state: "open" | "blocked" | "unknown";
   reasons: string[];

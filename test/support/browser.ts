@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { delimiter, join } from "node:path";
 import { chromium, type Browser } from "playwright-core";
 
 // Flags for a headless Chromium on a closed network: without the background-networking
@@ -18,8 +19,8 @@ export interface LaunchedBrowser {
  * with no browser and no download step. `GUARDRAIL_CHROMIUM` names another binary.
  */
 export async function launchBrowser(): Promise<LaunchedBrowser> {
-  const system = process.env.GUARDRAIL_CHROMIUM ?? "/usr/bin/chromium";
-  if (existsSync(system)) {
+  const system = process.env.GUARDRAIL_CHROMIUM ?? onPath("chromium");
+  if (system && existsSync(system)) {
     return { browser: await chromium.launch({ executablePath: system, args: QUIET_FLAGS }), source: "system" };
   }
   const packaged = (await import("@sparticuz/chromium")).default;
@@ -27,4 +28,13 @@ export async function launchBrowser(): Promise<LaunchedBrowser> {
   // The package's own flag list is tuned for one page per Lambda (`--single-process`, which
   // hangs the second page of a test); the quiet flags are enough for a desktop-like run.
   return { browser: await chromium.launch({ executablePath, args: QUIET_FLAGS }), source: "npm" };
+}
+
+/** The first `name` on PATH (Debian installs its browser as `chromium`), or null. */
+function onPath(name: string): string | null {
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    const candidate = join(dir, name);
+    if (dir && existsSync(candidate)) return candidate;
+  }
+  return null;
 }
