@@ -15,6 +15,7 @@
  * (Bonferroni over every run of 1 … 23 hours), and the run must also be a
  * material drop (`hourly_min_drop`).
  */
+import type { HourlyRun } from "../shared/types.js";
 import { cumulativeStdNormalProbability } from "simple-statistics";
 import { binomialCdf, zOfLowerTail } from "./tails.js";
 
@@ -29,21 +30,7 @@ export interface HourlyDay {
   den: number[] | null;
 }
 
-export interface HourlyRun {
-  /** First hour of the run (0 … 23). */
-  from: number;
-  /** Hour after the last one (1 … 24): the run is [from, to). */
-  to: number;
-  observed: number;
-  /** What the rest of the day predicts for the run. */
-  expected: number;
-  /** observed / expected − 1. */
-  change: number;
-  /** z of the exact tail probability (before the multiplicity correction). */
-  z: number;
-  /** The z the run had to pass: the sensitivity corrected for RUNS_SCANNED runs. */
-  threshold: number;
-}
+export type { HourlyRun };
 
 /** Expected numerator per hour today, from the baseline's same hours. */
 function expectedByHour(today: HourlyDay, base: HourlyDay[]): number[] {

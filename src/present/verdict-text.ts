@@ -4,7 +4,7 @@
  * format.ts, for every surface: CLI, checks, issues, chat and the dashboard.
  * See docs/verdicts.md for what each reason means.
  */
-import type { VerdictKind, VerdictReason } from "../shared/types.js";
+import type { HourlyRun, SequentialFigures, VerdictKind, VerdictReason } from "../shared/types.js";
 import { WEEKDAY_NAMES, weekday } from "../shared/dates.js";
 import { dimensionWord, fmtCount, fmtHour, fmtPct, fmtSigned, fmtValue, fmtWeekdays } from "./format.js";
 
@@ -59,24 +59,6 @@ export interface WhereFigures {
   } | null;
 }
 
-export interface HourlyFigures {
-  from: number;
-  to: number;
-  observed: number;
-  expected: number;
-  change: number;
-  z: number;
-  threshold: number;
-}
-
-export interface SequentialFigures {
-  cusum: number;
-  threshold: number;
-  days: number;
-  change: number | null;
-  failing_since: string | null;
-}
-
 export interface MixShiftFigures {
   dimension: string;
   value: string;
@@ -104,7 +86,7 @@ export type VerdictFigures =
       dayJudgement: "fail" | "warn" | "pass" | "low_volume";
       segment?: SegmentFigures | null;
       where?: WhereFigures | null;
-      hourly?: HourlyFigures | null;
+      hourly?: HourlyRun | null;
       sequential?: SequentialFigures | null;
       mixShift?: MixShiftFigures | null;
       marked?: string | null;
@@ -216,7 +198,7 @@ function segmentSentence(m: MetricWords, s: SegmentFigures): string {
 }
 
 /** "purchases fell 100 % between 10:00 and 16:00 (0 where the rest of the day predicts 41, z = −7.9, past −4.3 for 299 runs of hours)". */
-export function hourlySentence(m: MetricWords, h: HourlyFigures): string {
+export function hourlySentence(m: MetricWords, h: HourlyRun): string {
   const what = m.kind === "ratio" ? m.numerator : m.name;
   return `${what} fell ${fmtPct(h.change)} between ${fmtHour(h.from)} and ${fmtHour(h.to)} (${fmtCount(h.observed)} where the rest of the day predicts ${fmtCount(
     h.expected,

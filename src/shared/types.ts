@@ -106,6 +106,32 @@ export interface Segment {
   contribution: number;
 }
 
+/** The within-day rule's run of hours (docs/verdicts.md, "Within the day"). */
+export interface HourlyRun {
+  /** First hour of the run (0 … 23). */
+  from: number;
+  /** Hour after the last one (1 … 24): the run is [from, to). */
+  to: number;
+  observed: number;
+  /** What the rest of the day predicts for the run. */
+  expected: number;
+  /** observed / expected − 1. */
+  change: number;
+  /** z of the exact tail probability (before the multiplicity correction). */
+  z: number;
+  /** The z the run had to pass: the sensitivity corrected for the runs scanned. */
+  threshold: number;
+}
+
+/** The across-days rule's evidence (docs/verdicts.md, "Across days"). */
+export interface SequentialFigures {
+  cusum: number;
+  threshold: number;
+  days: number;
+  change: number | null;
+  failing_since: string | null;
+}
+
 export interface Verdict {
   metric: string;
   guardrail: boolean;
@@ -133,9 +159,9 @@ export interface Verdict {
   /** Added: baseline candidates left out, and why. */
   excluded_days?: { ds: string; reason: "marked" | "failed" | "outlier" | "partial" }[];
   /** Added: the run of hours that fell, when the within-day scan found one. */
-  hourly?: { from: number; to: number; observed: number; expected: number; change: number; z: number; threshold: number } | null;
+  hourly?: HourlyRun | null;
   /** Added: the accumulated evidence over recent days (CUSUM) and the failing stretch, for guardrails. */
-  sequential?: { cusum: number; threshold: number; days: number; change: number | null; failing_since: string | null } | null;
+  sequential?: SequentialFigures | null;
   /** Added: the reason the day is marked special, when it is. */
   marked?: string | null;
   /** Added: the decline is traffic moving between segments, not rates falling inside them. */
