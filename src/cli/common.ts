@@ -3,7 +3,7 @@
  * store and the config, and the rule that stdout carries only the result
  * (one JSON document with --json) while logs go to stderr.
  */
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { existsSync } from "node:fs";
 import { UserError } from "../shared/errors.js";
 import { openDb, defaultDbPath, type DB } from "../store/db.js";
@@ -45,6 +45,15 @@ export function addDatasetOptions(cmd: Command): Command {
   return cmd
     .option("--dataset <name>", "dataset name", "default")
     .option("--config <file>", "guardrail.config.yml with datasets, metrics, checks and thresholds");
+}
+
+/**
+ * The contract says every command takes `--db`, `--dataset` and `--config`; a command that has
+ * no use for some of them still accepts them (hidden from its help) so documented calls keep working.
+ */
+export function acceptUnusedOptions(cmd: Command, names: ("db" | "dataset" | "config")[]): Command {
+  for (const name of names) cmd.addOption(new Option(`--${name} <value>`, "accepted for compatibility; unused by this command").hideHelp());
+  return cmd;
 }
 
 export function addJsonOption(cmd: Command): Command {

@@ -2,7 +2,7 @@
  * `guardrail fixtures` (docs/cli.md): realistic daily exports with weekly and
  * hourly seasonality, funnel rates and optional incidents. Never opens the store.
  */
-import { addJsonOption, toJson } from "../common.js";
+import { acceptUnusedOptions, addJsonOption, toJson } from "../common.js";
 import { UserError } from "../../shared/errors.js";
 import { generateFixtures, parseCanary, parseIncident } from "../../fixtures/generate.js";
 import type { RegisterCommand } from "./types.js";
@@ -32,7 +32,7 @@ export function intFlag(name: string, text: string | undefined, fallback?: numbe
 }
 
 export const fixtures: RegisterCommand = (program, setExit) => {
-  addJsonOption(
+  acceptUnusedOptions(addJsonOption(
     program
       .command("fixtures")
       .description("Write realistic daily exports (one file per day under OUT/ds=YYYY-MM-DD/) with weekly and hourly seasonality.")
@@ -51,7 +51,7 @@ export const fixtures: RegisterCommand = (program, setExit) => {
         (v: string, acc: string[]) => [...acc, v],
         [] as string[],
       ),
-  ).action(async (flags: FixturesFlags) => {
+  ), ["db", "dataset", "config"]).action(async (flags: FixturesFlags) => {
     if (!flags.out) throw new UserError("--out is required: the folder to write the daily files into.");
     if (flags.format !== "ndjson" && flags.format !== "csv") throw new UserError(`--format: expected ndjson or csv, got "${flags.format}".`);
     const files = await generateFixtures({

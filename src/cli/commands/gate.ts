@@ -6,7 +6,7 @@
  */
 import { CommanderError } from "commander";
 import type { RegisterCommand } from "./types.js";
-import { addJsonOption, parseAsOf, toJson } from "../common.js";
+import { acceptUnusedOptions, addJsonOption, parseAsOf, toJson } from "../common.js";
 import { UserError } from "../../shared/errors.js";
 import { parseGateQuery, GATE_PATH } from "../../http/gate-route.js";
 import type { GateAnswer } from "../../shared/types.js";
@@ -96,7 +96,7 @@ export const gate: RegisterCommand = (program, setExit) => {
     .option("--fail-on-unknown", "exit 1 instead of 2 when there is no verdict")
     .option("--timeout <seconds>", "give up after this many seconds", "30")
     .option("--as-of <timestamp>", "decide as of this time (staleness and which days had ended); default now");
-  addJsonOption(cmd);
+  acceptUnusedOptions(addJsonOption(cmd), ["db", "dataset", "config"]);
   // A usage error here (an unknown flag, a missing value) is an error of the gate: exit 3, not 2 (unknown).
   cmd.exitOverride((err) => {
     throw err.exitCode === 0 ? err : new CommanderError(GATE_ERROR_EXIT, err.code, err.message);

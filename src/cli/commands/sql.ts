@@ -1,6 +1,6 @@
 import { Option } from "commander";
 import type { RegisterCommand } from "./types.js";
-import { addDatasetOptions, addJsonOption, makeContext } from "../common.js";
+import { acceptUnusedOptions, addDatasetOptions, addJsonOption, makeContext } from "../common.js";
 import { aggregateSql } from "../../warehouse/sql.js";
 import { isValidDs, DS_BOUNDS } from "../../shared/dates.js";
 import { UserError } from "../../shared/errors.js";
@@ -8,13 +8,13 @@ import type { DialectName } from "../../warehouse/dialects.js";
 
 /** `guardrail sql --dialect trino|spark|bigquery [--ds D]`: the warehouse aggregation query. */
 export const sql: RegisterCommand = (program, setExit) => {
-  addJsonOption(addDatasetOptions(
+  acceptUnusedOptions(addJsonOption(addDatasetOptions(
     program
       .command("sql")
       .description("print the GROUPING SETS query that builds agg_website_events in the warehouse")
       .addOption(new Option("--dialect <name>", "SQL dialect").choices(["trino", "spark", "bigquery", "duckdb"]).default("trino"))
       .option("--ds <date>", "a literal day instead of the {{ ds }} placeholder"),
-  )).action((opts) => {
+  )), ["db"]).action((opts) => {
     if (opts.ds && !isValidDs(opts.ds)) throw new UserError(`--ds: expected a date YYYY-MM-DD ${DS_BOUNDS}, got "${opts.ds}".`);
     const ctx = makeContext(opts);
     const text = aggregateSql(ctx.dataset, { dialect: opts.dialect as DialectName, ds: opts.ds });
