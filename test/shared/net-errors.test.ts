@@ -30,7 +30,7 @@ describe("classifyFailure", () => {
   it("a DNS failure is logged as one, not as 'GitHub answered 500'", async () => {
     const err = await failure((s) => s.replyWithError({ code: "ENOTFOUND", message: "getaddrinfo ENOTFOUND api.github.com" }));
     const lines: string[] = [];
-    logGitHubError({ info: () => {}, warn: () => {}, error: (_o, m) => lines.push(String(m)) }, err, {}, "updating the check");
+    logGitHubError({ info: () => {}, warn: () => {}, error: (m) => lines.push(m) }, err, {}, "updating the check");
     expect(lines[0]).toMatch(/^guardrail: updating the check failed \(DNS lookup failed \(ENOTFOUND/);
     expect(lines[0]).not.toContain("answered 500");
     expect(describeFailure(err)).toMatch(/^DNS lookup failed/);
