@@ -18,6 +18,8 @@ import { runAggChecks } from "../quality/agg-checks.js";
 import { computeMetrics, storeMetricValues } from "../metrics/compute.js";
 import { createBatch, insertAggRows, insertChecks, publishBatch, rejectBatch, discardBatch } from "../store/partitions.js";
 import { readAggExport } from "./agg-export.js";
+import { CapError } from "../ingest/limits.js";
+import { rejectForCap } from "../ingest/cap-audit.js";
 
 export interface IngestAggOptions {
   ds?: string;
@@ -38,7 +40,14 @@ export async function ingestAggFiles(db: DB, cfg: DatasetConfig, files: string[]
   if (opts.ds !== undefined && !isValidDs(opts.ds)) throw new UserError(`--ds ${opts.ds}: expected a date YYYY-MM-DD ${DS_BOUNDS}.`);
   for (const f of files) assertReadable(f);
   const pathDs = dsFromPaths(files);
-  const exp = await readAggExport(cfg, files);
+  let exp: Awaited<ReturnType<typeof readAggExport>>;
+  try {
+    exp = await readAggExport(cfg, files);
+  } catch (err) {
+    // Past a cap: a failed audit, not unreadable input (src/ingest/cap-audit.ts).
+    if (err instanceof CapError) return rejectForCap(db, cfg, opts.ds ?? pathDs, "agg", files, err);
+    throw err;
+  }
   if (exp.rowsRead === 0) throw new UserError(`${files.join(", ")}: contains no aggregate rows (the file is empty or only a header).`);
   if (opts.ds && exp.rowDs && exp.rowDs !== opts.ds)
     throw new UserError(`${files.join(", ")}: the rows say ds ${exp.rowDs} but --ds is ${opts.ds}.`);

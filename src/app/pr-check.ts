@@ -11,7 +11,8 @@ import { fetchRepoConfig } from "../github/repo-config.js";
 import { upsertCheckRun } from "../github/checks.js";
 import { listOpenPullRequests, type PullHead } from "../github/pulls.js";
 import { logGitHubError, type Octokit } from "../github/octokit.js";
-import { recordRepo } from "../store/repos.js";
+import { recordRepo, repoRecordDiffers } from "../store/repos.js";
+import { writeWhenFree } from "../store/busy.js";
 import { buildRepoView, decideWithExemptions, type Decision, type Evaluator, type RepoView } from "../gate/index.js";
 import { buildGuardrailCheck, CHECK_NAME, RECHECK_ACTION } from "../present/checks.js";
 import { findSuspects, revertedSuspect } from "../suspects/index.js";
@@ -29,12 +30,8 @@ export interface AppOptions {
 /** Reads `.github/guardrail.yml` and caches it (with the installation) for background jobs. */
 export async function refreshRepoConfig(octokit: Octokit, deps: AppDeps, repo: RepoName, installationId?: number | null): Promise<RepoConfigResult> {
   const result = await fetchRepoConfig(octokit, repo);
-  recordRepo(deps.db, {
-    repo,
-    installationId: installationId ?? null,
-    config: result.ok ? result.config : null,
-    configError: result.ok ? null : result.error,
-  });
+  const record = { repo, installationId: installationId ?? null, config: result.ok ? result.config : null, configError: result.ok ? null : result.error };
+  if (repoRecordDiffers(deps.db, record)) await writeWhenFree(deps.db, () => recordRepo(deps.db, record));
   return result;
 }
 
@@ -82,7 +79,8 @@ export async function runGuardrailCheck(octokit: Octokit, deps: AppDeps, req: Gu
   // The head's own traffic (docs/canary.md), judged with the repo's thresholds.
   const declared = view.repoConfig.canary_environments.length + view.repoConfig.preview_environments.length > 0;
   const canary = view.cfg ? canaryForHead(deps.db, view.cfg, req.repo, req.sha, declared) : null;
-  if (canary?.judgement) recordCanaryJudgement(deps.db, req.repo, canary.judgement);
+  const judged = canary?.judgement;
+  if (judged) await writeWhenFree(deps.db, () => recordCanaryJudgement(deps.db, req.repo, judged));
   const decision = await prDecision(octokit, deps, view, req.sha, req.pr, canary?.judgement ?? null);
   const out = buildGuardrailCheck(view, decision, canary);
   await upsertCheckRun(octokit, deps.db, req.repo, req.sha, {

@@ -4,6 +4,7 @@ import { forgetCheckRun, storeCheckRun, storedCheckRunId } from "../store/repos.
 import { httpStatus, type Octokit } from "./octokit.js";
 import { splitRepo } from "../shared/repo.js";
 import { keyedLock } from "../shared/lock.js";
+import { writeWhenFree } from "../store/busy.js";
 
 export type { Conclusion } from "../shared/types.js";
 import type { Conclusion } from "../shared/types.js";
@@ -39,12 +40,12 @@ export function upsertCheckRun(octokit: Octokit, db: DB, fullName: string, sha: 
     if (known !== null) {
       try {
         await octokit.rest.checks.update({ ...params, check_run_id: known, ...completed });
-        storeCheckRun(db, { repo: fullName, sha, name: content.name, checkRunId: known, conclusion: content.conclusion, evaluation: content.externalId });
+        await writeWhenFree(db, () => storeCheckRun(db, { repo: fullName, sha, name: content.name, checkRunId: known, conclusion: content.conclusion, evaluation: content.externalId }));
         return known;
       } catch (err) {
         // The run is gone (deleted repo data, reinstalled app): make a new one.
         if (httpStatus(err) !== 404) throw err;
-        forgetCheckRun(db, fullName, sha, content.name);
+        await writeWhenFree(db, () => forgetCheckRun(db, fullName, sha, content.name));
       }
     }
     const created = await octokit.rest.checks.create({
@@ -57,9 +58,15 @@ export function upsertCheckRun(octokit: Octokit, db: DB, fullName: string, sha: 
       ...(content.externalId ? { external_id: content.externalId } : {}),
     });
     const id = created.data.id;
-    storeCheckRun(db, { repo: fullName, sha, name: content.name, checkRunId: id, evaluation: content.externalId });
-    await octokit.rest.checks.update({ ...params, check_run_id: id, ...completed });
-    storeCheckRun(db, { repo: fullName, sha, name: content.name, checkRunId: id, conclusion: content.conclusion });
+    // Stored writes wait for the ingest child's lock without holding the event loop (src/store/busy.ts);
+    // the run's id is remembered while GitHub completes it, and is kept even if that fails.
+    const remembered = writeWhenFree(db, () => storeCheckRun(db, { repo: fullName, sha, name: content.name, checkRunId: id, evaluation: content.externalId }));
+    try {
+      await octokit.rest.checks.update({ ...params, check_run_id: id, ...completed });
+    } finally {
+      await remembered;
+    }
+    await writeWhenFree(db, () => storeCheckRun(db, { repo: fullName, sha, name: content.name, checkRunId: id, conclusion: content.conclusion }));
     return id;
   });
 }

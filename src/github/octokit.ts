@@ -53,9 +53,15 @@ export function httpStatus(err: unknown): number | null {
  * 403/404/422/5xx must never crash the process or stop other work.
  */
 export function logGitHubError(log: Log, err: unknown, context: Record<string, unknown>, what: string): void {
+  const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
+  // The store's own errors happen between calls; "network error" would send people after the wrong cause.
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === "string" && code.startsWith("SQLITE_")) {
+    log.error(`guardrail: ${what} failed (database error ${code}): ${message}`, { ...context, status: null, cause: "database", err: message });
+    return;
+  }
   const failure = classifyFailure(err);
   const status = failure.outcome.startsWith("http_") ? httpStatus(err) : null;
-  const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
   const why = status ? `GitHub answered ${status}` : failure.text;
   log.error(`guardrail: ${what} failed (${why}): ${message}`, { ...context, status, cause: failure.outcome, err: message });
 }

@@ -37,14 +37,37 @@ export function inputLimitsFromEnv(env: NodeJS.ProcessEnv = process.env): InputL
   };
 }
 
-export function tooLargeError(file: string, limit: number): UserError {
-  return new UserError(
+/** The audit check a file past a cap fails (docs/ingest.md#limits). */
+export type CapCheck = "decompressed_size" | "line_length";
+
+/**
+ * A file past a cap: not unreadable input but an export that fails its audit
+ * under `check` (exit 3, the job `rejected`, nothing published), with the cap
+ * in bytes as the check's threshold.
+ */
+export class CapError extends UserError {
+  constructor(
+    message: string,
+    readonly check: CapCheck,
+    readonly limit: number,
+  ) {
+    super(message, 3);
+    this.name = "CapError";
+  }
+}
+
+export function tooLargeError(file: string, limit: number): CapError {
+  return new CapError(
     `${file}: decompresses to more than ${fmtBytes(limit)} (GUARDRAIL_MAX_DECOMPRESSED_BYTES, by default ${DECOMPRESSED_FACTOR}× the upload limit); nothing was published. Split the export, or raise the limit if it is real.`,
+    "decompressed_size",
+    limit,
   );
 }
 
-export function lineTooLongError(file: string, line: number, limit: number): UserError {
-  return new UserError(
-    `${file}: line ${line} is longer than ${fmtBytes(limit)} (GUARDRAIL_MAX_LINE_BYTES) with no line end; an event is one line of a few hundred bytes, so nothing was published.`,
+export function lineTooLongError(file: string, line: number, limit: number): CapError {
+  return new CapError(
+    `${file}: line ${line} is longer than ${fmtBytes(limit)} (GUARDRAIL_MAX_LINE_BYTES); an event is one line of a few hundred bytes, so nothing was published.`,
+    "line_length",
+    limit,
   );
 }

@@ -7,6 +7,7 @@
  */
 import type { DatasetConfig } from "../config/load.js";
 import type { RowCheck } from "./validate.js";
+import type { CapCheck } from "./limits.js";
 import type { Block } from "../store/raw-blocks.js";
 
 export interface ProducerInit {
@@ -85,7 +86,8 @@ export type ToWriter =
   | { type: "end"; rowsRead: number; bytes: number }
   /** Chunk mode: every batch of chunk `chunk` was sent; it held `lines` lines, `rowsRead` of them not blank. */
   | { type: "chunkEnd"; chunk: number; lines: number; rowsRead: number }
-  | { type: "error"; message: string; exitCode: number }
+  /** `cap`: the file passed a cap of src/ingest/limits.ts, which fails the audit under that check. */
+  | { type: "error"; message: string; exitCode: number; cap?: { check: CapCheck; limit: number } }
   | { type: "crash"; message: string; stack?: string };
 
 /** `range`: parse the lines that start in bytes [start, end) of the file (chunk mode). */

@@ -42,6 +42,7 @@ import { DuplicateIndex, makeKeyFn, type KeyFn } from "./event-key.js";
 import { dsFromPaths } from "./ds.js";
 import { HAS_USER, IDS_AT, N_CODES, NUMS, type RejectItem, type ToWriter } from "./messages.js";
 import { startProducer, type ProducerHandle } from "./transport.js";
+import { rejectForCap, type CapFailure } from "./cap-audit.js";
 
 export interface IngestProgress {
   phase: "reading" | "auditing" | "aggregating" | "publishing" | "done";
@@ -81,6 +82,11 @@ export type IngestOutcome = IngestResult & { timings: IngestTimings };
 
 /** Rows per write transaction: big enough to amortise the commit, small enough to keep the WAL modest. */
 const CHUNK_ROWS = 50_000;
+/**
+ * …and held at most this long: the service writes the same file (webhooks,
+ * check runs) and waits for this lock (docs/operations.md#under-load).
+ */
+const CHUNK_MS = 100;
 const SAMPLE = 20;
 const PROGRESS_EVERY_MS = 250;
 /** Days with at least this many events count half of their aggregation levels on a second thread (a thread costs ~30 ms to start). */
@@ -157,6 +163,7 @@ class IngestRun {
   private rowsLoaded = 0;
   private rowsRejected = 0;
   private pendingRows = 0;
+  private chunkStarted = performance.now();
   private readonly sample: Reject[] = [];
   private readonly multi: boolean;
   /** Dictionary of the batch: code → dimension value. */
@@ -220,6 +227,7 @@ class IngestRun {
           void this.complete();
           return;
         case "error":
+          if (msg.cap) return this.rejectForCap({ ...msg.cap, message: msg.message });
           throw new UserError(msg.message, msg.exitCode);
         case "crash": {
           const err = new Error(msg.message);
@@ -258,6 +266,21 @@ class IngestRun {
     }
   }
 
+  /** A file past a cap fails the audit under the cap's check (src/ingest/cap-audit.ts): the rows staged so far go. */
+  private rejectForCap(cap: CapFailure): void {
+    const settle = this.settle!;
+    this.settle = null;
+    this.producer?.stop();
+    try {
+      if (this.db.inTransaction) this.db.exec("ROLLBACK");
+      if (this.batchId !== null) discardBatch(this.db, this.batchId);
+      const result = rejectForCap(this.db, this.cfg, this.ds ?? this.opts.ds ?? this.pathDs, "raw", this.files, cap, this.rowsRead);
+      settle.resolve({ ...result, timings: this.timings });
+    } catch (err) {
+      settle.reject(err);
+    }
+  }
+
   // ------------------------------------------------------------ staging
 
   private open(ds: string): void {
@@ -267,6 +290,7 @@ class IngestRun {
     this.blocks = new BlockStager(this.db, this.batchId);
     this.rejectStmt = this.db.prepare(`INSERT INTO rejects (batch_id, line, reason) VALUES (?, ?, ?)`);
     this.db.exec("BEGIN");
+    this.chunkStarted = performance.now();
   }
 
   private batch(m: Extract<ToWriter, { type: "batch" }>): void {
@@ -306,10 +330,11 @@ class IngestRun {
     this.rowsRead = m.rowsRead;
     this.bytes = m.bytes;
     this.pendingRows += n;
-    if (this.pendingRows >= CHUNK_ROWS) {
+    if (this.pendingRows >= CHUNK_ROWS || performance.now() - this.chunkStarted >= CHUNK_MS) {
       this.db.exec("COMMIT");
       this.db.exec("BEGIN");
       this.pendingRows = 0;
+      this.chunkStarted = performance.now();
       // Reported after a commit, so "reading N rows" means rows are durably staged.
       this.progress("reading");
     }

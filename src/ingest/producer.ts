@@ -17,7 +17,7 @@ import { csvRecords, detectFormat, readText, SourceError, type Format, type Read
 import { RowValidator, REQUIRED_COLUMNS, isNull, type RowCheck } from "./validate.js";
 import { ActionResolver, shown } from "./values.js";
 import { FastRowParser } from "./fast-row.js";
-import { inputLimitsFromEnv, lineTooLongError, type InputLimits } from "./limits.js";
+import { CapError, inputLimitsFromEnv, lineTooLongError, type InputLimits } from "./limits.js";
 import { makeKeyHashFn } from "./event-key.js";
 import { ID_INT64, ID_STRING, splitIntId } from "../aggregate/id-table.js";
 import { dayClock, localHour, type DayClock } from "../shared/dates.js";
@@ -166,9 +166,10 @@ export class Producer {
   }
 
   private describe(err: unknown): ToWriter {
+    if (err instanceof CapError) return { type: "error", message: err.message, exitCode: err.exitCode, cap: { check: err.check, limit: err.limit } };
     if (isUserError(err)) return { type: "error", message: err.message, exitCode: err.exitCode };
     if (err instanceof SourceError) return { type: "error", message: `${this.file}: ${err.message} after line ${this.fileLine}.`, exitCode: 2 };
-    if (err instanceof CsvError && err.code === "CSV_MAX_RECORD_SIZE") return { type: "error", message: lineTooLongError(this.file, this.fileLine + 1, this.limits.maxLineBytes).message, exitCode: 2 };
+    if (err instanceof CsvError && err.code === "CSV_MAX_RECORD_SIZE") return this.describe(lineTooLongError(this.file, this.fileLine + 1, this.limits.maxLineBytes));
     if (err instanceof CsvError) {
       const line = (err as CsvError & { lines?: number }).lines;
       return { type: "error", message: `${this.file}:${line ? ` line ${line}:` : ""} not valid CSV (${err.message.replace(/\.$/, "")}).`, exitCode: 2 };

@@ -4,6 +4,7 @@
  * of the ingest cannot take the service down.
  */
 import { spawn } from "node:child_process";
+import { setPriority } from "node:os";
 import { fileURLToPath } from "node:url";
 import type { IngestResult } from "../shared/types.js";
 import type { JobRow } from "../store/jobs.js";
@@ -29,6 +30,13 @@ export interface IngestContext {
 export type IngestRunner = (job: JobRow, ctx: IngestContext) => Promise<IngestOutcome>;
 
 const STDERR_TAIL = 8192;
+
+/**
+ * The ingest child runs at a lower CPU priority (nice 10): on a small machine
+ * its parse threads would otherwise take the cores the webhook server needs
+ * (docs/operations.md#under-load). Threads it starts later inherit it.
+ */
+export const INGEST_NICE = 10;
 
 /** The one sentence the CLI printed last on stderr (it prefixes errors with "guardrail: "). */
 export function lastErrorLine(stderr: string): string | null {
@@ -65,6 +73,13 @@ export const runIngestChild: IngestRunner = (job, ctx) =>
     if (job.allow_partial && job.kind !== "agg") args.push("--allow-partial");
     // The IPC channel is how the child notices the service died (src/cli/parent-watch.ts).
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe", "ipc"], env: { ...process.env, GUARDRAIL_PROGRESS: "" } });
+    if (child.pid !== undefined) {
+      try {
+        setPriority(child.pid, INGEST_NICE);
+      } catch {
+        // A platform or sandbox that refuses priorities: the ingest runs at normal priority, as before.
+      }
+    }
     let stdout = "";
     let stderr = "";
     let timedOut = false;
@@ -87,7 +102,9 @@ export const runIngestChild: IngestRunner = (job, ctx) =>
         resolve({ state: "failed", result: null, error: `The ingest took longer than ${Math.round(ctx.timeoutMs / 1000)} s and was stopped; nothing was published.` });
         return;
       }
-      const outcome = interpretIngest(code, signal, stdout, stderr);
+      // Check messages quote the file; they reach GitHub issues and chat as well as the API: "the upload", not a server path.
+      const quoted = JSON.stringify(job.file_path).slice(1, -1);
+      const outcome = interpretIngest(code, signal, stdout.replaceAll(quoted, "the upload"), stderr);
       // The job's answer goes to the uploader: name "the upload", not the server's paths.
       if (outcome.error) outcome.error = outcome.error.replaceAll(job.file_path!, "the upload").replaceAll(ctx.dbPath, "the database");
       resolve(outcome);

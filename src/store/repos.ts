@@ -38,6 +38,23 @@ export function recordRepo(
   ).run(r.repo, r.installationId ?? null, cfg.dataset, JSON.stringify(cfg), r.configError ?? null, now.toISOString());
 }
 
+/**
+ * Whether `recordRepo(db, r)` would change what is stored (its time aside):
+ * every PR event reads the repo's config, and a write that changes nothing
+ * would still wait for an ingest's write lock (docs/operations.md#under-load).
+ */
+export function repoRecordDiffers(db: DB, r: { repo: string; installationId?: number | null; config: RepoConfig | null; configError?: string | null }): boolean {
+  const row = db.prepare(`SELECT * FROM repos WHERE repo = ?`).get(r.repo) as RepoRow | undefined;
+  if (!row) return true;
+  const cfg = r.config ?? DEFAULT_REPO_CONFIG;
+  return (
+    (r.installationId != null && r.installationId !== row.installation_id) ||
+    row.dataset !== cfg.dataset ||
+    row.config_json !== JSON.stringify(cfg) ||
+    row.config_error !== (r.configError ?? null)
+  );
+}
+
 interface RepoRow {
   repo: string;
   installation_id: number | null;
@@ -128,7 +145,8 @@ export function recordPrHead(db: DB, repo: string, prNumber: number, sha: string
       .prepare(`SELECT sha FROM pr_heads WHERE repo = ? AND pr_number = ? ORDER BY since DESC, rowid DESC LIMIT 1`)
       .get(repo, prNumber) as { sha: string } | undefined;
     if (last?.sha !== sha) db.prepare(`INSERT INTO pr_heads (repo, pr_number, sha, since) VALUES (?, ?, ?, ?)`).run(repo, prNumber, sha, since);
-  })();
+    // IMMEDIATE: a read that upgrades to a write fails at once ("database is locked") while another process writes.
+  }).immediate();
 }
 
 /**

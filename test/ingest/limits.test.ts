@@ -1,6 +1,8 @@
 /**
  * Decompressed size and line length are capped: a small gzip bomb is refused
- * within a moment with one sentence, and nothing is published.
+ * within a moment, as a failed audit (exit 3) whose check names the cap, in
+ * one sentence naming the file (and line), the cap and its setting; nothing
+ * is published.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { createWriteStream, statSync } from "node:fs";
@@ -44,6 +46,27 @@ const published = (dbPath: string) => {
   }
 };
 
+/** The rejected attempts and their failing checks, as the registry recorded them. */
+const rejected = (dbPath: string) => {
+  const db = openDb(dbPath);
+  try {
+    return db
+      .prepare(`SELECT p.ds, p.kind, q.name, q.status, q.threshold FROM partitions p JOIN quality_results q ON q.batch_id = p.id WHERE p.status = 'rejected' ORDER BY p.id`)
+      .all();
+  } finally {
+    db.close();
+  }
+};
+
+/** The ingest JSON's one failing check, which must name the cap. */
+function failedCheck(stdout: string) {
+  const result = JSON.parse(stdout);
+  expect(result.published).toBe(false);
+  const failed = result.checks.filter((c: { status: string }) => c.status === "fail");
+  expect(failed).toHaveLength(1);
+  return { result, check: failed[0] };
+}
+
 describe("input limits", () => {
   it("defaults: 20× the upload limit decompressed, 1 MiB a line", () => {
     expect(inputLimitsFromEnv({})).toEqual({ maxDecompressedBytes: 40 * 1024 ** 3, maxLineBytes: 1024 ** 2 });
@@ -57,9 +80,14 @@ describe("input limits", () => {
     expect(statSync(bomb).size).toBeLessThan(50_000);
     const db = join(dir, "g.db");
     const r = await runCli(["ingest", bomb, "--ds", DS, "--db", db, "--json"]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/bomb\.ndjson\.gz: line 1 is longer than 1 MiB \(GUARDRAIL_MAX_LINE_BYTES\) with no line end; .*nothing was published\./);
+    expect(r.code).toBe(3);
+    const { result, check } = failedCheck(r.stdout);
+    expect(result).toMatchObject({ ds: DS, rows_loaded: 0 });
+    expect(check).toMatchObject({ name: "line_length", severity: "error", threshold: 1024 ** 2 });
+    expect(check.message).toMatch(/bomb\.ndjson\.gz: line 1 is longer than 1 MiB \(GUARDRAIL_MAX_LINE_BYTES\); .*nothing was published\.$/);
+    expect(r.stderr).toContain(`ds ${DS} was NOT published (audit failed): line_length: `);
     expect(published(db)).toBe(0);
+    expect(rejected(db)).toEqual([{ ds: DS, kind: "raw", name: "line_length", status: "fail", threshold: String(1024 ** 2) }]);
   });
 
   it("a file that inflates past the decompressed cap is refused with one sentence", async () => {
@@ -74,9 +102,13 @@ describe("input limits", () => {
     process.env.GUARDRAIL_MAX_DECOMPRESSED_BYTES = String(1024 ** 2);
     const db = join(dir, "g.db");
     const r = await runCli(["ingest", file, "--ds", DS, "--db", db, "--json"]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/big\.ndjson\.gz: decompresses to more than 1 MiB \(GUARDRAIL_MAX_DECOMPRESSED_BYTES, by default 20× the upload limit\); nothing was published\./);
+    expect(r.code).toBe(3);
+    const { check } = failedCheck(r.stdout);
+    expect(check).toMatchObject({ name: "decompressed_size", severity: "error", threshold: 1024 ** 2 });
+    expect(check.message).toMatch(/big\.ndjson\.gz: decompresses to more than 1 MiB \(GUARDRAIL_MAX_DECOMPRESSED_BYTES, by default 20× the upload limit\); nothing was published\./);
     expect(published(db)).toBe(0);
+    // Rows read before the cap are not kept.
+    expect(rejected(db)).toEqual([{ ds: DS, kind: "raw", name: "decompressed_size", status: "fail", threshold: String(1024 ** 2) }]);
     // Under the cap the same file loads.
     process.env.GUARDRAIL_MAX_DECOMPRESSED_BYTES = String(64 * 1024 ** 2);
     const ok = await runCli(["ingest", file, "--ds", DS, "--db", db, "--json"]);
@@ -89,11 +121,12 @@ describe("input limits", () => {
     const header = "logged_out_user_id,dim_hostname,dim_country,action_type,event_timestamp,other_properties\n";
     const csv = writeFile(dir, "long.csv", header + `1,www.example.com,DE,page_visit,2024-05-01T10:00:00Z,"${"x".repeat(10_000)}"\n`);
     const r = await runCli(["ingest", csv, "--ds", DS, "--db", join(dir, "g.db"), "--json"]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/long\.csv: line \d+ is longer than 4 KiB \(GUARDRAIL_MAX_LINE_BYTES\)/);
+    expect(r.code).toBe(3);
+    expect(failedCheck(r.stdout).check).toMatchObject({ name: "line_length", message: expect.stringMatching(/long\.csv: line 2 is longer than 4 KiB \(GUARDRAIL_MAX_LINE_BYTES\)/) });
     const agg = writeFile(dir, "agg.ndjson", `{"ds":"${DS}","x":"${"y".repeat(10_000)}"}\n`);
     const a = await runCli(["ingest-agg", agg, "--ds", DS, "--db", join(dir, "g2.db"), "--json"]);
-    expect(a.code).toBe(2);
-    expect(a.stderr).toMatch(/agg\.ndjson: line 1 is longer than 4 KiB/);
+    expect(a.code).toBe(3);
+    expect(failedCheck(a.stdout).check).toMatchObject({ name: "line_length", table: "agg_website_events", message: expect.stringMatching(/agg\.ndjson: line 1 is longer than 4 KiB/) });
+    expect(published(join(dir, "g2.db"))).toBe(0);
   });
 });

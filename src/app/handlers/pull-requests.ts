@@ -2,6 +2,7 @@
 import type { Probot } from "probot";
 import type { AppDeps } from "../deps.js";
 import { recordPrHead } from "../../store/repos.js";
+import { writeWhenFree } from "../../store/busy.js";
 import { CHECK_NAME } from "../../present/checks.js";
 import { runGuardrailCheck, type AppOptions } from "../pr-check.js";
 import { fromPino } from "../log.js";
@@ -15,8 +16,11 @@ export function registerPullRequests(app: Probot, deps: AppDeps, options: AppOpt
     const head = { number: pr.number, sha: pr.head.sha, title: pr.title, body: pr.body ?? null };
     await guarded(log, context, { repo: repository.full_name, sha: head.sha, pr: pr.number }, "the guardrail check", async () => {
       // What the PR's head was when: an override applies to the head its comment was written against.
-      recordPrHead(deps.db, repository.full_name, pr.number, head.sha, pr.updated_at);
-      await runGuardrailCheck(context.octokit, deps, { repo: repository.full_name, sha: head.sha, pr: head, installationId: installation?.id }, { ...options, log });
+      // The check does not read it, so the two go side by side; the write waits for an ingest child's lock without holding the event loop (src/store/busy.ts).
+      await Promise.all([
+        writeWhenFree(deps.db, () => recordPrHead(deps.db, repository.full_name, pr.number, head.sha, pr.updated_at)),
+        runGuardrailCheck(context.octokit, deps, { repo: repository.full_name, sha: head.sha, pr: head, installationId: installation?.id }, { ...options, log }),
+      ]);
     });
   });
 
