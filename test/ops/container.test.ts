@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse } from "yaml";
@@ -63,6 +63,45 @@ describe("compose.yaml", () => {
     expect(svc.volumes.some((v: string) => v.endsWith(":/data"))).toBe(true);
     for (const k of ["APP_ID", "WEBHOOK_SECRET", "GUARDRAIL_PUBLIC_URL", "GUARDRAIL_INGEST_TOKEN", "GUARDRAIL_READ_TOKEN", "GUARDRAIL_DB"]) expect(Object.keys(svc.environment)).toContain(k);
     expect(svc.environment.PRIVATE_KEY_PATH).toBe("/run/secrets/github_app_key");
+  });
+});
+
+describe("the container's settings match the code", () => {
+  /** Every GUARDRAIL_* name the code reads: named in a string or property outside comments. */
+  const codeVars = new Set<string>();
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : []));
+  for (const file of walk(join(ROOT, "src"))) {
+    const code = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+    for (const m of code.matchAll(/(?:\.|["'`])(GUARDRAIL_[A-Z_]+)/g)) codeVars.add(m[1]!);
+  }
+  // What Probot itself reads (createProbot / @probot/get-private-key), and Node's own.
+  const probotVars = ["APP_ID", "PRIVATE_KEY", "PRIVATE_KEY_PATH", "WEBHOOK_SECRET", "WEBHOOK_PATH", "GHE_HOST", "LOG_LEVEL", "LOG_FORMAT", "PORT", "HOST", "NODE_ENV"];
+  const known = (name: string) => codeVars.has(name) || probotVars.includes(name);
+
+  it("the code's list is real (a sanity check of the scan)", () => {
+    for (const v of ["GUARDRAIL_DB", "GUARDRAIL_INGEST_TOKEN", "GUARDRAIL_READ_TOKEN", "GUARDRAIL_MAX_LINE_BYTES"]) expect(codeVars).toContain(v);
+    expect(codeVars).not.toContain("GUARDRAIL_NO_SUCH_SETTING");
+  });
+
+  it("compose.yaml sets only variables the service reads, commented ones included", () => {
+    const text = readFileSync(join(ROOT, "compose.yaml"), "utf8");
+    const svc = parse(text).services.guardrail;
+    const set = Object.keys(svc.environment);
+    const commented = [...text.matchAll(/^\s*#\s*([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]!);
+    expect([...set, ...commented].filter((v) => !known(v))).toEqual([]);
+    // The App key is mounted as a secret at the path the variable names.
+    expect(svc.secrets).toContain("github_app_key");
+  });
+
+  it("the Dockerfile sets only variables the service reads, and starts an entry point that exists", () => {
+    const env = final.filter((l) => /^ENV /i.test(l)).flatMap((l) => [...l.slice(4).matchAll(/([A-Z][A-Z0-9_]*)=/g)].map((m) => m[1]!));
+    expect(env.length).toBeGreaterThan(0);
+    expect(env.filter((v) => !known(v))).toEqual([]);
+    const cmd = JSON.parse(find(final, "CMD").at(-1)!.slice(4)) as string[];
+    expect(cmd[0]).toBe("node");
+    expect(existsSync(join(ROOT, cmd[1]!.replace(/^lib\//, "src/").replace(/\.js$/, ".ts")))).toBe(true);
+    expect(readFileSync(join(ROOT, "src/http/serve.ts"), "utf8")).toMatch(/process\.env\.PORT/);
   });
 });
 
