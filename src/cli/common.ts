@@ -6,6 +6,7 @@
 import { Option, type Command } from "commander";
 import { existsSync } from "node:fs";
 import { UserError } from "../shared/errors.js";
+import { DS_BOUNDS, isWithinDsBounds } from "../shared/dates.js";
 import { openDb, defaultDbPath, type DB } from "../store/db.js";
 import { listDatasets } from "../store/partitions.js";
 import { loadConfig, resolveDataset, type DatasetConfig } from "../config/load.js";
@@ -125,5 +126,6 @@ export function parseAsOf(text: string | undefined): Date | undefined {
   const ms = ok ? Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(t) ? `${t}T00:00:00Z` : t) : NaN;
   if (Number.isNaN(ms))
     throw new UserError(`--as-of ${JSON.stringify(text)}: expected an ISO-8601 time with Z or an offset (e.g. 2026-03-10T09:00:00Z) or a date YYYY-MM-DD.`);
+  if (!isWithinDsBounds(ms)) throw new UserError(`--as-of ${JSON.stringify(text)}: expected a time ${DS_BOUNDS}.`);
   return new Date(ms);
 }

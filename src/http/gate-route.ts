@@ -12,6 +12,7 @@ import type { GitHubClient } from "../github/deploy.js";
 import { commitReverts } from "../app/reverts.js";
 import { canonicalRepoName, getRepo } from "../store/repos.js";
 import { describeError } from "../shared/errors.js";
+import { DS_BOUNDS, isWithinDsBounds } from "../shared/dates.js";
 
 export const GATE_PATH = "/api/guardrail/gate";
 
@@ -38,6 +39,7 @@ export function parseGateQuery(query: Record<string, string>): { repo: string; s
     const t = query.as_of.trim();
     const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})$/.test(t) ? Date.parse(t) : NaN;
     if (Number.isNaN(ms)) return { error: `query parameter "as_of" is "${t.slice(0, 60)}": expected an ISO-8601 time with Z or an offset, e.g. 2026-03-10T09:00:00Z.` };
+    if (!isWithinDsBounds(ms)) return { error: `query parameter "as_of" is "${t.slice(0, 60)}": expected a time ${DS_BOUNDS}.` };
     return { repo, sha, asOf: new Date(ms) };
   }
   return { repo, sha };

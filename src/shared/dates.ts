@@ -13,6 +13,15 @@ export const MAX_DS = "2100-12-31";
 /** How the bound is worded in every error sentence ("expected a date YYYY-MM-DD between …"). */
 export const DS_BOUNDS = `between ${MIN_DS} and ${MAX_DS}`;
 
+/**
+ * Whether an instant (an `as_of`) lies within those days: from the start of
+ * the first to the end of the last, with a day's slack for zones far from UTC.
+ * `--as-of 1970-01-01` once judged "1969-12-31".
+ */
+export function isWithinDsBounds(ms: number): boolean {
+  return ms >= Date.parse(`${MIN_DS}T00:00:00Z`) - DAY_MS && ms < Date.parse(`${MAX_DS}T00:00:00Z`) + 2 * DAY_MS;
+}
+
 export function isValidDs(ds: string): boolean {
   const m = DS_RE.exec(ds);
   if (!m) return false;

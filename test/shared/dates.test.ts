@@ -86,6 +86,21 @@ describe("out-of-range days at every entry point", () => {
     const ev = await runCli(["evaluate", "--ds", "1999-12-31", "--db", db, "--json"]);
     expect(ev.code).toBe(2);
     expect(ev.stderr).toContain("between 2000-01-01 and 2100-12-31");
+    // An as-of time outside the days judged "1969-12-31" before.
+    const asOf = await runCli(["evaluate", "--as-of", "1970-01-01", "--db", db, "--json"]);
+    expect(asOf.code).toBe(2);
+    expect(asOf.stderr).toBe('guardrail: --as-of "1970-01-01": expected a time between 2000-01-01 and 2100-12-31.\n');
+  });
+
+  it("the gate refuses an as_of outside those days, and takes one at their edge", async () => {
+    const sha = "a".repeat(40);
+    for (const t of ["9999-12-31T00:00:00Z", "1970-01-01T00:00:00Z"]) {
+      const r = await send(srv.base, "GET", `/api/guardrail/gate?repo=acme/web&sha=${sha}&as_of=${t}`, { headers: bearer(READ) });
+      expect(r.status).toBe(400);
+      expect(r.json().error).toBe(`query parameter "as_of" is "${t}": expected a time between 2000-01-01 and 2100-12-31.`);
+    }
+    const edge = await send(srv.base, "GET", `/api/guardrail/gate?repo=acme/web&sha=${sha}&as_of=2100-12-31T23:00:00Z`, { headers: bearer(READ) });
+    expect(edge.status).toBe(200);
   });
 });
 
