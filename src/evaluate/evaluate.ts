@@ -15,8 +15,9 @@ import type { CountMetricDef, MetricDef } from "../config/schema.js";
 import type { Evaluation, Verdict, VerdictKind, VerdictReason, VersionVerdict } from "../shared/types.js";
 import { UserError } from "../shared/errors.js";
 import { addDays, dayClock, dsInZone, epochMsToDs, hoursSinceZoneDayEnd, isValidDs, DS_BOUNDS } from "../shared/dates.js";
-import { dayStates, latestAttemptedDay, metricRowsByBatch, metricTotalsByBatch, type DayState, type MetricRow } from "./days.js";
-import { latestPublishedDs } from "../store/partitions.js";
+import { dayStates, type DayState } from "./days.js";
+import { metricRowsByBatch, metricTotalsByBatch, type MetricRow } from "../store/metric-values.js";
+import { latestAttemptedDs, latestPublishedDs } from "../store/partitions.js";
 import { markedDays } from "../store/marks.js";
 import { hourlyActionEvents } from "../store/hourly.js";
 import { countRelativeSpread, ratioRelativeBetweenVariance, type RatioPair } from "./spread.js";
@@ -94,7 +95,7 @@ export function judgeDay(db: DB, cfg: DatasetConfig, opts: EvaluateOptions = {})
   const atMost = opts.asOf ? addDays(dsInZone(opts.asOf.getTime(), cfg.timezone), -1) : undefined;
   const ev = cfg.evaluation;
   if (opts.ds !== undefined && !isValidDs(opts.ds)) throw new UserError(`--ds: expected a date as YYYY-MM-DD ${DS_BOUNDS}, got "${opts.ds}".`);
-  const ds = opts.ds ?? latestAttemptedDay(db, cfg.name, atMost) ?? addDays(dsInZone(now.getTime(), cfg.timezone), -1);
+  const ds = opts.ds ?? latestAttemptedDs(db, cfg.name, atMost) ?? addDays(dsInZone(now.getTime(), cfg.timezone), -1);
 
   const lookback = lookbackOf(ds, ev.weeks);
   // Day totals: the spread window (every day of the last spread_weeks weeks, each paired with the same weekday a
