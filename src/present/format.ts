@@ -53,6 +53,11 @@ export function dimensionWord(dimension: string): string {
   return DIMENSION_WORDS[dimension] ?? dimension;
 }
 
+/** A segment in words: `dim_device_brand` / `iPhone` → "device iPhone". */
+export function segmentLabel(s: { dimension: string; value: string }): string {
+  return `${dimensionWord(s.dimension)} ${s.value}`;
+}
+
 /**
  * The verdict column of a text table: a metric that was not judged says so
  * (`not judged: volume`, `no baseline`) instead of PASS or NO_DATA; the JSON
@@ -119,6 +124,12 @@ export function fmtSample(numerator: number | null | undefined, denominator: num
 /** A z score: −4.23 → "−4.2". */
 export function fmtZ(z: number | null | undefined): string {
   return z === null || z === undefined || !Number.isFinite(z) ? "–" : fmtSigned(z, 1);
+}
+
+/** The age of the newest data: 26.4 → "26 h old"; unknown → "unknown age". */
+export function fmtAge(hours: number | null | undefined): string {
+  if (hours === null || hours === undefined || !Number.isFinite(hours)) return "unknown age";
+  return `${Math.round(hours)} h old`;
 }
 
 /** A share: 0.4 → "40 %". */
