@@ -6,7 +6,7 @@
  */
 import type { CheckResult, Evaluation, MetricKind, Suspect, Verdict } from "../shared/types.js";
 import type { AlertEvent, IncidentDecision, IncidentKind, IncidentState } from "../alerts/types.js";
-import { fmtAge, fmtChange, fmtShare, fmtValue, fmtZ, kindOf, segmentLabel } from "./format.js";
+import { fmtAge, fmtChange, fmtCheckValue, fmtShare, fmtValue, fmtZ, kindOf, segmentLabel } from "./format.js";
 import { mdText } from "./neutralise.js";
 
 /** What the wording needs besides the event; src/alerts/ fills it in. */
@@ -150,7 +150,7 @@ function checksTable(checks: CheckResult[]): string {
   const failed = checks.filter((c) => c.status === "fail");
   const lines = ["| check | table | observed | threshold | message |", "|---|---|---:|---:|---|"];
   for (const c of failed.length ? failed : checks)
-    lines.push(`| ${mdCell(c.name)} | ${c.table} | ${mdCell(String(c.observed ?? ""))} | ${mdCell(String(c.threshold ?? ""))} | ${mdCell(c.message)} |`);
+    lines.push(`| ${mdCell(c.name)} | ${c.table} | ${mdCell(fmtCheckValue(c.observed))} | ${mdCell(fmtCheckValue(c.threshold))} | ${mdCell(c.message)} |`);
   return lines.join("\n");
 }
 
