@@ -12,6 +12,7 @@ import type { GuardrailConfig, MetricDef } from "../config/schema.js";
 import { addDays, dsRange, weekday, WEEKDAY_NAMES } from "../shared/dates.js";
 import type { Verdict } from "../shared/types.js";
 import { dimensionWord, fmtChange, fmtCheckValue, fmtHourRange, fmtSample, fmtShare, fmtShortDate, fmtValue, fmtZ } from "../present/format.js";
+import { isEnforcedGuardrail } from "../shared/decision.js";
 import { BREAKDOWN_DIMENSIONS, HISTORY_DAYS, loadDashboardData, type DashboardData, type DeployMarker, type SuspectView } from "./data.js";
 import { barChart, DEPLOY_GLYPHS, esc, hourChart, LINE_STYLES, timeChart, VERDICT_COLOURS } from "./svg.js";
 
@@ -127,7 +128,7 @@ function verdictCard(v: Verdict, def: MetricDef | undefined): string {
 <h3>${esc(v.metric)}</h3>
 <p class="verdict">${esc(VERDICT_WORDS[v.verdict] ?? v.verdict)}</p>
 <p>Today <strong>${esc(fmtValue(v.observed, kind))}</strong>${esc(sample)} · expected ${esc(fmtValue(v.expected, kind))} (normal ${esc(fmtValue(v.lower, kind))} – ${esc(fmtValue(v.upper, kind))}) · change ${esc(fmtChange(v.change))} · z = ${esc(fmtZ(v.z))}</p>
-<p class="muted">${esc(v.message)}</p>${v.enforced === false ? `<p class="muted">Reported only (not enforced).</p>` : ""}
+<p class="muted">${esc(v.message)}</p>${v.guardrail && !isEnforcedGuardrail(v) ? `<p class="muted">Reported only (not enforced).</p>` : ""}
 </article>`;
 }
 

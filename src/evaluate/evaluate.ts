@@ -29,6 +29,7 @@ import { chooseCountBaseline, chooseRatioBaseline, type Exclusion, type Exclusio
 import { scanHours, type HourlyDay, type HourlyRun } from "./hourly.js";
 import { INITIAL_STATE, stepSequential, type DayScore, type SequentialCarry, type SequentialParams } from "./sequential.js";
 import { powerOf } from "./power.js";
+import { isEnforcedGuardrail } from "../shared/decision.js";
 import { dataSentence, daySummary, verdictSentence, type MetricWords, type VerdictFigures, type WhereFigures } from "../present/verdict-text.js";
 
 
@@ -143,7 +144,7 @@ export function judgeDay(db: DB, cfg: DatasetConfig, opts: EvaluateOptions = {})
     }
   }
 
-  const enforced = verdicts.filter((v) => v.guardrail && v.enforced !== false);
+  const enforced = verdicts.filter((v) => isEnforcedGuardrail(v));
   const fallback: VerdictKind = data.state === "published" ? "pass" : data.state === "rejected" || data.state === "partial" ? "inconclusive" : "no_data";
   const status = worst(enforced.map((v) => v.verdict), fallback);
   const culprits = versions.filter((v) => v.verdict === "fail");

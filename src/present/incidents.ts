@@ -154,40 +154,33 @@ function checksTable(checks: CheckResult[]): string {
   return lines.join("\n");
 }
 
+/** The body of a data problem: what happened, the details, the link, what to do. */
+function dataProblemBody(opening: string, lead: string, detail: string, todo: string, closing: string, ctx: RenderContext): string {
+  return [opening, lead, "", detail, "", linkLine(ctx), "", "### What to do", "", todo, "", closing].join("\n");
+}
+
 function auditBody(dataset: string, ds: string, checks: CheckResult[], ctx: RenderContext): string {
-  return [
+  return dataProblemBody(
     incidentMarker(dataset, "audit_failed"),
     `**The export of dataset \`${dataset}\` for ${ds} failed its audit** and was not published: the data already published stays in place, and ${ds} is judged \`inconclusive\` until a corrected export is published.`,
-    "",
     checksTable(checks),
-    "",
-    linkLine(ctx),
-    "",
-    "### What to do",
-    "",
     `Fix the export in the warehouse and send it again (\`guardrail ingest FILE --ds ${ds} --dataset ${dataset}\`, or the upload endpoint). This issue closes itself when ${ds} or a later day is published.`,
-    "",
     dayMarker("audit_failed", ds),
-  ].join("\n");
+    ctx,
+  );
 }
 
 function staleBody(event: Extract<AlertEvent, { kind: "stale" }>, day: string, ctx: RenderContext): string {
   const window = event.freshnessHours ? ` (freshness window ${event.freshnessHours} h)` : "";
   const latest = event.latestDs ? `The newest published day is ${event.latestDs}, ${fmtAge(event.ageHours)}${window}.` : `Nothing has been published yet${window}.`;
-  return [
+  return dataProblemBody(
     incidentMarker(event.dataset, "stale"),
     `**Dataset \`${event.dataset}\` is stale**: no new partition arrived in time. ${latest}`,
-    "",
     "Until fresh data arrives, verdicts are `no_data`: pull-request checks and the deploy gate follow `on_missing_data` in `.github/guardrail.yml`.",
-    "",
-    linkLine(ctx),
-    "",
-    "### What to do",
-    "",
     "Check the warehouse job that exports the daily partition and its upload to Guardrail. This issue closes itself when a newer day is published.",
-    "",
     dayMarker("stale", day),
-  ].join("\n");
+    ctx,
+  );
 }
 
 /** Title and body of a new incident issue. */
