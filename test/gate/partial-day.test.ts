@@ -14,33 +14,16 @@ import nock from "nock";
 import { handleGateRoute } from "../../src/http/gate-route.js";
 import { sendText } from "../../src/http/respond.js";
 import { handleProtectionRuleRequest } from "../../src/app/deploy-gate.js";
-import { createBatch, publishBatch, partialReason } from "../../src/store/partitions.js";
-import { storeMetricValues } from "../../src/metrics/compute.js";
+import { partialReason } from "../../src/store/partitions.js";
 import { judgeDay } from "../../src/evaluate/evaluate.js";
 import { resolveDataset } from "../../src/config/load.js";
 import { addDays } from "../../src/shared/dates.js";
-import type { DB } from "../../src/store/db.js";
 import { runCli } from "../support/run-cli.js";
-import { addRepo, CONFIG, DAY, INSTALLATION, makeEnv, NOW, octokit, READ_TOKEN, REPO, seedHistory, SHA, type Env } from "./helpers.js";
+import { addRepo, CONFIG, publishDay, DAY, INSTALLATION, makeEnv, NOW, octokit, READ_TOKEN, REPO, seedHistory, SHA, type Env } from "./helpers.js";
 
 const API = "https://api.github.com";
 const RUN_ID = 424242;
 const WHY = "it failed completeness (day_volume, hour_coverage)";
-
-/** Publishes a day through the store's one publish path, marked partial when `why` is given (replacing what was published). */
-function publishDay(db: DB, ds: string, hits: number, signups: number, why: string | null): void {
-  const id = createBatch(db, { dataset: "default", ds, kind: "raw" });
-  storeMetricValues(db, id, {
-    ds,
-    dataset: "default",
-    metrics: {
-      website_hits: { value: hits, breakdown: {} },
-      signups: { value: signups, breakdown: {} },
-      signup_conversion_rate: { value: signups / hits, numerator: signups, denominator: hits, breakdown: {} },
-    },
-  });
-  publishBatch(db, id, undefined, why);
-}
 
 async function serve(env: Env, now: Date): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
