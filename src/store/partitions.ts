@@ -482,6 +482,14 @@ export function completeDayShapes(db: DB, dataset: string, days: string[]): DayS
   return out;
 }
 
+/** The days in [from, to] whose published batch is partial (docs/ingest.md, "Partial days"): never a baseline day. */
+export function partialDaysBetween(db: DB, dataset: string, from: string, to: string): Set<string> {
+  const rows = db
+    .prepare(`SELECT ds FROM partitions WHERE dataset = ? AND ds BETWEEN ? AND ? AND status = 'published' AND partial_reason IS NOT NULL`)
+    .all(dataset, from, to) as { ds: string }[];
+  return new Set(rows.map((r) => r.ds));
+}
+
 /** Why the published batch of a day is partial, or null (complete, or nothing published). */
 export function partialReason(db: DB, dataset: string, ds: string): string | null {
   const row = db
