@@ -6,7 +6,7 @@
  * as a dictionary.
  */
 import type { DatasetConfig } from "../config/load.js";
-import type { RowCheck } from "./validate.js";
+import type { RowCheck } from "../events/validate.js";
 import type { Block } from "../store/raw-blocks.js";
 
 export interface ProducerInit {
@@ -34,7 +34,7 @@ export const NUMS = 19;
 export const IDS_AT = 12;
 export const N_CODES = 3;
 export const HAS_USER = 18;
-export { STRING_ID } from "../aggregate/id-table.js";
+export { STRING_ID } from "../events/id-table.js";
 
 export interface RejectItem {
   /** Index of the first batch row that comes after this rejected line. */

@@ -9,7 +9,7 @@ import type { DatasetConfig } from "../config/load.js";
 import type { CheckResult } from "../shared/types.js";
 import { publishedHostTotals } from "../store/partitions.js";
 import { addDays, WEEKDAY_NAMES, weekday } from "../shared/dates.js";
-import { ROW_CHECKS, type RowCheck } from "../ingest/validate.js";
+import { ROW_CHECKS, type RowCheck } from "../events/validate.js";
 
 const TABLE = "fct_website_events" as const;
 

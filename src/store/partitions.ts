@@ -233,11 +233,15 @@ export function insertChecks(db: DB, batchId: number, checks: CheckResult[]): vo
   })();
 }
 
-export function insertRejects(db: DB, batchId: number, rejects: { line: number; reason: string }[]): void {
+/** Files one rejected row of a batch at a time (the raw ingest, inside its chunk transactions). */
+export function rejectWriter(db: DB, batchId: number): (line: number, reason: string) => void {
   const stmt = db.prepare(`INSERT INTO rejects (batch_id, line, reason) VALUES (?, ?, ?)`);
-  db.transaction(() => {
-    for (const r of rejects) stmt.run(batchId, r.line, r.reason);
-  })();
+  return (line, reason) => void stmt.run(batchId, line, reason);
+}
+
+/** The SHA-256 of the batch's input files. */
+export function setBatchChecksum(db: DB, batchId: number, checksum: string): void {
+  db.prepare(`UPDATE partitions SET checksum = ? WHERE id = ?`).run(checksum, batchId);
 }
 
 export function insertAggRows(db: DB, batchId: number, rows: AggRow[]): void {

@@ -8,7 +8,7 @@
 import type { DatasetConfig } from "../config/load.js";
 import { DEFAULT_LEVELS, GROUP_COLUMNS, type LevelDef } from "../aggregate/levels.js";
 import { DIALECTS, type Dialect, type DialectName } from "./dialects.js";
-import { SOURCE_SEP, normalisedRules, stripWww } from "../aggregate/channel.js";
+import { SOURCE_SEP, normalisedRules, stripWww } from "../events/channel.js";
 
 /**
  * A visitor's events in time order; at the same instant an event with a

@@ -15,7 +15,7 @@ import type { RegisterCommand } from "./types.js";
 import { addJsonOption, toJson } from "../common.js";
 import { UserError } from "../../shared/errors.js";
 import { isValidDs } from "../../shared/dates.js";
-import { dsFromPath } from "../../ingest/ds.js";
+import { dsFromPath } from "../../events/ds.js";
 
 interface UploadFlags {
   url?: string;
