@@ -21,7 +21,7 @@ export interface ProducerInit {
  * Numbers per row in `BatchMsg.nums`: the sequence (rowid offset), the line,
  * the time, then dictionary codes (-1 = NULL) of action_type, dim_hostname,
  * dim_country, dim_device_brand, the event's raw source key (in
- * dim_channel's place: see src/aggregate/channel.ts sourceKey; -1 when it
+ * dim_channel's place: see src/events/channel.ts sourceKey; -1 when it
  * names no source), product_type, app_version (the aggregator's GROUP_COLUMNS order), then the event key's 53-bit hash
  * (0 when the duplicate check is off; the writer keeps the duplicate index),
  * then the event's local hour in the dataset's zone, then logged_out_user_id and user_id split

@@ -44,6 +44,7 @@ export function interpretIngest(code: number | null, signal: string | null, stdo
     const text = stdout.trim();
     if (text) result = JSON.parse(text) as IngestResult;
   } catch {
+    // A child killed mid-write leaves partial JSON: the exit code and stderr below say what happened.
     result = null;
   }
   if (code === 0 && result) return { state: "published", result, error: null };

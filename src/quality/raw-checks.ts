@@ -1,6 +1,6 @@
 /**
  * Raw-partition quality checks (docs/ingest.md). Row-level checks are tallied while
- * the rows stream (see ingest/validate.ts); here the tallies become
+ * the rows stream (see events/validate.ts); here the tallies become
  * CheckResults: a check fails when the rejected fraction exceeds its
  * tolerance, and only a failed `error` check blocks publishing.
  */

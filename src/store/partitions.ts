@@ -180,6 +180,7 @@ export function processStart(pid: number): string | null {
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return fields[19] ?? null;
   } catch {
+    // No /proc (macOS) or no such process: its start time is unknown, as documented above.
     return null;
   }
 }
@@ -415,6 +416,7 @@ function parseStored(text: string | null): string | number | null {
     const v = JSON.parse(text) as unknown;
     return typeof v === "number" || typeof v === "string" ? v : v === null ? null : text;
   } catch {
+    // A value not written as JSON (by hand, or by an older version) is shown as written.
     return text;
   }
 }

@@ -93,6 +93,7 @@ function errorOf(reply: Reply): string {
     const e = (JSON.parse(reply.body) as { error?: unknown }).error;
     return typeof e === "string" ? `: ${e}` : ".";
   } catch {
+    // Not JSON (a proxy's HTML error page): the status alone is the message.
     return ".";
   }
 }
