@@ -120,11 +120,9 @@ describe("import boundaries (docs/architecture.md)", () => {
     expect(violations).toEqual([]);
   });
 
-  it("SQL statements live in src/store/ (the domain modules below still read their own tables)", () => {
-    // Domain modules that keep their own queries for now: evaluation history, metric values, quality results, the dashboard's reads.
-    const stillOwnSql = new Set(["src/evaluate/history.ts", "src/evaluate/days.ts", "src/metrics/compute.ts", "src/quality/agg-checks.ts", "src/dashboard/data.ts"]);
+  it("SQL statements live in src/store/", () => {
     const violations = files
-      .filter((f) => folderOf(f) !== "store" && folderOf(f) !== "bench" && !stillOwnSql.has(relative(ROOT, f)))
+      .filter((f) => folderOf(f) !== "store" && folderOf(f) !== "bench")
       .filter((f) => /\.(?:prepare|exec)\(\s*[`"']/.test(readFileSync(f, "utf8")))
       .map((f) => relative(ROOT, f));
     expect(violations).toEqual([]);
