@@ -10,7 +10,7 @@ import type { DatasetConfig } from "../config/load.js";
 import type { CheckResult, IngestResult } from "../shared/types.js";
 import { UserError } from "../shared/errors.js";
 import { createBatch, insertChecks, rejectBatch } from "../store/partitions.js";
-import type { CapCheck } from "./limits.js";
+import type { CapCheck } from "../events/limits.js";
 
 export interface CapFailure {
   check: CapCheck;
@@ -47,6 +47,8 @@ export function rejectForCap(
     ds,
     dataset: cfg.name,
     published: false,
+    partial: false,
+    partial_reason: null,
     rows_read: rowsRead,
     rows_loaded: 0,
     rows_rejected: 0,
