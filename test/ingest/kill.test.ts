@@ -54,7 +54,8 @@ describe("ingest killed mid-way", () => {
       const deadline = setTimeout(() => reject(new Error(`no progress within 60 s: ${stderr}`)), 60_000);
       child.stderr.on("data", (d) => {
         stderr += String(d);
-        const m = /reading\s+([\d,]+) rows/.exec(stderr);
+        // The latest progress line: the first can come before any row is counted.
+        const m = [...stderr.matchAll(/reading\s+([\d,]+) rows/g)].at(-1);
         if (m && Number(m[1].replace(/,/g, "")) > 0) {
           clearTimeout(deadline);
           resolvePromise(Number(m[1].replace(/,/g, "")));
