@@ -4,7 +4,7 @@
  * of the ingest cannot take the service down.
  */
 import { spawn } from "node:child_process";
-import { setPriority } from "node:os";
+import { getPriority, setPriority } from "node:os";
 import { fileURLToPath } from "node:url";
 import type { IngestResult } from "../shared/types.js";
 import type { JobRow } from "../store/jobs.js";
@@ -32,9 +32,10 @@ export type IngestRunner = (job: JobRow, ctx: IngestContext) => Promise<IngestOu
 const STDERR_TAIL = 8192;
 
 /**
- * The ingest child runs at a lower CPU priority (nice 10): on a small machine
- * its parse threads would otherwise take the cores the webhook server needs
- * (docs/operations.md#under-load). Threads it starts later inherit it.
+ * The ingest child runs at a lower CPU priority (10 nice steps below the
+ * service): on a small machine its parse threads would otherwise take the
+ * cores the webhook server needs (docs/operations.md#under-load). Threads it
+ * starts later inherit it.
  */
 export const INGEST_NICE = 10;
 
@@ -76,7 +77,7 @@ export const runIngestChild: IngestRunner = (job, ctx) =>
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe", "ipc"], env: { ...process.env, GUARDRAIL_PROGRESS: "" } });
     if (child.pid !== undefined) {
       try {
-        setPriority(child.pid, INGEST_NICE);
+        setPriority(child.pid, Math.min(19, getPriority() + INGEST_NICE));
       } catch {
         // A platform or sandbox that refuses priorities: the ingest runs at normal priority, as before.
       }
