@@ -44,7 +44,7 @@ export type Reason =
   | { code: "evaluation_failed"; dataset: string; error: string }
   | { code: "no_evaluation" }
   | { code: "none_enforced"; ds: string }
-  | { code: "missing"; ds: string; status: VerdictKind; message: string | null }
+  | { code: "missing"; ds: string; status: VerdictKind; message: string | null; partial?: string }
   | { code: "policy"; policy: "success" | "failure" }
   | { code: "fails"; verdict: Verdict; ds: string }
   | { code: "exempt"; exemption: NonNullable<Exemption> }
@@ -137,7 +137,14 @@ function decideSite(input: DecisionInput, sha: string, exemption: Exemption): De
       ? input.evaluationError
         ? { code: "evaluation_failed", dataset: input.dataset, error: input.evaluationError }
         : { code: "no_evaluation" }
-      : { code: "missing", ds, status: evaluation.status, message: missing[0]?.message || null };
+      : {
+          code: "missing",
+          ds,
+          status: evaluation.status,
+          message: missing[0]?.message || null,
+          // A day published partial (docs/ingest.md, "Partial days") says so first, on every surface.
+          ...(evaluation.data?.state === "partial" ? { partial: evaluation.data.partial_reason ?? "" } : {}),
+        };
     const policy = input.onMissingData;
     if (policy === "success") return d({ state: "open", failing, exemption: null, reasons: [why, { code: "policy", policy }], outcome });
     if (policy === "failure") {

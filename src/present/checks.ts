@@ -161,7 +161,9 @@ function buildSiteCheck(view: CheckView, decision: Decision, canaryMd: string): 
   }
 
   const failing = decision.failing;
-  const header = `**Dataset** \`${evaluation.dataset}\` · **day** ${evaluation.ds} · **status** ${ICON[evaluation.status]} ${evaluation.status}`;
+  // A day published partial (docs/ingest.md, "Partial days") is marked wherever the day is named.
+  const partial = evaluation.data?.state === "partial";
+  const header = `**Dataset** \`${evaluation.dataset}\` · **day** ${evaluation.ds}${partial ? " (published PARTIAL)" : ""} · **status** ${ICON[evaluation.status]} ${evaluation.status}`;
   const table = verdictTable(evaluation, view.kinds);
   const where = localisation(evaluation, view.kinds, cfg.hostnames);
   const body = (extra: string) =>
@@ -196,7 +198,7 @@ function buildSiteCheck(view: CheckView, decision: Decision, canaryMd: string): 
   if (decision.reasons.some((r) => r.code === "missing")) {
     return {
       conclusion,
-      title: oneLine(`No guardrail verdict for ${evaluation.ds}: ${evaluation.status.replace("_", " ")}`),
+      title: oneLine(`No guardrail verdict for ${evaluation.ds}: ${partial ? "published partial" : evaluation.status.replace("_", " ")}`),
       summary: body(`${cell(evaluation.summary ?? "The data needed for a verdict is missing, stale or failed its audit.")} The conclusion follows \`on_missing_data: ${cfg.on_missing_data}\`.${exemptionNote(ex)}`),
     };
   }

@@ -128,6 +128,28 @@ export function fmtHours(hours: number[]): string {
   return ranges.join(", ") || "none";
 }
 
+/** A DST day's clock change (docs/dashboard.md, "Today by the hour"). */
+export interface ClockChange {
+  direction: "forward" | "back";
+  /** The wall-clock hour skipped (forward) or repeated (back). */
+  hour: number;
+  /** Real hours in the day: 23 or 25. */
+  hours: number;
+  timeZone: string;
+}
+
+/** "Clocks went forward in Europe/Berlin: 02:00 was skipped (a 23-hour day)." / "… went back …: 02:00 happened twice (a 25-hour day) …" */
+export function fmtClockChange(c: ClockChange): string {
+  return c.direction === "forward"
+    ? `Clocks went forward in ${c.timeZone}: ${fmtHour(c.hour)} was skipped (a ${c.hours}-hour day).`
+    : `Clocks went back in ${c.timeZone}: ${fmtHour(c.hour)} happened twice (a ${c.hours}-hour day), so that hour holds two hours of traffic and its normal range is for two hours.`;
+}
+
+/** The chart's mark of a clock change: "02:00 skipped" / "02:00 twice". */
+export function fmtClockMark(c: ClockChange): string {
+  return `${fmtHour(c.hour)} ${c.direction === "forward" ? "skipped" : "twice"}`;
+}
+
 /** The evidence behind a rate: 3 purchases of 8 signups → "3 / 8". */
 export function fmtSample(numerator: number | null | undefined, denominator: number | null | undefined): string {
   if (numerator === null || numerator === undefined || denominator === null || denominator === undefined) return "–";
