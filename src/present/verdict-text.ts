@@ -6,7 +6,7 @@
  */
 import type { HourlyRun, SequentialFigures, VerdictKind, VerdictReason } from "../shared/types.js";
 import { WEEKDAY_NAMES, weekday } from "../shared/dates.js";
-import { dimensionWord, fmtCount, fmtHour, fmtPct, fmtSigned, fmtValue, fmtWeekdays } from "./format.js";
+import { dimensionWord, fmtChange, fmtCount, fmtHour, fmtPct, fmtSigned, fmtValue, fmtWeekdays } from "./format.js";
 
 /** What a sentence needs to know about the metric and its thresholds. */
 export interface MetricWords {
@@ -212,7 +212,7 @@ export function sequentialSentence(s: SequentialFigures): string {
 
 export function mixShiftSentence(x: MixShiftFigures): string {
   const word = dimensionWord(x.dimension);
-  const held = Math.abs(x.rate_change) < 0.005 ? "held" : `changed only ${fmtSigned(x.rate_change * 100, 0)} %`;
+  const held = Math.abs(x.rate_change) < 0.005 ? "held" : `changed only ${fmtChange(x.rate_change)}`;
   return `a mix shift, not a rate decline: ${word} ${x.value} went from ${fmtPct(x.base_share)} to ${fmtPct(x.today_share)} of the traffic while the rates inside each ${word} ${held}`;
 }
 
