@@ -9,8 +9,8 @@ import type { DB } from "../store/db.js";
 import type { GuardrailConfig, MetricDef } from "../config/schema.js";
 import { resolveDataset, type DatasetConfig } from "../config/load.js";
 import type { CheckResult, Evaluation, Verdict, VerdictKind } from "../shared/types.js";
-import { addDays, dsRange, dsToEpochMs } from "../shared/dates.js";
-import { batchChecks, dayStatus, latestAttempt, latestPublishedDs, listDatasets, publishedBatch, type DayStatus } from "../store/partitions.js";
+import { addDays, dayClock, dsRange, dsToEpochMs } from "../shared/dates.js";
+import { batchChecks, dayStatus, latestAttempt, latestPublishedDs, listDatasets, partialDaysBetween, publishedBatch, type DayStatus } from "../store/partitions.js";
 import {
   checkRunsOn,
   deploymentsOf,
@@ -36,6 +36,7 @@ import { cumulativeStdNormalProbability } from "simple-statistics";
 import { canaryJudgementsOfDay } from "../store/canary.js";
 import type { CanaryJudgement } from "../canary/index.js";
 import { canarySentence, fmtHours } from "../present/canary.js";
+import type { ClockChange } from "../present/format.js";
 import { bandFrom, computedBand, type Band, type BandParams, type DayValue } from "./band.js";
 
 export const HISTORY_DAYS = 56;
@@ -86,7 +87,12 @@ export interface BreakdownBar {
 export interface HourPoint extends DayValue {
   hour: number;
   band: Band | null;
+  /** Real hours this wall-clock hour lasted on the day: 1, or 0 (skipped) / 2 (repeated) on a DST day (docs/dashboard.md). */
+  length: number;
 }
+
+/** The day's clock change in the dataset's time zone (docs/dashboard.md, "Today by the hour"). */
+export type DstChange = ClockChange;
 
 /** Hours [from, to) named by the intraday rule of a verdict. */
 export interface HourRange {
@@ -102,6 +108,8 @@ export interface HourlyChart {
   flagged: HourRange | null;
   /** Why there is no chart, when hours is empty. */
   missing: string | null;
+  /** The clock change of a DST day, else null. */
+  dst: DstChange | null;
 }
 
 export type DeployKind = "production" | "canary" | "preview";
@@ -165,10 +173,22 @@ export interface DashboardData {
   publishedDays: string[];
 }
 
-/** The selected day's verdicts: the stored evaluation, else judged now (not stored) as of that day. */
-function evaluationOf(db: DB, cfg: DatasetConfig, ds: string, stored: Map<string, Evaluation>, latest: string | null): { evaluation: Evaluation | null; error: string | null } {
+/**
+ * The selected day's verdicts: the stored evaluation, else judged now (not
+ * stored) as of that day. A stored evaluation of the day's other export is not
+ * used: a partial export's inconclusive verdicts must not outlive the complete
+ * export that replaced it, nor a complete one's verdicts a partial re-load.
+ */
+function evaluationOf(
+  db: DB,
+  cfg: DatasetConfig,
+  ds: string,
+  stored: Map<string, Evaluation>,
+  latest: string | null,
+  partial: boolean,
+): { evaluation: Evaluation | null; error: string | null } {
   const hit = stored.get(ds);
-  if (hit) return { evaluation: hit, error: null };
+  if (hit && (hit.data?.state === "partial") === partial) return { evaluation: hit, error: null };
   try {
     // An older day is judged as of its own end, like a backtest; the latest one as of now (stale shows).
     const now = ds === latest ? new Date() : new Date(dsToEpochMs(addDays(ds, 1)) + 3_600_000);
@@ -221,9 +241,33 @@ function hourlyCount(def: MetricDef, rows: HourlyActionRow[]): Map<string, Map<n
   return out;
 }
 
+/** The clock change of `ds` in `timeZone`, from how long each wall-clock hour lasted; null on an ordinary day. */
+export function dstChange(ds: string, timeZone: string): DstChange | null {
+  const clock = dayClock(ds, timeZone);
+  const skipped = clock.hourLengths.findIndex((l) => l === 0);
+  if (skipped >= 0) return { direction: "forward", hour: skipped, hours: clock.hours, timeZone };
+  const repeated = clock.hourLengths.findIndex((l) => l > 1);
+  return repeated >= 0 ? { direction: "back", hour: repeated, hours: clock.hours, timeZone } : null;
+}
+
+/**
+ * A baseline day's value of one wall-clock hour, put on today's clock: a DST
+ * day's hour lasted 0, 1 or 2 real hours (docs/ingest.md, "Time zones"), so a
+ * count is scaled by today's length over that day's, and an hour that did not
+ * exist on one of the two days tells nothing about the other (left out).
+ */
+function onClock(v: DayValue, kind: MetricDef["kind"], length: number, todayLength: number): DayValue {
+  if (length === todayLength) return v;
+  if (length === 0 || todayLength === 0) return { ds: v.ds, value: null, numerator: null, denominator: null };
+  const k = todayLength / length;
+  const scale = (x: number | null) => (x === null ? null : x * k);
+  return kind === "ratio" ? { ...v, numerator: scale(v.numerator), denominator: scale(v.denominator) } : { ...v, value: scale(v.value) };
+}
+
 function hourlyChart(cfg: DatasetConfig, def: MetricDef, verdict: Verdict | undefined, ds: string, rows: HourlyActionRow[], baselineDays: string[]): HourlyChart {
   const defs = new Map(cfg.metrics.map((m) => [m.name, m]));
-  const base = { metric: def.name, def, baselineDays, flagged: intradayHours(verdict) };
+  const tz = timeZoneOf(cfg);
+  const base = { metric: def.name, def, baselineDays, flagged: intradayHours(verdict), dst: dstChange(ds, tz) };
   let valueAt: (day: string, hour: number) => DayValue;
   if (def.kind === "ratio") {
     const num = defs.get(def.numerator);
@@ -247,15 +291,22 @@ function hourlyChart(cfg: DatasetConfig, def: MetricDef, verdict: Verdict | unde
   }
   if (!rows.some((r) => r.ds === ds)) return { ...base, hours: [], missing: `No hourly aggregate is stored for ${ds}.` };
   const p = bandParams(cfg, def);
+  const todayLengths = dayClock(ds, tz).hourLengths;
   const hours: HourPoint[] = [];
   for (let hour = 0; hour < 24; hour++) {
+    const length = todayLengths[hour];
+    // An hour the clocks skipped has no value and no band: there was no such hour.
+    if (length === 0) {
+      hours.push({ ds, value: null, numerator: null, denominator: null, hour, band: null, length });
+      continue;
+    }
     const today = valueAt(ds, hour);
     const band = bandFrom(
-      baselineDays.map((b) => valueAt(b, hour)),
+      baselineDays.map((b) => onClock(valueAt(b, hour), def.kind, dayClock(b, tz).hourLengths[hour], length)),
       today.denominator,
       p,
     );
-    hours.push({ ...today, hour, band });
+    hours.push({ ...today, hour, band, length });
   }
   return { ...base, hours, missing: null };
 }
@@ -479,7 +530,9 @@ export function loadDashboardData(db: DB, config: GuardrailConfig, opts: { datas
   const from = publishedDays.find((d) => d >= windowStart && d <= ds) ?? ds;
   const days = dsRange(from, ds);
   const stored = storedEvaluations(db, dataset, from, ds);
-  const { evaluation, error } = evaluationOf(db, cfg, ds, stored, latest);
+  const batch = publishedBatch(db, dataset, ds) ?? latestAttempt(db, dataset, ds);
+  const partialReason = batch?.status === "published" ? (batch.partial_reason ?? null) : null;
+  const { evaluation, error } = evaluationOf(db, cfg, ds, stored, latest, partialReason !== null);
   const totalsByMetric = new Map<string, Map<string, DayValue>>();
   const series: MetricSeries[] = cfg.metrics.map((def) => {
     const history = new Map(metricTotals(db, dataset, def.name, addDays(from, -7 * cfg.evaluation.weeks * 2), ds).map((r) => [r.ds, r]));
@@ -511,7 +564,9 @@ export function loadDashboardData(db: DB, config: GuardrailConfig, opts: { datas
     if (def && !breakdowns.has(name)) breakdowns.set(name, breakdownBars(db, cfg, def, ds));
   }
 
-  const published = new Set(publishedDays);
+  // A partial day is never a baseline day (docs/ingest.md, "Partial days"), not even of the hourly band.
+  const partialDays = partialDaysBetween(db, dataset, publishedDays[0] ?? ds, ds);
+  const published = new Set(publishedDays.filter((d) => !partialDays.has(d)));
   const hourly: HourlyChart[] = [];
   const rowsCache = new Map<string, HourlyActionRow[]>();
   for (const def of guardrails) {
@@ -523,7 +578,6 @@ export function loadDashboardData(db: DB, config: GuardrailConfig, opts: { datas
     hourly.push(hourlyChart(cfg, def, v, ds, rows, baselineDays));
   }
 
-  const batch = publishedBatch(db, dataset, ds) ?? latestAttempt(db, dataset, ds);
   return {
     ...empty,
     ds,
@@ -538,7 +592,7 @@ export function loadDashboardData(db: DB, config: GuardrailConfig, opts: { datas
     deployments: deploymentMarkers(db, cfg, from, ds),
     checks: batch ? batchChecks(db, batch.id) : [],
     batchStatus: batch?.status ?? null,
-    partialReason: batch?.status === "published" ? (batch.partial_reason ?? null) : null,
+    partialReason,
     suspects: suspectViews(db, dataset, ds),
     incidents: incidentsOn(db, dataset, ds),
     canaries: canariesOf(db, dataset, ds),

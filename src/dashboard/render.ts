@@ -11,7 +11,8 @@ import type { DB } from "../store/db.js";
 import type { GuardrailConfig, MetricDef } from "../config/schema.js";
 import { addDays, dsRange, weekday, WEEKDAY_NAMES } from "../shared/dates.js";
 import type { Verdict } from "../shared/types.js";
-import { dimensionWord, fmtChange, fmtHourRange, fmtSample, fmtShare, fmtShortDate, fmtValue, fmtZ } from "../present/format.js";
+import { dimensionWord, fmtChange, fmtCheckValue, fmtClockChange, fmtClockMark, fmtHourRange, fmtSample, fmtShare, fmtShortDate, fmtValue, fmtZ } from "../present/format.js";
+import { isEnforcedGuardrail } from "../shared/decision.js";
 import { BREAKDOWN_DIMENSIONS, HISTORY_DAYS, loadDashboardData, type DashboardData, type DeployMarker, type SuspectView } from "./data.js";
 import { barChart, DEPLOY_GLYPHS, esc, hourChart, LINE_STYLES, timeChart, VERDICT_COLOURS } from "./svg.js";
 
@@ -68,6 +69,7 @@ figure.failing{border-color:#c62828;box-shadow:0 0 0 1px #c62828}
 .legend li{display:flex;align-items:center;gap:6px}.legend i{display:inline-block;width:22px;height:12px;flex:none}
 .k-obs{border-top:2px solid #1f2328;margin-top:10px;position:relative}.k-exp{border-top:2px dashed #0969da;margin-top:10px}
 .k-band{background:rgba(9,105,218,.16)}.k-fail{width:12px!important;border-radius:50%;background:#c62828}.k-hours{background:rgba(198,40,40,.16)}
+.k-dst{background:repeating-linear-gradient(135deg,#8c959f 0 2px,transparent 2px 5px)}.chart .dst{fill:#8c959f;fill-opacity:.18;stroke:#57606a;stroke-dasharray:3 2}
 .k-small{background:#afb8c1}.k-bar{background:#0969da}.k-mark{width:4px!important;height:14px!important;background:#1f2328}
 .k-line{border-top:2px solid var(--c);margin-top:10px}.k-line.dash{border-top-style:dashed}.k-line.dot{border-top-style:dotted}
 .k-glyph{width:12px!important;background:var(--c)}.k-glyph.triangle{clip-path:polygon(50% 0,100% 100%,0 100%)}.k-glyph.diamond{clip-path:polygon(50% 0,100% 50%,50% 100%,0 50%)}
@@ -127,7 +129,7 @@ function verdictCard(v: Verdict, def: MetricDef | undefined): string {
 <h3>${esc(v.metric)}</h3>
 <p class="verdict">${esc(VERDICT_WORDS[v.verdict] ?? v.verdict)}</p>
 <p>Today <strong>${esc(fmtValue(v.observed, kind))}</strong>${esc(sample)} · expected ${esc(fmtValue(v.expected, kind))} (normal ${esc(fmtValue(v.lower, kind))} – ${esc(fmtValue(v.upper, kind))}) · change ${esc(fmtChange(v.change))} · z = ${esc(fmtZ(v.z))}</p>
-<p class="muted">${esc(v.message)}</p>${v.enforced === false ? `<p class="muted">Reported only (not enforced).</p>` : ""}
+<p class="muted">${esc(v.message)}</p>${v.guardrail && !isEnforcedGuardrail(v) ? `<p class="muted">Reported only (not enforced).</p>` : ""}
 </article>`;
 }
 
@@ -213,18 +215,21 @@ function hourlyFigures(d: DashboardData): string {
       if (h.hours.length === 0) return `<figure data-hourly="${esc(h.metric)}"><figcaption>${esc(h.metric)} by the hour on ${esc(d.ds)}</figcaption><p class="muted">${esc(h.missing ?? "No hourly values.")}</p></figure>`;
       const base = h.baselineDays.length ? `the same hours of ${h.baselineDays.length} baseline day${h.baselineDays.length === 1 ? "" : "s"} (${h.baselineDays.map(fmtShortDate).join(", ")})` : "no baseline days";
       const flagged = h.flagged ? ` The intraday rule named ${fmtHourRange(h.flagged.from, h.flagged.to)}: shaded.` : "";
-      const desc = `${h.metric} per hour on ${d.ds} against ${base}.${flagged} ${h.hours
+      const clock = h.dst ? ` ${fmtClockChange(h.dst)}` : "";
+      const desc = `${h.metric} per hour on ${d.ds} against ${base}.${flagged}${clock} ${h.hours
         .filter((x) => x.value !== null)
         .map((x) => `${x.hour}h ${fmtValue(x.value, kind)}`)
         .join(", ")}.`;
-      const rows = h.hours.map(
-        (x) =>
-          `<tr${h.flagged && x.hour >= h.flagged.from && x.hour < h.flagged.to ? ` data-flagged-hour` : ""}><td>${esc(fmtHourRange(x.hour, x.hour + 1))}</td><td class="num">${esc(fmtValue(x.value, kind))}</td>${kind === "ratio" ? `<td class="num">${esc(fmtSample(x.numerator, x.denominator))}</td>` : ""}<td class="num">${esc(fmtValue(x.band?.expected, kind))}</td><td class="num">${x.band ? `${esc(fmtValue(x.band.lower, kind))} – ${esc(fmtValue(x.band.upper, kind))}` : "–"}</td></tr>`,
+      const cols = kind === "ratio" ? 4 : 3;
+      const rows = h.hours.map((x) =>
+        x.length === 0
+          ? `<tr data-dst-hour="skipped"><td>${esc(fmtHourRange(x.hour, x.hour + 1))}</td><td colspan="${cols}">skipped: the clocks went forward</td></tr>`
+          : `<tr${h.flagged && x.hour >= h.flagged.from && x.hour < h.flagged.to ? ` data-flagged-hour` : ""}${x.length > 1 ? ` data-dst-hour="repeated"` : ""}><td>${esc(fmtHourRange(x.hour, x.hour + 1))}${x.length > 1 ? " (twice: the clocks went back)" : ""}</td><td class="num">${esc(fmtValue(x.value, kind))}</td>${kind === "ratio" ? `<td class="num">${esc(fmtSample(x.numerator, x.denominator))}</td>` : ""}<td class="num">${esc(fmtValue(x.band?.expected, kind))}</td><td class="num">${x.band ? `${esc(fmtValue(x.band.lower, kind))} – ${esc(fmtValue(x.band.upper, kind))}` : "–"}</td></tr>`,
       );
       return `<figure data-hourly="${esc(h.metric)}"><figcaption>${esc(h.metric)} by the hour on ${esc(d.ds)}</figcaption>
-<p class="note">Normal range: ${esc(base)}.${esc(flagged)}</p>
-${legend([KEY.observed, KEY.expected, KEY.band, ...(h.flagged ? [KEY.hours] : []), ...deployKeys(today)])}
-${hourChart({ id: `h${n}`, title: `${h.metric} by the hour on ${d.ds}`, desc, kind, hours: h.hours, flagged: h.flagged, deploys: today })}
+<p class="note">Normal range: ${esc(base)}.${esc(flagged)}</p>${h.dst ? `\n<p class="note" data-dst="${h.dst.direction}">${esc(fmtClockChange(h.dst))}</p>` : ""}
+${legend([KEY.observed, KEY.expected, KEY.band, ...(h.flagged ? [KEY.hours] : []), ...(h.dst ? [`<i class="k-dst"></i>${esc(fmtClockMark(h.dst))}`] : []), ...deployKeys(today)])}
+${hourChart({ id: `h${n}`, title: `${h.metric} by the hour on ${d.ds}`, desc, kind, hours: h.hours, flagged: h.flagged, deploys: today, dst: h.dst })}
 <details><summary>Hourly values of ${esc(h.metric)}</summary><div class="table-wrap" tabindex="0"><table><thead><tr><th scope="col">hour</th><th scope="col">value</th>${kind === "ratio" ? `<th scope="col">sample</th>` : ""}<th scope="col">expected</th><th scope="col">normal range</th></tr></thead><tbody>${rows.join("")}</tbody></table></div></details>
 </figure>`;
     })
@@ -265,7 +270,7 @@ function checksTable(d: DashboardData): string {
   if (!d.checks.length) return `<p class="muted">No quality checks recorded for this day.</p>`;
   const rows = d.checks.map((c) => {
     const colour = c.status === "fail" ? VERDICT_COLOURS.fail : c.status === "warn" ? VERDICT_COLOURS.warn : c.status === "pass" ? VERDICT_COLOURS.pass : "#57606a";
-    return `<tr><th scope="row">${esc(c.name)}</th><td>${esc(c.table)}</td><td>${esc(c.severity)}</td><td><span class="tag" style="--c:${colour}">${esc(c.status)}</span></td><td class="num">${esc(c.observed ?? "–")}</td><td class="num">${esc(c.threshold ?? "–")}</td><td>${esc(c.message)}</td></tr>`;
+    return `<tr><th scope="row">${esc(c.name)}</th><td>${esc(c.table)}</td><td>${esc(c.severity)}</td><td><span class="tag" style="--c:${colour}">${esc(c.status)}</span></td><td class="num">${esc(fmtCheckValue(c.observed))}</td><td class="num">${esc(fmtCheckValue(c.threshold))}</td><td>${esc(c.message)}</td></tr>`;
   });
   return `<div class="table-wrap" tabindex="0"><table><caption class="muted">Audit of the ${d.batchStatus === "published" ? (d.partialReason ? "published PARTIAL" : "published") : esc(d.batchStatus ?? "latest")} export for ${esc(d.ds)}${d.partialReason ? ` (partial: ${esc(d.partialReason)}; never a baseline day, verdicts inconclusive)` : ""}</caption><thead><tr><th scope="col">check</th><th scope="col">table</th><th scope="col">severity</th><th scope="col">status</th><th scope="col">observed</th><th scope="col">threshold</th><th scope="col">message</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
 }
@@ -387,7 +392,7 @@ export function renderPage(d: DashboardData, opts: Pick<DashboardOptions, "links
   const defs = new Map(d.cfg.metrics.map((m) => [m.name, m]));
   const title = `Guardrail · ${d.dataset}${d.ds ? ` · ${d.ds}` : ""}`;
   const body: string[] = [];
-  body.push(`<header><h1>Guardrail: ${esc(d.dataset)}${d.ds ? ` on ${esc(d.ds)}` : ""}</h1>${navigation(d, links)}</header><main>`);
+  body.push(`<header><h1>Guardrail: ${esc(d.dataset)}${d.ds ? ` on ${esc(d.ds)}` : ""}${d.partialReason ? " (partial)" : ""}</h1>${navigation(d, links)}</header><main>`);
   if (!d.ds) {
     body.push(`<p class="summary">Nothing has been published for dataset <strong>${esc(d.dataset)}</strong> yet. Upload a day's export to <code>POST /api/guardrail/exports</code> or run <code>guardrail ingest</code>.</p>`);
   } else {
@@ -396,6 +401,11 @@ export function renderPage(d: DashboardData, opts: Pick<DashboardOptions, "links
     body.push(`<section aria-labelledby="s-verdicts"><h2 id="s-verdicts">Guardrails on ${esc(d.ds)}</h2>`);
     if (d.dayStatus === "rejected") body.push(`<p class="summary">The export for ${esc(d.ds)} failed its audit and was not published; see the quality checks below.</p>`);
     else if (d.dayStatus === "missing") body.push(`<p class="summary">No export has been published for ${esc(d.ds)}.</p>`);
+    // A partial day (docs/ingest.md, "Partial days") is said before anything is read off it.
+    if (d.partialReason)
+      body.push(
+        `<p class="summary" data-partial>${tag("inconclusive")} The export for ${esc(d.ds)} was published <strong>PARTIAL</strong> (${esc(d.partialReason)}): it is not a whole day, never a baseline day, and its verdicts are inconclusive until a complete export of the day replaces it.</p>`,
+      );
     if (ev) {
       body.push(`<p class="summary">Day status: ${tag(ev.status)} ${esc(ev.summary ?? "")}</p>`);
       body.push(`<div class="cards">${guardrails.map((v) => verdictCard(v, defs.get(v.metric))).join("")}</div>`);

@@ -8,7 +8,7 @@
 import { scaleLinear, scaleUtc } from "d3-scale";
 import { utcFriday, utcMonday, utcSaturday, utcSunday, utcThursday, utcTuesday, utcWednesday } from "d3-time";
 import { addDays, dsToEpochMs, epochMsToDs, weekday } from "../shared/dates.js";
-import { fmtHour, fmtHourRange, fmtSample, fmtShortDate, fmtTick, fmtValue } from "../present/format.js";
+import { fmtClockChange, fmtClockMark, fmtHour, fmtHourRange, fmtSample, fmtShortDate, fmtTick, fmtValue, type ClockChange } from "../present/format.js";
 import type { BreakdownBar, DeployMarker, HourPoint, HourRange, SeriesPoint } from "./data.js";
 
 export function esc(s: unknown): string {
@@ -201,6 +201,8 @@ export interface HourChartInput extends ChartLabels {
   hours: HourPoint[];
   flagged: HourRange | null;
   deploys: DeployMarker[];
+  /** A DST day's clock change: the skipped or repeated hour is marked. */
+  dst?: ClockChange | null;
 }
 
 /** Today's 24 hours against the same hours of the baseline days; the hours the intraday rule named are shaded. */
@@ -216,6 +218,13 @@ export function hourChart(c: HourChartInput): string {
     const x0 = x(c.flagged.from);
     const x1 = x(c.flagged.to);
     parts.push(`<rect x="${f1(x0)}" y="${PAD.top}" width="${f1(x1 - x0)}" height="${H - PAD.top - PAD.bottom}" class="flagged" data-flagged="${c.flagged.from}-${c.flagged.to}"><title>${esc(`Hours named by the intraday rule: ${fmtHourRange(c.flagged.from, c.flagged.to)}`)}</title></rect>`);
+  }
+  if (c.dst) {
+    const x0 = x(c.dst.hour);
+    const mark = fmtClockMark(c.dst);
+    parts.push(
+      `<rect x="${f1(x0)}" y="${PAD.top}" width="${f1(x(c.dst.hour + 1) - x0)}" height="${H - PAD.top - PAD.bottom}" class="dst" data-dst="${c.dst.direction}"><title>${esc(fmtClockChange(c.dst))}</title></rect><text x="${f1(x0 + 2)}" y="${PAD.top + 12}" class="axis">${esc(mark)}</text>`,
+    );
   }
   parts.push(yAxis(y, ticks, step, c.kind, W));
   // Every 3 hours: a day reads in quarters and eighths.

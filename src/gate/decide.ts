@@ -19,6 +19,8 @@ import type { Enforcement, Exemption, GateState, OnMissingData } from "../shared
 import type { CanaryJudgement } from "../canary/index.js";
 
 export type { Enforcement, Exemption, GateState, OnMissingData, OverrideExemption, RevertExemption } from "../shared/decision.js";
+import { isEnforcedGuardrail } from "../shared/decision.js";
+export { isEnforcedGuardrail };
 
 /** What the decision is made from: one repo's view of one evaluation (src/gate/view.ts builds it). */
 export interface DecisionInput {
@@ -42,7 +44,7 @@ export type Reason =
   | { code: "evaluation_failed"; dataset: string; error: string }
   | { code: "no_evaluation" }
   | { code: "none_enforced"; ds: string }
-  | { code: "missing"; ds: string; status: VerdictKind; message: string | null }
+  | { code: "missing"; ds: string; status: VerdictKind; message: string | null; partial?: string }
   | { code: "policy"; policy: "success" | "failure" }
   | { code: "fails"; verdict: Verdict; ds: string }
   | { code: "exempt"; exemption: NonNullable<Exemption> }
@@ -65,15 +67,6 @@ export interface Decision {
   canary: CanaryJudgement | null;
 }
 
-
-/**
- * Whether a verdict can hold a commit: a guardrail that is enforced. The
- * repo's `metrics.<name>.enforce` wins either way; else the server's setting.
- */
-export function isEnforcedGuardrail(v: Verdict, enforcement?: Enforcement | null): boolean {
-  if (!v.guardrail) return false;
-  return enforcement?.[v.metric]?.enforce ?? v.enforced !== false;
-}
 
 /** Enforced guardrail verdicts, after the repo's `enforce` overrides. */
 export function enforcedGuardrails(evaluation: Evaluation, enforcement?: Enforcement | null): Verdict[] {
@@ -144,7 +137,14 @@ function decideSite(input: DecisionInput, sha: string, exemption: Exemption): De
       ? input.evaluationError
         ? { code: "evaluation_failed", dataset: input.dataset, error: input.evaluationError }
         : { code: "no_evaluation" }
-      : { code: "missing", ds, status: evaluation.status, message: missing[0]?.message || null };
+      : {
+          code: "missing",
+          ds,
+          status: evaluation.status,
+          message: missing[0]?.message || null,
+          // A day published partial (docs/ingest.md, "Partial days") says so first, on every surface.
+          ...(evaluation.data?.state === "partial" ? { partial: evaluation.data.partial_reason ?? "" } : {}),
+        };
     const policy = input.onMissingData;
     if (policy === "success") return d({ state: "open", failing, exemption: null, reasons: [why, { code: "policy", policy }], outcome });
     if (policy === "failure") {

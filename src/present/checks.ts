@@ -5,7 +5,7 @@
  * 65,535-character limit. No GitHub, no store.
  */
 import type { Conclusion, Evaluation, MetricKind, Suspect, SuspectPr, Verdict, VerdictKind } from "../shared/types.js";
-import type { Exemption, GateState, OnMissingData } from "../shared/decision.js";
+import { isEnforcedGuardrail, type Exemption, type GateState, type OnMissingData } from "../shared/decision.js";
 import type { Decision } from "../gate/decide.js";
 import type { CanaryForHead } from "../canary/index.js";
 import { canaryFell, canaryNoTraffic, canarySection, canaryTitle } from "./canary.js";
@@ -71,7 +71,7 @@ function verdictTable(evaluation: Evaluation, kinds: MetricKinds): string {
   const lines = ["| metric | today | expected | change | verdict |", "|---|---:|---:|---:|---|"];
   for (const v of sortVerdicts(evaluation.verdicts)) {
     const kind = kindOf(v, kinds);
-    const label = v.guardrail ? `**${v.metric}** (guardrail${v.enforced === false ? ", not enforced" : ""})` : v.metric;
+    const label = v.guardrail ? `**${v.metric}** (guardrail${isEnforcedGuardrail(v) ? "" : ", not enforced"})` : v.metric;
     const marks = v as { low_volume?: boolean; no_baseline?: boolean };
     const word = marks.low_volume || marks.no_baseline ? verdictLabel(marks as typeof marks & { verdict: string }) : v.verdict;
     lines.push(
@@ -161,7 +161,9 @@ function buildSiteCheck(view: CheckView, decision: Decision, canaryMd: string): 
   }
 
   const failing = decision.failing;
-  const header = `**Dataset** \`${evaluation.dataset}\` · **day** ${evaluation.ds} · **status** ${ICON[evaluation.status]} ${evaluation.status}`;
+  // A day published partial (docs/ingest.md, "Partial days") is marked wherever the day is named.
+  const partial = evaluation.data?.state === "partial";
+  const header = `**Dataset** \`${evaluation.dataset}\` · **day** ${evaluation.ds}${partial ? " (published PARTIAL)" : ""} · **status** ${ICON[evaluation.status]} ${evaluation.status}`;
   const table = verdictTable(evaluation, view.kinds);
   const where = localisation(evaluation, view.kinds, cfg.hostnames);
   const body = (extra: string) =>
@@ -196,7 +198,7 @@ function buildSiteCheck(view: CheckView, decision: Decision, canaryMd: string): 
   if (decision.reasons.some((r) => r.code === "missing")) {
     return {
       conclusion,
-      title: oneLine(`No guardrail verdict for ${evaluation.ds}: ${evaluation.status.replace("_", " ")}`),
+      title: oneLine(`No guardrail verdict for ${evaluation.ds}: ${partial ? "published partial" : evaluation.status.replace("_", " ")}`),
       summary: body(`${cell(evaluation.summary ?? "The data needed for a verdict is missing, stale or failed its audit.")} The conclusion follows \`on_missing_data: ${cfg.on_missing_data}\`.${exemptionNote(ex)}`),
     };
   }

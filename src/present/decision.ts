@@ -6,7 +6,7 @@
 import type { Exemption } from "../shared/decision.js";
 import type { Decision, Reason } from "../gate/decide.js";
 import { canaryGateReason } from "./canary.js";
-import type { GateAnswer, MetricKind, Verdict } from "../shared/types.js";
+import type { Evaluation, GateAnswer, MetricKind, Verdict } from "../shared/types.js";
 import { fmtMoved, fmtValue, fmtZ, kindOf } from "./format.js";
 
 /** "signup_conversion_rate fell 38.1 % to 2.41 % (expected 3.89 %, z = −7.2) on 2024-05-07" */
@@ -42,6 +42,8 @@ export function reasonSentence(r: Reason, kinds?: Readonly<Record<string, Metric
     case "none_enforced":
       return `No enforced guardrail was evaluated for ${r.ds}, so nothing holds the deploy.`;
     case "missing":
+      if (r.partial !== undefined)
+        return `The export for ${r.ds} was published partial${r.partial ? ` (${r.partial})` : ""}, so the guardrails are inconclusive until a complete export of that day replaces it.`;
       return `The guardrails have no verdict for ${r.ds} (${r.status}).${r.message ? ` ${r.message}` : ""}`;
     case "policy":
       return r.policy === "success" ? "on_missing_data is success, so the deploy may go." : "on_missing_data is failure, so the deploy waits for data.";
@@ -61,8 +63,9 @@ export function reasonSentence(r: Reason, kinds?: Readonly<Record<string, Metric
 /** The gate's answer (HTTP JSON, protection-rule comment, commit status) for a decision. */
 export function gateAnswer(
   decision: Decision,
-  view: { repo: string; evaluation: { ds: string } | null; detailsUrl: string | null; kinds?: Readonly<Record<string, MetricKind>> },
+  view: { repo: string; evaluation: Pick<Evaluation, "ds" | "data"> | null; detailsUrl: string | null; kinds?: Readonly<Record<string, MetricKind>> },
 ): GateAnswer {
+  const partial = view.evaluation?.data?.state === "partial" ? view.evaluation.data.partial_reason : undefined;
   return {
     state: decision.state,
     reasons: decision.reasons.map((r) => reasonSentence(r, view.kinds)),
@@ -73,7 +76,13 @@ export function gateAnswer(
     exemption: decision.exemption?.kind ?? null,
     failing: decision.failing.map((v) => v.metric),
     ...(decision.canary ? { canary: canaryOf(decision.canary) } : {}),
+    ...(partial !== undefined ? { partial_reason: partial } : {}),
   };
+}
+
+/** "metrics of 2024-05-07", marked when that day was published partial: the head of the gate's answer on every surface. */
+export function metricsOfWords(answer: Pick<GateAnswer, "ds" | "partial_reason">): string {
+  return answer.ds ? `metrics of ${answer.ds}${answer.partial_reason !== undefined ? ", published PARTIAL" : ""}` : "";
 }
 
 /** The canary part of the gate's JSON (docs/canary.md). */

@@ -4,6 +4,7 @@
  * The link goes last and is never cut, so the reader can always click through.
  */
 import type { DeployStatusState, GateAnswer, ProtectionDecision } from "../shared/types.js";
+import { metricsOfWords } from "./decision.js";
 
 export const COMMENT_LIMIT = 1024;
 export const DESCRIPTION_LIMIT = 140;
@@ -42,7 +43,7 @@ export function statusDescription(answer: GateAnswer): string {
  * when the answer is not the gate's own, and the signed dashboard link.
  */
 export function protectionComment(answer: GateAnswer, decision: ProtectionDecision, note?: string): string {
-  const head = `Guardrail ${decision} this deployment${answer.ds ? ` (metrics of ${answer.ds})` : ""}.`;
+  const head = `Guardrail ${decision} this deployment${answer.ds ? ` (${metricsOfWords(answer)})` : ""}.`;
   const tail = answer.details_url ? `\nDetails: ${answer.details_url}` : "";
   const lines = [head, ...answer.reasons.map((r) => `- ${r}`)];
   if (note) lines.push(note);

@@ -218,6 +218,8 @@ export interface Evaluation {
   /** Added: the id in the evaluations history table. */
   evaluation_id?: number;
   evaluated_at?: string;
+  /** Added: why the day could (not) be judged (docs/cli.md, evaluate); `partial_reason` when it was published partial (docs/ingest.md, "Partial days"). */
+  data?: { state: string; partial_reason?: string; message: string };
 }
 
 /** A pull request that brought a commit in (suspects, regression checks, incident issues). */
@@ -242,6 +244,8 @@ export interface GateAnswer {
   failing?: string[];
   /** Added: the commit's own canary, when a published day holds its traffic (docs/canary.md). */
   canary?: { ds: string; status: string; versions: string[]; failing: string[] } | null;
+  /** Added: the day gated on was published partial (docs/ingest.md, "Partial days"): why. Absent for a complete day. */
+  partial_reason?: string;
 }
 
 /** GitHub's words the surfaces answer in: a check run's conclusion, a protection-rule answer, a commit status state. */

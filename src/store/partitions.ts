@@ -180,6 +180,7 @@ export function processStart(pid: number): string | null {
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return fields[19] ?? null;
   } catch {
+    // No /proc (macOS) or no such process: its start time is unknown, as documented above.
     return null;
   }
 }
@@ -233,11 +234,15 @@ export function insertChecks(db: DB, batchId: number, checks: CheckResult[]): vo
   })();
 }
 
-export function insertRejects(db: DB, batchId: number, rejects: { line: number; reason: string }[]): void {
+/** Files one rejected row of a batch at a time (the raw ingest, inside its chunk transactions). */
+export function rejectWriter(db: DB, batchId: number): (line: number, reason: string) => void {
   const stmt = db.prepare(`INSERT INTO rejects (batch_id, line, reason) VALUES (?, ?, ?)`);
-  db.transaction(() => {
-    for (const r of rejects) stmt.run(batchId, r.line, r.reason);
-  })();
+  return (line, reason) => void stmt.run(batchId, line, reason);
+}
+
+/** The SHA-256 of the batch's input files. */
+export function setBatchChecksum(db: DB, batchId: number, checksum: string): void {
+  db.prepare(`UPDATE partitions SET checksum = ? WHERE id = ?`).run(checksum, batchId);
 }
 
 export function insertAggRows(db: DB, batchId: number, rows: AggRow[]): void {
@@ -296,6 +301,37 @@ export function latestPublishedDs(db: DB, dataset: string, atMost = "9999-12-31"
     ds: string | null;
   };
   return row.ds;
+}
+
+/**
+ * The newest day that anyone tried to load (published or rejected), at most
+ * `atMost`: src/evaluate/ judges it by default.
+ */
+export function latestAttemptedDs(db: DB, dataset: string, atMost = "9999-12-31"): string | null {
+  const row = db
+    .prepare(`SELECT MAX(ds) AS ds FROM partitions WHERE dataset = ? AND status IN ('published', 'rejected') AND ds <= ?`)
+    .get(dataset, atMost) as { ds: string | null };
+  return row.ds;
+}
+
+/** Every published, rejected or staged attempt of the given days, oldest attempt first. */
+export function dayAttempts(db: DB, dataset: string, days: string[]): { id: number; ds: string; status: "published" | "rejected" | "staged"; partial_reason: string | null }[] {
+  if (days.length === 0) return [];
+  return db
+    .prepare(
+      `SELECT id, ds, status, partial_reason FROM partitions
+        WHERE dataset = ? AND ds IN (${days.map(() => "?").join(",")}) AND status IN ('published', 'rejected', 'staged')
+        ORDER BY id`,
+    )
+    .all(dataset, ...days) as { id: number; ds: string; status: "published" | "rejected" | "staged"; partial_reason: string | null }[];
+}
+
+/** The names of a batch's failed error-severity checks (why its audit rejected it), sorted. */
+export function failedErrorChecks(db: DB, batchId: number): string[] {
+  const rows = db
+    .prepare(`SELECT DISTINCT name FROM quality_results WHERE batch_id = ? AND status = 'fail' AND severity = 'error' ORDER BY name`)
+    .all(batchId) as { name: string }[];
+  return rows.map((r) => r.name);
 }
 
 /** The newest published day of every dataset that has one. */
@@ -411,6 +447,7 @@ function parseStored(text: string | null): string | number | null {
     const v = JSON.parse(text) as unknown;
     return typeof v === "number" || typeof v === "string" ? v : v === null ? null : text;
   } catch {
+    // A value not written as JSON (by hand, or by an older version) is shown as written.
     return text;
   }
 }
@@ -449,6 +486,14 @@ export function completeDayShapes(db: DB, dataset: string, days: string[]): DayS
     out.push(shape);
   }
   return out;
+}
+
+/** The days in [from, to] whose published batch is partial (docs/ingest.md, "Partial days"): never a baseline day. */
+export function partialDaysBetween(db: DB, dataset: string, from: string, to: string): Set<string> {
+  const rows = db
+    .prepare(`SELECT ds FROM partitions WHERE dataset = ? AND ds BETWEEN ? AND ? AND status = 'published' AND partial_reason IS NOT NULL`)
+    .all(dataset, from, to) as { ds: string }[];
+  return new Set(rows.map((r) => r.ds));
 }
 
 /** Why the published batch of a day is partial, or null (complete, or nothing published). */

@@ -8,6 +8,8 @@ import { parseConfig } from "../../src/config/load.js";
 import { recordRepo } from "../../src/store/repos.js";
 import { parseRepoConfig } from "../../src/config/repo-schema.js";
 import { addDays } from "../../src/shared/dates.js";
+import { createBatch, publishBatch } from "../../src/store/partitions.js";
+import { storeMetricValues } from "../../src/metrics/compute.js";
 import type { AppDeps } from "../../src/app/deps.js";
 
 export const REPO = "acme/web";
@@ -119,4 +121,19 @@ export function addSuspect(db: DB, sha: string, ds = DAY): void {
 
 export function octokit(): InstanceType<typeof ProbotOctokit> {
   return new ProbotOctokit({ auth: { token: "test-installation-token" }, retry: { enabled: false }, throttle: { enabled: false } });
+}
+
+/** Publishes a day through the store's one publish path, marked partial when `why` is given (replacing what was published). */
+export function publishDay(db: DB, ds: string, hits: number, signups: number, why: string | null): void {
+  const id = createBatch(db, { dataset: "default", ds, kind: "raw" });
+  storeMetricValues(db, id, {
+    ds,
+    dataset: "default",
+    metrics: {
+      website_hits: { value: hits, breakdown: {} },
+      signups: { value: signups, breakdown: {} },
+      signup_conversion_rate: { value: signups / hits, numerator: signups, denominator: hits, breakdown: {} },
+    },
+  });
+  publishBatch(db, id, undefined, why);
 }

@@ -10,6 +10,7 @@ import { acceptUnusedOptions, addJsonOption, parseAsOf, toJson } from "../common
 import { UserError } from "../../shared/errors.js";
 import { parseGateQuery, GATE_PATH } from "../../http/gate-route.js";
 import type { GateAnswer } from "../../shared/types.js";
+import { metricsOfWords } from "../../present/decision.js";
 
 interface GateCliOptions {
   repo?: string;
@@ -79,7 +80,7 @@ export async function fetchGate(base: string, token: string, repo: string, sha: 
 }
 
 export function renderGate(answer: GateAnswer): string {
-  const lines = [`${answer.state.toUpperCase()}${answer.ds ? ` (metrics of ${answer.ds})` : ""}`];
+  const lines = [`${answer.state.toUpperCase()}${answer.ds ? ` (${metricsOfWords(answer)})` : ""}`];
   for (const r of answer.reasons) lines.push(`  - ${r}`);
   if (answer.details_url) lines.push(`  details: ${answer.details_url}`);
   return lines.join("\n") + "\n";
