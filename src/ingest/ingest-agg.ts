@@ -31,6 +31,9 @@ export async function ingestAggFiles(db: DB, cfg: DatasetConfig, files: string[]
   if (opts.ds !== undefined && !isValidDs(opts.ds)) throw new UserError(`--ds ${opts.ds}: expected a date YYYY-MM-DD ${DS_BOUNDS}.`);
   for (const f of files) assertReadable(f);
   const pathDs = dsFromPaths(files);
+  // Known before reading: refuse a day that has not ended without reading a row, as `ingest` does.
+  const knownDs = opts.ds ?? pathDs;
+  if (knownDs !== null) openDayReason(cfg, knownDs, opts);
   let exp: Awaited<ReturnType<typeof readAggExport>>;
   try {
     exp = await readAggExport(cfg, files);

@@ -16,7 +16,7 @@ import {
   rejectBatch,
 } from "../../src/store/partitions.js";
 import type { AggRow } from "../../src/shared/types.js";
-import { stageRows, tmpDb } from "./helpers.js";
+import { stageRows, tmpDb } from "../ingest/helpers.js";
 
 /** Stages `n` raw rows the way the ingest stores them, with the batch's counts. */
 function stageRaw(db: DB, ds: string, n: number, dataset = "default"): number {
