@@ -45,7 +45,7 @@ export async function writeWhenFree<T>(db: DB, fn: () => T, waitMs = DEFAULT_WRI
     const attempt = tryWrite(db, fn);
     if (attempt.done) return attempt.value;
     if (performance.now() >= deadline)
-      throw Object.assign(new Error(`the database stayed locked by another writer for ${Math.round(waitMs / 1000)} s`), { code: "SQLITE_BUSY" });
+      throw Object.assign(new Error(`the database stayed locked by another writer for ${waitMs >= 1000 ? `${Math.round(waitMs / 1000)} s` : `${waitMs} ms`}`), { code: "SQLITE_BUSY" });
     await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
   }
 }
