@@ -18,18 +18,18 @@ import { httpStatus } from "../github/octokit.js";
 import { closeIssue, commentOnIssue, createIncidentIssue, ensureIncidentLabel, findIncidentIssue, issueHasComment } from "../github/incidents.js";
 import { findSuspects } from "../suspects/index.js";
 import type { CheckResult, Evaluation, MetricKind, RepoName } from "../shared/types.js";
-import { eventDataset, evaluationOutcome, failingGuardrails, planIncident, type Enforcement } from "./plan.js";
-import { dayMarker, incidentMarker, renderComment, renderIssue } from "./render.js";
-import { buildChatMessage } from "./chat.js";
+import { enforcedGuardrails, eventDataset, evaluationOutcome, failingGuardrails, planIncident, type Enforcement } from "./plan.js";
+import { dayMarker, incidentMarker, renderComment, renderIssue, type RenderContext } from "../present/incidents.js";
+import { buildChatMessage } from "../present/chat.js";
 import { defaultNotifier, stderrLog, type DeliveryResult, type Notifier } from "./notifier.js";
 import { applyDecision, CHAT_TARGET, loadIncidents } from "../store/incidents.js";
-import type { AlertEvent, AlertLog, IncidentDecision, IncidentState, RenderContext, RepoAlertConfig, SuspectLine } from "./types.js";
+import type { AlertEvent, AlertLog, IncidentDecision, IncidentState, RepoAlertConfig } from "./types.js";
 
 export type { AlertEvent, IncidentDecision, IncidentState, RepoAlertConfig } from "./types.js";
 export { planIncident, evaluationOutcome, failingGuardrails } from "./plan.js";
 export { checkFreshness, freshnessEvent, type Freshness } from "./freshness.js";
 export { Notifier, flushNotifications, type DeliveryResult } from "./notifier.js";
-export { buildChatMessage, type ChatMessage } from "./chat.js";
+export { buildChatMessage, type ChatMessage } from "../present/chat.js";
 export { openIncidents } from "../store/incidents.js";
 export { INCIDENT_LABEL } from "../github/incidents.js";
 
@@ -73,16 +73,20 @@ function kindsOf(deps: Pick<AlertDeps, "config">, dataset: string): Record<strin
   return Object.fromEntries(resolveDataset(deps.config, dataset).metrics.map((m) => [m.name, m.kind]));
 }
 
-function dashboardUrl(deps: AlertDeps, dataset: string, ds: string | undefined): string | undefined {
-  return dashboardLink(deps, dataset, ds) ?? undefined;
-}
-
-/** The suspects of the failing guardrails the repo enforces, shown in the issue. */
-function suspectLines(deps: AlertDeps, repo: string, evaluation: Evaluation, enforcement: Enforcement | null | undefined): SuspectLine[] {
-  return findSuspects(deps.db, repo, evaluation.dataset, evaluation, failingGuardrails(evaluation, enforcement)).map((s) => ({
-    text: `${s.sha ? `commit ${s.sha}` : `release ${s.ref ?? s.version}`}${s.version ? ` (app_version ${s.version})` : ""}: ${s.evidence}`,
-    pulls: s.prs.map((p) => ({ number: p.number, title: p.title, url: p.url })),
-  }));
+/**
+ * What a message shows besides the event: the link, each metric's kind, and
+ * what the alerts decided about the evaluation — the failing enforced
+ * guardrails (steepest first) and the enforced ones, after the repo's
+ * `enforce` overrides. src/present/ words it.
+ */
+function renderContext(deps: AlertDeps, dataset: string, event: AlertEvent, d: IncidentDecision, enforcement?: Enforcement | null): RenderContext {
+  const ev = "evaluation" in event ? event.evaluation : null;
+  return {
+    dashboardUrl: dashboardLink(deps, dataset, eventDs(event, d)) ?? undefined,
+    kinds: kindsOf(deps, dataset),
+    failing: ev ? failingGuardrails(ev, enforcement) : [],
+    enforced: ev ? enforcedGuardrails(ev, enforcement) : [],
+  };
 }
 
 function eventDs(event: AlertEvent, d: IncidentDecision): string | undefined {
@@ -108,8 +112,7 @@ export function syncChat(deps: AlertDeps, event: AlertEvent): { decisions: Incid
   const deliveries: Promise<DeliveryResult>[] = [];
   for (const d of decisions) {
     applyDecision(deps.db, CHAT_TARGET, dataset, d, null);
-    const ctx: RenderContext = { dashboardUrl: dashboardUrl(deps, dataset, eventDs(event, d)), kinds: kindsOf(deps, dataset) };
-    const msg = buildChatMessage(d, event, ctx);
+    const msg = buildChatMessage(d, event, renderContext(deps, dataset, event, d));
     if (msg) deliveries.push((deps.notifier ?? defaultNotifier()).send(url, msg, `${d.kind} ${d.type === "open" ? "alert" : "resolution"} for dataset ${dataset}`));
   }
   return { decisions, deliveries };
@@ -138,12 +141,9 @@ export async function syncIncident(
     const states = loadIncidents(deps.db, full, dataset);
     const decisions = planIncident(states, event, enforcement);
     for (const d of decisions) {
-      const ctx: RenderContext = {
-        dashboardUrl: dashboardUrl(deps, dataset, eventDs(event, d)),
-        kinds: kindsOf(deps, dataset),
-        enforcement,
-        suspects: "evaluation" in event && d.type !== "close" ? suspectLines(deps, full, event.evaluation, enforcement) : undefined,
-      };
+      const ctx = renderContext(deps, dataset, event, d, enforcement);
+      // The suspects of the failing guardrails the repo enforces, shown in the issue.
+      if ("evaluation" in event && d.type !== "close") ctx.suspects = findSuspects(deps.db, full, dataset, event.evaluation, ctx.failing);
       const number = await carryOut(octokit, deps, full, dataset, d, event, states[d.kind] ?? null, ctx);
       applyDecision(deps.db, full, dataset, d, number);
       log.info(`guardrail alerts: ${d.kind} incident of dataset ${dataset} in ${full}: ${d.type} (${d.day})${number ? ` issue #${number}` : ""}`);

@@ -1,6 +1,5 @@
 /** The shapes of the alert lifecycle (docs/alerts.md). */
-import type { CheckResult, Evaluation, MetricKind } from "../shared/types.js";
-import type { Enforcement } from "../gate/decide.js";
+import type { CheckResult, Evaluation } from "../shared/types.js";
 
 /**
  * Something that may open, update or close an incident.
@@ -36,22 +35,3 @@ export interface RepoAlertConfig {
 
 /** The one logger (src/shared/log.ts). */
 export type { Log as AlertLog } from "../shared/log.js";
-
-/** A suspect change, as shown in an incident issue. */
-export interface SuspectLine {
-  /** e.g. "commit abc1234 (deployed to production 2026-11-04 16:02 UTC)". */
-  text: string;
-  url?: string;
-  pulls?: { number: number; title?: string; url?: string }[];
-}
-
-/** What the renderer needs besides the event. */
-export interface RenderContext {
-  /** Signed dashboard link, if the service knows its public URL. */
-  dashboardUrl?: string;
-  suspects?: SuspectLine[];
-  /** Each metric's kind, from the metric definitions (a verdict's own `kind` wins). */
-  kinds?: Readonly<Record<string, MetricKind>>;
-  /** The repo's `enforce` overrides (a metric not enforced is shown but never opens an issue). */
-  enforcement?: Enforcement | null;
-}

@@ -11,7 +11,8 @@ import type { DB } from "../store/db.js";
 import type { GuardrailConfig, MetricDef } from "../config/schema.js";
 import { addDays, dsRange, weekday, WEEKDAY_NAMES } from "../shared/dates.js";
 import type { Verdict } from "../shared/types.js";
-import { dimensionWord, fmtChange, fmtClockChange, fmtClockMark, fmtHourRange, fmtSample, fmtShare, fmtShortDate, fmtValue, fmtZ } from "../present/format.js";
+import { dimensionWord, fmtChange, fmtCheckValue, fmtClockChange, fmtClockMark, fmtHourRange, fmtSample, fmtShare, fmtShortDate, fmtValue, fmtZ } from "../present/format.js";
+import { isEnforcedGuardrail } from "../shared/decision.js";
 import { BREAKDOWN_DIMENSIONS, HISTORY_DAYS, loadDashboardData, type DashboardData, type DeployMarker, type SuspectView } from "./data.js";
 import { barChart, DEPLOY_GLYPHS, esc, hourChart, LINE_STYLES, timeChart, VERDICT_COLOURS } from "./svg.js";
 
@@ -128,7 +129,7 @@ function verdictCard(v: Verdict, def: MetricDef | undefined): string {
 <h3>${esc(v.metric)}</h3>
 <p class="verdict">${esc(VERDICT_WORDS[v.verdict] ?? v.verdict)}</p>
 <p>Today <strong>${esc(fmtValue(v.observed, kind))}</strong>${esc(sample)} · expected ${esc(fmtValue(v.expected, kind))} (normal ${esc(fmtValue(v.lower, kind))} – ${esc(fmtValue(v.upper, kind))}) · change ${esc(fmtChange(v.change))} · z = ${esc(fmtZ(v.z))}</p>
-<p class="muted">${esc(v.message)}</p>${v.enforced === false ? `<p class="muted">Reported only (not enforced).</p>` : ""}
+<p class="muted">${esc(v.message)}</p>${v.guardrail && !isEnforcedGuardrail(v) ? `<p class="muted">Reported only (not enforced).</p>` : ""}
 </article>`;
 }
 
@@ -269,7 +270,7 @@ function checksTable(d: DashboardData): string {
   if (!d.checks.length) return `<p class="muted">No quality checks recorded for this day.</p>`;
   const rows = d.checks.map((c) => {
     const colour = c.status === "fail" ? VERDICT_COLOURS.fail : c.status === "warn" ? VERDICT_COLOURS.warn : c.status === "pass" ? VERDICT_COLOURS.pass : "#57606a";
-    return `<tr><th scope="row">${esc(c.name)}</th><td>${esc(c.table)}</td><td>${esc(c.severity)}</td><td><span class="tag" style="--c:${colour}">${esc(c.status)}</span></td><td class="num">${esc(c.observed ?? "–")}</td><td class="num">${esc(c.threshold ?? "–")}</td><td>${esc(c.message)}</td></tr>`;
+    return `<tr><th scope="row">${esc(c.name)}</th><td>${esc(c.table)}</td><td>${esc(c.severity)}</td><td><span class="tag" style="--c:${colour}">${esc(c.status)}</span></td><td class="num">${esc(fmtCheckValue(c.observed))}</td><td class="num">${esc(fmtCheckValue(c.threshold))}</td><td>${esc(c.message)}</td></tr>`;
   });
   return `<div class="table-wrap" tabindex="0"><table><caption class="muted">Audit of the ${d.batchStatus === "published" ? (d.partialReason ? "published PARTIAL" : "published") : esc(d.batchStatus ?? "latest")} export for ${esc(d.ds)}${d.partialReason ? ` (partial: ${esc(d.partialReason)}; never a baseline day, verdicts inconclusive)` : ""}</caption><thead><tr><th scope="col">check</th><th scope="col">table</th><th scope="col">severity</th><th scope="col">status</th><th scope="col">observed</th><th scope="col">threshold</th><th scope="col">message</th></tr></thead><tbody>${rows.join("")}</tbody></table></div>`;
 }

@@ -11,7 +11,7 @@ import type { VerdictKind } from "../shared/types.js";
 import { UserError } from "../shared/errors.js";
 import { dayClock, daysBetween, dsRange, isValidDs, DS_BOUNDS } from "../shared/dates.js";
 import { judgeDay } from "./evaluate.js";
-import type { MetricRow } from "./days.js";
+import type { MetricRow } from "../store/metric-values.js";
 import { median } from "simple-statistics";
 
 export interface BacktestDay {

@@ -15,8 +15,9 @@ import type { CountMetricDef, MetricDef } from "../config/schema.js";
 import type { Evaluation, Verdict, VerdictKind, VerdictReason, VersionVerdict } from "../shared/types.js";
 import { UserError } from "../shared/errors.js";
 import { addDays, dayClock, dsInZone, epochMsToDs, hoursSinceZoneDayEnd, isValidDs, DS_BOUNDS } from "../shared/dates.js";
-import { dayStates, latestAttemptedDay, metricRowsByBatch, metricTotalsByBatch, type DayState, type MetricRow } from "./days.js";
-import { latestPublishedDs } from "../store/partitions.js";
+import { dayStates, type DayState } from "./days.js";
+import { metricRowsByBatch, metricTotalsByBatch, type MetricRow } from "../store/metric-values.js";
+import { latestAttemptedDs, latestPublishedDs } from "../store/partitions.js";
 import { markedDays } from "../store/marks.js";
 import { hourlyActionEvents } from "../store/hourly.js";
 import { countRelativeSpread, ratioRelativeBetweenVariance, type RatioPair } from "./spread.js";
@@ -28,7 +29,8 @@ import { chooseCountBaseline, chooseRatioBaseline, type Exclusion, type Exclusio
 import { scanHours, type HourlyDay, type HourlyRun } from "./hourly.js";
 import { INITIAL_STATE, stepSequential, type DayScore, type SequentialCarry, type SequentialParams } from "./sequential.js";
 import { powerOf } from "./power.js";
-import { daySummary, verdictSentence, type MetricWords, type VerdictFigures, type WhereFigures } from "../present/verdict-text.js";
+import { isEnforcedGuardrail } from "../shared/decision.js";
+import { dataSentence, daySummary, verdictSentence, type MetricWords, type VerdictFigures, type WhereFigures } from "../present/verdict-text.js";
 
 
 export interface EvaluateOptions {
@@ -94,7 +96,7 @@ export function judgeDay(db: DB, cfg: DatasetConfig, opts: EvaluateOptions = {})
   const atMost = opts.asOf ? addDays(dsInZone(opts.asOf.getTime(), cfg.timezone), -1) : undefined;
   const ev = cfg.evaluation;
   if (opts.ds !== undefined && !isValidDs(opts.ds)) throw new UserError(`--ds: expected a date as YYYY-MM-DD ${DS_BOUNDS}, got "${opts.ds}".`);
-  const ds = opts.ds ?? latestAttemptedDay(db, cfg.name, atMost) ?? addDays(dsInZone(now.getTime(), cfg.timezone), -1);
+  const ds = opts.ds ?? latestAttemptedDs(db, cfg.name, atMost) ?? addDays(dsInZone(now.getTime(), cfg.timezone), -1);
 
   const lookback = lookbackOf(ds, ev.weeks);
   // Day totals: the spread window (every day of the last spread_weeks weeks, each paired with the same weekday a
@@ -142,7 +144,7 @@ export function judgeDay(db: DB, cfg: DatasetConfig, opts: EvaluateOptions = {})
     }
   }
 
-  const enforced = verdicts.filter((v) => v.guardrail && v.enforced !== false);
+  const enforced = verdicts.filter((v) => isEnforcedGuardrail(v));
   const fallback: VerdictKind = data.state === "published" ? "pass" : data.state === "rejected" || data.state === "partial" ? "inconclusive" : "no_data";
   const status = worst(enforced.map((v) => v.verdict), fallback);
   const culprits = versions.filter((v) => v.verdict === "fail");
@@ -202,35 +204,20 @@ function dataState(db: DB, cfg: DatasetConfig, ds: string, state: DayState, now:
   const latest = latestPublishedDs(db, cfg.name, atMost);
   const age = latest === null ? null : hoursSinceZoneDayEnd(latest, cfg.timezone, now);
   const base = { latest_published: latest, age_hours: age === null ? null : Math.round(age * 10) / 10 };
-  const hint = latest ? ` (newest published day: ${latest})` : " (nothing is published for this dataset yet)";
   switch (state.state) {
     case "rejected":
-      return {
-        ...base,
-        state: "rejected",
-        failed_checks: state.failedChecks,
-        message: `The export for ${ds} failed its audit${state.failedChecks.length ? ` (${state.failedChecks.join(", ")})` : ""} and was not published, so nothing can be judged.`,
-      };
+      return { ...base, state: "rejected", failed_checks: state.failedChecks, message: dataSentence({ state: "rejected", ds, failedChecks: state.failedChecks }) };
     case "staged":
-      return { ...base, state: "staged", message: `The export for ${ds} is still being loaded; nothing is published for that day yet.` };
+      return { ...base, state: "staged", message: dataSentence({ state: "staged", ds }) };
     case "missing":
-      return { ...base, state: "missing", message: `No export for ${ds} has been published${hint}.` };
+      return { ...base, state: "missing", message: dataSentence({ state: "missing", ds, latest }) };
     case "published":
       if (state.partial !== null)
-        return {
-          ...base,
-          state: "partial",
-          partial_reason: state.partial,
-          message: `The export for ${ds} was published partial (${state.partial}), so its verdicts are inconclusive until a complete export replaces it.`,
-        };
+        return { ...base, state: "partial", partial_reason: state.partial, message: dataSentence({ state: "partial", ds, partial: state.partial }) };
       // Only the newest day can be stale: an older day is history, judged on its own data.
       if (latest === ds && age !== null && age > cfg.evaluation.freshness_hours)
-        return {
-          ...base,
-          state: "stale",
-          message: `The data is stale: the newest published day, ${ds}, ended ${Math.round(age)} h ago (freshness window ${cfg.evaluation.freshness_hours} h).`,
-        };
-      return { ...base, state: "published", message: `The export for ${ds} is published.` };
+        return { ...base, state: "stale", message: dataSentence({ state: "stale", ds, ageHours: age, freshnessHours: cfg.evaluation.freshness_hours }) };
+      return { ...base, state: "published", message: dataSentence({ state: "published", ds }) };
   }
 }
 

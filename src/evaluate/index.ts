@@ -5,11 +5,11 @@
 import type { DB } from "../store/db.js";
 import type { DatasetConfig } from "../config/load.js";
 import { judgeDay, type DayEvaluation, type EvaluateOptions } from "./evaluate.js";
-import { saveEvaluation } from "./history.js";
+import { saveEvaluation } from "../store/evaluations.js";
 
 export type { EvaluateOptions, DayEvaluation, DataState } from "./evaluate.js";
 export { STATUS_ORDER, worst, thresholdsOf } from "./evaluate.js";
-export { latestEvaluation, latestEvaluationForDay, evaluationById, evaluationHistory, saveEvaluation, type EvaluationSummary } from "./history.js";
+export { latestEvaluation, latestEvaluationForDay, evaluationById, evaluationHistory, saveEvaluation, type EvaluationSummary } from "../store/evaluations.js";
 export { backtest, type BacktestDay, type BacktestResult } from "./backtest.js";
 
 /**

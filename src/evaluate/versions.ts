@@ -7,7 +7,7 @@
  */
 import type { RatioMetricDef } from "../config/schema.js";
 import type { VersionVerdict } from "../shared/types.js";
-import type { MetricRow } from "./days.js";
+import type { MetricRow } from "../store/metric-values.js";
 import { judge, relativeChange, twoProportionZ, type Thresholds } from "./stats.js";
 
 export const VERSION_DIMENSION = "dim_app_version";

@@ -19,6 +19,8 @@ import type { Enforcement, Exemption, GateState, OnMissingData } from "../shared
 import type { CanaryJudgement } from "../canary/index.js";
 
 export type { Enforcement, Exemption, GateState, OnMissingData, OverrideExemption, RevertExemption } from "../shared/decision.js";
+import { isEnforcedGuardrail } from "../shared/decision.js";
+export { isEnforcedGuardrail };
 
 /** What the decision is made from: one repo's view of one evaluation (src/gate/view.ts builds it). */
 export interface DecisionInput {
@@ -65,15 +67,6 @@ export interface Decision {
   canary: CanaryJudgement | null;
 }
 
-
-/**
- * Whether a verdict can hold a commit: a guardrail that is enforced. The
- * repo's `metrics.<name>.enforce` wins either way; else the server's setting.
- */
-export function isEnforcedGuardrail(v: Verdict, enforcement?: Enforcement | null): boolean {
-  if (!v.guardrail) return false;
-  return enforcement?.[v.metric]?.enforce ?? v.enforced !== false;
-}
 
 /** Enforced guardrail verdicts, after the repo's `enforce` overrides. */
 export function enforcedGuardrails(evaluation: Evaluation, enforcement?: Enforcement | null): Verdict[] {

@@ -1,6 +1,7 @@
 /** Human text of an ingest result: a short summary, the checks table, and the first rejected lines. */
 import type { IngestResult } from "../shared/types.js";
 import { COMPLETENESS_CHECKS } from "../quality/completeness.js";
+import { fmtCheckValue } from "../present/format.js";
 
 export function renderIngestResult(r: IngestResult): string {
   const out: string[] = [];
@@ -11,7 +12,7 @@ export function renderIngestResult(r: IngestResult): string {
   if (r.partial) out.push(`partial: ${r.partial_reason}; never a baseline day, its verdicts are inconclusive until a complete export replaces it`);
   out.push(`rows read ${r.rows_read}, loaded ${r.rows_loaded}, rejected ${r.rows_rejected} (duplicates ${r.duplicates})`);
   out.push("");
-  const rows = r.checks.map((c) => [c.status.toUpperCase(), c.name, c.severity, fmt(c.observed), fmt(c.threshold), c.message]);
+  const rows = r.checks.map((c) => [c.status.toUpperCase(), c.name, c.severity, fmtCheckValue(c.observed), fmtCheckValue(c.threshold), c.message]);
   const head = ["status", "check", "severity", "observed", "threshold", "message"];
   const widths = head.slice(0, 5).map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i < 5 ? c.padEnd(widths[i]) : c)).join("  ");
@@ -32,8 +33,4 @@ export function failureLine(r: IngestResult): string {
   const completeness = failed.every((c) => COMPLETENESS_CHECKS.includes(c.name));
   const hint = completeness ? " Only completeness failed: --allow-partial (allow_partial=true on upload) publishes it marked partial." : "";
   return `ds ${r.ds} was NOT published (audit failed): ${failed.map((c) => `${c.name}: ${c.message}`).join(" ")}${hint}`;
-}
-
-function fmt(v: string | number | null): string {
-  return v === null ? "-" : String(v);
 }

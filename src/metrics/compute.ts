@@ -9,7 +9,8 @@
  * rather than a wrong sum.
  */
 import type { DB } from "../store/db.js";
-import { latestPublishedDs } from "../store/partitions.js";
+import { latestPublishedDs, publishedBatch } from "../store/partitions.js";
+import { metricRowsOfBatch, replaceMetricValues, type NewMetricValue } from "../store/metric-values.js";
 import type { DatasetConfig } from "../config/load.js";
 import type { CountMetricDef, Dimension, MetricDef } from "../config/schema.js";
 import type { AggRow, MetricReport, Report } from "../shared/types.js";
@@ -174,35 +175,25 @@ export function computeMetrics(cfg: DatasetConfig, ds: string, rows: AggRow[]): 
 
 /** Writes the report into metric_values under `batchId` (replacing what that batch had). */
 export function storeMetricValues(db: DB, batchId: number, report: Report): void {
-  const insert = db.prepare(
-    `INSERT INTO metric_values (batch_id, dataset, ds, metric, dimension, value_key, value, numerator, denominator)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  db.transaction(() => {
-    db.prepare("DELETE FROM metric_values WHERE batch_id = ?").run(batchId);
-    for (const [name, m] of Object.entries(report.metrics)) {
-      const parts = PARTS.get(m);
-      const put = (dim: string, key: string, value: number | null, p?: Parts) =>
-        insert.run(batchId, report.dataset, report.ds, name, dim, key, value, p?.numerator ?? null, p?.denominator ?? null);
-      const total = parts?.[""]?.[""] ?? (m.numerator !== undefined || m.denominator !== undefined ? { numerator: m.numerator ?? null, denominator: m.denominator ?? null } : undefined);
-      put("", "", m.value, total);
-      for (const [dim, seg] of Object.entries(m.breakdown)) for (const [key, value] of Object.entries(seg)) put(dim, key, value, parts?.[dim]?.[key]);
-    }
-  })();
+  const values: NewMetricValue[] = [];
+  for (const [name, m] of Object.entries(report.metrics)) {
+    const parts = PARTS.get(m);
+    const put = (dim: string, key: string, value: number | null, p?: Parts) =>
+      values.push({ dataset: report.dataset, ds: report.ds, metric: name, dimension: dim, value_key: key, value, numerator: p?.numerator ?? null, denominator: p?.denominator ?? null });
+    const total = parts?.[""]?.[""] ?? (m.numerator !== undefined || m.denominator !== undefined ? { numerator: m.numerator ?? null, denominator: m.denominator ?? null } : undefined);
+    put("", "", m.value, total);
+    for (const [dim, seg] of Object.entries(m.breakdown)) for (const [key, value] of Object.entries(seg)) put(dim, key, value, parts?.[dim]?.[key]);
+  }
+  replaceMetricValues(db, batchId, values);
 }
 
-/** The stored report of a published day (default: the latest published day); null if none. */
-/** The report of day `ds`, else of the newest published day (at most `atMost`: the newest as of a past time). */
+/** The report of day `ds`, else of the newest published day (at most `atMost`: the newest as of a past time); null if none. */
 export function loadReport(db: DB, dataset: string, ds?: string, atMost?: string): Report | null {
   const day = ds ?? latestPublishedDs(db, dataset, atMost);
   if (!day) return null;
-  const batch = db.prepare("SELECT id, partial_reason FROM partitions WHERE dataset = ? AND ds = ? AND status = 'published'").get(dataset, day) as
-    | { id: number; partial_reason: string | null }
-    | undefined;
+  const batch = publishedBatch(db, dataset, day);
   if (!batch) return null;
-  const rows = db
-    .prepare("SELECT metric, dimension, value_key, value, numerator, denominator FROM metric_values WHERE batch_id = ? ORDER BY rowid")
-    .all(batch.id) as { metric: string; dimension: string; value_key: string; value: number | null; numerator: number | null; denominator: number | null }[];
+  const rows = metricRowsOfBatch(db, batch.id);
   const metrics: Record<string, MetricReport> = {};
   for (const r of rows) {
     let m = metrics[r.metric];

@@ -4,7 +4,9 @@
  * judge (src/canary/) returns codes and numbers; this is where they are worded.
  */
 import type { CanaryJudgement, CanaryMetricResult, CanaryStatus, CanaryMetricVerdict } from "../canary/index.js";
-import { fmtCount, fmtRate, fmtSigned } from "./format.js";
+import { fmtChange, fmtCount, fmtFraction, fmtHours, fmtP, fmtPct, fmtRate, fmtZ } from "./format.js";
+
+export { fmtHours } from "./format.js";
 
 const ICON: Record<CanaryMetricVerdict, string> = { fail: "❌", warn: "⚠️", no_decline: "✅", low_traffic: "⬜", not_judged: "➖" };
 const WORD: Record<CanaryMetricVerdict, string> = {
@@ -14,30 +16,6 @@ const WORD: Record<CanaryMetricVerdict, string> = {
   low_traffic: "too little traffic",
   not_judged: "not judged",
 };
-
-/** [8, 9, 10, 14] → "08:00–11:00, 14:00–15:00" (each range ends where its last hour ends). */
-export function fmtHours(hours: number[]): string {
-  const sorted = [...new Set(hours)].sort((a, b) => a - b);
-  const ranges: string[] = [];
-  const hh = (h: number) => `${String(h).padStart(2, "0")}:00`;
-  for (let i = 0; i < sorted.length; ) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
-    ranges.push(`${hh(sorted[i])}–${hh(sorted[j] + 1)}`);
-    i = j + 1;
-  }
-  return ranges.join(", ") || "none";
-}
-
-const pct = (x: number) => `${fmtSigned(x * 100)} %`;
-const share = (x: number) => `${(x * 100).toFixed(1)} %`;
-const zText = (z: number | null) => (z === null ? "–" : fmtSigned(z, 1));
-
-function pText(p: number | null): string {
-  if (p === null) return "–";
-  if (p < 1e-4) return p.toExponential(1).replace("e-", " × 10^-");
-  return p.toPrecision(2);
-}
 
 /** "3f2a9c1" or "3f2a9c1, preview-pr-7" */
 function buildName(j: CanaryJudgement): string {
@@ -50,12 +28,12 @@ function failing(j: CanaryJudgement, verdict: CanaryMetricVerdict): CanaryMetric
 
 /** "signup_conversion_rate −40.0 % (z = −8.1)" for each guardrail with `verdict`. */
 function fell(ms: CanaryMetricResult[]): string {
-  return ms.map((m) => `${m.metric} ${m.change === null ? "" : pct(m.change)} (z = ${zText(m.z)})`).join(", ");
+  return ms.map((m) => `${m.metric} ${m.change === null ? "" : fmtChange(m.change)} (z = ${fmtZ(m.z)})`).join(", ");
 }
 
 /** How much more of the denominator (and about how many visitors) a low-traffic guardrail needs. */
 export function moreTrafficText(m: CanaryMetricResult, j: Pick<CanaryJudgement, "visitors">): string {
-  const decline = `a ${Math.round(m.min_relative_change * 100)} % decline of ${m.metric}`;
+  const decline = `a ${fmtFraction(m.min_relative_change)} decline of ${m.metric}`;
   if (m.more_denominator === null) return `${m.metric} is 0 for the rest of the traffic: there is no decline to show`;
   const perVisitor = m.canary.den > 0 && j.visitors > 0 ? j.visitors / m.canary.den : null;
   const visitors = perVisitor ? ` (≈ ${fmtCount(Math.ceil(m.more_denominator * perVisitor))} more visitors)` : "";
@@ -72,7 +50,7 @@ export function canarySentence(j: CanaryJudgement): string {
   return "Canary not judged: no enforced guardrail ratio can be compared on this build's traffic.";
 }
 
-/** "signup_conversion_rate −40.0 % (z = −6.1)": the failing guardrails of a canary. */
+/** "signup_conversion_rate −40 % (z = −6.1)": the failing guardrails of a canary. */
 export function canaryFell(j: CanaryJudgement): string {
   return fell(failing(j, "fail"));
 }
@@ -106,8 +84,8 @@ function valueCell(m: CanaryMetricResult, f: { num: number; den: number }, rate:
 export function canarySection(j: CanaryJudgement): string {
   const lines = [
     "### Canary",
-    `This PR's build (${buildName(j)}) served ${share(j.canary_events / Math.max(1, j.day_events))} of the events of ${j.ds} (≈ ${fmtCount(j.visitors)} visitors), ` +
-      `${share(j.canary_events / Math.max(1, j.canary_events + j.rest_events))} of the events in the hours compared.`,
+    `This PR's build (${buildName(j)}) served ${fmtPct(j.canary_events / Math.max(1, j.day_events))} of the events of ${j.ds} (≈ ${fmtCount(j.visitors)} visitors), ` +
+      `${fmtPct(j.canary_events / Math.max(1, j.canary_events + j.rest_events))} of the events in the hours compared.`,
     `**Hours compared** (UTC): ${fmtHours(j.hours)}. Each guardrail on this build is tested against the rest of the traffic of the same hours (exact one-sided test).`,
     "",
     "| guardrail | this build | rest, same hours | change | z | verdict |",
@@ -119,7 +97,7 @@ export function canarySection(j: CanaryJudgement): string {
       continue;
     }
     lines.push(
-      `| ${m.metric} | ${valueCell(m, m.canary, m.observed)} | ${valueCell(m, m.rest, m.expected)} | ${m.change === null ? "–" : pct(m.change)} | ${zText(m.z)} | ${ICON[m.verdict]} ${WORD[m.verdict]} |`,
+      `| ${m.metric} | ${valueCell(m, m.canary, m.observed)} | ${valueCell(m, m.rest, m.expected)} | ${m.change === null ? "–" : fmtChange(m.change)} | ${fmtZ(m.z)} | ${ICON[m.verdict]} ${WORD[m.verdict]} |`,
     );
   }
   lines.push("", `**${canarySentence(j)}**`);
@@ -130,7 +108,7 @@ export function canarySection(j: CanaryJudgement): string {
     lines.push(
       ...fails.map(
         (m) =>
-          `- ${m.metric}: ${fmtRate(m.observed ?? 0)} on this build against ${fmtRate(m.expected ?? 0)} for the rest (${pct(m.change ?? 0)}, z = ${zText(m.z)}, exact p = ${pText(m.p)}); fails at z ≤ −${m.sensitivity} and a decline of at least ${Math.round(m.min_relative_change * 100)} %.`,
+          `- ${m.metric}: ${fmtRate(m.observed ?? 0)} on this build against ${fmtRate(m.expected ?? 0)} for the rest (${fmtChange(m.change ?? 0)}, z = ${fmtZ(m.z)}, exact p = ${fmtP(m.p)}); fails at z ≤ −${m.sensitivity} and a decline of at least ${fmtFraction(m.min_relative_change)}.`,
       ),
     );
   return lines.join("\n");
@@ -139,14 +117,14 @@ export function canarySection(j: CanaryJudgement): string {
 /** The deploy gate's reason for holding a commit whose canary failed. */
 export function canaryGateReason(j: CanaryJudgement): string {
   const what = failing(j, "fail")
-    .map((m) => `${m.metric} ${pct(m.change ?? 0)} (${fmtRate(m.observed ?? 0)} vs ${fmtRate(m.expected ?? 0)}, z = ${zText(m.z)})`)
+    .map((m) => `${m.metric} ${fmtChange(m.change ?? 0)} (${fmtRate(m.observed ?? 0)} vs ${fmtRate(m.expected ?? 0)}, z = ${fmtZ(m.z)})`)
     .join(", ");
   return `The canary of this commit failed on ${j.ds}: ${what} against the rest of the traffic of the same hours (${fmtHours(j.hours)}).`;
 }
 
 /** One line per judged canary, for the dashboard. */
 export function canaryListLine(repo: string, j: CanaryJudgement): string {
-  return `${repo}@${j.sha.slice(0, 7)}: ${WORD[j.status as CanaryMetricVerdict] ?? j.status} — ${share(j.canary_events / Math.max(1, j.day_events))} of the events, ${fmtHours(j.hours)}${
+  return `${repo}@${j.sha.slice(0, 7)}: ${WORD[j.status as CanaryMetricVerdict] ?? j.status} — ${fmtPct(j.canary_events / Math.max(1, j.day_events))} of the events, ${fmtHours(j.hours)}${
     j.status === "fail" ? `; ${fell(failing(j, "fail"))}` : ""
   }`;
 }

@@ -5,7 +5,7 @@
  * 65,535-character limit. No GitHub, no store.
  */
 import type { Conclusion, Evaluation, MetricKind, Suspect, SuspectPr, Verdict, VerdictKind } from "../shared/types.js";
-import type { Exemption, GateState, OnMissingData } from "../shared/decision.js";
+import { isEnforcedGuardrail, type Exemption, type GateState, type OnMissingData } from "../shared/decision.js";
 import type { Decision } from "../gate/decide.js";
 import type { CanaryForHead } from "../canary/index.js";
 import { canaryFell, canaryNoTraffic, canarySection, canaryTitle } from "./canary.js";
@@ -71,7 +71,7 @@ function verdictTable(evaluation: Evaluation, kinds: MetricKinds): string {
   const lines = ["| metric | today | expected | change | verdict |", "|---|---:|---:|---:|---|"];
   for (const v of sortVerdicts(evaluation.verdicts)) {
     const kind = kindOf(v, kinds);
-    const label = v.guardrail ? `**${v.metric}** (guardrail${v.enforced === false ? ", not enforced" : ""})` : v.metric;
+    const label = v.guardrail ? `**${v.metric}** (guardrail${isEnforcedGuardrail(v) ? "" : ", not enforced"})` : v.metric;
     const marks = v as { low_volume?: boolean; no_baseline?: boolean };
     const word = marks.low_volume || marks.no_baseline ? verdictLabel(marks as typeof marks & { verdict: string }) : v.verdict;
     lines.push(

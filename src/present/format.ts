@@ -53,6 +53,11 @@ export function dimensionWord(dimension: string): string {
   return DIMENSION_WORDS[dimension] ?? dimension;
 }
 
+/** A segment in words: `dim_device_brand` / `iPhone` → "device iPhone". */
+export function segmentLabel(s: { dimension: string; value: string }): string {
+  return `${dimensionWord(s.dimension)} ${s.value}`;
+}
+
 /**
  * The verdict column of a text table: a metric that was not judged says so
  * (`not judged: volume`, `no baseline`) instead of PASS or NO_DATA; the JSON
@@ -110,6 +115,19 @@ export function fmtHourRange(from: number, to: number): string {
   return `${fmtHour(from)}–${fmtHour(to)}`;
 }
 
+/** [8, 9, 10, 14] → "08:00–11:00, 14:00–15:00" (each range ends where its last hour ends); [] → "none". */
+export function fmtHours(hours: number[]): string {
+  const sorted = [...new Set(hours)].sort((a, b) => a - b);
+  const ranges: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
+    ranges.push(fmtHourRange(sorted[i], sorted[j] + 1));
+    i = j + 1;
+  }
+  return ranges.join(", ") || "none";
+}
+
 /** A DST day's clock change (docs/dashboard.md, "Today by the hour"). */
 export interface ClockChange {
   direction: "forward" | "back";
@@ -141,6 +159,29 @@ export function fmtSample(numerator: number | null | undefined, denominator: num
 /** A z score: −4.23 → "−4.2". */
 export function fmtZ(z: number | null | undefined): string {
   return z === null || z === undefined || !Number.isFinite(z) ? "–" : fmtSigned(z, 1);
+}
+
+/** The age of the newest data: 26.4 → "26 h old"; unknown → "unknown age". */
+export function fmtAge(hours: number | null | undefined): string {
+  if (hours === null || hours === undefined || !Number.isFinite(hours)) return "unknown age";
+  return `${Math.round(hours)} h old`;
+}
+
+/** A proportion of rows or a configured threshold, with at most two decimals: 1/3 → "33.33 %", 0.5 → "50 %", 0.001 → "0.1 %". */
+export function fmtFraction(x: number): string {
+  return `${+(x * 100).toFixed(2)} %`;
+}
+
+/** A quality check's observed value or threshold, as stored (a fraction, a count, a divergence); none → "–". */
+export function fmtCheckValue(v: string | number | null | undefined): string {
+  return v === null || v === undefined || v === "" ? NONE : String(v);
+}
+
+/** A p-value: 0.0123 → "0.012", 3e-7 → "3.0 × 10^-7"; null → "–". */
+export function fmtP(p: number | null | undefined): string {
+  if (p === null || p === undefined || !Number.isFinite(p)) return NONE;
+  if (p < 1e-4) return p.toExponential(1).replace("e-", " × 10^-");
+  return p.toPrecision(2);
 }
 
 /** A share: 0.4 → "40 %". */

@@ -261,6 +261,33 @@ export interface SummaryCulprit {
   z: number | null;
 }
 
+/** The state of the day's data, as src/evaluate/evaluate.ts found it (codes and numbers). */
+export type DataFigures =
+  | { state: "rejected"; ds: string; failedChecks: string[] }
+  | { state: "staged"; ds: string }
+  | { state: "missing"; ds: string; latest: string | null }
+  | { state: "partial"; ds: string; partial: string }
+  | { state: "stale"; ds: string; ageHours: number; freshnessHours: number }
+  | { state: "published"; ds: string };
+
+/** Why a day can or cannot be judged, in one sentence (the evaluation's `data.message`). */
+export function dataSentence(f: DataFigures): string {
+  switch (f.state) {
+    case "rejected":
+      return `The export for ${f.ds} failed its audit${f.failedChecks.length ? ` (${f.failedChecks.join(", ")})` : ""} and was not published, so nothing can be judged.`;
+    case "staged":
+      return `The export for ${f.ds} is still being loaded; nothing is published for that day yet.`;
+    case "missing":
+      return `No export for ${f.ds} has been published${f.latest ? ` (newest published day: ${f.latest})` : " (nothing is published for this dataset yet)"}.`;
+    case "partial":
+      return `The export for ${f.ds} was published partial (${f.partial}), so its verdicts are inconclusive until a complete export replaces it.`;
+    case "stale":
+      return `The data is stale: the newest published day, ${f.ds}, ended ${Math.round(f.ageHours)} h ago (freshness window ${f.freshnessHours} h).`;
+    case "published":
+      return `The export for ${f.ds} is published.`;
+  }
+}
+
 /** The sentence for the whole day (title of checks and alerts). */
 export function daySummary(ds: string, status: VerdictKind, enforced: SummaryVerdict[], culprits: SummaryCulprit[], dataMessage: string | null): string {
   const culpritText = culprits.length

@@ -7,6 +7,7 @@ import type { DB } from "../store/db.js";
 import type { DatasetConfig } from "../config/load.js";
 import type { AggRow, CheckResult } from "../shared/types.js";
 import { completenessChecks } from "./completeness.js";
+import { fmtCount } from "../present/format.js";
 
 export { jensenShannon } from "./completeness.js";
 
@@ -38,17 +39,17 @@ function rollupConsistency(cfg: DatasetConfig, totals: Map<string, number>): Che
     return { ...base, status: "fail", observed: null, message: "The aggregate has no `overall` level, so the rollups cannot be checked." };
   const off = [...totals].filter(([level, t]) => level !== "overall" && t !== overall);
   if (off.length === 0)
-    return { ...base, status: "pass", observed: 0, message: `All ${totals.size} levels sum to the overall total of ${overall} events.` };
+    return { ...base, status: "pass", observed: 0, message: `All ${totals.size} levels sum to the overall total of ${fmtCount(overall)} events.` };
   const worst = Math.max(...off.map(([, t]) => Math.abs(t - overall)));
   const detail = off
     .slice(0, 5)
-    .map(([level, t]) => `${level} has ${t} (${t > overall ? "more than" : "short of"} overall by ${Math.abs(t - overall)})`)
+    .map(([level, t]) => `${level} has ${fmtCount(t)} (${t > overall ? "more than" : "short of"} overall by ${fmtCount(Math.abs(t - overall))})`)
     .join("; ");
   return {
     ...base,
     status: severity === "error" ? "fail" : "warn",
     observed: worst,
-    message: `${off.length} level(s) do not sum to the overall total of ${overall} events: ${detail}${off.length > 5 ? "; …" : ""}.`,
+    message: `${off.length} level(s) do not sum to the overall total of ${fmtCount(overall)} events: ${detail}${off.length > 5 ? "; …" : ""}.`,
   };
 }
 
@@ -63,7 +64,7 @@ function minEvents(cfg: DatasetConfig, totals: Map<string, number>): CheckResult
   const smallest = Math.min(...levels.map(([, t]) => t));
   const threshold = per_level["*"] ?? Math.min(...Object.values(per_level));
   if (under.length === 0)
-    return { name, table: TABLE, severity, status: "pass", observed: smallest, threshold, message: `Every level has at least its minimum number of events (smallest level total: ${smallest}).` };
+    return { name, table: TABLE, severity, status: "pass", observed: smallest, threshold, message: `Every level has at least its minimum number of events (smallest level total: ${fmtCount(smallest)}).` };
   return {
     name,
     table: TABLE,
@@ -71,7 +72,7 @@ function minEvents(cfg: DatasetConfig, totals: Map<string, number>): CheckResult
     status: severity === "error" ? "fail" : "warn",
     observed: Math.min(...under.map((u) => u.total)),
     threshold: Math.max(...under.map((u) => u.min)),
-    message: `m_total_events is below the configured minimum: ${under.map((u) => `${u.level} has ${u.total} (minimum ${u.min})`).join("; ")}.`,
+    message: `m_total_events is below the configured minimum: ${under.map((u) => `${u.level} has ${fmtCount(u.total)} (minimum ${fmtCount(u.min)})`).join("; ")}.`,
   };
 }
 

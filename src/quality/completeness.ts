@@ -11,7 +11,7 @@ import type { DatasetConfig } from "../config/load.js";
 import type { AggRow, CheckResult } from "../shared/types.js";
 import { completeDayShapes, completeDayTotals, type DayShape } from "../store/partitions.js";
 import { addDays, dayClock, WEEKDAY_NAMES, weekday } from "../shared/dates.js";
-import { fmtCount, fmtPct, fmtSigned, fmtWeekdays } from "../present/format.js";
+import { fmtChange, fmtCount, fmtHour, fmtPct, fmtRate, fmtWeekdays } from "../present/format.js";
 
 const TABLE = "agg_website_events" as const;
 
@@ -123,13 +123,12 @@ function dayVolume(cfg: DatasetConfig, today: DayShape, past: DayShape[], wow: {
     observed: low[0].value,
     threshold: Math.round(low[0].lower),
     message: `The day looks incomplete: ${low
-      .map((j) => `${j.what} ${fmtCount(j.value)} are below the lower bound ${fmtCount(j.lower)} (median ${fmtCount(j.median)}, ${fmtSigned((j.value / j.median - 1) * 100, 0)} %)`)
+      .map((j) => `${j.what} ${fmtCount(j.value)} are below the lower bound ${fmtCount(j.lower)} (median ${fmtCount(j.median)}, ${fmtChange(j.value / j.median - 1)})`)
       .join("; ")}, learnt from ${versus}.`,
   };
 }
 
 const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
-const hh = (h: number) => `${String(h).padStart(2, "0")}:00`;
 
 /**
  * Events history expects in each local hour of `ds`, per event of the day:
@@ -174,7 +173,7 @@ function hourCoverage(cfg: DatasetConfig, today: DayShape, past: DayShape[]): Ch
     const expected = run.reduce((s, h) => s + share[h], 0) * usual;
     if (run.length && expected >= MIN_EXPECTED_IN_GAP && run.length < exists.filter(Boolean).length) {
       const [a, b] = [Math.min(...run), Math.max(...run)];
-      problems.push(`no events in the ${where} hours ${hh(a)}–${hh(b + 1 === 24 ? 0 : b + 1)} (history expects ${fmtCount(expected)}, ${fmtPct(expected / usual)} of the day)`);
+      problems.push(`no events in the ${where} hours ${fmtHour(a)}–${fmtHour(b + 1 === 24 ? 0 : b + 1)} (history expects ${fmtCount(expected)}, ${fmtPct(expected / usual)} of the day)`);
       run.forEach((h) => missing.add(h));
     }
   };
@@ -183,7 +182,7 @@ function hourCoverage(cfg: DatasetConfig, today: DayShape, past: DayShape[]): Ch
   edge([...hours].reverse(), "trailing");
   const holes = hours.filter((h) => !missing.has(h) && empty(h) && share[h] >= c.min_hour_share && share[h] * usual >= MIN_EXPECTED_IN_GAP);
   if (holes.length)
-    problems.push(`no events in ${holes.map((h) => `${hh(h)} (normally ${fmtPct(share[h])} of the day)`).join(", ")}`);
+    problems.push(`no events in ${holes.map((h) => `${fmtHour(h)} (normally ${fmtPct(share[h])} of the day)`).join(", ")}`);
   const observed = missing.size + holes.length;
   const base = { name, table: TABLE, severity: c.severity, threshold: c.min_hour_share, observed };
   const versus = `the previous ${fmtWeekdays(past.map((d) => d.ds), today.ds)}`;
@@ -247,7 +246,7 @@ function hourDistribution(db: DB, cfg: DatasetConfig, today: DayShape): CheckRes
     .map((x, hour) => ({ hour, today: x, before: share[hour] }))
     .sort((x, y) => Math.abs(y.today - y.before) - Math.abs(x.today - x.before))
     .slice(0, 3)
-    .map((m) => `${hh(m.hour)} ${pct(m.today)} vs ${pct(m.before)}`)
+    .map((m) => `${fmtHour(m.hour)} ${fmtRate(m.today)} vs ${fmtRate(m.before)}`)
     .join(", ");
   const versus = `vs ${past.length} previous ${dayName}(s)`;
   const how =
@@ -264,5 +263,4 @@ function hourDistribution(db: DB, cfg: DatasetConfig, today: DayShape): CheckRes
   };
 }
 
-const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
 const round = (x: number) => Math.round(x * 1e4) / 1e4;

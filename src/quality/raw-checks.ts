@@ -10,6 +10,7 @@ import type { CheckResult } from "../shared/types.js";
 import { publishedHostTotals } from "../store/partitions.js";
 import { addDays, WEEKDAY_NAMES, weekday } from "../shared/dates.js";
 import { ROW_CHECKS, type RowCheck } from "../ingest/validate.js";
+import { fmtChange, fmtCount, fmtFraction } from "../present/format.js";
 
 const TABLE = "fct_website_events" as const;
 
@@ -51,7 +52,7 @@ export function rowCheckResults(cfg: DatasetConfig, tally: RowCheckTally, rowsRe
     const message =
       n === 0
         ? `No rows ${DESCRIPTIONS[check]}.`
-        : `${n} of ${rowsRead} rows ${DESCRIPTIONS[check]} (${pct(fraction)}, tolerance ${pct(s.tolerance)}), first at ${first}; those rows were rejected.`;
+        : `${fmtCount(n)} of ${fmtCount(rowsRead)} rows ${DESCRIPTIONS[check]} (${fmtFraction(fraction)}, tolerance ${fmtFraction(s.tolerance)}), first at ${first}; those rows were rejected.`;
     return { name: check, table: TABLE, severity: s.severity, status, observed, threshold: s.tolerance, message };
   });
 }
@@ -83,24 +84,18 @@ export function hostVolumeWow(db: DB, cfg: DatasetConfig, ds: string, today: Map
   moved.sort((a, b) => Math.abs(b.change) - Math.abs(a.change));
   if (moved.length)
     notes.push(
-      `${moved.length} host(s) moved more than ${pct(c.max_change)} vs ${prevDs}: ` +
-        moved.slice(0, 5).map((m) => `${m.host} ${m.before} → ${m.now} (${signedPct(m.change)})`).join(", "),
+      `${moved.length} host(s) moved more than ${fmtFraction(c.max_change)} vs ${prevDs}: ` +
+        moved.slice(0, 5).map((m) => `${m.host} ${fmtCount(m.before)} → ${fmtCount(m.now)} (${fmtChange(m.change)})`).join(", "),
     );
   if (fresh.length) notes.push(`new host(s) since ${prevDs}: ${fresh.slice(0, 5).join(", ")}${fresh.length > 5 ? ", …" : ""}`);
   const judged = [...prev.values()].filter((n) => n >= c.min_rows).length;
   const message = moved.length
     ? notes.join("; ") + "."
-    : `${judged} host(s) with at least ${c.min_rows} rows on ${prevDs} are within ±${pct(c.max_change)}${notes.length ? "; " + notes.join("; ") : ""}.`;
+    : `${judged} host(s) with at least ${fmtCount(c.min_rows)} rows on ${prevDs} are within ±${fmtFraction(c.max_change)}${notes.length ? "; " + notes.join("; ") : ""}.`;
   const status = moved.length ? (c.severity === "error" ? "fail" : "warn") : "pass";
   return { ...base, status, observed: round(worst), message };
 }
 
 function round(x: number): number {
   return Math.round(x * 1e6) / 1e6;
-}
-function pct(x: number): string {
-  return `${+(x * 100).toFixed(2)}%`;
-}
-function signedPct(x: number): string {
-  return `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)}%`;
 }

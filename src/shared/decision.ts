@@ -2,12 +2,23 @@
  * The words of the one decision (src/gate/decide.ts) that lower layers share:
  * the state it answers, the repo's enforce settings and the exemptions.
  */
+import type { Verdict } from "./types.js";
 
 export type GateState = "open" | "blocked" | "unknown";
 export type OnMissingData = "neutral" | "success" | "failure";
 
 /** A repo's `metrics.<name>.enforce` overrides (the `metrics` of `.github/guardrail.yml`). */
 export type Enforcement = Readonly<Record<string, { enforce?: boolean } | undefined>>;
+
+/**
+ * Whether a verdict can hold a commit: a guardrail that is enforced. The
+ * repo's `metrics.<name>.enforce` wins either way; else the server's setting
+ * (without `enforcement`: the server's setting alone). The one definition.
+ */
+export function isEnforcedGuardrail(v: Pick<Verdict, "metric" | "guardrail" | "enforced">, enforcement?: Enforcement | null): boolean {
+  if (!v.guardrail) return false;
+  return enforcement?.[v.metric]?.enforce ?? v.enforced !== false;
+}
 
 /** An override recorded by `/guardrail override` for this exact SHA. */
 export interface OverrideExemption {

@@ -298,6 +298,37 @@ export function latestPublishedDs(db: DB, dataset: string, atMost = "9999-12-31"
   return row.ds;
 }
 
+/**
+ * The newest day that anyone tried to load (published or rejected), at most
+ * `atMost`: src/evaluate/ judges it by default.
+ */
+export function latestAttemptedDs(db: DB, dataset: string, atMost = "9999-12-31"): string | null {
+  const row = db
+    .prepare(`SELECT MAX(ds) AS ds FROM partitions WHERE dataset = ? AND status IN ('published', 'rejected') AND ds <= ?`)
+    .get(dataset, atMost) as { ds: string | null };
+  return row.ds;
+}
+
+/** Every published, rejected or staged attempt of the given days, oldest attempt first. */
+export function dayAttempts(db: DB, dataset: string, days: string[]): { id: number; ds: string; status: "published" | "rejected" | "staged"; partial_reason: string | null }[] {
+  if (days.length === 0) return [];
+  return db
+    .prepare(
+      `SELECT id, ds, status, partial_reason FROM partitions
+        WHERE dataset = ? AND ds IN (${days.map(() => "?").join(",")}) AND status IN ('published', 'rejected', 'staged')
+        ORDER BY id`,
+    )
+    .all(dataset, ...days) as { id: number; ds: string; status: "published" | "rejected" | "staged"; partial_reason: string | null }[];
+}
+
+/** The names of a batch's failed error-severity checks (why its audit rejected it), sorted. */
+export function failedErrorChecks(db: DB, batchId: number): string[] {
+  const rows = db
+    .prepare(`SELECT DISTINCT name FROM quality_results WHERE batch_id = ? AND status = 'fail' AND severity = 'error' ORDER BY name`)
+    .all(batchId) as { name: string }[];
+  return rows.map((r) => r.name);
+}
+
 /** The newest published day of every dataset that has one. */
 export function latestPublishedByDataset(db: DB): Map<string, string> {
   const rows = db.prepare(`SELECT dataset, MAX(ds) AS ds FROM partitions WHERE status = 'published' GROUP BY dataset`).all() as { dataset: string; ds: string }[];

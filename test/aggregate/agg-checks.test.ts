@@ -66,7 +66,7 @@ describe("runAggChecks", () => {
     const checks = runAggChecks(db, strict, DS, rowsOf(events, channels));
     const c = byName(checks, "min_events");
     expect(c.status).toBe("fail");
-    expect(c.message).toContain("daily has 300 (minimum 1000)");
+    expect(c.message).toContain("daily has 300 (minimum 1,000)");
     expect(byName(runAggChecks(db, cfg, DS, rowsOf(events, channels)), "min_events").status).toBe("pass");
     expect(byName(runAggChecks(db, cfg, DS, []), "min_events").status).toBe("fail");
   });

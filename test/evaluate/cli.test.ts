@@ -59,7 +59,7 @@ describe("guardrail evaluate", () => {
     const r = await run(["evaluate", "--db", s.file, "--config", s.config]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/metric\s+today\s+expected\s+change\s+z\s+verdict/);
-    expect(r.stdout).toMatch(/signup_conversion_rate \(guardrail\)\s+4\.0\d %\s+4\.00 %\s+\d\.\d %\s+0\.\d\s+PASS/);
+    expect(r.stdout).toMatch(/signup_conversion_rate \(guardrail\)\s+4\.0\d %\s+4\.00 %\s+[+−]?\d+(?:\.\d)? %\s+−?\d\.\d\s+PASS/);
     expect(r.stdout).toContain(`default ${D}: PASS`);
   });
 
@@ -138,8 +138,8 @@ describe("guardrail backtest", () => {
 
     const text = (await run(["backtest", "--db", s.file, "--config", s.config, "--from", addDays(D, -7), "--to", D])).stdout;
     expect(text).toMatch(/metric\s+judged\s+warn\s+fail\s+warn rate\s+fail rate\s+not judged\s+no data/);
-    expect(text).toMatch(/signup_conversion_rate \(guardrail\)\s+2\s+0\s+1\s+0\.0 %\s+50\.0 %\s+0\s+6/);
-    expect(text).toMatch(/signups\s+2\s+0\s+1\s+0\.0 %\s+50\.0 %\s+0\s+6/);
+    expect(text).toMatch(/signup_conversion_rate \(guardrail\)\s+2\s+0\s+1\s+0\.00 %\s+50\.00 %\s+0\s+6/);
+    expect(text).toMatch(/signups\s+2\s+0\s+1\s+0\.00 %\s+50\.00 %\s+0\s+6/);
     expect(text).toContain("Over all metrics: 0 warn and 2 fail verdicts.");
     expect(text).toContain("False alarms on a clean range: 1 day with a failing guardrail.");
     expect(text).toMatch(/Smallest decline that fails \(median over the period\):\n- signup_conversion_rate: at this volume a one-day drop of \d+ %/);

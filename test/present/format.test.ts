@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fmtChange, fmtHourRange, fmtMoved, fmtSample, fmtShortDate, fmtTick, fmtValue, fmtZ, kindOf } from "../../src/present/format.js";
+import { fmtAge, fmtChange, fmtCheckValue, fmtFraction, fmtHourRange, fmtHours, fmtMoved, fmtP, fmtSample, fmtShortDate, fmtTick, fmtValue, fmtZ, kindOf, segmentLabel } from "../../src/present/format.js";
 
 describe("dashboard wording in format.ts", () => {
   it("axis ticks carry the decimals their step needs, no more", () => {
@@ -40,5 +40,30 @@ describe("the words every surface shares", () => {
     expect(fmtMoved(-0.383)).toBe("fell 38 %");
     expect(fmtMoved(0.004)).toBe("rose 0.4 %");
     expect(fmtMoved(null)).toBe("");
+  });
+});
+
+describe("the formatters that replaced local copies (quality, canary, CLI, issues)", () => {
+  it("a proportion or threshold keeps at most two decimals; a check value shows as stored, none as a dash", () => {
+    expect(fmtFraction(1 / 3)).toBe("33.33 %");
+    expect(fmtFraction(0.5)).toBe("50 %");
+    expect(fmtFraction(0.001)).toBe("0.1 %");
+    expect(fmtFraction(0)).toBe("0 %");
+    expect(fmtCheckValue(0.62)).toBe("0.62");
+    expect(fmtCheckValue(0)).toBe("0");
+    expect(fmtCheckValue(null)).toBe("–");
+    expect(fmtCheckValue("")).toBe("–");
+  });
+
+  it("hours as ranges, a p-value, an age and a segment", () => {
+    expect(fmtHours([8, 9, 10, 14])).toBe("08:00–11:00, 14:00–15:00");
+    expect(fmtHours([])).toBe("none");
+    expect(fmtP(0.0123)).toBe("0.012");
+    expect(fmtP(3e-7)).toBe("3.0 × 10^-7");
+    expect(fmtP(null)).toBe("–");
+    expect(fmtAge(26.4)).toBe("26 h old");
+    expect(fmtAge(null)).toBe("unknown age");
+    expect(segmentLabel({ dimension: "dim_device_brand", value: "iPhone" })).toBe("device iPhone");
+    expect(segmentLabel({ dimension: "dim_custom", value: "x" })).toBe("dim_custom x");
   });
 });

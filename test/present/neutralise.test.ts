@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { capText, chatText, mdCode, mdText } from "../../src/present/neutralise.js";
-import { localisation } from "../../src/alerts/render.js";
-import { buildChatMessage } from "../../src/alerts/chat.js";
+import { localisation } from "../../src/present/incidents.js";
+import { buildChatMessage } from "../../src/present/chat.js";
 import { failingEvaluation } from "../alerts/helpers.js";
 
 const EVIL = "@octocat [click](https://evil.example) <img src=x> #1 www.evil.example <!channel> @everyone";
@@ -64,13 +64,13 @@ describe("where data is rendered", () => {
   ev.verdicts[0]!.segments![0] = { ...ev.verdicts[0]!.segments![0]!, dimension: "dim_country", value: EVIL };
 
   it("the incident issue's localisation", () => {
-    const md = localisation([ev.verdicts[0]!], {});
+    const md = localisation([ev.verdicts[0]!], { failing: [ev.verdicts[0]!], enforced: [ev.verdicts[0]!] });
     expect(md).toContain("octocat");
     expect(live(md)).toEqual([]);
   });
 
   it("the chat message", () => {
-    const msg = buildChatMessage({ type: "open" } as any, { kind: "breach", evaluation: ev }, {});
+    const msg = buildChatMessage({ type: "open" } as any, { kind: "breach", evaluation: ev }, { failing: [ev.verdicts[0]!], enforced: [ev.verdicts[0]!] });
     expect(msg).not.toBeNull();
     const all = JSON.stringify(msg);
     if (msg) {

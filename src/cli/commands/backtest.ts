@@ -3,6 +3,7 @@ import type { RegisterCommand } from "./types.js";
 import { addGlobalOptions, makeContext, parseAsOf, type GlobalOptions } from "../common.js";
 import { backtest as runBacktest, type BacktestResult } from "../../evaluate/index.js";
 import { powerLines } from "../../present/verdict-text.js";
+import { fmtValue } from "../../present/format.js";
 
 export const backtest: RegisterCommand = (program, setExit) => {
   addGlobalOptions(
@@ -54,15 +55,14 @@ function powerBlock(r: BacktestResult): string[] {
 
 /** Per-metric counts: the false-alarm rate of each metric, guardrail or not. */
 function renderMetricTable(r: BacktestResult): string {
-  const pct = (x: number | null) => (x === null ? "–" : `${(x * 100).toFixed(1)} %`);
   const header = ["metric", "judged", "warn", "fail", "warn rate", "fail rate", "not judged", "no data"];
   const rows = r.metrics.map((m) => [
     m.metric + (m.guardrail ? (m.enforced ? " (guardrail)" : " (guardrail, report-only)") : ""),
     String(m.pass + m.warn + m.fail - m.not_judged),
     String(m.warn),
     String(m.fail),
-    pct(m.warn_rate),
-    pct(m.fail_rate),
+    fmtValue(m.warn_rate, "ratio"),
+    fmtValue(m.fail_rate, "ratio"),
     String(m.not_judged),
     String(m.no_data + m.inconclusive),
   ]);

@@ -7,7 +7,7 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { addGlobalOptions, makeContext } from "../common.js";
-import { fmtValue, verdictLabel } from "../../present/format.js";
+import { fmtChange, fmtCount, fmtSample, fmtShare, fmtValue, fmtZ, kindOf, verdictLabel } from "../../present/format.js";
 import { intFlag } from "./fixtures.js";
 import { generateFixtures, parseIncident, type CanarySpec, type Incident } from "../../fixtures/generate.js";
 import { judgeCanaryForSha, recordCanaryJudgement, type CanaryJudgement } from "../../canary/index.js";
@@ -106,7 +106,7 @@ export const demo: RegisterCommand = (program, setExit) => {
 
       const events = files.reduce((s, f) => s + f.events, 0);
       const human = [
-        `Guardrail demo: ${files.length} days (${addDays(end, -(days - 1))} … ${end}), ${events.toLocaleString("en-US")} events, database ${dbPath}`,
+        `Guardrail demo: ${files.length} days (${addDays(end, -(days - 1))} … ${end}), ${fmtCount(events)} events, database ${dbPath}`,
         `Injected incident: ${describeIncident(incident)}.`,
         "",
         report ? formatReport(report, ctx.dataset.metrics) : `No report for ${end} (the day was not published).`,
@@ -147,14 +147,11 @@ function formatCanary(j: CanaryJudgement | null, evaluation: Evaluation, metrics
 
 // Plain-text rendering of the report and the evaluation.
 function describeIncident(i: Incident): string {
-  return `${i.metric} ${i.change > 0 ? "+" : "−"}${Math.abs(i.change * 100).toFixed(0)} %${i.segment ? ` on ${i.segment.dimension}=${i.segment.value}` : " site-wide"} on ${i.ds}`;
+  return `${i.metric} ${fmtChange(i.change)}${i.segment ? ` on ${i.segment.dimension}=${i.segment.value}` : " site-wide"} on ${i.ds}`;
 }
 
-// A ratio with no baseline (a short history) has no expected value: a dash, as everywhere else.
-const pct = (x: number | null | undefined): string => fmtValue(x ?? null, "ratio");
-const num = (x: number | null | undefined): string =>
-  x === null || x === undefined ? "—" : Math.abs(x) >= 100 || Number.isInteger(x) ? Math.round(x).toLocaleString("en-US") : x.toFixed(2);
-const signedPct = (x: number | null | undefined): string => (x === null || x === undefined ? "—" : `${x > 0 ? "+" : ""}${(x * 100).toFixed(1)} %`);
+/** Each metric's kind, from its definition: a ratio prints as a percentage, a count as a whole number (src/present/format.ts). */
+const kindsOf = (metrics: MetricDef[]) => Object.fromEntries(metrics.map((m) => [m.name, m.kind]));
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -163,42 +160,41 @@ function table(header: string[], rows: string[][]): string {
 }
 
 function formatReport(report: Report, metrics: MetricDef[]): string {
-  const ratio = new Set(metrics.filter((m) => m.kind === "ratio").map((m) => m.name));
+  const kinds = kindsOf(metrics);
   const rows = Object.entries(report.metrics).map(([name, m]) => [
     name,
-    ratio.has(name) ? pct(m.value) : num(m.value),
-    m.numerator !== undefined && m.denominator !== undefined ? `${num(m.numerator)} / ${num(m.denominator)}` : "",
+    fmtValue(m.value, kinds[name]),
+    m.numerator !== undefined && m.denominator !== undefined ? fmtSample(m.numerator, m.denominator) : "",
   ]);
   const out = [`Report for ${report.ds} (dataset ${report.dataset})`, table(["metric", "value", "of"], rows)];
   // The four questions of the team: where visitors come from, on what, and how signups convert per device.
   // Where people come from is a property of the visit (docs/metrics.md, "Channels and visits"): visits by channel add up to the total.
   for (const [metric, dim] of [["visits", "dim_channel"], ["daily_visitors", "dim_country"], ["daily_visitors", "dim_device_brand"]]) {
     const values = Object.entries(report.metrics[metric]?.breakdown?.[dim] ?? {}).sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0)).slice(0, 6);
-    if (values.length) out.push(`${metric} by ${dim}: ${values.map(([k, v]) => `${k} ${num(v)}`).join(", ")}`);
+    if (values.length) out.push(`${metric} by ${dim}: ${values.map(([k, v]) => `${k} ${fmtValue(v, "count")}`).join(", ")}`);
   }
   const byDevice = report.metrics.signup_conversion_rate?.breakdown?.dim_device_brand;
-  if (byDevice) out.push(`signup_conversion_rate by dim_device_brand: ${Object.entries(byDevice).map(([k, v]) => `${k} ${pct(v)}`).join(", ")}`);
+  if (byDevice) out.push(`signup_conversion_rate by dim_device_brand: ${Object.entries(byDevice).map(([k, v]) => `${k} ${fmtValue(v, "ratio")}`).join(", ")}`);
   return out.join("\n");
 }
 
 function formatEvaluation(e: Evaluation, metrics: MetricDef[]): string {
-  const ratio = new Set(metrics.filter((m) => m.kind === "ratio").map((m) => m.name));
-  const value = (name: string, x: number | null) => (ratio.has(name) ? pct(x) : num(x));
+  const kinds = kindsOf(metrics);
   const rows = e.verdicts.map((v) => [
     `${v.metric}${v.guardrail ? " *" : ""}`,
     verdictLabel(v),
-    value(v.metric, v.observed),
-    value(v.metric, v.expected),
-    signedPct(v.change),
-    v.z === null ? "—" : v.z.toFixed(1),
+    fmtValue(v.observed, kindOf(v, kinds)),
+    fmtValue(v.expected, kindOf(v, kinds)),
+    fmtChange(v.change),
+    fmtZ(v.z),
   ]);
   const out = [`Evaluation of ${e.ds}: ${e.status.toUpperCase()}${e.summary ? ` — ${e.summary}` : ""}`, table(["metric (* guardrail)", "verdict", "observed", "expected", "change", "z"], rows)];
   // The why, for the guardrails only: the table already shows where the other metrics stand.
   for (const v of e.verdicts.filter((x) => x.guardrail && (x.verdict === "fail" || x.verdict === "warn"))) {
     out.push("", v.message);
     for (const s of v.segments.slice(0, 3))
-      out.push(`  ${s.dimension}=${s.value}: ${signedPct(s.change)}, explains ${(s.contribution * 100).toFixed(0)} % of the decline`);
+      out.push(`  ${s.dimension}=${s.value}: ${fmtChange(s.change)}, explains ${fmtShare(s.contribution)} of the decline`);
   }
-  for (const v of e.versions) out.push(`version ${v.version} ${v.metric}: ${v.verdict} (${signedPct(v.change)})`);
+  for (const v of e.versions) out.push(`version ${v.version} ${v.metric}: ${v.verdict} (${fmtChange(v.change)})`);
   return out.join("\n");
 }

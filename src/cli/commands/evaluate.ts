@@ -2,7 +2,8 @@
 import type { RegisterCommand } from "./types.js";
 import { addGlobalOptions, makeContext, parseAsOf, type GlobalOptions } from "../common.js";
 import { evaluateDay, type DayEvaluation } from "../../evaluate/index.js";
-import { fmtSigned, fmtValue, verdictLabel } from "../../present/format.js";
+import { fmtChange, fmtValue, fmtZ, kindOf, verdictLabel } from "../../present/format.js";
+import { isEnforcedGuardrail } from "../../shared/decision.js";
 import { powerLines } from "../../present/verdict-text.js";
 import type { VerdictKind } from "../../shared/types.js";
 import { dayAlerts, flushNotifications, freshnessEvent, notifyUrl, syncChat } from "../../alerts/index.js";
@@ -69,17 +70,16 @@ async function alertChat(ctx: CommandContext, db: DB, e: DayEvaluation, now = ne
 }
 
 export function renderEvaluation(e: DayEvaluation, kinds: ReadonlyArray<readonly [string, "count" | "ratio"]>): string {
-  const kindOf = new Map(kinds);
   const header = ["metric", "today", "expected", "change", "z", "verdict"];
   const rows = e.verdicts.map((v) => {
-    const kind = kindOf.get(v.metric) ?? "count";
-    const tag = v.guardrail ? (v.enforced === false ? " (guardrail, report-only)" : " (guardrail)") : "";
+    const kind = kindOf(v, Object.fromEntries(kinds));
+    const tag = v.guardrail ? (isEnforcedGuardrail(v) ? " (guardrail)" : " (guardrail, report-only)") : "";
     return [
       v.metric + tag,
       fmtValue(v.observed, kind),
       fmtValue(v.expected, kind),
-      v.change === null ? "–" : `${fmtSigned(v.change * 100)} %`,
-      v.z === null ? "–" : fmtSigned(v.z),
+      fmtChange(v.change),
+      fmtZ(v.z),
       verdictLabel(v),
     ];
   });
@@ -94,7 +94,7 @@ export function renderEvaluation(e: DayEvaluation, kinds: ReadonlyArray<readonly
     out.push("", "versions (each vs the rest of the day's traffic):");
     for (const v of e.versions)
       out.push(
-        `- ${v.version} ${v.metric}: ${fmtValue(v.observed, "ratio")} vs ${fmtValue(v.expected, "ratio")} (${v.change === null ? "–" : `${fmtSigned(v.change * 100)} %`}, z = ${fmtSigned(v.z ?? 0)}) ${v.verdict.toUpperCase()}`,
+        `- ${v.version} ${v.metric}: ${fmtValue(v.observed, "ratio")} vs ${fmtValue(v.expected, "ratio")} (${fmtChange(v.change)}, z = ${fmtZ(v.z)}) ${v.verdict.toUpperCase()}`,
       );
   }
   return out.join("\n");

@@ -1,25 +1,25 @@
 /**
  * Slack-compatible incoming-webhook messages: `text` (the fallback shown in
- * notifications and by non-Slack receivers) plus Block Kit `blocks`.
+ * notifications and by non-Slack receivers) plus Block Kit `blocks`
+ * (docs/alerts.md). Pure: src/alerts/ decides when a message is sent.
  */
 import type { Verdict } from "../shared/types.js";
-import { failingGuardrails } from "./plan.js";
-import { hoursText, segmentLabel, topSegment } from "./format.js";
-import { fmtChange, fmtShare, fmtValue, fmtZ, kindOf } from "../present/format.js";
-import { auditTitle, failedCheckNames, staleTitle } from "./render.js";
-import type { AlertEvent, IncidentDecision, RenderContext } from "./types.js";
-import { chatText } from "../present/neutralise.js";
+import type { AlertEvent, IncidentDecision } from "../alerts/types.js";
+import { fmtAge, fmtChange, fmtShare, fmtValue, kindOf, segmentLabel } from "./format.js";
+import { auditTitle, failedCheckNames, staleTitle, type RenderContext } from "./incidents.js";
+import { chatText } from "./neutralise.js";
 
 export interface ChatMessage {
   text: string;
   blocks: Record<string, unknown>[];
 }
 
-/** Slack mrkdwn treats &, < and > as control characters; mentions and URLs from data are broken too (src/present/neutralise.ts). */
-export const escapeMrkdwn = chatText;
+/** Slack mrkdwn treats &, < and > as control characters; mentions and URLs from data are broken too (./neutralise.ts). */
+const escapeMrkdwn = chatText;
 
+/** The segment that explains most of the decline, if the evaluation localised it. */
 function segmentText(v: Verdict): string {
-  const s = topSegment(v);
+  const s = v.segments?.[0];
   return s ? `${segmentLabel(s)} (${fmtShare(s.contribution)} of the decline)` : "site-wide";
 }
 
@@ -42,7 +42,7 @@ export function buildChatMessage(decision: IncidentDecision, event: AlertEvent, 
   if (event.kind === "breach" || event.kind === "recovery") {
     const ev = event.evaluation;
     if (decision.type === "open") {
-      const failing = failingGuardrails(ev, ctx.enforcement);
+      const failing = ctx.failing;
       const v = failing[0];
       if (!v) return null;
       const kind = kindOf(v, ctx.kinds);
@@ -55,7 +55,7 @@ export function buildChatMessage(decision: IncidentDecision, event: AlertEvent, 
       ];
       return message(title, fields, v.message, ctx);
     }
-    const enforced = ev.verdicts.filter((v) => v.guardrail && v.enforced !== false);
+    const enforced = ctx.enforced;
     const v = enforced[0];
     const kind = v ? kindOf(v, ctx.kinds) : "count";
     const fields: [string, string][] = v
@@ -73,7 +73,7 @@ export function buildChatMessage(decision: IncidentDecision, event: AlertEvent, 
     return message(auditTitle(event.ds, event.checks), [["Dataset", `${event.dataset}, ${event.ds}`], ["Failed checks", names.join(", ")]], "The export was not published; the previous data stays in place.", ctx);
   }
   if (event.kind === "stale")
-    return message(staleTitle(event.dataset, event.latestDs, event.ageHours), [["Dataset", event.dataset], ["Latest day", `${event.latestDs ?? "none"} (${hoursText(event.ageHours)})`]], "Verdicts are no_data until a new partition is published.", ctx);
+    return message(staleTitle(event.dataset, event.latestDs, event.ageHours), [["Dataset", event.dataset], ["Latest day", `${event.latestDs ?? "none"} (${fmtAge(event.ageHours)})`]], "Verdicts are no_data until a new partition is published.", ctx);
   const what = decision.kind === "audit_failed" ? "export audit problem fixed" : "fresh data arrived";
   return message(`Guardrail data problem resolved: ${what} for dataset ${event.dataset}`, event.ds ? [["Published", event.ds]] : [], "", ctx);
 }

@@ -1,5 +1,5 @@
-/** Evaluation history in SQLite (migration 002): every evaluation is kept. */
-import type { DB } from "../store/db.js";
+/** Evaluation history in SQLite (migration 002): every evaluation is kept, with its verdicts. */
+import type { DB } from "./db.js";
 import type { Evaluation, VerdictKind } from "../shared/types.js";
 
 /** Stores the evaluation with its verdicts; returns it with `evaluation_id` and `evaluated_at` set. */
