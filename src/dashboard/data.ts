@@ -35,7 +35,7 @@ import { describeError } from "../shared/errors.js";
 import { cumulativeStdNormalProbability } from "simple-statistics";
 import { canaryJudgementsOfDay } from "../store/canary.js";
 import type { CanaryJudgement } from "../canary/index.js";
-import { canarySentence, fmtHours } from "../present/canary.js";
+import { canarySentence, hoursOf } from "../present/canary.js";
 import type { ClockChange } from "../present/format.js";
 import { bandFrom, computedBand, type Band, type BandParams, type DayValue } from "./band.js";
 
@@ -479,15 +479,16 @@ function segmentChart(db: DB, cfg: DatasetConfig, def: MetricDef, verdict: Verdi
 }
 
 /** The canaries judged on the day's traffic, worst first, worded as their checks word them. */
-function canariesOf(db: DB, dataset: string, ds: string): CanaryView[] {
-  return canaryJudgementsOfDay(db, dataset, ds).map((stored) => {
-    const j = stored.judgement as CanaryJudgement;
+function canariesOf(db: DB, cfg: DatasetConfig, ds: string): CanaryView[] {
+  return canaryJudgementsOfDay(db, cfg.name, ds).map((stored) => {
+    // Hours are the dataset's wall-clock hours, whether or not the stored judgement names its zone.
+    const j = { timezone: timeZoneOf(cfg), ...(stored.judgement as CanaryJudgement) };
     return {
       repo: stored.repo,
       sha: stored.sha,
       status: stored.status,
       share: j.day_events > 0 ? j.canary_events / j.day_events : null,
-      hours: fmtHours(j.hours ?? []),
+      hours: hoursOf(j),
       message: canarySentence(j),
     };
   });
@@ -595,7 +596,7 @@ export function loadDashboardData(db: DB, config: GuardrailConfig, opts: { datas
     partialReason,
     suspects: suspectViews(db, dataset, ds),
     incidents: incidentsOn(db, dataset, ds),
-    canaries: canariesOf(db, dataset, ds),
+    canaries: canariesOf(db, cfg, ds),
     publishedDays: publishedDays.filter((d) => d <= addDays(ds, HISTORY_DAYS)),
   };
 }
