@@ -408,7 +408,7 @@ export function collapseIsSignificant(kind: "count" | "ratio", volume: number, e
 }
 
 /** The bars of each breakdown of `metric` on `ds`, each with its own baseline expectation. */
-function breakdownBars(db: DB, cfg: DatasetConfig, def: MetricDef, ds: string): Map<string, BreakdownBar[]> {
+function breakdownBars(db: DB, cfg: DatasetConfig, def: MetricDef, ds: string, partialDays: ReadonlySet<string>): Map<string, BreakdownBar[]> {
   const candidates = baselineCandidates(cfg, ds);
   const rows = metricSegments(db, cfg.name, def.name, [ds, ...candidates], [...BREAKDOWN_DIMENSIONS]);
   const p = bandParams(cfg, def);
@@ -425,7 +425,7 @@ function breakdownBars(db: DB, cfg: DatasetConfig, def: MetricDef, ds: string): 
     const today = history.get(ds);
     if (!today) continue;
     const [dimension, valueKey] = key.split("\u0000") as [string, string];
-    const band = computedBand(history, ds, p);
+    const band = computedBand(history, ds, p, partialDays);
     // The judge's volume: today's denominator for a ratio, the expected value for a count (docs/verdicts.md).
     const volume = def.kind === "ratio" ? today.denominator ?? 0 : band?.expected ?? today.value ?? 0;
     const expected = band?.expected ?? null;
@@ -530,6 +530,8 @@ export function loadDashboardData(db: DB, config: GuardrailConfig, opts: { datas
   // The x axis spans the data shown: from the first published day of the window (or the day itself).
   const from = publishedDays.find((d) => d >= windowStart && d <= ds) ?? ds;
   const days = dsRange(from, ds);
+  // A partial day is never a baseline day (docs/ingest.md, "Partial days"): not of a computed band, a bar's expected value or the hourly band.
+  const partialDays = partialDaysBetween(db, dataset, publishedDays[0] ?? ds, ds);
   const stored = storedEvaluations(db, dataset, from, ds);
   const batch = publishedBatch(db, dataset, ds) ?? latestAttempt(db, dataset, ds);
   const partialReason = batch?.status === "published" ? (batch.partial_reason ?? null) : null;
@@ -544,7 +546,7 @@ export function loadDashboardData(db: DB, config: GuardrailConfig, opts: { datas
       const verdict = d === ds && evaluation ? verdictFor(evaluation, def.name) : verdictFor(stored.get(d), def.name);
       if (verdict && verdict.expected !== null && verdict.lower !== null && verdict.upper !== null)
         return { ...v, band: { expected: verdict.expected, lower: verdict.lower, upper: verdict.upper }, verdict: verdict.verdict, source: "evaluation" as const };
-      const band = v.value === null ? null : computedBand(history, d, p);
+      const band = v.value === null ? null : computedBand(history, d, p, partialDays);
       return { ...v, band, verdict: verdict?.verdict ?? null, source: band ? ("computed" as const) : null };
     });
     return { def, points };
@@ -562,11 +564,9 @@ export function loadDashboardData(db: DB, config: GuardrailConfig, opts: { datas
   const breakdowns: DashboardData["breakdowns"] = new Map();
   for (const name of ["daily_visitors", ...guardrails.map((m) => m.name)]) {
     const def = cfg.metrics.find((m) => m.name === name);
-    if (def && !breakdowns.has(name)) breakdowns.set(name, breakdownBars(db, cfg, def, ds));
+    if (def && !breakdowns.has(name)) breakdowns.set(name, breakdownBars(db, cfg, def, ds, partialDays));
   }
 
-  // A partial day is never a baseline day (docs/ingest.md, "Partial days"), not even of the hourly band.
-  const partialDays = partialDaysBetween(db, dataset, publishedDays[0] ?? ds, ds);
   const published = new Set(publishedDays.filter((d) => !partialDays.has(d)));
   const hourly: HourlyChart[] = [];
   const rowsCache = new Map<string, HourlyActionRow[]>();
