@@ -11,9 +11,9 @@ import type { DatasetConfig } from "../config/load.js";
 import type { AggRow } from "../shared/types.js";
 import { UserError } from "../shared/errors.js";
 import { isValidDs, DS_BOUNDS } from "../shared/dates.js";
-import { csvRecords, detectFormat, readText, SourceError } from "../ingest/source.js";
-import { inputLimitsFromEnv, lineTooLongError } from "../ingest/limits.js";
-import { ActionResolver, isWellFormedHost, shown } from "../ingest/values.js";
+import { csvRecords, detectFormat, readText, SourceError } from "../events/source.js";
+import { inputLimitsFromEnv, lineTooLongError } from "../events/limits.js";
+import { ActionResolver, isWellFormedHost, shown } from "../events/values.js";
 import { DEFAULT_LEVELS, GROUP_COLUMNS, emptyAggRow, type LevelDef } from "./levels.js";
 
 const MEASURES = ["m_total_events", "m_unique_visitors", "m_unique_users"] as const;

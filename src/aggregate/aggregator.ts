@@ -21,12 +21,12 @@ import type { AggRow, EventRow } from "../shared/types.js";
 import { UserError } from "../shared/errors.js";
 import { ownCopy } from "../shared/strings.js";
 import { DEFAULT_LEVELS, GROUP_COLUMNS, emptyAggRow, type GroupColumn, type LevelDef } from "./levels.js";
-import { IdTable, STRING_ID } from "./id-table.js";
+import { IdTable, STRING_ID } from "../events/id-table.js";
 import { countLevel, type LevelCounts, type LevelJob, type SortedEvents } from "./level-count.js";
 import type { LevelOffload } from "./level-thread.js";
 import type { ChannelsConfig } from "../config/schema.js";
 import { channelsSchema } from "../config/schema.js";
-import { OwnHosts, channelOfParts, partsOfKey, sourceKey, sourceParts } from "./channel.js";
+import { OwnHosts, channelOfParts, partsOfKey, sourceKey, sourceParts } from "../events/channel.js";
 import { attributeVisits, byteRanks } from "./visits.js";
 
 const CHUNK_BITS = 16;

@@ -23,6 +23,7 @@ export function parseCallbackUrl(url: string): RunRef | null {
   try {
     path = new URL(url).pathname;
   } catch {
+    // Not a URL: not a protection-rule callback either.
     return null;
   }
   const m = /\/repos\/([^/]+)\/([^/]+)\/actions\/runs\/(\d+)\/deployment_protection_rule\/?$/.exec(path);

@@ -48,6 +48,7 @@ export function readCookie(req: IncomingMessage, name: string): string | null {
     try {
       return decodeURIComponent(raw);
     } catch {
+      // Not %-encoded (a stray "%"): the value as the browser sent it.
       return raw;
     }
   }

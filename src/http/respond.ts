@@ -67,6 +67,7 @@ export function matchRoute(
       try {
         params[w.slice(1)] = decodeURIComponent(g);
       } catch {
+        // A malformed %-escape matches no route: a 404, not a 500.
         return null;
       }
     } else if (w !== g) {

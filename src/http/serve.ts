@@ -103,6 +103,7 @@ function isMain(): boolean {
   try {
     return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
   } catch {
+    // argv[1] is not a file on disk (node -e, a REPL): this module was imported, not run.
     return false;
   }
 }

@@ -12,7 +12,7 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { isValidDs } from "../shared/dates.js";
-import { isGzipFile, detectFormat } from "./source.js";
+import { isGzipFile, detectFormat } from "../events/source.js";
 import { NUMS, type BatchSlot, type ProducerInit, type ToProducer, type ToWriter, type WorkerInit } from "./messages.js";
 import { BATCH_ROWS } from "./producer.js";
 import type { ProducerHandle } from "./transport.js";

@@ -8,7 +8,7 @@
  */
 import type { EventRow } from "../shared/types.js";
 import { UserError } from "../shared/errors.js";
-import { KNOWN_COLUMNS } from "./validate.js";
+import { KNOWN_COLUMNS } from "../events/validate.js";
 
 export type KeyFn = (e: EventRow) => string;
 

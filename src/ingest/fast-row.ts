@@ -14,8 +14,8 @@ import type { DatasetConfig } from "../config/load.js";
 import type { EventRow } from "../shared/types.js";
 import { dayClock, dsToEpochMs, type DayClock } from "../shared/dates.js";
 import { ownCopy } from "../shared/strings.js";
-import { ActionResolver, MAX_ID_LENGTH, isWellFormedHost, parseTimestamp } from "./values.js";
-import { REQUIRED_COLUMNS } from "./validate.js";
+import { ActionResolver, MAX_ID_LENGTH, isWellFormedHost, parseTimestamp } from "../events/values.js";
+import { REQUIRED_COLUMNS } from "../events/validate.js";
 
 /** A control character or a backslash (escape): JSON.parse decides those lines. */
 const SPECIAL = /[\u0000-\u001f\\]/;

@@ -6,7 +6,7 @@
  * as a dictionary.
  */
 import type { DatasetConfig } from "../config/load.js";
-import type { RowCheck } from "./validate.js";
+import type { RowCheck } from "../events/validate.js";
 import type { Block } from "../store/raw-blocks.js";
 
 export interface ProducerInit {
@@ -21,7 +21,7 @@ export interface ProducerInit {
  * Numbers per row in `BatchMsg.nums`: the sequence (rowid offset), the line,
  * the time, then dictionary codes (-1 = NULL) of action_type, dim_hostname,
  * dim_country, dim_device_brand, the event's raw source key (in
- * dim_channel's place: see src/aggregate/channel.ts sourceKey; -1 when it
+ * dim_channel's place: see src/events/channel.ts sourceKey; -1 when it
  * names no source), product_type, app_version (the aggregator's GROUP_COLUMNS order), then the event key's 53-bit hash
  * (0 when the duplicate check is off; the writer keeps the duplicate index),
  * then the event's local hour in the dataset's zone, then logged_out_user_id and user_id split
@@ -34,7 +34,7 @@ export const NUMS = 19;
 export const IDS_AT = 12;
 export const N_CODES = 3;
 export const HAS_USER = 18;
-export { STRING_ID } from "../aggregate/id-table.js";
+export { STRING_ID } from "../events/id-table.js";
 
 export interface RejectItem {
   /** Index of the first batch row that comes after this rejected line. */

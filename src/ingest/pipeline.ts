@@ -6,40 +6,28 @@
  * receives under a new batch id (chunked transactions), files the rejects,
  * keeps the duplicate index (in row order) and confirms every hash match
  * against the stored row, feeds the aggregator,
- * then runs the raw and aggregate checks and either publishes atomically
- * (replacing the previous published batch of the day) or rejects (staged rows
- * kept for inspection). Readers never see staged rows.
+ * then runs the raw checks and hands the day to the publish tail it shares
+ * with `ingest-agg` (src/publish/publish.ts): aggregate checks, then an atomic
+ * publish (replacing the previous published batch of the day) or a reject
+ * (staged rows kept for inspection). Readers never see staged rows.
  */
 import { basename } from "node:path";
-import type { Statement } from "better-sqlite3";
 import { BlockStager, storeVisitChannels, type BlockExtent, type StoredRow } from "../store/raw-blocks.js";
-import type { DB } from "../store/db.js";
+import { chunkedWrite, type DB } from "../store/db.js";
 import type { DatasetConfig } from "../config/load.js";
-import type { AggRow, CheckResult, EventRow, IngestResult } from "../shared/types.js";
+import type { AggRow, CheckResult, IngestResult } from "../shared/types.js";
 import { UserError } from "../shared/errors.js";
-import { dayClock, isValidDs, DS_BOUNDS } from "../shared/dates.js";
-import { COMPLETENESS_CHECKS } from "../quality/completeness.js";
+import { isValidDs, DS_BOUNDS } from "../shared/dates.js";
 import { Aggregator } from "../aggregate/aggregator.js";
 import { levelThread } from "../aggregate/level-thread.js";
-import { runAggChecks } from "../quality/agg-checks.js";
-import { computeMetrics, storeMetricValues } from "../metrics/compute.js";
 import { hostVolumeWow, newTally, rowCheckResults } from "../quality/raw-checks.js";
-import {
-  applyRetention,
-  createBatch,
-  discardAbandonedBatches,
-  discardBatch,
-  insertAggRows,
-  insertChecks,
-  publishBatch,
-  rejectBatch,
-  updateBatchCounts,
-} from "../store/partitions.js";
+import { createBatch, discardAbandonedBatches, discardBatch, rejectWriter, updateBatchCounts } from "../store/partitions.js";
+import { openDayReason, publishDay } from "../publish/publish.js";
 import { statSync } from "node:fs";
-import { assertReadable, isGzipFile, sha256OfFiles } from "./source.js";
-import { KNOWN_COLUMNS, type RowCheck } from "./validate.js";
+import { assertReadable, isGzipFile, sha256OfFiles } from "../events/source.js";
+import { KNOWN_COLUMNS, type RowCheck } from "../events/validate.js";
 import { DuplicateIndex, makeKeyFn, type KeyFn } from "./event-key.js";
-import { dsFromPaths } from "./ds.js";
+import { dsFromPaths } from "../events/ds.js";
 import { HAS_USER, IDS_AT, N_CODES, NUMS, type RejectItem, type ToWriter } from "./messages.js";
 import { startProducer, type ProducerHandle } from "./transport.js";
 
@@ -107,27 +95,10 @@ export async function ingestFiles(db: DB, cfg: DatasetConfig, files: string[], o
   const pathDs = opts.ds ? null : dsFromPaths(files);
   // Known before reading: refuse a day that has not ended without reading a row.
   const knownDs = opts.ds ?? pathDs;
-  if (knownDs !== null && !opts.allowPartial) notEndedReason(cfg, knownDs, opts, true);
+  if (knownDs !== null) openDayReason(cfg, knownDs, opts);
   // Attempts a crash left staged would otherwise keep their rows forever.
   discardAbandonedBatches(db, cfg.name);
   return new IngestRun(db, cfg, files, opts, keyFn, pathDs).run();
-}
-
-/**
- * Why `ds` cannot be complete yet (its day has not ended in the dataset's
- * zone), or null. Without --allow-partial (and with `refuse`) that is a usage
- * error, exit 2, in one sentence.
- */
-function notEndedReason(cfg: DatasetConfig, ds: string, opts: IngestOptions, refuse: boolean): string | null {
-  const clock = dayClock(ds, cfg.timezone);
-  const now = opts.now ?? new Date();
-  if (now.getTime() >= clock.end) return null;
-  const end = new Date(clock.end).toISOString().slice(0, 16) + "Z";
-  if (refuse)
-    throw new UserError(
-      `ds ${ds} has not ended yet in ${cfg.timezone} (it ends at ${end}): load it once the day is over, or allow a partial day (--allow-partial, or allow_partial=true on upload) to publish it marked partial.`,
-    );
-  return `the day had not ended in ${cfg.timezone} when it was loaded (it ends at ${end})`;
 }
 
 /** A misspelt not_null column would otherwise reject every row as "empty": say which field is wrong instead. */
@@ -168,7 +139,7 @@ class IngestRun {
   private blocks: BlockStager | null = null;
   /** The staged blocks, once every row is in. */
   private extents: readonly BlockExtent[] = [];
-  private rejectStmt: Statement<unknown[]> | null = null;
+  private fileRejectRow: ((line: number, reason: string) => void) | null = null;
   private checksum: Promise<string> = Promise.resolve("");
   private readonly aggregator: Aggregator;
   /** Rows per dim_hostname dictionary code (week-over-week host check). */
@@ -251,7 +222,7 @@ class IngestRun {
     this.settle = null;
     this.producer?.stop();
     try {
-      if (this.db.inTransaction) this.db.exec("ROLLBACK");
+      chunkedWrite.abort(this.db);
       if (this.batchId !== null) discardBatch(this.db, this.batchId);
     } finally {
       settle.reject(err);
@@ -261,12 +232,12 @@ class IngestRun {
   // ------------------------------------------------------------ staging
 
   private open(ds: string): void {
-    this.partial = notEndedReason(this.cfg, ds, this.opts, !this.opts.allowPartial);
+    this.partial = openDayReason(this.cfg, ds, this.opts);
     this.ds = ds;
     this.batchId = createBatch(this.db, { dataset: this.cfg.name, ds, kind: "raw", source_file: this.files.join(", ") });
     this.blocks = new BlockStager(this.db, this.batchId);
-    this.rejectStmt = this.db.prepare(`INSERT INTO rejects (batch_id, line, reason) VALUES (?, ?, ?)`);
-    this.db.exec("BEGIN");
+    this.fileRejectRow = rejectWriter(this.db, this.batchId);
+    chunkedWrite.begin(this.db);
   }
 
   private batch(m: Extract<ToWriter, { type: "batch" }>): void {
@@ -307,8 +278,8 @@ class IngestRun {
     this.bytes = m.bytes;
     this.pendingRows += n;
     if (this.pendingRows >= CHUNK_ROWS) {
-      this.db.exec("COMMIT");
-      this.db.exec("BEGIN");
+      chunkedWrite.commit(this.db);
+      chunkedWrite.begin(this.db);
       this.pendingRows = 0;
       // Reported after a commit, so "reading N rows" means rows are durably staged.
       this.progress("reading");
@@ -352,7 +323,7 @@ class IngestRun {
     this.tally.counts[check]++;
     this.tally.firstAt[check] ??= `${basename(file)} line ${line}`;
     if (this.sample.length < SAMPLE) this.sample.push({ line, reason, ...(this.multi ? { file } : {}) });
-    this.rejectStmt!.run(this.batchId, line, this.multi ? `${basename(file)}: ${reason}` : reason);
+    this.fileRejectRow!(line, this.multi ? `${basename(file)}: ${reason}` : reason);
   }
 
   private progress(phase: IngestProgress["phase"], force = false): void {
@@ -374,7 +345,7 @@ class IngestRun {
     this.bytes = m.bytes;
     this.extents = this.blocks!.extents;
     this.blocks = null;
-    if (this.db.inTransaction) this.db.exec("COMMIT");
+    chunkedWrite.commit(this.db);
     const t0 = performance.now();
     this.timings.read_ms = Math.round(t0 - this.started);
     this.progress("auditing", true);
@@ -387,51 +358,29 @@ class IngestRun {
   }
 
   private finish(checksum: string, rows: AggRow[], t2: number): void {
-    const { db, cfg } = this;
     const batchId = this.batchId!;
-    const ds = this.ds!;
-    const checks = this.checks;
-    insertAggRows(db, batchId, rows);
     const visits = this.aggregator.visitChannels;
-    storeVisitChannels(db, batchId, this.extents, visits.values as string[], (k) => visits.codes[k]);
-    checks.push(...runAggChecks(db, cfg, ds, rows));
-    insertChecks(db, batchId, checks);
+    storeVisitChannels(this.db, batchId, this.extents, visits.values as string[], (k) => visits.codes[k]);
     const t3 = performance.now();
-    this.timings.aggregate_ms = Math.round(t3 - t2);
-    // A day failing only completeness is published partial when that is allowed (docs/ingest.md, "Completeness").
-    const blocking = checks.filter((c) => c.status === "fail" && c.severity === "error");
-    const onlyCompleteness = blocking.length > 0 && blocking.every((c) => COMPLETENESS_CHECKS.includes(c.name));
-    const published = blocking.length === 0 || (onlyCompleteness && this.opts.allowPartial === true);
-    const reasons = [this.partial, onlyCompleteness && published ? `it failed completeness (${blocking.map((c) => c.name).join(", ")})` : null].filter(
-      (r): r is string => r !== null,
+    const { result, steps } = publishDay(
+      this.db,
+      this.cfg,
+      {
+        batchId,
+        ds: this.ds!,
+        rows,
+        audit: this.checks,
+        counts: this.counts(),
+        rejectsSample: this.sample,
+        sourceFiles: this.files,
+        openDay: this.partial,
+        checksum,
+      },
+      { allowPartial: this.opts.allowPartial, now: this.opts.now, onPublishing: () => this.progress("publishing", true), extra: { timings: this.timings } },
     );
-    const partialReason = published && reasons.length ? reasons.join("; ") : null;
-    const result: IngestOutcome = {
-      ds,
-      dataset: cfg.name,
-      published,
-      partial: partialReason !== null,
-      partial_reason: partialReason,
-      ...this.counts(),
-      checks,
-      rejects_sample: this.sample,
-      batch_id: batchId,
-      source_files: this.files,
-      timings: this.timings,
-    };
-    db.prepare(`UPDATE partitions SET checksum = ? WHERE id = ?`).run(checksum, batchId);
-    let t4 = t3;
-    if (published) {
-      this.progress("publishing", true);
-      storeMetricValues(db, batchId, computeMetrics(cfg, ds, rows));
-      t4 = performance.now();
-      publishBatch(db, batchId, result, partialReason);
-      applyRetention(db, cfg, this.opts.now ?? new Date());
-    } else {
-      rejectBatch(db, batchId, result);
-    }
-    this.timings.metrics_ms = Math.round(t4 - t3);
-    this.timings.publish_ms = Math.round(performance.now() - t4);
+    this.timings.aggregate_ms = Math.round(t3 - t2 + steps.checks_ms);
+    this.timings.metrics_ms = Math.round(steps.metrics_ms);
+    this.timings.publish_ms = Math.round(steps.publish_ms);
     this.progress("done", true);
     const settle = this.settle!;
     this.settle = null;

@@ -44,6 +44,7 @@ export function interpretIngest(code: number | null, signal: string | null, stdo
     const text = stdout.trim();
     if (text) result = JSON.parse(text) as IngestResult;
   } catch {
+    // A child killed mid-write leaves partial JSON: the exit code and stderr below say what happened.
     result = null;
   }
   if (code === 0 && result) return { state: "published", result, error: null };
@@ -62,7 +63,7 @@ export const runIngestChild: IngestRunner = (job, ctx) =>
     const command = job.kind === "agg" ? "ingest-agg" : "ingest";
     const args = [GUARDRAIL_BIN, command, job.file_path, "--ds", job.ds, "--dataset", job.dataset, "--db", ctx.dbPath, "--json"];
     if (ctx.configFile) args.push("--config", ctx.configFile);
-    if (job.allow_partial && job.kind !== "agg") args.push("--allow-partial");
+    if (job.allow_partial) args.push("--allow-partial");
     // The IPC channel is how the child notices the service died (src/cli/parent-watch.ts).
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe", "ipc"], env: { ...process.env, GUARDRAIL_PROGRESS: "" } });
     let stdout = "";

@@ -16,7 +16,7 @@ import type { IngestOutcome, IngestRunner } from "./ingest-child.js";
 import type { JobRow } from "../store/jobs.js";
 import { fanOut, type FanOutEvent, type FanOutTargets, type InstallationOctokit } from "./fan-out.js";
 import { defaultTargets } from "./targets.js";
-import { DEFAULT_MAX_UPLOAD_BYTES } from "../ingest/limits.js";
+import { DEFAULT_MAX_UPLOAD_BYTES } from "../events/limits.js";
 import { verdicts } from "../shared/telemetry.js";
 
 export interface ServiceOptions {

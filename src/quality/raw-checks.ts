@@ -1,6 +1,6 @@
 /**
  * Raw-partition quality checks (docs/ingest.md). Row-level checks are tallied while
- * the rows stream (see ingest/validate.ts); here the tallies become
+ * the rows stream (see events/validate.ts); here the tallies become
  * CheckResults: a check fails when the rejected fraction exceeds its
  * tolerance, and only a failed `error` check blocks publishing.
  */
@@ -9,7 +9,7 @@ import type { DatasetConfig } from "../config/load.js";
 import type { CheckResult } from "../shared/types.js";
 import { publishedHostTotals } from "../store/partitions.js";
 import { addDays, WEEKDAY_NAMES, weekday } from "../shared/dates.js";
-import { ROW_CHECKS, type RowCheck } from "../ingest/validate.js";
+import { ROW_CHECKS, type RowCheck } from "../events/validate.js";
 import { fmtChange, fmtCount, fmtFraction } from "../present/format.js";
 
 const TABLE = "fct_website_events" as const;

@@ -69,6 +69,7 @@ export function isTimeZone(tz: string): boolean {
     new Intl.DateTimeFormat("en-US", { timeZone: tz });
     return tz.length > 0;
   } catch {
+    // Intl throws a RangeError for a zone it does not know: that is the answer.
     return false;
   }
 }

@@ -63,6 +63,7 @@ export function verifySignedLink(url: string, secret: string, now: number | Date
   try {
     parsed = new URL(url, "http://localhost");
   } catch {
+    // Not even a URL: not a valid link either.
     return false;
   }
   const sig = parsed.searchParams.get("sig");

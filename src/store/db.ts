@@ -55,6 +55,23 @@ export function openDb(path: string = defaultDbPath(), opts: OpenOptions = {}): 
   return db;
 }
 
+/**
+ * A long write split into transactions (the raw ingest commits every chunk of
+ * rows, so a crash loses at most one chunk of a batch that is still staged).
+ */
+export const chunkedWrite = {
+  begin(db: DB): void {
+    db.exec("BEGIN");
+  },
+  commit(db: DB): void {
+    if (db.inTransaction) db.exec("COMMIT");
+  },
+  /** Rolls back the open chunk, if any. */
+  abort(db: DB): void {
+    if (db.inTransaction) db.exec("ROLLBACK");
+  },
+};
+
 export function schemaVersion(db: DB): number {
   return db.pragma("user_version", { simple: true }) as number;
 }

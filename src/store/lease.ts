@@ -10,6 +10,7 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { processStart } from "./partitions.js";
+import { UserError } from "../shared/errors.js";
 
 export interface Lease {
   pid: number;
@@ -28,9 +29,18 @@ export function leasePath(dbPath: string): string {
 }
 
 function readLease(dbPath: string): Lease | null {
+  let text: string;
   try {
-    return JSON.parse(readFileSync(leasePath(dbPath), "utf8")) as Lease;
+    text = readFileSync(leasePath(dbPath), "utf8");
+  } catch (err) {
+    // No lease file: no service holds the database. Any other error (permissions) must not pass for "free".
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw new UserError(`${leasePath(dbPath)}: cannot read the service's lease file (${(err as Error).message}); fix it, or remove it once no service runs.`);
+  }
+  try {
+    return JSON.parse(text) as Lease;
   } catch {
+    // Not a lease this code wrote (emptied or cut short by a crash of its holder): nobody to wait for.
     return null;
   }
 }

@@ -180,6 +180,7 @@ export function processStart(pid: number): string | null {
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return fields[19] ?? null;
   } catch {
+    // No /proc (macOS) or no such process: its start time is unknown, as documented above.
     return null;
   }
 }
@@ -233,11 +234,15 @@ export function insertChecks(db: DB, batchId: number, checks: CheckResult[]): vo
   })();
 }
 
-export function insertRejects(db: DB, batchId: number, rejects: { line: number; reason: string }[]): void {
+/** Files one rejected row of a batch at a time (the raw ingest, inside its chunk transactions). */
+export function rejectWriter(db: DB, batchId: number): (line: number, reason: string) => void {
   const stmt = db.prepare(`INSERT INTO rejects (batch_id, line, reason) VALUES (?, ?, ?)`);
-  db.transaction(() => {
-    for (const r of rejects) stmt.run(batchId, r.line, r.reason);
-  })();
+  return (line, reason) => void stmt.run(batchId, line, reason);
+}
+
+/** The SHA-256 of the batch's input files. */
+export function setBatchChecksum(db: DB, batchId: number, checksum: string): void {
+  db.prepare(`UPDATE partitions SET checksum = ? WHERE id = ?`).run(checksum, batchId);
 }
 
 export function insertAggRows(db: DB, batchId: number, rows: AggRow[]): void {
@@ -442,6 +447,7 @@ function parseStored(text: string | null): string | number | null {
     const v = JSON.parse(text) as unknown;
     return typeof v === "number" || typeof v === "string" ? v : v === null ? null : text;
   } catch {
+    // A value not written as JSON (by hand, or by an older version) is shown as written.
     return text;
   }
 }

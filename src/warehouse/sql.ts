@@ -8,7 +8,7 @@
 import type { DatasetConfig } from "../config/load.js";
 import { DEFAULT_LEVELS, GROUP_COLUMNS, type LevelDef } from "../aggregate/levels.js";
 import { DIALECTS, type Dialect, type DialectName } from "./dialects.js";
-import { SOURCE_SEP, normalisedRules, stripWww } from "../aggregate/channel.js";
+import { SOURCE_SEP, normalisedRules, stripWww } from "../events/channel.js";
 
 /**
  * A visitor's events in time order; at the same instant an event with a
@@ -25,7 +25,7 @@ function ownHostTests(cfg: DatasetConfig): string {
 const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const inList = (values: string[]) => values.map(q).join(", ");
 
-/** Lower-case FQDN, the same rule as the ingest's hostname_format check (src/ingest/values.ts). */
+/** Lower-case FQDN, the same rule as the ingest's hostname_format check (src/events/values.ts). */
 export const HOSTNAME_PATTERN = "^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?[.])+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$";
 /** Host of a URL: what follows the scheme, up to a port, path, query or fragment.
  * Patterns avoid backslashes: Spark unescapes them in string literals, Trino does not. */
@@ -37,7 +37,7 @@ function actionExpr(cfg: DatasetConfig): string {
   return aliases.length ? `CASE ${raw}\n${aliases.join("\n")}\n      ELSE ${raw}\n    END` : raw;
 }
 
-/** The CASE of src/aggregate/channel.ts `deriveChannel`, rule for rule. */
+/** The CASE of src/events/channel.ts `deriveChannel`, rule for rule. */
 function channelExpr(cfg: DatasetConfig): string {
   const rules = normalisedRules(cfg.channels);
   const whens: string[] = [];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Aggregator } from "../../src/aggregate/aggregator.js";
 import { DEFAULT_LEVELS, GROUP_COLUMNS, type LevelDef } from "../../src/aggregate/levels.js";
-import { ID_INT64, ID_STRING, ID_UINT64, IdTable, splitIntId } from "../../src/aggregate/id-table.js";
+import { ID_INT64, ID_STRING, ID_UINT64, IdTable, splitIntId } from "../../src/events/id-table.js";
 import type { AggRow, EventRow } from "../../src/shared/types.js";
 import { countLevel, type LevelJob, type SortedEvents } from "../../src/aggregate/level-count.js";
 import { eventsDb, makeEvents, referenceVisits } from "./helpers.js";

@@ -5,7 +5,7 @@ import Database from "better-sqlite3";
 import type { EventRow } from "../../src/shared/types.js";
 import { mulberry32 } from "../../src/fixtures/prng.js";
 import { channelsSchema } from "../../src/config/schema.js";
-import { channelOfParts } from "../../src/aggregate/channel.js";
+import { channelOfParts } from "../../src/events/channel.js";
 
 export function tmpDir(prefix = "guardrail-agg-"): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));

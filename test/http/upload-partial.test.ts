@@ -2,24 +2,32 @@
  * docs/ingest.md, "Days that have not ended": an upload of a day that is not
  * over in the dataset's zone is a 400 in one sentence, and nothing is queued;
  * with allow_partial=true the job runs the compiled CLI with --allow-partial
- * and publishes the day marked partial.
+ * and publishes the day marked partial, for raw events and for a
+ * warehouse-built aggregate (kind=agg) alike.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { guardrailHandler } from "../../src/http/routes.js";
 import { serviceFor } from "../../src/jobs/service.js";
-import { parseConfig } from "../../src/config/load.js";
+import { join } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
+import { parseConfig, resolveDataset } from "../../src/config/load.js";
+import { ingestFiles } from "../../src/ingest/pipeline.js";
+import { openDb } from "../../src/store/db.js";
+import { writeAggExport } from "../ingest/helpers.js";
 import type { AppDeps } from "../../src/app/deps.js";
 import { INGEST, bearer, listen, makeDeps, requireLib, send, tempDir, until } from "../support/service.js";
 
 const DS = "2099-12-31"; // not over, whatever the clock says
 const line = `{"logged_out_user_id":"c-1","dim_hostname":"www.example.com","dim_country":"US","action_type":"page_visit","event_timestamp":"${DS} 00:10:00","ds":"${DS}"}\n`;
 
+let dir: string;
 let deps: AppDeps;
 let srv: Awaited<ReturnType<typeof listen>>;
 
 beforeAll(async () => {
   requireLib();
-  deps = makeDeps(tempDir("upload-partial"), { config: parseConfig({ datasets: { pacific: { timezone: "America/Los_Angeles" } } }) });
+  dir = tempDir("upload-partial");
+  deps = makeDeps(dir, { config: parseConfig({ datasets: { pacific: { timezone: "America/Los_Angeles" } } }) });
   serviceFor(null, deps, { maxUploadBytes: 1024 * 1024, uploadIdleMs: 2000 });
   srv = await listen(guardrailHandler(null, deps));
 });
@@ -53,6 +61,27 @@ describe("uploads of a day that has not ended", () => {
     expect(job.state, job.error).toBe("published");
     expect(job.result).toMatchObject({ partial: true });
     expect(deps.db.prepare(`SELECT partial_reason FROM partitions WHERE dataset = 'pacific' AND ds = ? AND status = 'published'`).get(DS)).toEqual({
+      partial_reason: expect.stringMatching(/^the day had not ended in America\/Los_Angeles when it was loaded/),
+    });
+  }, 90_000);
+
+  it("kind=agg with allow_partial=true: the job runs ingest-agg --allow-partial and publishes the aggregate marked partial", async () => {
+    const pacific = resolveDataset(parseConfig({ datasets: { pacific: { timezone: "America/Los_Angeles" } } }), "pacific");
+    const ds = "2099-12-30";
+    writeFileSync(join(dir, "wh.ndjson"), line.replaceAll(DS, ds));
+    const warehouse = openDb(join(dir, "warehouse.db"));
+    expect((await ingestFiles(warehouse, pacific, [join(dir, "wh.ndjson")], { allowPartial: true })).published).toBe(true);
+    const body = readFileSync(writeAggExport(warehouse, "pacific", ds, join(dir, "agg.ndjson")));
+    const r = await send(srv.base, "POST", `/api/guardrail/exports?dataset=pacific&ds=${ds}&kind=agg&allow_partial=true`, { headers: bearer(INGEST), body });
+    expect(r.status).toBe(202);
+    const job = await until(async () => {
+      const j = (await send(srv.base, "GET", `/api/guardrail/jobs/${r.json().id}`, { headers: bearer(INGEST) })).json();
+      return ["published", "rejected", "failed"].includes(j.state) ? j : null;
+    }, "the job to finish", 60_000);
+    expect(job.state, job.error).toBe("published");
+    expect(job.result).toMatchObject({ partial: true });
+    expect(deps.db.prepare(`SELECT kind, partial_reason FROM partitions WHERE dataset = 'pacific' AND ds = ? AND status = 'published'`).get(ds)).toEqual({
+      kind: "agg",
       partial_reason: expect.stringMatching(/^the day had not ended in America\/Los_Angeles when it was loaded/),
     });
   }, 90_000);

@@ -6,6 +6,7 @@ import { gzipSync } from "node:zlib";
 import { openDb, type DB } from "../../src/store/db.js";
 import { BlockBuilder, BlockStager } from "../../src/store/raw-blocks.js";
 import { EXPORT_COLUMNS } from "../../src/config/load.js";
+import { GROUP_COLUMNS } from "../../src/aggregate/levels.js";
 
 export interface Ev {
   user_id?: string | null;
@@ -156,4 +157,17 @@ export function stageRows(db: DB, batchId: number, rows: RawRow[], opts: { first
   stager.open(opts.first ?? 0, opts.lineBase ?? 0, { ...builder.finish(), dict: JSON.stringify(dict) });
   stager.write(opts.dropped ?? []);
   return stager;
+}
+
+/**
+ * The "warehouse" side of a test: the published aggregate of one day of `db`
+ * (built by the raw path) written as an NDJSON export of agg_website_events,
+ * as `guardrail ingest-agg` reads it.
+ */
+export function writeAggExport(db: DB, dataset: string, ds: string, path: string): string {
+  const columns = ["ds", "aggregation_level", ...GROUP_COLUMNS, "m_total_events", "m_unique_visitors", "m_unique_users", "m_visits"];
+  const rows = db.prepare(`SELECT * FROM published_agg WHERE dataset = ? AND ds = ?`).all(dataset, ds) as Record<string, unknown>[];
+  if (rows.length === 0) throw new Error(`no published aggregate of ${dataset} ${ds} to export`);
+  writeFileSync(path, rows.map((r) => JSON.stringify(Object.fromEntries(columns.map((c) => [c, r[c] ?? null])))).join("\n") + "\n");
+  return path;
 }

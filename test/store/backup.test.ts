@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import Database from "better-sqlite3";
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openDb, schemaVersion } from "../../src/store/db.js";
 import { MIGRATIONS } from "../../src/store/migrations/index.js";
@@ -82,6 +82,23 @@ describe("guardrail restore", () => {
     const ok = await runCli(["restore", to, "--db", path, "--json"]);
     expect(ok.code).toBe(0);
     expect(jobCount(path)).toBe(10);
+  });
+
+  it("refuses when the lease cannot be read, instead of taking it for a free database", async () => {
+    const dir = tempDir("restore-lease");
+    const path = join(dir, "g.db");
+    const db = openDb(path);
+    addJobs(db, 3);
+    db.close();
+    const to = join(dir, "before.db");
+    expect((await runCli(["backup", "--db", path, "--to", to])).code).toBe(0);
+    addJobs(new Database(path), 2, 3);
+    mkdirSync(leasePath(path)); // something unreadable where the lease belongs
+    const r = await runCli(["restore", to, "--db", path]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/g\.db\.service: cannot read the service's lease file \(EISDIR/);
+    expect(jobCount(path)).toBe(5);
   });
 
   it("refuses a file that is not a database", async () => {

@@ -15,7 +15,7 @@ import type { RegisterCommand } from "./types.js";
 import { addJsonOption, toJson } from "../common.js";
 import { UserError } from "../../shared/errors.js";
 import { isValidDs } from "../../shared/dates.js";
-import { dsFromPath } from "../../ingest/ds.js";
+import { dsFromPath } from "../../events/ds.js";
 
 interface UploadFlags {
   url?: string;
@@ -93,6 +93,7 @@ function errorOf(reply: Reply): string {
     const e = (JSON.parse(reply.body) as { error?: unknown }).error;
     return typeof e === "string" ? `: ${e}` : ".";
   } catch {
+    // Not JSON (a proxy's HTML error page): the status alone is the message.
     return ".";
   }
 }

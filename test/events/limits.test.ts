@@ -10,8 +10,8 @@ import { createGzip, gzipSync } from "node:zlib";
 import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
 import { openDb } from "../../src/store/db.js";
-import { inputLimitsFromEnv } from "../../src/ingest/limits.js";
-import { days, ndjsonText, tmpDir, writeFile } from "./helpers.js";
+import { inputLimitsFromEnv } from "../../src/events/limits.js";
+import { days, ndjsonText, tmpDir, writeFile } from "../ingest/helpers.js";
 import { runCli } from "../support/run-cli.js";
 
 const DS = "2024-05-01";

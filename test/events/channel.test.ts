@@ -1,6 +1,6 @@
 /** Channel rules as users write them: mixed case and www. hosts still match. */
 import { describe, expect, it } from "vitest";
-import { OwnHosts, deriveChannel } from "../../src/aggregate/channel.js";
+import { OwnHosts, deriveChannel } from "../../src/events/channel.js";
 import { parseConfig, resolveDataset } from "../../src/config/load.js";
 import { aggregateSql } from "../../src/warehouse/sql.js";
 

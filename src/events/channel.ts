@@ -16,6 +16,7 @@ export function referrerHost(referrer: string | undefined): string {
   try {
     host = new URL(referrer.includes("://") ? referrer : `https://${referrer}`).hostname;
   } catch {
+    // Trackers write junk referrers ("android-app://…" fragments, bare words): no host, the row stays valid.
     return "";
   }
   return stripWww(host.toLowerCase());

@@ -180,6 +180,7 @@ function properties(v: unknown): Record<string, string> | undefined {
     try {
       v = JSON.parse(v);
     } catch {
+      // Not JSON text: undefined files the row as a reject naming the field.
       return undefined;
     }
     if (v === null) return {};

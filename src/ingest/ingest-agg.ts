@@ -1,25 +1,16 @@
-/**
- * `ingest-agg`: a warehouse-built aggregate export goes through the same
- * write-audit-publish as raw events (docs/metrics.md: "the bot then treats it
- * exactly like one it built"): staged as a batch of kind 'agg', audited with
- * the aggregate checks plus the raw check that only needs aggregates
- * (host volume week over week), then metrics are stored and the batch is
- * published, or it is rejected and stays unpublished.
- */
 import type { DB } from "../store/db.js";
 import type { DatasetConfig } from "../config/load.js";
 import type { AggRow, CheckResult, IngestResult } from "../shared/types.js";
 import { UserError } from "../shared/errors.js";
 import { isValidDs, DS_BOUNDS } from "../shared/dates.js";
-import { assertReadable } from "../ingest/source.js";
-import { dsFromPaths } from "../ingest/ds.js";
+import { assertReadable } from "../events/source.js";
+import { dsFromPaths } from "../events/ds.js";
 import { hostVolumeWow } from "../quality/raw-checks.js";
-import { runAggChecks } from "../quality/agg-checks.js";
-import { computeMetrics, storeMetricValues } from "../metrics/compute.js";
-import { createBatch, insertAggRows, insertChecks, publishBatch, rejectBatch, discardBatch } from "../store/partitions.js";
-import { readAggExport } from "./agg-export.js";
+import { createBatch, discardBatch } from "../store/partitions.js";
+import { readAggExport } from "../aggregate/agg-export.js";
+import { openDayReason, publishDay, type PartialOptions } from "../publish/publish.js";
 
-export interface IngestAggOptions {
+export interface IngestAggOptions extends PartialOptions {
   ds?: string;
 }
 
@@ -47,46 +38,42 @@ export async function ingestAggFiles(db: DB, cfg: DatasetConfig, files: string[]
   const ds = opts.ds ?? exp.rowDs ?? pathDs;
   if (!ds) throw new UserError(`${files.join(", ")}: no ds for this partition: pass --ds YYYY-MM-DD, give the rows a ds column, or put the file under a ds=YYYY-MM-DD folder.`);
   const rows = exp.rows.map((r) => ({ ...r, ds }));
+  const openDay = openDayReason(cfg, ds, opts);
 
   const batchId = createBatch(db, { dataset: cfg.name, ds, kind: "agg", source_file: files.join(", ") });
   try {
-    insertAggRows(db, batchId, rows);
-    const hosts = hostTotals(rows);
-    const checks: CheckResult[] = [];
-    if (hosts.size) checks.push(hostVolumeWow(db, cfg, ds, hosts));
-    else
-      checks.push({
-        name: "host_volume_wow",
-        table: "fct_website_events",
-        severity: cfg.checks.host_volume_wow.severity,
-        status: "skipped",
-        observed: null,
-        threshold: null,
-        message: "The export has no hostname level, so rows per host cannot be compared week over week.",
-      });
-    checks.push(...runAggChecks(db, cfg, ds, rows));
-    insertChecks(db, batchId, checks);
-    const published = !checks.some((c) => c.status === "fail" && c.severity === "error");
-    const result: IngestResult = {
-      ds,
-      dataset: cfg.name,
-      published,
-      rows_read: exp.rowsRead,
-      rows_loaded: rows.length,
-      rows_rejected: 0,
-      duplicates: 0,
-      checks,
-      rejects_sample: [],
-      batch_id: batchId,
-      source_files: files,
-    };
-    if (published) {
-      storeMetricValues(db, batchId, computeMetrics(cfg, ds, rows));
-      publishBatch(db, batchId, result);
-    } else rejectBatch(db, batchId, result);
-    return result;
+    return publishDay(
+      db,
+      cfg,
+      {
+        batchId,
+        ds,
+        rows,
+        audit: [hostCheck(db, cfg, ds, rows)],
+        counts: { rows_read: exp.rowsRead, rows_loaded: rows.length, rows_rejected: 0, duplicates: 0 },
+        rejectsSample: [],
+        sourceFiles: files,
+        openDay,
+      },
+      opts,
+    ).result;
   } catch (err) {
     discardBatch(db, batchId);
     throw err;
   }
+}
+
+/** Rows per host week over week, when the export has a hostname level. */
+function hostCheck(db: DB, cfg: DatasetConfig, ds: string, rows: AggRow[]): CheckResult {
+  const hosts = hostTotals(rows);
+  if (hosts.size) return hostVolumeWow(db, cfg, ds, hosts);
+  return {
+    name: "host_volume_wow",
+    table: "fct_website_events",
+    severity: cfg.checks.host_volume_wow.severity,
+    status: "skipped",
+    observed: null,
+    threshold: null,
+    message: "The export has no hostname level, so rows per host cannot be compared week over week.",
+  };
 }
