@@ -50,6 +50,8 @@ export interface SeriesPoint extends DayValue {
   verdict: VerdictKind | null;
   /** Where the band came from: a stored evaluation, or computed for the chart. */
   source: "evaluation" | "computed" | null;
+  /** The day was published partial (docs/ingest.md, "Partial days"): its value is not a whole day's. */
+  partial?: boolean;
 }
 
 export interface MetricSeries {
@@ -542,7 +544,7 @@ export function loadDashboardData(db: DB, config: GuardrailConfig, opts: { datas
     totalsByMetric.set(def.name, history);
     const p = bandParams(cfg, def);
     const points: SeriesPoint[] = days.map((d) => {
-      const v = history.get(d) ?? { ds: d, value: null, numerator: null, denominator: null };
+      const v = { ...(history.get(d) ?? { ds: d, value: null, numerator: null, denominator: null }), ...(partialDays.has(d) ? { partial: true } : {}) };
       const verdict = d === ds && evaluation ? verdictFor(evaluation, def.name) : verdictFor(stored.get(d), def.name);
       if (verdict && verdict.expected !== null && verdict.lower !== null && verdict.upper !== null)
         return { ...v, band: { expected: verdict.expected, lower: verdict.lower, upper: verdict.upper }, verdict: verdict.verdict, source: "evaluation" as const };

@@ -80,7 +80,7 @@ describe("a partial day on the dashboard", () => {
     const after = page(db, END);
     expect(after).toContain(`<h1>Guardrail: default on ${END}</h1>`);
     expect(after).not.toContain("data-partial");
-    expect(after).not.toMatch(/partial/i);
+    expect(after.replace(/<style>.*?<\/style>/s, "")).not.toMatch(/partial/i);
     const judged = [...section(after, "s-verdicts").matchAll(/data-verdict="([a-z_]+)"/g)].map((m) => m[1]);
     expect(judged).not.toContain("inconclusive");
     expect(judged.length).toBe(cards.length);
@@ -116,5 +116,12 @@ describe("a partial day on the dashboard", () => {
       expect(bands(s), s.def.name).toEqual(bands(b.series[i]!));
       expect(s.points.filter((p) => p.band).length, s.def.name).toBeGreaterThan(0);
     }
+    // On the 8-week chart the partial day is drawn hollow, named in the legend and its values table.
+    const fig = (html: string) => html.slice(html.indexOf(`<figure id="metric-website_hits"`), html.indexOf("</figure>", html.indexOf(`<figure id="metric-website_hits"`)));
+    const marked = fig(renderDashboard(withPartial, config, { dataset: "default", ds: NEXT }));
+    expect(marked).toMatch(new RegExp(`<circle [^>]*class="pt partial" data-partial="${END}"><title>${END}: [^<]*, published partial: not a whole day</title>`));
+    expect(marked).toContain("partial day (not a whole day, never a baseline)</li>");
+    expect(marked).toMatch(new RegExp(`<tr><td>${END}</td>.*?\\(partial day\\)</td></tr>`));
+    expect(fig(renderDashboard(without, config, { dataset: "default", ds: NEXT }))).not.toMatch(/partial/);
   }, 180_000);
 });
