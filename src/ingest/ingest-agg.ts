@@ -29,6 +29,9 @@ export async function ingestAggFiles(db: DB, cfg: DatasetConfig, files: string[]
   if (opts.ds !== undefined && !isValidDs(opts.ds)) throw new UserError(`--ds ${opts.ds}: expected a date YYYY-MM-DD ${DS_BOUNDS}.`);
   for (const f of files) assertReadable(f);
   const pathDs = dsFromPaths(files);
+  // Known before reading: refuse a day that has not ended without reading a row, as `ingest` does.
+  const knownDs = opts.ds ?? pathDs;
+  if (knownDs !== null) openDayReason(cfg, knownDs, opts);
   const exp = await readAggExport(cfg, files);
   if (exp.rowsRead === 0) throw new UserError(`${files.join(", ")}: contains no aggregate rows (the file is empty or only a header).`);
   if (opts.ds && exp.rowDs && exp.rowDs !== opts.ds)

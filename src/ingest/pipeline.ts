@@ -376,9 +376,14 @@ class IngestRun {
         openDay: this.partial,
         checksum,
       },
-      { allowPartial: this.opts.allowPartial, now: this.opts.now, onPublishing: () => this.progress("publishing", true), extra: { timings: this.timings } },
+      {
+        allowPartial: this.opts.allowPartial,
+        now: this.opts.now,
+        onChecked: (ms) => (this.timings.aggregate_ms = Math.round(t3 - t2 + ms)),
+        onPublishing: () => this.progress("publishing", true),
+        extra: { timings: this.timings },
+      },
     );
-    this.timings.aggregate_ms = Math.round(t3 - t2 + steps.checks_ms);
     this.timings.metrics_ms = Math.round(steps.metrics_ms);
     this.timings.publish_ms = Math.round(steps.publish_ms);
     this.progress("done", true);

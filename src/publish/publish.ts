@@ -74,6 +74,8 @@ export interface StagedDay {
 }
 
 export interface PublishDayOptions<X extends object> extends PartialOptions {
+  /** Called once the checks are stored, with the milliseconds they took (before the result is stored). */
+  onChecked?: (ms: number) => void;
   /** Called once the day passed, before its metric values are computed. */
   onPublishing?: () => void;
   /** Fields added to the result (and to the batch's stored result), e.g. the raw ingest's timings. */
@@ -104,6 +106,7 @@ export function publishDay<X extends object = object>(
   const checks = [...day.audit, ...runAggChecks(db, cfg, ds, rows)];
   insertChecks(db, batchId, checks);
   const t1 = performance.now();
+  opts.onChecked?.(t1 - t0);
   const { published, partialReason } = publishDecision(checks, day.openDay, opts.allowPartial === true);
   const result = {
     ds,

@@ -1,6 +1,7 @@
 /** The event key and the duplicate index of one ingest (src/ingest/event-key.ts): exact under hash collisions. */
 import { describe, expect, it } from "vitest";
 import { DuplicateIndex, hash53, makeKeyFn, makeKeyHashFn } from "../../src/ingest/event-key.js";
+import type { EventRow } from "../../src/shared/types.js";
 import { event } from "./helpers.js";
 
 describe("event key and duplicate index", () => {
@@ -48,7 +49,7 @@ describe("makeKeyHashFn", () => {
     const keyFn = makeKeyFn(fields);
     const hashFn = makeKeyHashFn(fields);
     const base = { line: 1, user_id: null, logged_out_user_id: "-9223372036854775808", dim_hostname: "a.b", dim_country: "US", action_type: "signup", event_ms: 1714521600123, ds: "2024-05-01" };
-    const rows = [
+    const rows: EventRow[] = [
       { ...base, dim_device_brand: null, other_properties: {} },
       { ...base, dim_device_brand: "Apple", other_properties: { event_id: "x\u0001y" } },
       { ...base, dim_device_brand: "Apple", other_properties: { event_id: "x" } },

@@ -91,6 +91,13 @@ describe("ingest-agg completeness and partial days", () => {
     expect(dayStatus(db, "default", ds)).toBe("missing");
     expect(db.prepare(`SELECT COUNT(*) AS n FROM partitions`).get()).toEqual({ n: 0 });
 
+    // With the day named up front (--ds or a ds= folder), it is refused before a row is read.
+    const unread = join(dir, "not-read.csv");
+    writeFileSync(unread, "this file is never parsed\n");
+    const early = await runCli(["ingest-agg", unread, "--ds", ds, "--db", dbPath]);
+    expect(early.code).toBe(2);
+    expect(early.stderr).toMatch(/^guardrail: ds 2099-12-31 has not ended yet in UTC/);
+
     const partial = await runCli(["ingest-agg", agg, "--db", dbPath, "--json", "--allow-partial"]);
     expect(partial.code, partial.stderr).toBe(0);
     expect(JSON.parse(partial.stdout)).toMatchObject({ published: true, partial: true });
