@@ -177,6 +177,9 @@ export const evaluationSchema = z
     sensitivity: z.number().positive().default(3),
     warn_sensitivity: z.number().positive().default(2),
     min_relative_change: fraction.default(0.1),
+    /** A fail needs the day significantly below a harmless decline of this fraction of min_relative_change, not
+     * merely below its expectation, so that such a decline never fails (docs/verdicts.md). 0: the plain rule. */
+    fail_margin: fraction.default(0.5),
     /** An optional extra floor: ratios below this denominator (and counts below this expected value) never fail.
      * 0 (the default): exact tail probabilities decide instead, so a day is "not judged" only when even a total
      * collapse could not be significant (docs/verdicts.md). */

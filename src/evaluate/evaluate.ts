@@ -21,7 +21,7 @@ import { latestAttemptedDs, latestPublishedDs } from "../store/partitions.js";
 import { markedDays } from "../store/marks.js";
 import { hourlyActionEvents } from "../store/hourly.js";
 import { countRelativeSpread, ratioRelativeBetweenVariance, type RatioPair } from "./spread.js";
-import { countEstimate, exactCountZ, exactRatioZ, judge, ratioEstimate, type Estimate, type Fraction, type Judgement, type RatioEstimate, type Thresholds } from "./stats.js";
+import { countEstimate, exactCountZ, exactRatioZ, judge, ratioEstimate, zBeyondMargin, type Estimate, type Fraction, type Judgement, type RatioEstimate, type Thresholds } from "./stats.js";
 import { bestDimension, localiseCount, localiseRatio, type DimensionLocalisation } from "./localise.js";
 import { versionVerdicts, VERSION_DIMENSION } from "./versions.js";
 import { failingSegment, type SegmentFailure, type SegmentSeries } from "./segments.js";
@@ -253,7 +253,7 @@ export function thresholdsOf(cfg: DatasetConfig, m: MetricDef): Thresholds {
   };
 }
 
-function wordsOf(m: MetricDef, t: Thresholds): MetricWords {
+function wordsOf(m: MetricDef, t: Thresholds, failMarginOf: number): MetricWords {
   return {
     name: m.name,
     kind: m.kind,
@@ -265,6 +265,7 @@ function wordsOf(m: MetricDef, t: Thresholds): MetricWords {
     sensitivity: t.sensitivity,
     min_relative_change: t.min_relative_change,
     min_denominator: t.min_denominator,
+    fail_margin: failMarginOf,
   };
 }
 
@@ -351,7 +352,7 @@ function estimateDay(ctx: MetricContext, m: MetricDef, d: string, t: Thresholds,
     const est = countEstimate(row.value, chosen.used.map((u) => u.value), { relativeSpread: spread.relSpread, smallSample: small, robust: true });
     est.z = exactCountZ(row.value, est);
     const collapse = exactCountZ(0, est);
-    return finishEstimate(est, null, chosen.used.map((u) => u.ds), chosen.excluded, est.expected, collapse, t);
+    return finishEstimate(est, null, chosen.used.map((u) => u.ds), chosen.excluded, est.expected, collapse, t, failMargin(ctx, t));
   }
   const today = fractionOf(totalRow(ctx.totals.get(d), m.name));
   // No numerator/denominator stored: the day's aggregate cannot give them (e.g. an export without the daily_* levels
@@ -373,17 +374,20 @@ function estimateDay(ctx: MetricContext, m: MetricDef, d: string, t: Thresholds,
   const est = ratioEstimate(today, chosen.used.map((u) => u.value), { relativeBetweenVariance: spread.tau2, smallSample: small, robust: true });
   est.z = exactRatioZ(today.num, today, est);
   const collapse = exactRatioZ(0, today, est);
-  return finishEstimate(est, today, chosen.used.map((u) => u.ds), chosen.excluded, today.den, collapse, t);
+  return finishEstimate(est, today, chosen.used.map((u) => u.ds), chosen.excluded, today.den, collapse, t, failMargin(ctx, t));
 }
 
-function finishEstimate(est: Estimate, fraction: Fraction | null, used: string[], excluded: Exclusion[], volume: number, collapseZ: number, t: Thresholds): DayEstimate {
-  let judgement = judge(est.z, est.change, volume, t);
+function finishEstimate(est: Estimate, fraction: Fraction | null, used: string[], excluded: Exclusion[], volume: number, collapseZ: number, t: Thresholds, margin: number): DayEstimate {
+  let judgement = judge(est.z, est.change, volume, t, margin);
   // Not judged when even a total collapse could not be significant (only a decline has a floor to collapse to).
   if (t.bad_direction === "decrease" && collapseZ > -t.sensitivity) judgement = "low_volume";
   return { state: "judged", est, fraction, used, excluded, volume, judgement };
 }
 
 const badSign = (t: Thresholds) => (t.bad_direction === "decrease" ? 1 : -1);
+
+/** The harmless decline a whole-day fail must be significantly beyond (docs/verdicts.md, "When does a metric fail?"). */
+const failMargin = (ctx: MetricContext, t: Thresholds) => ctx.cfg.evaluation.fail_margin * t.min_relative_change;
 
 function sequentialParams(ctx: MetricContext, t: Thresholds): SequentialParams {
   const ev = ctx.cfg.evaluation;
@@ -421,7 +425,7 @@ function pastDays(ctx: MetricContext, m: MetricDef, t: Thresholds, spread: Sprea
 function judgeMetric(ctx: MetricContext, m: MetricDef): JudgedVerdict {
   const { cfg, ds } = ctx;
   const t = thresholdsOf(cfg, m);
-  const words = wordsOf(m, t);
+  const words = wordsOf(m, t, failMargin(ctx, t));
   const spread = spreadOf(ctx, m);
   const { carry, known } = pastDays(ctx, m, t, spread);
   const marked = ctx.marks.get(ds) ?? null;
@@ -534,7 +538,7 @@ function judgeMetric(ctx: MetricContext, m: MetricDef): JudgedVerdict {
     reason,
     ds,
     verdict: kind,
-    move: { observed: est.observed, expected: est.expected, change: est.change, z: est.z },
+    move: { observed: est.observed, expected: est.expected, change: est.change, z: est.z, marginZ: badSign(t) * zBeyondMargin(badSign(t) * est.z, est.change === null ? null : badSign(t) * est.change, failMargin(ctx, t)) },
     lower,
     upper,
     used,

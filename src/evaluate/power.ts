@@ -8,7 +8,7 @@
  * accumulation's materiality.
  */
 import type { EvaluationConfig } from "../config/schema.js";
-import { exactCountZ, exactRatioZ, type Estimate, type Fraction, type RatioEstimate, type Thresholds } from "./stats.js";
+import { exactCountZ, exactRatioZ, zBeyondMargin, type Estimate, type Fraction, type RatioEstimate, type Thresholds } from "./stats.js";
 import { sustainedZ } from "./sequential.js";
 
 export interface Power {
@@ -43,7 +43,9 @@ export function powerOf(kind: "count" | "ratio", est: Estimate, today: Fraction 
   if (!volumeOk) return { one_day: null, seven_day: null };
   // An increase has no ceiling; 10× is as far as the figure is sought.
   const top = (d: number) => (t.bad_direction === "decrease" ? d : d * 10);
-  const oneDay = smallest(t.min_relative_change, (d) => sign * zAt(top(d)) >= t.sensitivity);
+  // A one-day fail must be significantly beyond the harmless decline (fail_margin × the material change).
+  const margin = ev.fail_margin * t.min_relative_change;
+  const oneDay = smallest(t.min_relative_change, (d) => -zBeyondMargin(-sign * zAt(top(d)), -top(d), margin) >= t.sensitivity);
   let sevenDay: number | null = null;
   if (ev.sequential_days >= 7) {
     const zNeeded = sustainedZ({ k: ev.cusum_k, h: ev.cusum_h }, 7);

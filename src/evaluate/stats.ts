@@ -175,17 +175,31 @@ export type Judgement =
   | "low_volume";
 
 /**
+ * The day's z measured from a harmless decline of `margin` (a fraction) instead of from the expectation, both
+ * with the bad direction negative: a decline c beyond the margin gives z · (c + margin)/c — exact for a normal z,
+ * which is proportional to the distance from the expectation — and a smaller decline (or a rise) gives 0.
+ * docs/verdicts.md, "When does a metric fail?": a decline of half the material change must never fail, so a fail
+ * needs the day to be significantly below it, not merely below the expectation.
+ */
+export function zBeyondMargin(badZ: number, badChange: number | null, margin: number): number {
+  if (margin <= 0) return badZ;
+  if (badChange === null || badChange >= -margin || badZ >= 0) return 0;
+  return (badZ * (badChange + margin)) / badChange;
+}
+
+/**
  * The decision rule of docs/verdicts.md. `volume` is today's denominator for a ratio
  * and the expected value for a count. The bad direction is turned into a
- * decline so one rule serves both.
+ * decline so one rule serves both. `margin` (default 0) is the harmless decline a
+ * fail must be significantly beyond (zBeyondMargin); warnings use the plain z.
  */
-export function judge(z: number, change: number | null, volume: number, t: Thresholds): Judgement {
+export function judge(z: number, change: number | null, volume: number, t: Thresholds, margin = 0): Judgement {
   const sign = t.bad_direction === "decrease" ? 1 : -1;
   const badZ = sign * z;
   const badChange = change === null ? 0 : sign * change;
   if (volume < t.min_denominator) return "low_volume";
   const material = badChange <= -t.min_relative_change;
-  if (badZ <= -t.sensitivity && material) return "fail";
+  if (zBeyondMargin(badZ, change === null ? null : badChange, margin) <= -t.sensitivity && material) return "fail";
   if ((badZ <= -t.warn_sensitivity && material) || badZ <= -t.sensitivity) return "warn";
   return "pass";
 }

@@ -86,7 +86,7 @@ export function localisation(failing: Verdict[], ctx: RenderContext): string {
     }
     if (v.decomposition) {
       const { rate, mix, dimension } = v.decomposition;
-      out.push(`  - by ${mdCell(dimension)}: ${Math.round(rate * 100)} % rate change inside segments, ${Math.round(mix * 100)} % traffic mix shift`);
+      out.push(`  - by ${mdCell(dimension)}: ${fmtShare(rate)} rate change inside segments, ${fmtShare(mix)} traffic mix shift`);
     }
   }
   return out.join("\n");

@@ -6,7 +6,7 @@
  */
 import type { HourlyRun, SequentialFigures, VerdictKind, VerdictReason } from "../shared/types.js";
 import { WEEKDAY_NAMES, weekday } from "../shared/dates.js";
-import { dimensionWord, fmtCount, fmtHour, fmtPct, fmtSigned, fmtValue, fmtWeekdays } from "./format.js";
+import { dimensionWord, fmtChange, fmtCount, fmtHour, fmtPct, fmtSigned, fmtValue, fmtWeekdays } from "./format.js";
 
 /** What a sentence needs to know about the metric and its thresholds. */
 export interface MetricWords {
@@ -20,6 +20,8 @@ export interface MetricWords {
   sensitivity: number;
   min_relative_change: number;
   min_denominator: number;
+  /** The harmless decline a fail must be significantly beyond (fail_margin × min_relative_change); 0 or absent: none. */
+  fail_margin?: number;
 }
 
 export interface MoveFigures {
@@ -27,6 +29,8 @@ export interface MoveFigures {
   expected: number;
   change: number | null;
   z: number;
+  /** z measured from the harmless decline instead of the expectation (docs/verdicts.md), when a margin applies. */
+  marginZ?: number;
 }
 
 /** The big segment that failed on its own. */
@@ -178,6 +182,8 @@ function tail(m: MetricWords, j: "fail" | "warn" | "pass" | "low_volume", f: Mov
       return `; ${f.observed < lower ? "below" : "above"} its normal range of ${range} and beyond the ${fmtPct(m.min_relative_change)} change that fails`;
     case "warn": {
       const material = f.change !== null && Math.abs(f.change) >= m.min_relative_change;
+      if (material && m.fail_margin && f.marginZ !== undefined && Math.abs(f.z) >= m.sensitivity)
+        return `; a material change, but not significantly beyond a harmless ${fmtPct(m.fail_margin)} ${bad < 0 ? "decline" : "rise"} (z = ${fmtSigned(f.marginZ)} measured from there, a fail needs ${fmtSigned(bad * m.sensitivity)})`;
       return material ? `; a material change, but not yet significant (|z| < ${m.sensitivity})` : `; significant, but smaller than the ${fmtPct(m.min_relative_change)} that fails`;
     }
     case "pass":
@@ -212,7 +218,7 @@ export function sequentialSentence(s: SequentialFigures): string {
 
 export function mixShiftSentence(x: MixShiftFigures): string {
   const word = dimensionWord(x.dimension);
-  const held = Math.abs(x.rate_change) < 0.005 ? "held" : `changed only ${fmtSigned(x.rate_change * 100, 0)} %`;
+  const held = Math.abs(x.rate_change) < 0.005 ? "held" : `changed only ${fmtChange(x.rate_change)}`;
   return `a mix shift, not a rate decline: ${word} ${x.value} went from ${fmtPct(x.base_share)} to ${fmtPct(x.today_share)} of the traffic while the rates inside each ${word} ${held}`;
 }
 

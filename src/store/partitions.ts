@@ -80,16 +80,6 @@ export function updateBatchCounts(db: DB, batchId: number, c: BatchCounts): void
   );
 }
 
-/** Stores the counts and the IngestResult JSON on the batch (status unchanged). */
-export function finishBatch(db: DB, batchId: number, result: IngestResult, checksum?: string): void {
-  updateBatchCounts(db, batchId, result);
-  db.prepare(`UPDATE partitions SET result_json = ?, checksum = COALESCE(?, checksum) WHERE id = ?`).run(
-    JSON.stringify(result),
-    checksum ?? null,
-    batchId,
-  );
-}
-
 /**
  * Makes `batchId` the published batch of its (dataset, ds) in ONE transaction:
  * the previous published batch becomes `replaced`. The superseded raw and

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Aggregator } from "../../src/aggregate/aggregator.js";
-import { DEFAULT_LEVELS, GROUP_COLUMNS, type LevelDef } from "../../src/aggregate/levels.js";
+import { DEFAULT_LEVELS, GROUP_COLUMNS, type GroupColumn, type LevelDef } from "../../src/aggregate/levels.js";
 import { ID_INT64, ID_STRING, ID_UINT64, IdTable, splitIntId } from "../../src/events/id-table.js";
 import type { AggRow, EventRow } from "../../src/shared/types.js";
 import { countLevel, type LevelJob, type SortedEvents } from "../../src/aggregate/level-count.js";
@@ -15,8 +15,9 @@ function aggregate(events: EventRow[], levels?: LevelDef[]): AggRow[] {
 }
 
 /** Canonical text of a slice so two row sets compare regardless of order. */
-function canon(r: Record<string, unknown>, cols: readonly string[]): string {
-  return JSON.stringify([...cols.map((c) => r[c] ?? null), Number(r.m_total_events), Number(r.m_unique_visitors), Number(r.m_unique_users), Number(r.m_visits)]);
+function canon(r: object, cols: readonly string[]): string {
+  const v = r as Record<string, unknown>;
+  return JSON.stringify([...cols.map((c) => v[c] ?? null), Number(v.m_total_events), Number(v.m_unique_visitors), Number(v.m_unique_users), Number(v.m_visits)]);
 }
 
 /** The oracle: one plain GROUP BY per level over the raw events. */
@@ -41,7 +42,7 @@ function checkAgainstSql(events: EventRow[], channels: string[], starts: boolean
     // Columns the level does not group by are NULL on its rows.
     for (const r of mine) {
       expect(r.ds).toBe(DS);
-      for (const c of GROUP_COLUMNS) if (!level.columns.includes(c)) expect(r[c], `${level.name}.${c}`).toBeNull();
+      for (const c of GROUP_COLUMNS) if (!level.columns.includes(c)) expect(r[c as GroupColumn], `${level.name}.${c}`).toBeNull();
     }
     expect(mine.map((r) => canon(r, level.columns)).sort(), `level ${level.name}`).toEqual(expectedLevel(db, level));
   }

@@ -3,6 +3,7 @@ import { describe, it, expect, beforeEach, afterEach } from "vitest";
 import { createRequire } from "node:module";
 import { harness, deliver, mockRepoConfig, nock, API, REPO, INSTALLATION, type Harness } from "./helpers.js";
 import { recordRepo } from "../../src/index.js";
+import { DEFAULT_REPO_CONFIG } from "../../src/config/repo-schema.js";
 import { pushChangesRepoConfig, reposToRefresh } from "../../src/app/push.js";
 
 const require = createRequire(import.meta.url);
@@ -32,7 +33,7 @@ describe("push: the repo config follows the default branch", () => {
   beforeEach(async () => {
     nock.disableNetConnect();
     h = await harness(null);
-    recordRepo(h.db, { repo: REPO, installationId: INSTALLATION, config: { dataset: "default", production_environments: ["production"], on_missing_data: "neutral", metrics: {}, alerts: { issue: true } } });
+    recordRepo(h.db, { repo: REPO, installationId: INSTALLATION, config: { ...DEFAULT_REPO_CONFIG, on_missing_data: "neutral", alerts: { issue: true } } });
   });
   afterEach(() => {
     nock.cleanAll();
@@ -55,7 +56,7 @@ describe("push: the repo config follows the default branch", () => {
   });
 
   it("removing the file goes back to the defaults", async () => {
-    recordRepo(h.db, { repo: REPO, installationId: INSTALLATION, config: { dataset: "shop", production_environments: ["production"], on_missing_data: "neutral", metrics: {}, alerts: { issue: true } } });
+    recordRepo(h.db, { repo: REPO, installationId: INSTALLATION, config: { ...DEFAULT_REPO_CONFIG, dataset: "shop", on_missing_data: "neutral", alerts: { issue: true } } });
     mockRepoConfig(null);
     await deliver(h.probot, "push", pushPayload("refs/heads/main", { removed: [".github/guardrail.yml"] }));
     expect(stored(h)).toEqual({ dataset: "default", config_error: null });
@@ -79,9 +80,9 @@ describe("push: the repo config follows the default branch", () => {
   });
 
   it("a push to the owner's .github repository reloads every repository of that owner (its fallback file)", async () => {
-    const CFG = { production_environments: ["production"], on_missing_data: "neutral" as const, metrics: {}, alerts: { issue: true } };
-    recordRepo(h.db, { repo: "acme/.github", installationId: INSTALLATION, config: { dataset: "default", ...CFG } });
-    recordRepo(h.db, { repo: "other/web", installationId: 99, config: { dataset: "default", ...CFG } });
+    const CFG = { ...DEFAULT_REPO_CONFIG, on_missing_data: "neutral" as const, alerts: { issue: true } };
+    recordRepo(h.db, { repo: "acme/.github", installationId: INSTALLATION, config: CFG });
+    recordRepo(h.db, { repo: "other/web", installationId: 99, config: CFG });
     const scope = nock(API)
       .get(`/repos/acme/.github/contents/.github%2Fguardrail.yml`)
       .times(2)

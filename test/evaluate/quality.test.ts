@@ -4,8 +4,8 @@
  * ingested through the real pipeline and judged with the DEFAULT thresholds.
  *
  * Volumes: the clean backtest runs at 5,000 events/day. The incident series
- * run at 20,000 events/day (≈ 15,700 page visits, ≈ 630 signups), and the
- * purchase-conversion series at 100,000 (≈ 3,100 signups): a 30 % drop of a
+ * run at 20,000 events/day (≈ 15,700 page visits, ≈ 540 signups), and the
+ * purchase-conversion series at 100,000 (≈ 3,100 signups): a large drop of a
  * 10 % purchase rate is only significant with thousands of signups a day.
  * Volumes from 300 to 100,000 visitors a day, incidents of every shape and
  * 12-week backtests on several seeds are in quality-volumes.test.ts.
@@ -78,19 +78,14 @@ describe("incidents at 20,000 events/day (default thresholds)", () => {
     expect(e.status).toBe("fail");
   });
 
-  // With the real-export generator (visits, same-day returns) this seed's Monday measures −15 %
-  // at z −3.2 although only −5 % was injected: the day's own noise adds −10 %. What must hold is
-  // the rule: a day fails only when the decline it *measures* is both significant and material.
-  // The seed-independent "a 5 % dip never fails" lives in quality-volumes.test.ts (several seeds).
-  it("a 5 % injected decline fails only if the day measures a significant, material decline", () => {
+  // This seed's Monday is a noisy day: without the dip it measures −10 %, with it −15 % at z −3.2. A fail needs the
+  // day significantly beyond a harmless 5 % decline (docs/verdicts.md), which it is not: it warns.
+  it("a 5 % decline never fails", () => {
     const e = judge(MON);
     const v = verdictOf(e, "signup_conversion_rate");
-    if (v.verdict === "fail" && v.reason === "single_day") {
-      expect(v.change!).toBeLessThanOrEqual(-cfg.evaluation.min_relative_change);
-      expect(v.z!).toBeLessThanOrEqual(-cfg.evaluation.sensitivity);
-    } else {
-      expect(v.verdict).not.toBe("fail");
-    }
+    expect(v.verdict).not.toBe("fail");
+    expect(e.status).not.toBe("fail");
+    process.stderr.write(`5 % dip: ${v.message}\n`);
   });
 
   it("a 40 % decline on device iPhone (≈ 28 % of traffic) fails and is localised to it", () => {
@@ -126,25 +121,28 @@ describe("incidents at 20,000 events/day (default thresholds)", () => {
 });
 
 describe("purchase conversion at 100,000 events/day", () => {
+  // Only the five Wednesdays are loaded, as on a fresh install with a month of history: fewer than 6 week-over-week
+  // pairs, so the day-to-day variance comes from the 4 baseline days alone (docs/verdicts.md, "Why the longer window").
+  // On this seed they drift from 8.9 % to 10.8 %, and the figure the verdict shows says a one-day drop of about 31 %
+  // fails: a −30 % drop (measured −26 %) warns, which is what the figure promises. A −40 % drop is beyond it.
   const WED = "2026-03-11";
   const file = path.join(root, "purchase.db");
   let db: DB;
   beforeAll(async () => {
     db = openDb(file);
-    await load(db, series(WED), 100_000, { incidents: [{ ds: WED, metric: "purchase_conversion_rate", change: -0.3 }], tag: "purchase" });
+    await load(db, series(WED), 100_000, { incidents: [{ ds: WED, metric: "purchase_conversion_rate", change: -0.4 }], tag: "purchase" });
   }, 600_000);
   afterAll(() => db?.close());
 
-  it("a 30 % site-wide decline of purchase conversion fails on its day", () => {
+  it("a 40 % site-wide decline of purchase conversion fails on its day, as the power figure shown says it would", () => {
     const e = evaluateDay(db, cfg, { ds: WED, now: endOf(WED), persist: false });
     const v = verdictOf(e, "purchase_conversion_rate");
     expect(v.denominator!).toBeGreaterThan(2_000);
-    // Measured −26 % at z −2.9 on this seed with the real-export generator: material, not yet
-    // significant, so warn; the outage and decay shapes are caught in quality-volumes.test.ts.
-    expect(v.change!).toBeLessThan(-0.2);
-    expect(["fail", "warn"]).toContain(v.verdict);
+    expect(v.power!.one_day!).toBeLessThan(0.4);
+    expect(v.verdict).toBe("fail");
     expect(verdictOf(e, "signup_conversion_rate").verdict).not.toBe("fail");
-    expect(e.status).toBe(v.verdict);
+    expect(e.status).toBe("fail");
+    process.stderr.write(`purchase drop: ${v.message} (power ${JSON.stringify(v.power)})\n`);
   });
 });
 

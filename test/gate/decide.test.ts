@@ -1,7 +1,7 @@
 import { describe, it, expect, afterEach } from "vitest";
 import { gateFor, decide, type Exemption } from "../../src/gate/index.js";
 import { gateAnswer } from "../../src/present/decision.js";
-import type { DecisionInput } from "../../src/shared/decision.js";
+import type { DecisionInput } from "../../src/gate/decide.js";
 import type { Evaluation } from "../../src/shared/types.js";
 import { verifySignedLink } from "../../src/shared/links.js";
 import { evaluateDay } from "../../src/evaluate/index.js";

@@ -161,7 +161,7 @@ describe("a partial day is never a baseline day", () => {
     // DAY partial at a conversion far below the rest: as a baseline day it would drag the expectation down.
     publishDay(env.db, DAY, 2_100, 21, WHY);
     const next = addDays(DAY, 7);
-    for (let d = 1; d <= 7; d++) publishDay(env.db, addDays(DAY, d), 10_000, d === 7 ? 330 : 402, null);
+    for (let d = 1; d <= 7; d++) publishDay(env.db, addDays(DAY, d), 10_000, d === 7 ? 300 : 402, null); // −25 %: a decline well beyond the one-day power
     const cfg = resolveDataset(CONFIG, "default");
     const later = new Date(`${addDays(next, 1)}T06:00:00Z`);
     const v = judgeDay(env.db, cfg, { ds: next, now: later, persist: false }).verdicts.find((x) => x.metric === "signup_conversion_rate")!;

@@ -6,7 +6,7 @@
  */
 import { rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { addGlobalOptions, makeContext } from "../common.js";
+import { addGlobalOptions, makeContext, type GlobalOptions } from "../common.js";
 import { fmtChange, fmtCount, fmtSample, fmtShare, fmtValue, fmtZ, kindOf, verdictLabel } from "../../present/format.js";
 import { intFlag } from "./fixtures.js";
 import { generateFixtures, parseIncident, type CanarySpec, type Incident } from "../../fixtures/generate.js";
@@ -29,17 +29,13 @@ import type { RegisterCommand } from "./types.js";
 import type { MetricDef } from "../../config/schema.js";
 import type { Evaluation, Report } from "../../shared/types.js";
 
-interface DemoFlags {
+interface DemoFlags extends GlobalOptions {
   out: string;
   days: string;
   eventsPerDay: string;
   seed: string;
   end?: string;
   incident?: string;
-  db?: string;
-  dataset: string;
-  config?: string;
-  json?: boolean;
   canary?: boolean;
 }
 

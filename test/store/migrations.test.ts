@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { migrate, openDb, schemaVersion, type DB } from "../../src/store/db.js";
 import { MIGRATIONS } from "../../src/store/migrations/index.js";
-import { tmpDir } from "./helpers.js";
+import { tmpDir } from "../ingest/helpers.js";
 
 describe("migrate", () => {
   it("skips a migration another connection applied after this one read the version", () => {

@@ -11,7 +11,7 @@ import { openDb, schemaVersion, type DB } from "../../src/store/db.js";
 import { MIGRATIONS } from "../../src/store/migrations/index.js";
 import { createBatch, publishBatch } from "../../src/store/partitions.js";
 import { rawRowid } from "../../src/store/raw-blocks.js";
-import { stageRows, tmpDb, tmpDir, type RawRow } from "./helpers.js";
+import { stageRows, tmpDb, tmpDir, type RawRow } from "../ingest/helpers.js";
 
 const DS = "2024-05-01";
 const MS = Date.parse(`${DS}T13:14:15.678Z`);

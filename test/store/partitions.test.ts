@@ -16,7 +16,7 @@ import {
   rejectBatch,
 } from "../../src/store/partitions.js";
 import type { AggRow } from "../../src/shared/types.js";
-import { stageRows, tmpDb } from "./helpers.js";
+import { stageRows, tmpDb } from "../ingest/helpers.js";
 
 /** Stages `n` raw rows the way the ingest stores them, with the batch's counts. */
 function stageRaw(db: DB, ds: string, n: number, dataset = "default"): number {
@@ -30,7 +30,7 @@ function stageRaw(db: DB, ds: string, n: number, dataset = "default"): number {
 function hostAgg(ds: string, host: string, n: number): AggRow {
   return {
     ds, aggregation_level: "daily_hostname_total", action_type: null, dim_hostname: host, dim_country: null, dim_device_brand: null,
-    dim_channel: null, dim_product_type: null, dim_app_version: null, event_hour: null, m_total_events: n, m_unique_visitors: n, m_unique_users: 0,
+    dim_channel: null, dim_product_type: null, dim_app_version: null, event_hour: null, m_total_events: n, m_unique_visitors: n, m_unique_users: 0, m_visits: n,
   };
 }
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import fs from "node:fs";
 import path from "node:path";
 import { addDays } from "../../src/shared/dates.js";
-import { insertBatch, normalDay, publishDay, tempDb } from "./helpers.js";
+import { insertBatch, normalDay, publishDay, tempDb } from "../evaluate/helpers.js";
 import { openDb } from "../../src/store/db.js";
 import { runCli as run } from "../support/run-cli.js";
 

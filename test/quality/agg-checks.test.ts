@@ -7,7 +7,7 @@ import { openDb, type DB } from "../../src/store/db.js";
 import { createBatch, insertAggRows, publishBatch } from "../../src/store/partitions.js";
 import { addDays } from "../../src/shared/dates.js";
 import type { AggRow, EventRow } from "../../src/shared/types.js";
-import { makeEvents, tmpDir } from "./helpers.js";
+import { makeEvents, tmpDir } from "../aggregate/helpers.js";
 
 const DS = "2024-05-07"; // a Tuesday
 
