@@ -22,6 +22,8 @@ export interface CanaryJudgement extends CanaryOutcome {
   versions: string[];
   /** The build's distinct visitors that day (summed over its versions). */
   visitors: number;
+  /** The dataset's time zone: `hours` are its wall-clock hours (docs/canary.md). Absent in judgements stored before it was recorded. */
+  timezone?: string;
 }
 
 /** How many of the newest days holding a matching version are tried before giving up. */
@@ -39,12 +41,12 @@ export function judgeCanaryForSha(db: DB, cfg: DatasetConfig, repo: string, sha:
   const days = [...new Set(found.map((f) => f.ds))].slice(0, DAYS_TRIED);
   for (const ds of days) {
     const rows = versionHourRows(db, cfg.name, ds);
-    const traffic = prTraffic(ds, sha, rows, deployments);
+    const traffic = prTraffic(ds, sha, rows, deployments, cfg.timezone);
     if (traffic.versions.length === 0) continue;
     const outcome = judgeCanary({ rows, sideOf: traffic.sideOf, metrics: cfg.metrics, thresholdsOf: (m) => thresholdsOf(cfg, m) });
     if (outcome.canary_events === 0) continue;
     const visitors = found.filter((f) => f.ds === ds && traffic.versions.includes(f.version)).reduce((s, f) => s + f.visitors, 0);
-    return { ...outcome, dataset: cfg.name, ds, sha: sha.toLowerCase(), versions: traffic.versions, visitors };
+    return { ...outcome, dataset: cfg.name, ds, sha: sha.toLowerCase(), versions: traffic.versions, visitors, timezone: cfg.timezone };
   }
   return null;
 }

@@ -7,7 +7,7 @@
  *   which the version was redeployed from another commit served both builds:
  *   it is left out of both sides.
  */
-import { dsToEpochMs } from "../shared/dates.js";
+import { clockLocalToUtc, dayClock, dsToEpochMs } from "../shared/dates.js";
 import type { CanaryDeployment, VersionHourRow } from "../store/canary.js";
 import type { Side } from "./judge.js";
 
@@ -22,22 +22,25 @@ export function isShaVersion(version: string, sha: string): boolean {
 }
 
 /** Who served `version` in each hour of `ds`: the SHA, or null (unclear or unknown). */
-export function hourOwners(ds: string, deployments: CanaryDeployment[]): Map<string, (string | null)[]> {
+export function hourOwners(ds: string, deployments: CanaryDeployment[], timeZone = "UTC"): Map<string, (string | null)[]> {
   const byVersion = new Map<string, CanaryDeployment[]>();
   for (const d of deployments) {
     const list = byVersion.get(d.version) ?? [];
     list.push(d);
     byVersion.set(d.version, list);
   }
-  // Hours are UTC hours of the day, as event_hour is (docs/metrics.md).
+  // Hours are the wall-clock hours of the dataset's zone, as event_hour is (docs/ingest.md, "Time zones"):
+  // hour h runs from local h:00 to local (h+1):00 — no time on a spring-forward day's skipped hour, two hours on a fall-back day's repeated one.
+  const clock = dayClock(ds, timeZone);
   const dayStart = dsToEpochMs(ds);
+  const hourStart = (h: number) => (h === 24 ? clock.end : clockLocalToUtc(clock, dayStart + h * HOUR_MS));
   const out = new Map<string, (string | null)[]>();
   for (const [version, list] of byVersion) {
     const sorted = list.map((d) => ({ sha: d.sha.toLowerCase(), at: Date.parse(d.deployedAt) })).sort((a, b) => a.at - b.at);
     const owners: (string | null)[] = [];
     for (let h = 0; h < 24; h++) {
-      const start = dayStart + h * HOUR_MS;
-      const end = start + HOUR_MS;
+      const start = hourStart(h);
+      const end = hourStart(h + 1);
       const live = [...sorted].reverse().find((d) => d.at <= start);
       const during = sorted.filter((d) => d.at > start && d.at < end);
       const builds = new Set([...(live ? [live.sha] : []), ...during.map((d) => d.sha)]);
@@ -56,9 +59,9 @@ export interface PrTraffic {
 }
 
 /** The side of every (version, hour) slice of `ds` for the PR whose head is `sha`. */
-export function prTraffic(ds: string, sha: string, rows: VersionHourRow[], deployments: CanaryDeployment[]): PrTraffic {
+export function prTraffic(ds: string, sha: string, rows: VersionHourRow[], deployments: CanaryDeployment[], timeZone = "UTC"): PrTraffic {
   const head = sha.toLowerCase();
-  const owners = hourOwners(ds, deployments);
+  const owners = hourOwners(ds, deployments, timeZone);
   const sideOf = (r: VersionHourRow): Side => {
     if (r.version === null) return "rest";
     if (isShaVersion(r.version, head)) return "canary";

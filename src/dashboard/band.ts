@@ -25,11 +25,13 @@ export interface BandParams {
   sensitivity: number;
 }
 
-export function computedBand(byDs: Map<string, DayValue>, ds: string, p: BandParams): Band | null {
+/** `notBaseline`: days that are never a baseline day (partial days, docs/ingest.md "Partial days"). */
+export function computedBand(byDs: Map<string, DayValue>, ds: string, p: BandParams, notBaseline?: ReadonlySet<string>): Band | null {
   const base: DayValue[] = [];
   // Look back twice as far as needed so a missing week does not shrink the baseline.
   for (let w = 1; w <= p.weeks * 2 && base.length < p.weeks; w++) {
-    const v = byDs.get(addDays(ds, -7 * w));
+    const day = addDays(ds, -7 * w);
+    const v = notBaseline?.has(day) ? undefined : byDs.get(day);
     if (v && v.value !== null) base.push(v);
   }
   return bandFrom(base, byDs.get(ds)?.denominator ?? null, p);

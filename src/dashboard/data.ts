@@ -35,7 +35,7 @@ import { describeError } from "../shared/errors.js";
 import { cumulativeStdNormalProbability } from "simple-statistics";
 import { canaryJudgementsOfDay } from "../store/canary.js";
 import type { CanaryJudgement } from "../canary/index.js";
-import { canarySentence, fmtHours } from "../present/canary.js";
+import { canarySentence, hoursOf } from "../present/canary.js";
 import type { ClockChange } from "../present/format.js";
 import { bandFrom, computedBand, type Band, type BandParams, type DayValue } from "./band.js";
 
@@ -50,6 +50,8 @@ export interface SeriesPoint extends DayValue {
   verdict: VerdictKind | null;
   /** Where the band came from: a stored evaluation, or computed for the chart. */
   source: "evaluation" | "computed" | null;
+  /** The day was published partial (docs/ingest.md, "Partial days"): its value is not a whole day's. */
+  partial?: boolean;
 }
 
 export interface MetricSeries {
@@ -408,7 +410,7 @@ export function collapseIsSignificant(kind: "count" | "ratio", volume: number, e
 }
 
 /** The bars of each breakdown of `metric` on `ds`, each with its own baseline expectation. */
-function breakdownBars(db: DB, cfg: DatasetConfig, def: MetricDef, ds: string): Map<string, BreakdownBar[]> {
+function breakdownBars(db: DB, cfg: DatasetConfig, def: MetricDef, ds: string, partialDays: ReadonlySet<string>): Map<string, BreakdownBar[]> {
   const candidates = baselineCandidates(cfg, ds);
   const rows = metricSegments(db, cfg.name, def.name, [ds, ...candidates], [...BREAKDOWN_DIMENSIONS]);
   const p = bandParams(cfg, def);
@@ -425,7 +427,7 @@ function breakdownBars(db: DB, cfg: DatasetConfig, def: MetricDef, ds: string): 
     const today = history.get(ds);
     if (!today) continue;
     const [dimension, valueKey] = key.split("\u0000") as [string, string];
-    const band = computedBand(history, ds, p);
+    const band = computedBand(history, ds, p, partialDays);
     // The judge's volume: today's denominator for a ratio, the expected value for a count (docs/verdicts.md).
     const volume = def.kind === "ratio" ? today.denominator ?? 0 : band?.expected ?? today.value ?? 0;
     const expected = band?.expected ?? null;
@@ -479,15 +481,16 @@ function segmentChart(db: DB, cfg: DatasetConfig, def: MetricDef, verdict: Verdi
 }
 
 /** The canaries judged on the day's traffic, worst first, worded as their checks word them. */
-function canariesOf(db: DB, dataset: string, ds: string): CanaryView[] {
-  return canaryJudgementsOfDay(db, dataset, ds).map((stored) => {
-    const j = stored.judgement as CanaryJudgement;
+function canariesOf(db: DB, cfg: DatasetConfig, ds: string): CanaryView[] {
+  return canaryJudgementsOfDay(db, cfg.name, ds).map((stored) => {
+    // Hours are the dataset's wall-clock hours, whether or not the stored judgement names its zone.
+    const j = { timezone: timeZoneOf(cfg), ...(stored.judgement as CanaryJudgement) };
     return {
       repo: stored.repo,
       sha: stored.sha,
       status: stored.status,
       share: j.day_events > 0 ? j.canary_events / j.day_events : null,
-      hours: fmtHours(j.hours ?? []),
+      hours: hoursOf(j),
       message: canarySentence(j),
     };
   });
@@ -529,6 +532,8 @@ export function loadDashboardData(db: DB, config: GuardrailConfig, opts: { datas
   // The x axis spans the data shown: from the first published day of the window (or the day itself).
   const from = publishedDays.find((d) => d >= windowStart && d <= ds) ?? ds;
   const days = dsRange(from, ds);
+  // A partial day is never a baseline day (docs/ingest.md, "Partial days"): not of a computed band, a bar's expected value or the hourly band.
+  const partialDays = partialDaysBetween(db, dataset, publishedDays[0] ?? ds, ds);
   const stored = storedEvaluations(db, dataset, from, ds);
   const batch = publishedBatch(db, dataset, ds) ?? latestAttempt(db, dataset, ds);
   const partialReason = batch?.status === "published" ? (batch.partial_reason ?? null) : null;
@@ -539,11 +544,11 @@ export function loadDashboardData(db: DB, config: GuardrailConfig, opts: { datas
     totalsByMetric.set(def.name, history);
     const p = bandParams(cfg, def);
     const points: SeriesPoint[] = days.map((d) => {
-      const v = history.get(d) ?? { ds: d, value: null, numerator: null, denominator: null };
+      const v = { ...(history.get(d) ?? { ds: d, value: null, numerator: null, denominator: null }), ...(partialDays.has(d) ? { partial: true } : {}) };
       const verdict = d === ds && evaluation ? verdictFor(evaluation, def.name) : verdictFor(stored.get(d), def.name);
       if (verdict && verdict.expected !== null && verdict.lower !== null && verdict.upper !== null)
         return { ...v, band: { expected: verdict.expected, lower: verdict.lower, upper: verdict.upper }, verdict: verdict.verdict, source: "evaluation" as const };
-      const band = v.value === null ? null : computedBand(history, d, p);
+      const band = v.value === null ? null : computedBand(history, d, p, partialDays);
       return { ...v, band, verdict: verdict?.verdict ?? null, source: band ? ("computed" as const) : null };
     });
     return { def, points };
@@ -561,11 +566,9 @@ export function loadDashboardData(db: DB, config: GuardrailConfig, opts: { datas
   const breakdowns: DashboardData["breakdowns"] = new Map();
   for (const name of ["daily_visitors", ...guardrails.map((m) => m.name)]) {
     const def = cfg.metrics.find((m) => m.name === name);
-    if (def && !breakdowns.has(name)) breakdowns.set(name, breakdownBars(db, cfg, def, ds));
+    if (def && !breakdowns.has(name)) breakdowns.set(name, breakdownBars(db, cfg, def, ds, partialDays));
   }
 
-  // A partial day is never a baseline day (docs/ingest.md, "Partial days"), not even of the hourly band.
-  const partialDays = partialDaysBetween(db, dataset, publishedDays[0] ?? ds, ds);
   const published = new Set(publishedDays.filter((d) => !partialDays.has(d)));
   const hourly: HourlyChart[] = [];
   const rowsCache = new Map<string, HourlyActionRow[]>();
@@ -595,7 +598,7 @@ export function loadDashboardData(db: DB, config: GuardrailConfig, opts: { datas
     partialReason,
     suspects: suspectViews(db, dataset, ds),
     incidents: incidentsOn(db, dataset, ds),
-    canaries: canariesOf(db, dataset, ds),
+    canaries: canariesOf(db, cfg, ds),
     publishedDays: publishedDays.filter((d) => d <= addDays(ds, HISTORY_DAYS)),
   };
 }

@@ -62,7 +62,7 @@ figure{margin:0;border:1px solid var(--line);border-radius:6px;padding:10px;back
 figure.failing{border-color:#c62828;box-shadow:0 0 0 1px #c62828}
 .chart{width:100%;height:auto;display:block}.chart .grid{stroke:#eaeef2}.chart .axis{font-size:12px;fill:var(--muted)}.chart .tick,.chart .baseline{stroke:#8c959f}
 .chart .band{fill:#0969da;fill-opacity:.16}.chart .expected{fill:none;stroke:#0969da;stroke-dasharray:5 3;stroke-width:1.5}
-.chart .line{fill:none;stroke:#1f2328;stroke-width:2}.chart .pt{fill:#1f2328}.chart .pt.fail{fill:#c62828;stroke:#fff;stroke-width:2}
+.chart .line{fill:none;stroke:#1f2328;stroke-width:2}.chart .pt{fill:#1f2328}.chart .pt.fail{fill:#c62828;stroke:#fff;stroke-width:2}.chart .pt.partial{fill:#fff;stroke:#1f2328;stroke-width:1.5}
 .chart .selected{stroke:#8250df;stroke-width:1;stroke-dasharray:2 2}.chart .bar{fill:#0969da}.chart .exp-mark{stroke:#1f2328;stroke-width:3}
 .chart .small .bar{fill:#afb8c1}.chart .small text{fill:#6e7781}.chart .flagged{fill:#c62828;fill-opacity:.12}
 .legend{list-style:none;padding:0;margin:4px 0;display:flex;flex-wrap:wrap;gap:2px 14px;font-size:.85rem;color:var(--muted)}
@@ -70,7 +70,7 @@ figure.failing{border-color:#c62828;box-shadow:0 0 0 1px #c62828}
 .k-obs{border-top:2px solid #1f2328;margin-top:10px;position:relative}.k-exp{border-top:2px dashed #0969da;margin-top:10px}
 .k-band{background:rgba(9,105,218,.16)}.k-fail{width:12px!important;border-radius:50%;background:#c62828}.k-hours{background:rgba(198,40,40,.16)}
 .k-dst{background:repeating-linear-gradient(135deg,#8c959f 0 2px,transparent 2px 5px)}.chart .dst{fill:#8c959f;fill-opacity:.18;stroke:#57606a;stroke-dasharray:3 2}
-.k-small{background:#afb8c1}.k-bar{background:#0969da}.k-mark{width:4px!important;height:14px!important;background:#1f2328}
+.k-partial{width:10px!important;height:10px!important;border-radius:50%;border:1.5px solid #1f2328}.k-small{background:#afb8c1}.k-bar{background:#0969da}.k-mark{width:4px!important;height:14px!important;background:#1f2328}
 .k-line{border-top:2px solid var(--c);margin-top:10px}.k-line.dash{border-top-style:dashed}.k-line.dot{border-top-style:dotted}
 .k-glyph{width:12px!important;background:var(--c)}.k-glyph.triangle{clip-path:polygon(50% 0,100% 100%,0 100%)}.k-glyph.diamond{clip-path:polygon(50% 0,100% 50%,50% 100%,0 50%)}
 table{border-collapse:collapse;width:100%;font-size:.95rem}th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top}
@@ -104,6 +104,7 @@ const KEY = {
   expected: `<i class="k-exp"></i>expected`,
   band: `<i class="k-band"></i>normal range`,
   failing: `<i class="k-fail"></i>failing day`,
+  partial: `<i class="k-partial"></i>partial day (not a whole day, never a baseline)`,
   hours: `<i class="k-hours"></i>hours named by the intraday rule`,
 };
 
@@ -157,6 +158,7 @@ function metricFigure(d: DashboardData, i: number): string {
   const kind = kindOf(s.def);
   const failing = s.points.some((p) => p.ds === d.ds && p.verdict === "fail");
   const failingDays = s.points.filter((p) => p.verdict === "fail");
+  const partialDays = s.points.filter((p) => p.partial && p.value !== null);
   const firstJudged = s.points.find((p) => p.band)?.ds ?? null;
   const days = s.points.map((p) => p.ds);
   const deploys = d.deployments;
@@ -167,18 +169,19 @@ function metricFigure(d: DashboardData, i: number): string {
     `Daily ${s.def.name} from ${days[0]} to ${days.at(-1)}.`,
     coverage.join(" "),
     failingDays.length ? `Failing days: ${failingDays.map((p) => `${p.ds} (${fmtValue(p.value, kind)})`).join(", ")}.` : "No failing days.",
+    partialDays.length ? `Partial days, not whole days: ${partialDays.map((p) => p.ds).join(", ")}.` : "",
     deploys.length ? `${deploys.length} deployment${deploys.length === 1 ? "" : "s"} marked.` : "",
   ].join(" ");
   const rows = s.points
     .filter((p) => p.value !== null)
     .map(
       (p) =>
-        `<tr><td>${esc(p.ds)}</td><td class="num">${esc(fmtValue(p.value, kind))}</td><td class="num">${esc(fmtValue(p.band?.expected, kind))}</td><td class="num">${p.band ? `${esc(fmtValue(p.band.lower, kind))} – ${esc(fmtValue(p.band.upper, kind))}` : "–"}</td><td>${p.verdict ? esc(p.verdict) : "–"}</td></tr>`,
+        `<tr><td>${esc(p.ds)}</td><td class="num">${esc(fmtValue(p.value, kind))}</td><td class="num">${esc(fmtValue(p.band?.expected, kind))}</td><td class="num">${p.band ? `${esc(fmtValue(p.band.lower, kind))} – ${esc(fmtValue(p.band.upper, kind))}` : "–"}</td><td>${p.verdict ? esc(p.verdict) : "–"}${p.partial ? " (partial day)" : ""}</td></tr>`,
     );
   return `<figure id="metric-${esc(s.def.name)}" class="${failing ? "failing" : ""}" data-metric="${esc(s.def.name)}">
 <figcaption>${esc(s.def.name)}${s.def.guardrail ? " · guardrail" : ""}${failing ? ` · ${tag("fail")}` : ""}${s.def.description ? `<br><span class="muted">${esc(s.def.description)}</span>` : ""}</figcaption>
 <p class="note" data-band-words>${esc(coverage.join(" "))}</p>
-${legend([KEY.observed, KEY.expected, KEY.band, KEY.failing, ...deployKeys(deploys)])}
+${legend([KEY.observed, KEY.expected, KEY.band, KEY.failing, ...(partialDays.length ? [KEY.partial] : []), ...deployKeys(deploys)])}
 ${timeChart({ id: `c${i}`, title: `${s.def.name}: ${days.length} days to ${d.ds}`, desc, kind, days, selectedDs: d.ds ?? "", series: s.points, deploys })}
 <details><summary>Values of ${esc(s.def.name)}</summary><div class="table-wrap" tabindex="0"><table><thead><tr><th scope="col">day</th><th scope="col">value</th><th scope="col">expected</th><th scope="col">normal range</th><th scope="col">verdict</th></tr></thead><tbody>${rows.join("")}</tbody></table></div></details>
 </figure>`;

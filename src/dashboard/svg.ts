@@ -189,8 +189,10 @@ export function timeChart(c: TimeChartInput): string {
   for (const { p, x } of indexed) {
     if (p.value === null) continue;
     const fail = p.verdict === "fail";
-    const tip = `${p.ds}: ${fmtValue(p.value, c.kind)}${p.band ? ` (expected ${fmtValue(p.band.expected, c.kind)}, normal ${fmtValue(p.band.lower, c.kind)} – ${fmtValue(p.band.upper, c.kind)})` : ""}${p.verdict ? `, ${p.verdict}` : ""}`;
-    parts.push(`<circle cx="${f1(x)}" cy="${f1(y(p.value))}" r="${fail ? 6 : 2.5}" class="${fail ? "pt fail" : "pt"}"${fail ? ` data-failing="${esc(p.ds)}"` : ""}><title>${esc(tip)}</title></circle>`);
+    const tip = `${p.ds}: ${fmtValue(p.value, c.kind)}${p.band ? ` (expected ${fmtValue(p.band.expected, c.kind)}, normal ${fmtValue(p.band.lower, c.kind)} – ${fmtValue(p.band.upper, c.kind)})` : ""}${p.verdict ? `, ${p.verdict}` : ""}${p.partial ? ", published partial: not a whole day" : ""}`;
+    // A partial day's value is not a whole day's: drawn hollow, so its dip is not read as a fall.
+    const cls = fail ? "pt fail" : p.partial ? "pt partial" : "pt";
+    parts.push(`<circle cx="${f1(x)}" cy="${f1(y(p.value))}" r="${fail ? 6 : p.partial ? 4 : 2.5}" class="${cls}"${fail ? ` data-failing="${esc(p.ds)}"` : ""}${p.partial ? ` data-partial="${esc(p.ds)}"` : ""}><title>${esc(tip)}</title></circle>`);
   }
   // Deploys at their hour within the day, so several on one day spread out.
   parts.push(deployMarks(c.deploys ?? [], (d) => x(new Date(dsToEpochMs(d.ds) + d.hour * 3_600_000))));

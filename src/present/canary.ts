@@ -4,7 +4,7 @@
  * judge (src/canary/) returns codes and numbers; this is where they are worded.
  */
 import type { CanaryJudgement, CanaryMetricResult, CanaryStatus, CanaryMetricVerdict } from "../canary/index.js";
-import { fmtChange, fmtCount, fmtFraction, fmtHours, fmtP, fmtPct, fmtRate, fmtZ } from "./format.js";
+import { fmtChange, fmtCount, fmtFraction, fmtHours, fmtHoursIn, fmtP, fmtPct, fmtRate, fmtZ } from "./format.js";
 
 export { fmtHours } from "./format.js";
 
@@ -40,10 +40,16 @@ export function moreTrafficText(m: CanaryMetricResult, j: Pick<CanaryJudgement, 
   return `${m.metric} needs about ${fmtCount(m.more_denominator)} more ${m.denominator_metric}${visitors} on this build, at its share of the traffic, to show ${decline} (it has ${fmtCount(m.canary.den)})`;
 }
 
+/** The hours compared, in the dataset's time zone (event_hour is its wall-clock hour): "08:00–21:00 Europe/Berlin". */
+export function hoursOf(j: Pick<CanaryJudgement, "hours" | "timezone">): string {
+  // A judgement stored before it carried its zone was of a UTC dataset or read as one.
+  return fmtHoursIn(j.hours ?? [], j.timezone ?? "UTC");
+}
+
 /** The one-line verdict of the whole canary. */
 export function canarySentence(j: CanaryJudgement): string {
   const status: CanaryStatus = j.status;
-  if (status === "fail") return `Canary fails: ${fell(failing(j, "fail"))} on this PR's traffic against the rest of the same hours (${fmtHours(j.hours)} on ${j.ds}).`;
+  if (status === "fail") return `Canary fails: ${fell(failing(j, "fail"))} on this PR's traffic against the rest of the same hours (${hoursOf(j)} on ${j.ds}).`;
   if (status === "warn") return `Canary warns: ${fell(failing(j, "warn"))} on this PR's traffic against the rest of the same hours; not blocking.`;
   if (status === "low_traffic") return `Canary not judged yet, too little traffic: ${failing(j, "low_traffic").map((m) => moreTrafficText(m, j)).join("; ")}.`;
   if (status === "no_decline") return "Canary judged: no decline.";
@@ -62,7 +68,7 @@ export function canaryNoTraffic(): string {
 
 /** Title suffix / title of the check. */
 export function canaryTitle(j: CanaryJudgement): string {
-  if (j.status === "fail") return `Canary fails: ${fell(failing(j, "fail"))} on this PR's traffic, ${fmtHours(j.hours)} on ${j.ds}`;
+  if (j.status === "fail") return `Canary fails: ${fell(failing(j, "fail"))} on this PR's traffic, ${hoursOf(j)} on ${j.ds}`;
   if (j.status === "no_decline") return "canary judged: no decline";
   if (j.status === "warn") return "canary warns";
   if (j.status === "low_traffic") return "canary needs more traffic";
@@ -86,7 +92,7 @@ export function canarySection(j: CanaryJudgement): string {
     "### Canary",
     `This PR's build (${buildName(j)}) served ${fmtPct(j.canary_events / Math.max(1, j.day_events))} of the events of ${j.ds} (≈ ${fmtCount(j.visitors)} visitors), ` +
       `${fmtPct(j.canary_events / Math.max(1, j.canary_events + j.rest_events))} of the events in the hours compared.`,
-    `**Hours compared** (UTC): ${fmtHours(j.hours)}. Each guardrail on this build is tested against the rest of the traffic of the same hours (exact one-sided test).`,
+    `**Hours compared**: ${hoursOf(j)}. Each guardrail on this build is tested against the rest of the traffic of the same hours (exact one-sided test).`,
     "",
     "| guardrail | this build | rest, same hours | change | z | verdict |",
     "|---|---:|---:|---:|---:|---|",
@@ -119,12 +125,12 @@ export function canaryGateReason(j: CanaryJudgement): string {
   const what = failing(j, "fail")
     .map((m) => `${m.metric} ${fmtChange(m.change ?? 0)} (${fmtRate(m.observed ?? 0)} vs ${fmtRate(m.expected ?? 0)}, z = ${fmtZ(m.z)})`)
     .join(", ");
-  return `The canary of this commit failed on ${j.ds}: ${what} against the rest of the traffic of the same hours (${fmtHours(j.hours)}).`;
+  return `The canary of this commit failed on ${j.ds}: ${what} against the rest of the traffic of the same hours (${hoursOf(j)}).`;
 }
 
 /** One line per judged canary, for the dashboard. */
 export function canaryListLine(repo: string, j: CanaryJudgement): string {
-  return `${repo}@${j.sha.slice(0, 7)}: ${WORD[j.status as CanaryMetricVerdict] ?? j.status} — ${fmtPct(j.canary_events / Math.max(1, j.day_events))} of the events, ${fmtHours(j.hours)}${
+  return `${repo}@${j.sha.slice(0, 7)}: ${WORD[j.status as CanaryMetricVerdict] ?? j.status} — ${fmtPct(j.canary_events / Math.max(1, j.day_events))} of the events, ${hoursOf(j)}${
     j.status === "fail" ? `; ${fell(failing(j, "fail"))}` : ""
   }`;
 }

@@ -128,6 +128,12 @@ export function fmtHours(hours: number[]): string {
   return ranges.join(", ") || "none";
 }
 
+/** Local hours named with their time zone: ([10, 11], "Europe/Berlin") → "10:00–12:00 Europe/Berlin" (event_hour is the dataset's wall-clock hour). */
+export function fmtHoursIn(hours: number[], timeZone: string): string {
+  const text = fmtHours(hours);
+  return text === "none" ? text : `${text} ${timeZone}`;
+}
+
 /** A DST day's clock change (docs/dashboard.md, "Today by the hour"). */
 export interface ClockChange {
   direction: "forward" | "back";

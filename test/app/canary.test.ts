@@ -86,12 +86,12 @@ describe("the guardrail check judges the PR's own traffic", () => {
     expect(check.scope.isDone()).toBe(true);
     const out = check.result();
     expect(out.conclusion).toBe("failure");
-    expect(out.output.title).toMatch(/^Canary fails: signup_conversion_rate −[2-5]\d % \(z = −\d+\.\d\) on this PR's traffic, 08:00–\d\d:00 on 2026-11-18$/);
+    expect(out.output.title).toMatch(/^Canary fails: signup_conversion_rate −[2-5]\d % \(z = −\d+\.\d\) on this PR's traffic, 08:00–\d\d:00 UTC on 2026-11-18$/);
     const summary: string = out.output.summary;
     expect(summary).toContain("### Canary");
     expect(summary).toMatch(/This PR's build \(`a1b2c3d4`\) served (9|10|11) % of the events of 2026-11-18/);
     // Visits start in 08–20 h; return visits later that day run on past 20:00.
-    expect(summary).toMatch(/\*\*Hours compared\*\* \(UTC\): 08:00–(2\d):00/);
+    expect(summary).toMatch(/\*\*Hours compared\*\*: 08:00–(2\d):00 UTC/);
     expect(summary).toMatch(/\| signup_conversion_rate \| \d\.\d\d % \([\d,]+ \/ [\d,]+\) \| \d\.\d\d % \([\d,]+ \/ [\d,]+\) \| −[2-5]\d % \| −\d+\.\d \| ❌ fail \|/);
     // The site-wide table is still there, and passes.
     expect(summary).toContain("| **signup_conversion_rate** (guardrail) | 3.91 % | 3.89 % | +0.5 % | ✅ pass |");
@@ -192,7 +192,7 @@ describe("the guardrail check judges the PR's own traffic", () => {
     expect(check.scope.isDone()).toBe(true);
     const out = check.result();
     expect(out.output.summary).toContain("This PR's build (`canary-42`) served");
-    expect(out.output.summary).toContain("**Hours compared** (UTC): 00:00–24:00");
+    expect(out.output.summary).toContain("**Hours compared**: 00:00–24:00 UTC");
     // A deployment to an environment that is neither canary nor preview maps nothing.
     const q = deploymentStatusPayload(502, NEW_HEAD, "staging", "2026-11-17T20:00:00Z");
     q.deployment.payload = { app_version: "v41" };
@@ -203,7 +203,7 @@ describe("the guardrail check judges the PR's own traffic", () => {
   it("the deploy gate rejects a deployment of a SHA whose canary failed, with the reason", async () => {
     const answer = await gateFor(h.deps, REPO, BAD, { now: new Date("2026-11-19T06:00:00Z") });
     expect(answer.state).toBe("blocked");
-    expect(answer.reasons.join(" ")).toMatch(/The canary of this commit failed on 2026-11-18: signup_conversion_rate −[2-5]\d % \(\d\.\d\d % vs \d\.\d\d %, z = −\d+\.\d\) against the rest of the traffic of the same hours \(08:00–\d\d:00\)\./);
+    expect(answer.reasons.join(" ")).toMatch(/The canary of this commit failed on 2026-11-18: signup_conversion_rate −[2-5]\d % \(\d\.\d\d % vs \d\.\d\d %, z = −\d+\.\d\) against the rest of the traffic of the same hours \(08:00–\d\d:00 UTC\)\./);
     // The healthy canary's commit is not held by its canary.
     const good = await gateFor(h.deps, REPO, GOOD, { now: new Date("2026-11-19T06:00:00Z") });
     expect(good.reasons.join(" ")).not.toMatch(/canary of this commit failed/);

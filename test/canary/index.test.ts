@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDb, type DB } from "../../src/store/db.js";
-import { defaultDatasetConfig } from "../../src/config/load.js";
+import { defaultDatasetConfig, parseConfig, resolveDataset } from "../../src/config/load.js";
+import { canaryGateReason, canarySection } from "../../src/present/canary.js";
 import { generateFixtures, parseCanary, parseIncident } from "../../src/fixtures/generate.js";
 import { ingestFiles } from "../../src/ingest/pipeline.js";
 import { canariesJudged, judgeCanaryForSha, recordCanaryJudgement } from "../../src/canary/index.js";
@@ -80,5 +81,51 @@ describe("canary of a head SHA, from a published day", () => {
       [PREVIEW_SHA, other.status],
     ]);
     expect(canariesJudged(db, "default", "2026-03-05")).toEqual([]);
+  });
+});
+
+describe("canary of a Berlin site: hours on the site's clock", () => {
+  const BERLIN_DAY = "2026-07-08"; // summer time, UTC+2
+  const berlin = resolveDataset(parseConfig({ timezone: "Europe/Berlin" }), "default");
+  let dir: string;
+  let db: DB;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "guardrail-canary-tz-"));
+    db = openDb(join(dir, "g.db"));
+    // GA-style naive local timestamps; the head's build served a tenth of the visitors arriving 10:00–12:00 local time.
+    const [f] = await generateFixtures({
+      outDir: join(dir, "exports"),
+      days: 1,
+      eventsPerDay: 30_000,
+      end: BERLIN_DAY,
+      seed: 4,
+      timezone: "Europe/Berlin",
+      timestamps: "naive",
+      canaries: [parseCanary(`${BERLIN_DAY}:${SHA.slice(0, 8)}:0.1:10-12`)],
+      versions: ["preview-pr-9", "v41"],
+    });
+    const r = await ingestFiles(db, berlin, [f.path], { ds: BERLIN_DAY, now: new Date("2026-11-27T00:00:00Z") });
+    expect(r.published).toBe(true);
+  }, 120_000);
+  afterAll(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("judges the build on the local hours it served and names them with the zone", () => {
+    const j = judgeCanaryForSha(db, berlin, "acme/shop", SHA)!;
+    expect(j.timezone).toBe("Europe/Berlin");
+    // Visits start in 10–12 local time; some run on into the afternoon.
+    expect(j.hours[0]).toBe(10);
+    expect(j.hours.every((h) => h >= 10 && h < 20)).toBe(true);
+    expect(canarySection(j)).toMatch(/\*\*Hours compared\*\*: 10:00–1\d:00[0-9:–, ]* Europe\/Berlin\. /);
+  });
+
+  it("maps a preview deployment to the local hours after it: deployed at 08:00Z, it owns 10:00 onwards", () => {
+    recordCanaryDeployment(db, { repo: "acme/shop", deploymentId: 1, sha: "8".repeat(40), version: "preview-pr-9", environment: "preview", deployedAt: "2026-07-07T18:00:00Z" });
+    recordCanaryDeployment(db, { repo: "acme/shop", deploymentId: 2, sha: PREVIEW_SHA, version: "preview-pr-9", environment: "preview", deployedAt: "2026-07-08T08:00:00Z" });
+    const j = judgeCanaryForSha(db, berlin, "acme/shop", PREVIEW_SHA)!;
+    expect(j.hours).toEqual([...Array(14).keys()].map((h) => h + 10));
+    expect(canaryGateReason({ ...j, status: "fail" })).toMatch(/the same hours \(10:00–24:00 Europe\/Berlin\)\.$/);
   });
 });

@@ -36,6 +36,14 @@ describe("which traffic is the PR's", () => {
     expect(owners.get("canary")).toEqual(Array(24).fill(A));
   });
 
+  it("hours are the dataset's wall-clock hours, as event_hour is: a deploy at 08:00Z owns Berlin's 10:00 onwards in summer", () => {
+    const owners = hourOwners("2026-07-08", [dep(1, A, "preview-9", "2026-07-08T08:00:00Z"), dep(2, B, "preview-9", "2026-07-07T18:00:00Z")], "Europe/Berlin");
+    expect(owners.get("preview-9")).toEqual([...Array(10).fill(B), ...Array(14).fill(A)]);
+    // On Berlin's fall-back day 02:00 lasts two hours (00:00Z to 02:00Z): a redeploy at 01:30Z falls inside it.
+    const fall = hourOwners("2026-10-25", [dep(1, A, "preview-9", "2026-10-24T12:00:00Z"), dep(2, B, "preview-9", "2026-10-25T01:30:00Z")], "Europe/Berlin");
+    expect(fall.get("preview-9")!.slice(0, 4)).toEqual([A, A, null, B]);
+  });
+
   it("sorts every slice into the PR's build, the rest, or neither", () => {
     const rows = [
       { version: A.slice(0, 7), hour: 3, action: "page_visit", events: 5 },

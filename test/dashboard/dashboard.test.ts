@@ -206,7 +206,7 @@ describe("6. when code shipped", () => {
   it("the canaries judged that day are listed with their share, hours and verdict", () => {
     const canaries = block(html(), "<table data-canaries>", "table");
     expect(canaries).toContain(`href="https://github.com/${REPO}/commit/${PR_HEAD}"`);
-    expect(canaries).toMatch(/>10 %<\/td><td>08:00–20:00<\/td>/);
+    expect(canaries).toMatch(/>10 %<\/td><td>08:00–20:00 UTC<\/td>/);
     expect(canaries).toContain("No decline");
     expect(canaries).toContain("Canary judged: no decline.");
   });

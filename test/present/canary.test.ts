@@ -45,14 +45,24 @@ describe("canary wording", () => {
 
   it("a failing canary: title, section with the numbers, and the gate's reason", () => {
     const j = judgement([signup], "fail");
-    expect(canaryTitle(j)).toBe("Canary fails: signup_conversion_rate −40 % (z = −6.0) on this PR's traffic, 08:00–12:00, 15:00–16:00 on 2026-11-18");
+    expect(canaryTitle(j)).toBe("Canary fails: signup_conversion_rate −40 % (z = −6.0) on this PR's traffic, 08:00–12:00, 15:00–16:00 UTC on 2026-11-18");
     const md = canarySection(j);
     expect(md).toContain("This PR's build (`a1b2c3d4`) served 10 % of the events of 2026-11-18 (≈ 1,900 visitors), 10 % of the events in the hours compared.");
     expect(md).toContain("| signup_conversion_rate | 2.40 % (120 / 5,000) | 4.00 % (1,800 / 45,000) | −40 % | −6.0 | ❌ fail |");
     expect(md).toContain("exact p = 7.7 × 10^-10");
     expect(canaryGateReason(j)).toBe(
-      "The canary of this commit failed on 2026-11-18: signup_conversion_rate −40 % (2.40 % vs 4.00 %, z = −6.0) against the rest of the traffic of the same hours (08:00–12:00, 15:00–16:00).",
+      "The canary of this commit failed on 2026-11-18: signup_conversion_rate −40 % (2.40 % vs 4.00 %, z = −6.0) against the rest of the traffic of the same hours (08:00–12:00, 15:00–16:00 UTC).",
     );
+  });
+
+  it("names the hours in the dataset's time zone, since event_hour is its wall-clock hour", () => {
+    const j = { ...judgement([signup], "fail"), timezone: "Europe/Berlin" };
+    expect(canarySection(j)).toContain("**Hours compared**: 08:00–12:00, 15:00–16:00 Europe/Berlin. Each guardrail");
+    expect(canaryTitle(j)).toBe("Canary fails: signup_conversion_rate −40 % (z = −6.0) on this PR's traffic, 08:00–12:00, 15:00–16:00 Europe/Berlin on 2026-11-18");
+    expect(canarySentence(j)).toContain("(08:00–12:00, 15:00–16:00 Europe/Berlin on 2026-11-18)");
+    expect(canaryGateReason(j)).toMatch(/the same hours \(08:00–12:00, 15:00–16:00 Europe\/Berlin\)\.$/);
+    // A judgement stored before the zone was recorded reads as UTC, as the dataset default.
+    expect(canarySection(judgement([signup], "fail"))).toContain("**Hours compared**: 08:00–12:00, 15:00–16:00 UTC.");
   });
 
   it("too little traffic: how much more of the denominator, and about how many visitors", () => {

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "vitest";
 import { generateFixtures } from "../../src/fixtures/generate.js";
+import type { Incident } from "../../src/fixtures/incidents.js";
 import { ingestFiles } from "../../src/ingest/pipeline.js";
 import { parseConfig, resolveDataset, type DatasetConfig } from "../../src/config/load.js";
 import type { GuardrailConfig } from "../../src/config/schema.js";
@@ -39,11 +40,11 @@ export interface DstStore {
 }
 
 /** Ingests the Sundays from four weeks before `first` up to `last` of a Berlin site's naive-timestamp exports. */
-export async function berlinSundays(first: string, last: string): Promise<DstStore> {
+export async function berlinSundays(first: string, last: string, incidents: Incident[] = []): Promise<DstStore> {
   const dir = mkdtempSync(join(tmpdir(), "guardrail-dst-"));
   const start = addDays(first, -28);
   const days = Math.round((Date.parse(last) - Date.parse(start)) / 86_400_000) + 1;
-  const files = await generateFixtures({ outDir: join(dir, "exports"), days, eventsPerDay: 4000, end: last, seed: 11, timezone: ZONE, timestamps: "naive" });
+  const files = await generateFixtures({ outDir: join(dir, "exports"), days, eventsPerDay: 4000, end: last, seed: 11, timezone: ZONE, timestamps: "naive", incidents });
   const db = openDb(join(dir, "g.db"));
   const cfg = resolveDataset(DST_CONFIG, "default");
   for (let ds = start; ds <= last; ds = addDays(ds, 7)) {
