@@ -80,6 +80,15 @@ const median = (xs: number[]) => {
 };
 
 /**
+ * A day's volume noise assumed while fewer than 7 week-over-week pairs exist
+ * to learn it (5 %, log scale). A handful of same weekdays can agree by
+ * chance: seed 5's four Sundays before 2026-03-29 lie within 3 % of each
+ * other while its Saturdays span 2,280–2,744, and its ordinary −14 % Sunday
+ * was refused as truncated.
+ */
+export const UNLEARNT_DAY_SPREAD = 0.05;
+
+/**
  * The lowest count history makes plausible: on the log scale, the median
  * less `k` spreads, the spread being the largest of the robust one (MAD), the
  * standard deviation, counting noise and the week-over-week spread of every
@@ -93,9 +102,32 @@ export function volumeBound(values: number[], k: number, wowLogRatios: number[] 
   const sd = Math.sqrt(logs.reduce((s, l) => s + (l - mean) ** 2, 0) / Math.max(1, logs.length - 1));
   const poisson = 1 / Math.sqrt(Math.max(Math.exp(center), 1));
   // A week-over-week log ratio is the difference of two days' noise: its spread / √2 is one day's.
-  const wow = wowLogRatios.length >= 7 ? (1.4826 * median(wowLogRatios.map((r) => Math.abs(r - median(wowLogRatios))))) / Math.SQRT2 : 0;
+  // Without it, a few same weekdays that happen to agree say little about a day's noise: assume at least UNLEARNT_DAY_SPREAD.
+  const wow = wowLogRatios.length >= 7 ? (1.4826 * median(wowLogRatios.map((r) => Math.abs(r - median(wowLogRatios))))) / Math.SQRT2 : UNLEARNT_DAY_SPREAD;
   const spread = Math.max(mad, sd, poisson, wow) * Math.sqrt(1 + 1 / logs.length);
   return { median: Math.exp(center), lower: Math.exp(center - k * spread) };
+}
+
+/**
+ * How much of an ordinary day each day holds, by its clock: 1 for a 24-hour
+ * day; for a DST day, the history's traffic per real hour summed over the
+ * hours the day has (a 23-hour day that skips a quiet 02:00 holds ~99 % of a
+ * day, not 23/24). Volumes are compared as if every day lasted 24 hours.
+ */
+export function dayLengthFactors(past: DayShape[], tz: string, ds: string): { today: number; past: number[] } {
+  const counts = new Array<number>(24).fill(0);
+  const lengths = new Array<number>(24).fill(0);
+  for (const d of past) {
+    const len = dayClock(d.ds, tz).hourLengths;
+    for (let h = 0; h < 24; h++) {
+      counts[h] += d.hours[h];
+      lengths[h] += len[h];
+    }
+  }
+  const rate = counts.map((n, h) => (lengths[h] > 0 ? n / lengths[h] : 0));
+  const total = rate.reduce((s, x) => s + x, 0);
+  const factor = (day: string) => (total > 0 ? dayClock(day, tz).hourLengths.reduce((s, len, h) => s + len * rate[h], 0) / total : 1);
+  return { today: factor(ds), past: past.map((d) => factor(d.ds)) };
 }
 
 function dayVolume(cfg: DatasetConfig, today: DayShape, past: DayShape[], wow: { events: number[]; page_visits: number[] }): CheckResult {
@@ -103,10 +135,17 @@ function dayVolume(cfg: DatasetConfig, today: DayShape, past: DayShape[], wow: {
   const name = "day_volume";
   if (!c.enabled) return skipped(name, c.severity, "completeness is disabled in the configuration.");
   if (past.length < c.min_days) return skipped(name, c.severity, tooFew(cfg, today.ds, past, "the day's usual volume"));
-  const versus = `the previous ${fmtWeekdays(past.map((d) => d.ds), today.ds)}`;
+  const clock = dayClock(today.ds, cfg.timezone);
+  const versus = `the previous ${fmtWeekdays(past.map((d) => d.ds), today.ds)}${clock.hours === 24 ? "" : `, scaled to this ${clock.hours}-hour day`}`;
+  // A 23- or 25-hour day (or a baseline day that was one) is judged per real hour of traffic, not as a short or long day.
+  const length = dayLengthFactors(past, cfg.timezone, today.ds);
+  const bound = (values: number[], wowRatios: number[]) => {
+    const b = volumeBound(values.map((v, i) => v / length.past[i]), c.sensitivity, wowRatios);
+    return { median: b.median * length.today, lower: b.lower * length.today };
+  };
   const judged = [
-    { what: "events", value: today.events, ...volumeBound(past.map((d) => d.events), c.sensitivity, wow.events) },
-    { what: "page visits", value: today.page_visits, ...volumeBound(past.map((d) => d.page_visits), c.sensitivity, wow.page_visits) },
+    { what: "events", value: today.events, ...bound(past.map((d) => d.events), wow.events) },
+    { what: "page visits", value: today.page_visits, ...bound(past.map((d) => d.page_visits), wow.page_visits) },
   ].filter((j) => j.median >= 1);
   const low = judged.filter((j) => j.value < j.lower);
   const worst = judged.reduce((w, j) => (j.value / j.lower < w.value / w.lower ? j : w), judged[0]);

@@ -16,6 +16,9 @@ import { judgeDay } from "../../src/evaluate/evaluate.js";
 import { addDays } from "../../src/shared/dates.js";
 import { runCli } from "../support/run-cli.js";
 import type { CheckResult } from "../../src/shared/types.js";
+import type { DayShape } from "../../src/store/partitions.js";
+import { dayLengthFactors } from "../../src/quality/completeness.js";
+import { AFTER_SPRING, berlinSundays, FALL, SPRING, ZONE } from "../support/dst-days.js";
 
 const END = "2026-11-17"; // a Tuesday
 const cfg = defaultDatasetConfig();
@@ -156,4 +159,33 @@ describe("days that have not ended", () => {
     const r = await ingestFiles(db, la, [file], { now: new Date("2026-01-06T08:00:00Z") });
     expect(r).toMatchObject({ published: true, partial: false, rows_loaded: 1 });
   });
+});
+
+describe("day volume on DST days", () => {
+  const shape = (ds: string, hours: number[]): DayShape => ({ ds, events: hours.reduce((a, b) => a + b, 0), page_visits: 0, hours });
+
+  it("weighs a 23- or 25-hour day by the traffic of the hours it has, not by 23/24", () => {
+    const flat = new Array<number>(24).fill(100);
+    const quietNight = flat.map((n, h) => (h === 2 ? 0 : n));
+    const before = ["2026-03-01", "2026-03-08", "2026-03-15", "2026-03-22"];
+    // Flat traffic: the spring day holds 23 of 24 hours' worth, the fall day 25.
+    expect(dayLengthFactors(before.map((d) => shape(d, flat)), ZONE, SPRING).today).toBeCloseTo(23 / 24, 12);
+    expect(dayLengthFactors(before.map((d) => shape(d, flat)), ZONE, FALL).today).toBeCloseTo(25 / 24, 12);
+    // Nobody visits at 02:00: skipping it loses nothing.
+    expect(dayLengthFactors(before.map((d) => shape(d, quietNight)), ZONE, SPRING).today).toBe(1);
+    // A baseline day that was 23 hours long counts as the part of a day it was.
+    const after = dayLengthFactors([shape(SPRING, flat.map((n, h) => (h === 2 ? 0 : n))), shape("2026-03-22", flat)], ZONE, AFTER_SPRING);
+    expect(after).toEqual({ today: 1, past: [expect.closeTo(23 / 24, 12), 1] });
+  });
+
+  it("publishes an ordinary spring-forward day of a Berlin site (seeds 5 and 11), whose 23 hours hold less than its Sundays' 24", async () => {
+    for (const seed of [5, 11]) {
+      const s = await berlinSundays(SPRING, SPRING, [], seed);
+      const row = s.db.prepare(`SELECT result_json FROM partitions WHERE ds = ? AND status = 'published'`).get(SPRING) as { result_json: string };
+      const volume = (JSON.parse(row.result_json) as { checks: CheckResult[] }).checks.find((c) => c.name === "day_volume")!;
+      expect(volume.status, `seed ${seed}: ${volume.message}`).toBe("pass");
+      expect(volume.message).toContain("scaled to this 23-hour day");
+      s.db.close();
+    }
+  }, 240_000);
 });

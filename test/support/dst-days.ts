@@ -39,12 +39,12 @@ export interface DstStore {
   config: GuardrailConfig;
 }
 
-/** Ingests the Sundays from four weeks before `first` up to `last` of a Berlin site's naive-timestamp exports. */
-export async function berlinSundays(first: string, last: string, incidents: Incident[] = []): Promise<DstStore> {
+/** Ingests the Sundays from four weeks before `first` up to `last` of a Berlin site's naive-timestamp exports; each must publish. */
+export async function berlinSundays(first: string, last: string, incidents: Incident[] = [], seed = 11): Promise<DstStore> {
   const dir = mkdtempSync(join(tmpdir(), "guardrail-dst-"));
   const start = addDays(first, -28);
   const days = Math.round((Date.parse(last) - Date.parse(start)) / 86_400_000) + 1;
-  const files = await generateFixtures({ outDir: join(dir, "exports"), days, eventsPerDay: 4000, end: last, seed: 11, timezone: ZONE, timestamps: "naive", incidents });
+  const files = await generateFixtures({ outDir: join(dir, "exports"), days, eventsPerDay: 4000, end: last, seed, timezone: ZONE, timestamps: "naive", incidents });
   const db = openDb(join(dir, "g.db"));
   const cfg = resolveDataset(DST_CONFIG, "default");
   for (let ds = start; ds <= last; ds = addDays(ds, 7)) {
