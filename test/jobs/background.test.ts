@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { gzipSync } from "node:zlib";
 import { Probot, ProbotOctokit, createNodeMiddleware } from "probot";
 import { sign } from "@octokit/webhooks-methods";
@@ -78,8 +79,8 @@ describe("restart recovery", () => {
 
 /** Probot's own webhook middleware plus our routes, the way `probot run` composes them. */
 function createNodeHandler(probot: Probot, deps: AppDeps, onIssue?: () => void) {
-  let ready: Promise<(req: any, res: any, next?: () => void) => Promise<boolean>> | null = null;
-  return async (req: any, res: any) => {
+  let ready: ReturnType<typeof createNodeMiddleware> | null = null;
+  return async (req: IncomingMessage, res: ServerResponse) => {
     ready ??= createNodeMiddleware(
       (app, { addHandler }) => {
         app.on("issues.opened", async () => onIssue?.());
@@ -87,7 +88,8 @@ function createNodeHandler(probot: Probot, deps: AppDeps, onIssue?: () => void) 
       },
       { probot },
     );
-    return (await ready)(req, res);
+    const handle = await ready;
+    return handle(req, res);
   };
 }
 

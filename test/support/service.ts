@@ -90,11 +90,11 @@ export function send(
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 /** Polls `cond` until it returns a truthy value or the deadline passes. */
-export async function until<T>(cond: () => T | Promise<T>, what: string, timeoutMs = 30_000): Promise<T> {
+export async function until<T>(cond: () => T | Promise<T>, what: string, timeoutMs = 30_000): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await cond();
-    if (v) return v;
+    if (v) return v as NonNullable<T>;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
