@@ -225,13 +225,18 @@ class IngestRun {
     }
   }
 
-  private fail(err: unknown): void {
-    const settle = this.settle!;
+  /** Ends the run: stops reading and drops the staged rows. */
+  private abandon(): void {
     this.settle = null;
     this.producer?.stop();
+    chunkedWrite.abort(this.db);
+    if (this.batchId !== null) discardBatch(this.db, this.batchId);
+  }
+
+  private fail(err: unknown): void {
+    const settle = this.settle!;
     try {
-      chunkedWrite.abort(this.db);
-      if (this.batchId !== null) discardBatch(this.db, this.batchId);
+      this.abandon();
     } finally {
       settle.reject(err);
     }
@@ -240,11 +245,8 @@ class IngestRun {
   /** A file past a cap fails the audit under the cap's check (src/ingest/cap-audit.ts): the rows staged so far go. */
   private rejectForCap(cap: CapFailure): void {
     const settle = this.settle!;
-    this.settle = null;
-    this.producer?.stop();
     try {
-      chunkedWrite.abort(this.db);
-      if (this.batchId !== null) discardBatch(this.db, this.batchId);
+      this.abandon();
       const result = rejectForCap(this.db, this.cfg, this.ds ?? this.opts.ds ?? this.pathDs, "raw", this.files, cap, this.rowsRead);
       settle.resolve({ ...result, timings: this.timings });
     } catch (err) {

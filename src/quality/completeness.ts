@@ -115,16 +115,7 @@ export function volumeBound(values: number[], k: number, wowLogRatios: number[] 
  * day, not 23/24). Volumes are compared as if every day lasted 24 hours.
  */
 export function dayLengthFactors(past: DayShape[], tz: string, ds: string): { today: number; past: number[] } {
-  const counts = new Array<number>(24).fill(0);
-  const lengths = new Array<number>(24).fill(0);
-  for (const d of past) {
-    const len = dayClock(d.ds, tz).hourLengths;
-    for (let h = 0; h < 24; h++) {
-      counts[h] += d.hours[h];
-      lengths[h] += len[h];
-    }
-  }
-  const rate = counts.map((n, h) => (lengths[h] > 0 ? n / lengths[h] : 0));
+  const rate = ratePerRealHour(past, tz);
   const total = rate.reduce((s, x) => s + x, 0);
   const factor = (day: string) => (total > 0 ? dayClock(day, tz).hourLengths.reduce((s, len, h) => s + len * rate[h], 0) / total : 1);
   return { today: factor(ds), past: past.map((d) => factor(d.ds)) };
@@ -175,6 +166,14 @@ const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
  * of `ds` lasts; hours that do not exist on `ds` expect nothing.
  */
 export function expectedShares(past: DayShape[], tz: string, ds: string): number[] {
+  const todayLen = dayClock(ds, tz).hourLengths;
+  const rate = ratePerRealHour(past, tz).map((r, h) => r * todayLen[h]);
+  const total = rate.reduce((s, x) => s + x, 0);
+  return rate.map((x) => (total > 0 ? x / total : 0));
+}
+
+/** The history's events per real hour of each local hour, pooled over its days (a DST day's hours last 0, 1 or 2 real hours). */
+function ratePerRealHour(past: DayShape[], tz: string): number[] {
   const counts = new Array<number>(24).fill(0);
   const lengths = new Array<number>(24).fill(0);
   for (const d of past) {
@@ -184,10 +183,7 @@ export function expectedShares(past: DayShape[], tz: string, ds: string): number
       lengths[h] += len[h];
     }
   }
-  const todayLen = dayClock(ds, tz).hourLengths;
-  const rate = counts.map((n, h) => (lengths[h] > 0 ? (n / lengths[h]) * todayLen[h] : 0));
-  const total = rate.reduce((s, x) => s + x, 0);
-  return rate.map((x) => (total > 0 ? x / total : 0));
+  return counts.map((n, h) => (lengths[h] > 0 ? n / lengths[h] : 0));
 }
 
 function hourCoverage(cfg: DatasetConfig, today: DayShape, past: DayShape[]): CheckResult {
