@@ -724,8 +724,9 @@ function hourlyRule(ctx: MetricContext, m: MetricDef, usedDays: string[], t: Thr
   const onTodaysClock = (d: string, x: HourlyDay): HourlyDay => {
     const len = dayClock(d, ctx.cfg.timezone).hourLengths;
     if (len.every((l, h) => l === todayLen[h])) return x;
-    const scale = (v: number[]) => v.map((n, h) => (len[h] > 0 ? (n * todayLen[h]) / len[h] : 0));
-    return { num: scale(x.num), den: x.den ? scale(x.den) : null };
+    // An hour the baseline day lacked: zero for a ratio's sums (it adds nothing), unknown (NaN) for a count's average.
+    const scale = (v: number[], missing: number) => v.map((n, h) => (len[h] > 0 ? (n * todayLen[h]) / len[h] : todayLen[h] > 0 ? missing : 0));
+    return x.den ? { num: scale(x.num, 0), den: scale(x.den, 0) } : { num: scale(x.num, NaN), den: null };
   };
   const base = usedDays.flatMap((d) => {
     const x = hourlyDay(ctx, m, d);

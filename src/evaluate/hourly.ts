@@ -24,7 +24,7 @@ export const HOURS = 24;
 export const RUNS_SCANNED = (HOURS * (HOURS + 1)) / 2 - 1;
 
 export interface HourlyDay {
-  /** Numerator (ratio) or the count, per hour. */
+  /** Numerator (ratio) or the count, per hour; for a baseline count, NaN where the hour did not exist that day (DST). */
   num: number[];
   /** Denominator per hour; null for a count. */
   den: number[] | null;
@@ -57,7 +57,11 @@ function expectedByHour(today: HourlyDay, base: HourlyDay[]): number[] {
     }
     return out;
   }
-  for (let h = 0; h < HOURS; h++) out[h] = base.reduce((s, b) => s + b.num[h], 0) / Math.max(1, base.length);
+  for (let h = 0; h < HOURS; h++) {
+    // A baseline day that lacked the hour (clocks went forward) says nothing about it, rather than "zero".
+    const known = base.map((b) => b.num[h]).filter(Number.isFinite);
+    out[h] = known.length ? known.reduce((s, n) => s + n, 0) / known.length : 0;
+  }
   return out;
 }
 

@@ -190,9 +190,9 @@ export function fmtP(p: number | null | undefined): string {
   return p.toPrecision(2);
 }
 
-/** A share: 0.4 → "40 %". */
+/** A share: 0.4 → "40 %"; a negative one (a segment that moved against the total) with the same minus as every other figure: "−6 %". */
 export function fmtShare(x: number): string {
-  return `${Math.round(x * 100)} %`;
+  return `${fmtSigned(x * 100, 0)} %`;
 }
 
 /** A verdict's metric kind: from the verdict (evaluate copies the metric definition), else the definitions given. */

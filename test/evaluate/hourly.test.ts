@@ -35,4 +35,13 @@ describe("scanHours", () => {
     const run = scanHours({ num: Array.from({ length: 24 }, (_, h) => (h >= 2 && h < 5 ? 0 : 20)), den: null }, base, 3, 0.5)!;
     expect(run).toMatchObject({ from: 2, to: 5, observed: 0 });
   });
+
+  it("a count's baseline day that lacked an hour (clocks went forward) is left out of that hour's expectation, not read as zero", () => {
+    const day = (): HourlyDay => ({ num: Array(24).fill(20), den: null });
+    const springDay = { num: day().num.map((n, h) => (h === 2 ? NaN : n)), den: null };
+    const run = scanHours({ num: Array.from({ length: 24 }, (_, h) => (h >= 2 && h < 5 ? 0 : 20)), den: null }, [day(), day(), day(), springDay], 3, 0.5)!;
+    // 02:00–05:00 expects 3 × 20 as the rest of the day runs at the baseline; a zero for the missing 02:00 would make it 55.
+    expect(run).toMatchObject({ from: 2, to: 5, observed: 0 });
+    expect(run.expected).toBeCloseTo(60, 6);
+  });
 });

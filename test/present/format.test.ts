@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fmtAge, fmtChange, fmtCheckValue, fmtFraction, fmtHourRange, fmtHours, fmtMoved, fmtP, fmtSample, fmtShortDate, fmtTick, fmtValue, fmtZ, kindOf, segmentLabel } from "../../src/present/format.js";
+import { fmtAge, fmtChange, fmtCheckValue, fmtFraction, fmtHourRange, fmtHours, fmtMoved, fmtP, fmtSample, fmtShare, fmtShortDate, fmtTick, fmtValue, fmtZ, kindOf, segmentLabel } from "../../src/present/format.js";
 
 describe("dashboard wording in format.ts", () => {
   it("axis ticks carry the decimals their step needs, no more", () => {
@@ -18,6 +18,7 @@ describe("dashboard wording in format.ts", () => {
     expect(fmtChange(0.004)).toBe("+0.4 %");
     expect(fmtChange(0)).toBe("0 %");
     expect(fmtChange(null)).toBe("–");
+    expect([0.4, -0.06, -0.004].map(fmtShare)).toEqual(["40 %", "−6 %", "0 %"]);
     expect(fmtZ(-4.23)).toBe("−4.2");
     expect(fmtZ(undefined)).toBe("–");
     expect(fmtShortDate("2026-03-03")).toBe("Mar 3");
