@@ -14,7 +14,7 @@ import type { DatasetConfig } from "../config/load.js";
 import type { CountMetricDef, MetricDef } from "../config/schema.js";
 import type { Evaluation, Verdict, VerdictKind, VerdictReason, VersionVerdict } from "../shared/types.js";
 import { UserError } from "../shared/errors.js";
-import { addDays, dayClock, dsInZone, epochMsToDs, hoursSinceZoneDayEnd, isValidDs, DS_BOUNDS } from "../shared/dates.js";
+import { addDays, dayClock, dsInZone, epochMsToDs, hoursSinceZoneDayEnd, isValidDs, weekday, DS_BOUNDS } from "../shared/dates.js";
 import { dayStates, type DayState } from "./days.js";
 import { metricRowsByBatch, metricTotalsByBatch, type MetricRow } from "../store/metric-values.js";
 import { latestAttemptedDs, latestPublishedDs } from "../store/partitions.js";
@@ -133,6 +133,7 @@ export function judgeDay(db: DB, cfg: DatasetConfig, opts: EvaluateOptions = {})
       totals,
       pairs: spreadPairs(totalsDays.slice(0, Math.max(0, spreadSpan - 7)).filter((d) => spreadDays.has(d)), totals, marks),
       marks,
+      partialDays: new Set(lookback.filter((d) => states.get(d)?.state === "published" && !isComplete(states.get(d)))),
       lookbackDays: lookback.length,
       publishedBefore: publishedBefore.length,
       batchOf: (d) => (states.get(d)?.state === "published" ? batchOf(d) : null),
@@ -280,6 +281,8 @@ interface MetricContext {
   totals: TotalsByDay;
   pairs: [MetricRow[], MetricRow[]][];
   marks: Map<string, string>;
+  /** Days of the look-back published partial: never baseline days, listed among the exclusions. */
+  partialDays: Set<string>;
   lookbackDays: number;
   publishedBefore: number;
   batchOf: (ds: string) => number | null;
@@ -352,7 +355,8 @@ function estimateDay(ctx: MetricContext, m: MetricDef, d: string, t: Thresholds,
     const est = countEstimate(row.value, chosen.used.map((u) => u.value), { relativeSpread: spread.relSpread, smallSample: small, robust: true });
     est.z = exactCountZ(row.value, est);
     const collapse = exactCountZ(0, est);
-    return finishEstimate(est, null, chosen.used.map((u) => u.ds), chosen.excluded, est.expected, collapse, t, failMargin(ctx, t));
+    const used = chosen.used.map((u) => u.ds);
+    return finishEstimate(est, null, used, withPartialDays(ctx, d, used, chosen.excluded), est.expected, collapse, t, failMargin(ctx, t));
   }
   const today = fractionOf(totalRow(ctx.totals.get(d), m.name));
   // No numerator/denominator stored: the day's aggregate cannot give them (e.g. an export without the daily_* levels
@@ -374,7 +378,15 @@ function estimateDay(ctx: MetricContext, m: MetricDef, d: string, t: Thresholds,
   const est = ratioEstimate(today, chosen.used.map((u) => u.value), { relativeBetweenVariance: spread.tau2, smallSample: small, robust: true });
   est.z = exactRatioZ(today.num, today, est);
   const collapse = exactRatioZ(0, today, est);
-  return finishEstimate(est, today, chosen.used.map((u) => u.ds), chosen.excluded, today.den, collapse, t, failMargin(ctx, t));
+  const used = chosen.used.map((u) => u.ds);
+  return finishEstimate(est, today, used, withPartialDays(ctx, d, used, chosen.excluded), today.den, collapse, t, failMargin(ctx, t));
+}
+
+/** The chooser's exclusions, plus the partial days it passed over: newer than the oldest baseline day it used. */
+function withPartialDays(ctx: MetricContext, d: string, used: string[], excluded: Exclusion[]): Exclusion[] {
+  const oldest = used.reduce((min, u) => (u < min ? u : min), d);
+  const partial = [...ctx.partialDays].filter((p) => p < d && p > oldest && weekday(p) === weekday(d));
+  return [...excluded, ...partial.map((p): Exclusion => ({ ds: p, reason: "partial" }))];
 }
 
 function finishEstimate(est: Estimate, fraction: Fraction | null, used: string[], excluded: Exclusion[], volume: number, collapseZ: number, t: Thresholds, margin: number): DayEstimate {

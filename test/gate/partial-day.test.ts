@@ -166,6 +166,8 @@ describe("a partial day is never a baseline day", () => {
     const later = new Date(`${addDays(next, 1)}T06:00:00Z`);
     const v = judgeDay(env.db, cfg, { ds: next, now: later, persist: false }).verdicts.find((x) => x.metric === "signup_conversion_rate")!;
     expect(v.baseline_days).not.toContain(DAY);
+    // …and the verdict says which day it passed over, and why.
+    expect(v.excluded_days).toContainEqual({ ds: DAY, reason: "partial" });
     // The look-back reaches one week further to keep four complete weeks.
     expect(v.baseline_days).toEqual([addDays(DAY, -7), addDays(DAY, -14), addDays(DAY, -21), addDays(DAY, -28)]);
     // Expected: the pooled rate of those complete weeks (400 + 410 + 395 + 405) / 40,000, untouched by the partial day's 1 %.
