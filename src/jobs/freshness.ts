@@ -11,6 +11,7 @@ import { listDatasets } from "../store/partitions.js";
 import { freshnessEvent, syncChat, syncIncident, type AlertEvent } from "../alerts/index.js";
 import { datasetsOfRepos, reposForDataset } from "../store/repos.js";
 import { describeError } from "../shared/errors.js";
+import { fmtAge } from "../present/format.js";
 import type { InstallationOctokit } from "./fan-out.js";
 import type { QueueLog } from "./queue.js";
 
@@ -48,7 +49,7 @@ export async function checkStaleness(
       continue;
     }
     if (event.kind === "stale")
-      log.warn(`guardrail dataset ${dataset} is stale: latest published day ${event.latestDs ?? "none"}${event.ageHours === null ? "" : ` (${event.ageHours} h old)`}`);
+      log.warn(`guardrail dataset ${dataset} is stale: latest published day ${event.latestDs ?? "none"}${event.ageHours === null ? "" : ` (${fmtAge(event.ageHours)})`}`);
     // The chat hears about it even when no repo watches the dataset.
     syncChat(alertDeps, event);
     const failed: string[] = [];

@@ -55,6 +55,11 @@ describe("documentation links", () => {
     expect(readFileSync("README.md", "utf8").split("\n").length).toBeLessThanOrEqual(250);
   });
 
+  it("no page holds a merge's conflict markers", () => {
+    const marked = PAGES.filter((page) => /^(<{7} |={7}$|>{7} )/m.test(readFileSync(page, "utf8")));
+    expect(marked).toEqual([]);
+  });
+
   it("every relative link and anchor in README.md, CHANGELOG.md and docs/*.md resolves", () => {
     const broken: string[] = [];
     let checked = 0;
