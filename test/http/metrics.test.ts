@@ -11,7 +11,6 @@ import { join } from "node:path";
 import { Probot, ProbotOctokit } from "probot";
 import { Octokit } from "@octokit/rest";
 import { generateFixtures } from "../../src/fixtures/generate.js";
-import { guardrailHandler } from "../../src/http/routes.js";
 import { serviceFor } from "../../src/jobs/service.js";
 import { signLink } from "../../src/shared/links.js";
 import { instrumentOctokit } from "../../src/github/octokit.js";
@@ -19,7 +18,7 @@ import { instrumentApp } from "../../src/app/instrument.js";
 import { Notifier } from "../../src/alerts/notifier.js";
 import { registry } from "../../src/shared/telemetry.js";
 import type { AppDeps } from "../../src/app/deps.js";
-import { INGEST, READ, bearer, listen, makeDeps, requireLib, send, tempDir, until } from "../support/service.js";
+import { INGEST, READ, bearer, send, startTestService, until, type TestService } from "../support/service.js";
 import { startChatHook } from "../support/chat-hook.js";
 
 /** The value of one sample in the exposition text, 0 when absent. */
@@ -37,19 +36,15 @@ const now = () => registry.metrics();
 
 let dir: string;
 let deps: AppDeps;
-let srv: Awaited<ReturnType<typeof listen>>;
+let srv: TestService["srv"];
+let svc: TestService;
 
 beforeAll(async () => {
-  requireLib();
-  dir = tempDir("metrics");
-  deps = makeDeps(dir);
-  serviceFor(null, deps, { maxUploadBytes: 8 * 1024 * 1024, uploadIdleMs: 5000 });
-  srv = await listen(guardrailHandler(null, deps));
+  svc = await startTestService("metrics");
+  ({ dir, deps, srv } = svc);
 });
 afterAll(async () => {
-  await serviceFor(null, deps).queue.idle();
-  await srv?.close();
-  deps?.db.close();
+  await svc?.close();
   nock.cleanAll();
 });
 

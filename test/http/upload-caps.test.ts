@@ -12,34 +12,28 @@ import { pipeline } from "node:stream/promises";
 import { createWriteStream, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { generateFixtures } from "../../src/fixtures/generate.js";
-import { guardrailHandler } from "../../src/http/routes.js";
-import { serviceFor } from "../../src/jobs/service.js";
 import type { AppDeps } from "../../src/app/deps.js";
-import { INGEST, bearer, listen, makeDeps, requireLib, send, tempDir, until, uploadsLeft } from "../support/service.js";
+import { INGEST, bearer, send, startTestService, until, uploadsLeft, type TestService } from "../support/service.js";
 
 const DS = "2026-03-10";
 const CAPS = { GUARDRAIL_MAX_LINE_BYTES: String(64 * 1024), GUARDRAIL_MAX_DECOMPRESSED_BYTES: String(512 * 1024) };
 const saved: Record<string, string | undefined> = {};
 let dir: string;
 let deps: AppDeps;
-let srv: Awaited<ReturnType<typeof listen>>;
+let srv: TestService["srv"];
+let svc: TestService;
 
 beforeAll(async () => {
-  requireLib();
   for (const [k, v] of Object.entries(CAPS)) {
     saved[k] = process.env[k];
     process.env[k] = v;
   }
-  dir = tempDir("upload-caps");
-  deps = makeDeps(dir);
-  serviceFor(null, deps, { maxUploadBytes: 8 * 1024 * 1024, uploadIdleMs: 2000 });
-  srv = await listen(guardrailHandler(null, deps));
+  svc = await startTestService("upload-caps", { maxUploadBytes: 8 * 1024 * 1024, uploadIdleMs: 2000 });
+  ({ dir, deps, srv } = svc);
 }, 120_000);
 
 afterAll(async () => {
-  if (deps) await serviceFor(null, deps).queue.idle();
-  await srv?.close();
-  deps?.db.close();
+  await svc?.close();
   for (const [k, v] of Object.entries(saved)) {
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;

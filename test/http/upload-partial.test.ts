@@ -6,8 +6,6 @@
  * warehouse-built aggregate (kind=agg) alike.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { guardrailHandler } from "../../src/http/routes.js";
-import { serviceFor } from "../../src/jobs/service.js";
 import { join } from "node:path";
 import { readFileSync, writeFileSync } from "node:fs";
 import { parseConfig, resolveDataset } from "../../src/config/load.js";
@@ -15,27 +13,25 @@ import { ingestFiles } from "../../src/ingest/pipeline.js";
 import { openDb } from "../../src/store/db.js";
 import { writeAggExport } from "../ingest/helpers.js";
 import type { AppDeps } from "../../src/app/deps.js";
-import { INGEST, bearer, listen, makeDeps, requireLib, send, tempDir, until } from "../support/service.js";
+import { INGEST, bearer, send, startTestService, until, type TestService } from "../support/service.js";
 
 const DS = "2099-12-31"; // not over, whatever the clock says
 const line = `{"logged_out_user_id":"c-1","dim_hostname":"www.example.com","dim_country":"US","action_type":"page_visit","event_timestamp":"${DS} 00:10:00","ds":"${DS}"}\n`;
 
 let dir: string;
 let deps: AppDeps;
-let srv: Awaited<ReturnType<typeof listen>>;
+let srv: TestService["srv"];
+let svc: TestService;
 
 beforeAll(async () => {
-  requireLib();
-  dir = tempDir("upload-partial");
-  deps = makeDeps(dir, { config: parseConfig({ datasets: { pacific: { timezone: "America/Los_Angeles" } } }) });
-  serviceFor(null, deps, { maxUploadBytes: 1024 * 1024, uploadIdleMs: 2000 });
-  srv = await listen(guardrailHandler(null, deps));
+  svc = await startTestService("upload-partial", { maxUploadBytes: 1024 * 1024, uploadIdleMs: 2000 }, {
+    config: parseConfig({ datasets: { pacific: { timezone: "America/Los_Angeles" } } }),
+  });
+  ({ dir, deps, srv } = svc);
 });
 
 afterAll(async () => {
-  if (deps) await serviceFor(null, deps).queue.idle();
-  await srv?.close();
-  deps?.db.close();
+  await svc?.close();
 });
 
 describe("uploads of a day that has not ended", () => {

@@ -3,11 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { generateFixtures } from "../../src/fixtures/generate.js";
-import { guardrailHandler } from "../../src/http/routes.js";
-import { serviceFor } from "../../src/jobs/service.js";
 import { publicResult } from "../../src/store/jobs.js";
 import type { AppDeps } from "../../src/app/deps.js";
-import { INGEST, READ, bearer, listen, makeDeps, requireLib, send, tempDir, until } from "../support/service.js";
+import { INGEST, READ, bearer, send, startTestService, until, type TestService } from "../support/service.js";
 
 describe("publicResult", () => {
   it("drops source_files and replaces the upload's path in every message", () => {
@@ -24,18 +22,14 @@ describe("publicResult", () => {
 describe("job and health answers", () => {
   let dir: string;
   let deps: AppDeps;
-  let srv: Awaited<ReturnType<typeof listen>>;
+  let srv: TestService["srv"];
+  let svc: TestService;
   beforeAll(async () => {
-    requireLib();
-    dir = tempDir("paths");
-    deps = makeDeps(dir);
-    serviceFor(null, deps, { maxUploadBytes: 8 * 1024 * 1024, uploadIdleMs: 5000 });
-    srv = await listen(guardrailHandler(null, deps));
+    svc = await startTestService("paths");
+    ({ dir, deps, srv } = svc);
   });
   afterAll(async () => {
-    await serviceFor(null, deps).queue.idle();
-    await srv?.close();
-    deps?.db.close();
+    await svc?.close();
   });
 
   it("a published job's answer and the health details hold no path of the server", async () => {

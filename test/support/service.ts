@@ -7,6 +7,8 @@ import type { AddressInfo } from "node:net";
 import { openDb } from "../../src/store/db.js";
 import { parseConfig } from "../../src/config/load.js";
 import type { AppDeps } from "../../src/app/deps.js";
+import { serviceFor } from "../../src/jobs/service.js";
+import { guardrailHandler } from "../../src/http/routes.js";
 
 export const INGEST = "ingest-token-for-tests";
 export const READ = "read-token-for-tests";
@@ -108,4 +110,35 @@ export function uploadsLeft(dir: string): string[] {
 /** The ingest child runs the compiled CLI, which test/support/global-setup.ts compiled for the whole run. */
 export function requireLib(): void {
   if (!existsSync("lib/cli/index.js")) throw new Error("lib/cli/index.js is missing: the test run's global setup compiles it");
+}
+
+export interface TestService {
+  dir: string;
+  deps: AppDeps;
+  srv: Awaited<ReturnType<typeof listen>>;
+  /** Waits for queued jobs, then stops the server and closes the store. */
+  close(): Promise<void>;
+}
+
+/** The service without a GitHub App (uploads, jobs, health, metrics) on 127.0.0.1, over a fresh temp store; the compiled CLI runs its ingests. */
+export async function startTestService(
+  label: string,
+  limits: { maxUploadBytes: number; uploadIdleMs: number } = { maxUploadBytes: 8 * 1024 * 1024, uploadIdleMs: 5000 },
+  overrides: Partial<AppDeps> = {},
+): Promise<TestService> {
+  requireLib();
+  const dir = tempDir(label);
+  const deps = makeDeps(dir, overrides);
+  serviceFor(null, deps, limits);
+  const srv = await listen(guardrailHandler(null, deps));
+  return {
+    dir,
+    deps,
+    srv,
+    async close() {
+      await serviceFor(null, deps).queue.idle();
+      await srv.close();
+      deps.db.close();
+    },
+  };
 }
