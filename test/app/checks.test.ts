@@ -15,19 +15,11 @@ import {
   noDataEvaluation,
   passingEvaluation,
   prPayload,
+  expectNewCheck,
   type Harness,
 } from "./helpers.js";
 
 const SHA = "1111111111111111111111111111111111111111";
-
-/** Expects create(in_progress) then update(completed) and records both bodies. */
-function expectNewCheck(id: number, bodies: any[]) {
-  return nock(API)
-    .post(`/repos/${REPO}/check-runs`, (b) => (bodies.push(b), true))
-    .reply(201, { id })
-    .patch(`/repos/${REPO}/check-runs/${id}`, (b) => (bodies.push(b), true))
-    .reply(200, { id });
-}
 
 describe("guardrail check on pull requests", () => {
   let h: Harness;

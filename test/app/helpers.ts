@@ -243,4 +243,13 @@ export function pathOf(url: string): string {
   return url;
 }
 
+/** Expects a check run created (in_progress) then completed, and records both bodies. */
+export function expectNewCheck(id: number, bodies: any[]): nock.Scope {
+  return nock(API)
+    .post(`/repos/${REPO}/check-runs`, (b) => (bodies.push(b), true))
+    .reply(201, { id })
+    .patch(`/repos/${REPO}/check-runs/${id}`, (b) => (bodies.push(b), true))
+    .reply(200, { id });
+}
+
 export { nock };

@@ -8,7 +8,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { addDays, epochMsToDs } from "../../src/shared/dates.js";
 import { publishDay } from "../gate/helpers.js";
-import { API, REPO, deliver, harness, mockRepoConfig, nock, prPayload, type Harness } from "./helpers.js";
+import { API, REPO, deliver, expectNewCheck, harness, mockRepoConfig, nock, prPayload, type Harness } from "./helpers.js";
 
 const CONFIG = {
   metrics: [
@@ -38,11 +38,7 @@ describe("guardrail check on a partial day", () => {
   it("is neutral and says the day is partial and why; a complete export of the day replaces it and the mark goes away", async () => {
     mockRepoConfig(null);
     const bodies: any[] = [];
-    const gh = nock(API)
-      .post(`/repos/${REPO}/check-runs`, (b) => (bodies.push(b), true))
-      .reply(201, { id: 1 })
-      .patch(`/repos/${REPO}/check-runs/1`, (b) => (bodies.push(b), true))
-      .reply(200, { id: 1 });
+    const gh = expectNewCheck(1, bodies);
     await deliver(h.probot, "pull_request", prPayload("opened", 1, HEAD));
     expect(gh.isDone()).toBe(true);
     const partial = bodies[1];

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { addDays, epochMsToDs } from "../../src/shared/dates.js";
-import { API, REPO, deliver, harness, mockRepoConfig, nock, prPayload, type Harness } from "./helpers.js";
+import { API, REPO, deliver, expectNewCheck, harness, mockRepoConfig, nock, prPayload, type Harness } from "./helpers.js";
 
 // Only the signup guardrail, so the day's status depends on it alone.
 const CONFIG = {
@@ -46,11 +46,7 @@ describe("guardrail check with the real evaluator", () => {
   it("fails on a 40 % decline of the signup rate and passes when the repo stops enforcing it", async () => {
     mockRepoConfig(null);
     const bodies: any[] = [];
-    const gh = nock(API)
-      .post(`/repos/${REPO}/check-runs`, (b) => (bodies.push(b), true))
-      .reply(201, { id: 1 })
-      .patch(`/repos/${REPO}/check-runs/1`, (b) => (bodies.push(b), true))
-      .reply(200, { id: 1 });
+    const gh = expectNewCheck(1, bodies);
     await deliver(h.probot, "pull_request", prPayload("opened", 1, "e".repeat(40)));
     expect(gh.isDone()).toBe(true);
     expect(bodies[1].conclusion).toBe("failure");
