@@ -4,10 +4,9 @@
  * (one JSON document with --json) while logs go to stderr.
  */
 import { Option, type Command } from "commander";
-import { existsSync } from "node:fs";
 import { UserError } from "../shared/errors.js";
 import { DS_BOUNDS, isWithinDsBounds } from "../shared/dates.js";
-import { openDb, defaultDbPath, type DB } from "../store/db.js";
+import { assertDbFile, openDb, defaultDbPath, type DB } from "../store/db.js";
 import { listDatasets } from "../store/partitions.js";
 import { loadConfig, resolveDataset, type DatasetConfig } from "../config/load.js";
 import type { GuardrailConfig } from "../config/schema.js";
@@ -91,8 +90,7 @@ export function makeContext(opts: GlobalOptions, { existingDb = false }: Context
   let db: DB | undefined;
   const open = (): DB => {
     const path = opts.db ?? defaultDbPath();
-    if (existingDb && path !== ":memory:" && !existsSync(path))
-      throw new UserError(`${path}: no Guardrail database here (expected the file that guardrail ingest wrote; check --db or GUARDRAIL_DB).`);
+    if (existingDb) assertDbFile(path);
     const db = openDb(path);
     if (existingDb) {
       try {

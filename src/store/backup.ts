@@ -8,6 +8,7 @@
 import Database from "better-sqlite3";
 import { existsSync, renameSync, rmSync, statSync } from "node:fs";
 import { UserError } from "../shared/errors.js";
+import { assertDbFile } from "./db.js";
 import { leaseHolder, describeHolder } from "./lease.js";
 import { MIGRATIONS } from "./migrations/index.js";
 
@@ -40,7 +41,7 @@ function schemaVersionOf(path: string): number {
 }
 
 function openSource(path: string): Database.Database {
-  if (!existsSync(path)) throw new UserError(`${path}: no Guardrail database here (check --db or GUARDRAIL_DB).`);
+  assertDbFile(path);
   try {
     const db = new Database(path, { fileMustExist: true });
     db.pragma("busy_timeout = 10000");

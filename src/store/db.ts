@@ -29,6 +29,12 @@ function backupDefault(): boolean {
   return process.env.GUARDRAIL_MIGRATION_BACKUP !== "0";
 }
 
+/** Stops, in one sentence, when `path` holds no database: reading commands, migrate and backup must not create an empty one. */
+export function assertDbFile(path: string): void {
+  if (path !== ":memory:" && !existsSync(path))
+    throw new UserError(`${path}: no Guardrail database here (expected the file that guardrail ingest wrote; check --db or GUARDRAIL_DB).`);
+}
+
 export function openDb(path: string = defaultDbPath(), opts: OpenOptions = {}): DB {
   if (path !== ":memory:") {
     try {

@@ -4,10 +4,8 @@
  */
 import type { RegisterCommand } from "./types.js";
 import { addDbOption, addJsonOption, toJson } from "../common.js";
-import { defaultDbPath, openDb, pendingMigrations, schemaVersion } from "../../store/db.js";
+import { assertDbFile, defaultDbPath, openDb, pendingMigrations, schemaVersion } from "../../store/db.js";
 import { backupDatabase, restoreDatabase } from "../../store/backup.js";
-import { UserError } from "../../shared/errors.js";
-import { existsSync } from "node:fs";
 import { fmtBytes } from "../../present/format.js";
 
 interface DbOpts {
@@ -59,7 +57,7 @@ export const migrate: RegisterCommand = (program, setExit) => {
     ),
   ).action((opts: DbOpts & { backup: boolean }) => {
     const path = opts.db ?? defaultDbPath();
-    if (!existsSync(path)) throw new UserError(`${path}: no Guardrail database here (check --db or GUARDRAIL_DB).`);
+    assertDbFile(path);
     const db = openDb(path, { backupBeforeMigrate: opts.backup });
     try {
       const r = { db: path, schema_version: schemaVersion(db), pending: pendingMigrations(db) };
